@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Install (from Debian packages) and start the real servers the tests talk to, on loopback only.
+#   scripts/test-services.sh start|stop
+# PostgreSQL: a throw-away cluster on 127.0.0.1:$PG_PORT (trust auth, no fsync), data in $PG_DIR.
+set -euo pipefail
+
+PG_PORT="${PG_PORT:-54329}"
+PG_DIR="${PG_DIR:-/tmp/unmask-test-pg-$PG_PORT}"
+APT_PACKAGES=(postgresql)
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "test-services: need root (or sudo) to install: ${APT_PACKAGES[*]}" >&2; exit 1; fi
+}
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+install_packages() {
+  local missing=()
+  [ -n "$(pg_bin)" ] || missing+=(postgresql)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "test-services: installing ${missing[*]} from Debian packages" >&2
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# Run a PostgreSQL tool as an unprivileged user (initdb refuses root).
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_pg() {
+  local bin; bin="$(pg_bin)"
+  if [ ! -f "$PG_DIR/PG_VERSION" ]; then
+    mkdir -p "$PG_DIR"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$PG_DIR"
+    as_pg "$bin/initdb" -D "$PG_DIR" -A trust -U postgres -E UTF8 >/dev/null
+  fi
+  if ! as_pg "$bin/pg_ctl" -D "$PG_DIR" status >/dev/null 2>&1; then
+    as_pg "$bin/pg_ctl" -D "$PG_DIR" -l "$PG_DIR/server.log" -w -t 60 start \
+      -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null
+  fi
+  echo "test-services: PostgreSQL on 127.0.0.1:$PG_PORT" >&2
+}
+
+stop_pg() {
+  local bin; bin="$(pg_bin)"
+  [ -n "$bin" ] && [ -f "$PG_DIR/PG_VERSION" ] && as_pg "$bin/pg_ctl" -D "$PG_DIR" -m fast stop >/dev/null 2>&1 || true
+}
+
+case "${1:-start}" in
+  start) install_packages; start_pg ;;
+  stop) stop_pg ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac

@@ -1,0 +1,1 @@
+"""Analysis: figures, growth, targets, concentration (computed from the case store)."""

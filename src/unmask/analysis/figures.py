@@ -1,0 +1,217 @@
+"""Headline figures of a census (`unmask stats`), computed in SQL so they stay fast on large cases.
+
+What counts (see ../shared/cli-contract.md): only items present (not marked removed); hours and views
+over videos; uploaders and targets are distinct names over videos and photos; first/last upload over
+videos; top lists sorted by number of videos, ties by views.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, literal, select
+
+from unmask.core.privacy import display_name
+from unmask.core.store import Store
+from unmask.core.store.models import Capture, CrawlRun, Item, ItemPerson, Person, Platform, Uploader
+
+
+@dataclass
+class FigureOptions:
+    platform: str | None = None
+    """Base URL of one platform; None = every platform in the case."""
+    top: int = 10
+    pseudonymize: bool = True
+    secret: str = ""
+
+
+def _present(kind: str | None = None) -> list[Any]:
+    conds: list[Any] = [Item.removed_at.is_(None)]
+    if kind is not None:
+        conds.append(Item.kind == kind)
+    return conds
+
+
+def _month(column: Any, dialect: str) -> Any:
+    if dialect == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+def _months_between(first: str, last: str) -> list[str]:
+    y, m = int(first[:4]), int(first[5:7])
+    ly, lm = int(last[:4]), int(last[5:7])
+    out = []
+    while (y, m) <= (ly, lm):
+        out.append(f"{y:04d}-{m:02d}")
+        m += 1
+        if m > 12:
+            y, m = y + 1, 1
+    return out
+
+
+def compute_figures(store: Store, opts: FigureOptions) -> dict[str, Any]:
+    with store.session() as s:
+        platform_ids: list[int] | None = None
+        if opts.platform:
+            platform_ids = list(s.scalars(select(Platform.id).where(Platform.base_url == opts.platform)))
+
+        def scoped(q: Any) -> Any:
+            return q.where(Item.platform_id.in_(platform_ids)) if platform_ids is not None else q
+
+        counts: dict[str, int] = dict(
+            s.execute(scoped(select(Item.kind, func.count()).where(*_present()).group_by(Item.kind))).all()
+        )
+        seconds, views, first, last = s.execute(
+            scoped(
+                select(
+                    func.coalesce(func.sum(Item.duration_s), 0.0),
+                    func.coalesce(func.sum(Item.views), 0),
+                    func.min(Item.upload_date),
+                    func.max(Item.upload_date),
+                ).where(*_present("video"))
+            )
+        ).one()
+        media = [Item.kind.in_(["video", "photo"]), Item.removed_at.is_(None)]
+        uploaders = s.scalar(
+            scoped(
+                select(func.count(func.distinct(Item.uploader_id))).where(
+                    *media, Item.uploader_id.is_not(None)
+                )
+            )
+        )
+        targets = s.scalar(
+            scoped(
+                select(func.count(func.distinct(ItemPerson.person_id)))
+                .select_from(Item)
+                .join(ItemPerson, ItemPerson.item_id == Item.id)
+                .where(*media)
+            )
+        )
+        month = _month(Item.upload_date, store.dialect)
+        monthly_rows = s.execute(
+            scoped(
+                select(month, Item.kind, func.count())
+                .where(*media, Item.upload_date.is_not(None))
+                .group_by(month, Item.kind)
+            )
+        ).all()
+        top_targets = _top(s, scoped, Person, opts)
+        top_uploaders = _top(s, scoped, Uploader, opts)
+        requests, run_info = _requests(s, platform_ids)
+
+    per_month: dict[str, dict[str, int]] = {}
+    for m, kind, n in monthly_rows:
+        per_month.setdefault(str(m), {"video": 0, "photo": 0})[kind] = int(n)
+    monthly = []
+    if per_month:
+        cumulative = 0
+        keys = sorted(per_month)
+        for m in _months_between(keys[0], keys[-1]):
+            row = per_month.get(m, {"video": 0, "photo": 0})
+            cumulative += row["video"]
+            monthly.append(
+                {"month": m, "videos": row["video"], "photos": row["photo"], "videos_cumulative": cumulative}
+            )
+    items = sum(counts.values())
+    return {
+        "videos": int(counts.get("video", 0)),
+        "photos": int(counts.get("photo", 0)),
+        "galleries": int(counts.get("gallery", 0)),
+        "hours": round(float(seconds) / 3600.0, 2),
+        "views": int(views),
+        "uploaders": int(uploaders or 0),
+        "targets": int(targets or 0),
+        "first_upload": _iso(first),
+        "last_upload": _iso(last),
+        "monthly": monthly,
+        "top_targets": top_targets,
+        "top_uploaders": top_uploaders,
+        "requests": requests,
+        "requests_per_item": round(requests / items, 4) if items else 0.0,
+        "items": items,
+        "removed": _removed(store, platform_ids),
+        "runs": run_info,
+        "pseudonymized": opts.pseudonymize,
+    }
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)[:10]
+
+
+def _top(
+    s: Any, scoped: Any, entity: type[Person] | type[Uploader], opts: FigureOptions
+) -> list[dict[str, Any]]:
+    videos = func.count(Item.id)
+    views = func.coalesce(func.sum(Item.views), 0)
+    if entity is Person:
+        q = (
+            select(Person.name, Person.public_figure, videos, views)
+            .select_from(Item)
+            .join(ItemPerson, ItemPerson.item_id == Item.id)
+            .join(Person, Person.id == ItemPerson.person_id)
+            .group_by(Person.id, Person.name, Person.public_figure)
+        )
+    else:
+        q = (
+            select(Uploader.name, literal(None), videos, views)
+            .select_from(Item)
+            .join(Uploader, Uploader.id == Item.uploader_id)
+            .group_by(Uploader.id, Uploader.name)
+        )
+    q = scoped(q.where(*_present("video"))).order_by(videos.desc(), views.desc()).limit(opts.top)
+    out = []
+    for name, public, n, v in s.execute(q):
+        shown = (
+            display_name(name, public, secret=opts.secret, pseudonymize=opts.pseudonymize)
+            if entity is Person
+            else name
+        )
+        row: dict[str, Any] = {"name": shown, "videos": int(n), "views": int(v)}
+        if entity is Person:
+            row["public_figure"] = bool(public)
+        out.append(row)
+    return out
+
+
+def _requests(s: Any, platform_ids: list[int] | None) -> tuple[int, list[dict[str, Any]]]:
+    """Requests of the latest run of each platform (all its sessions), and a line per run."""
+    q = select(CrawlRun).order_by(CrawlRun.id)
+    if platform_ids is not None:
+        q = q.where(CrawlRun.platform_id.in_(platform_ids))
+    runs = list(s.scalars(q))
+    per_run = dict(
+        s.execute(
+            select(Capture.run_id, func.count()).where(Capture.run_id.is_not(None)).group_by(Capture.run_id)
+        ).all()
+    )
+    latest: dict[int, int] = {}
+    for run in runs:
+        latest[run.platform_id] = run.id
+    info = [
+        {
+            "run": run.id,
+            "status": run.status,
+            "started": run.started_at.isoformat(timespec="seconds"),
+            "finished": run.finished_at.isoformat(timespec="seconds") if run.finished_at else None,
+            "requests": int(per_run.get(run.id, 0)),
+            "incremental": run.incremental,
+        }
+        for run in runs
+    ]
+    return sum(int(per_run.get(r, 0)) for r in latest.values()), info
+
+
+def _removed(store: Store, platform_ids: list[int] | None) -> int:
+    with store.session() as s:
+        q = select(func.count()).select_from(Item).where(and_(Item.removed_at.is_not(None)))
+        if platform_ids is not None:
+            q = q.where(Item.platform_id.in_(platform_ids))
+        return int(s.scalar(q) or 0)

@@ -1,0 +1,1 @@
+"""Census: a platform's public catalogue as metadata (never the media)."""

@@ -1,0 +1,35 @@
+"""Item pipeline: stores each PageCommit in one transaction, then schedules the new frontier rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from unmask.census.writer import PageCommit
+from unmask.core.fetch.scrapy_bridge import live
+
+
+class StorePipeline:
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.on_commit: Any = live(crawler.settings, "UNMASK_ON_COMMIT")
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StorePipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        if not isinstance(item, PageCommit):
+            return item
+        spider = self.crawler.spider
+        result = spider.writer.commit(item)
+        spider.counters["items"] += result.items
+        spider.counters["new_items"] += result.new_items
+        if result.stopped:
+            spider.notes.append(f"{item.frontier.url}: {result.stopped}")
+        if result.cut_short:
+            spider.counters["chains_cut"] += 1
+        budget = max(0, spider.max_requests - spider.scheduled)
+        spider.schedule(result.new_rows[:budget])
+        if self.on_commit is not None:
+            self.on_commit(spider)
+        return item

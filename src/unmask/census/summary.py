@@ -1,0 +1,31 @@
+"""Human-readable summary of a crawl run (stderr, rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from unmask.census.runner import CrawlSummary
+
+
+def print_summary(summary: CrawlSummary, console: Console | None = None) -> None:
+    console = console or Console(stderr=True)
+    table = Table(title=f"census run {summary.run} ({summary.status})", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    rows = [
+        ("session", f"{summary.session}{' (resumed)' if summary.resumed else ''}"),
+        ("requests (run)", f"{summary.requests:,}"),
+        ("pages stored (session)", f"{summary.pages:,}"),
+        ("item records (session)", f"{summary.items:,}"),
+        ("marked removed", f"{summary.removed:,}"),
+        ("pages gone (404/410)", f"{summary.gone:,}"),
+        ("failed", f"{summary.failed:,}"),
+        ("refused (media, robots)", f"{summary.refused:,}"),
+        ("seconds", f"{summary.seconds:,.1f}"),
+    ]
+    for what, value in rows:
+        table.add_row(what, value)
+    console.print(table)
+    for note in summary.notes[-10:]:
+        console.print(f"• {note}", highlight=False)

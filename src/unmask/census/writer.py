@@ -1,0 +1,756 @@
+"""Census persistence: the durable frontier and item upserts, one transaction per page.
+
+A page's items, its follow-up links and the "done" mark of its frontier row are committed together,
+so a crawl killed at any moment resumes exactly: a page is either wholly stored (and not fetched
+again) or not at all (and fetched again; upserts make the second time harmless).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PersonRef
+from unmask.core.config import CrawlSettings
+from unmask.core.store import Store
+from unmask.core.store.models import (
+    Capture,
+    CrawlRun,
+    Frontier,
+    Item,
+    ItemLabel,
+    ItemObservation,
+    ItemPerson,
+    ItemSource,
+    Person,
+    Platform,
+    Uploader,
+    utcnow,
+)
+
+FIELD_COLUMNS: dict[str, str] = {
+    "title": "title",
+    "duration": "duration_s",
+    "views": "views",
+    "upload_date": "upload_date",
+    "gallery_id": "gallery_pid",
+    "photo_count": "photo_count",
+}
+VIEWS_RANK: dict[PageKind, int] = {PageKind.ITEM: 3, PageKind.SITEMAP: 2}
+"""Views from an item page beat a sitemap's, which beat a listing card's (often rounded: "12.3K")."""
+LINK_PRIORITY: dict[PageKind, int] = {
+    PageKind.ROBOTS: 100,
+    PageKind.SITEMAP: 90,
+    PageKind.LISTING: 50,
+    PageKind.PERSON: 40,
+    PageKind.PAGE: 30,
+    PageKind.ITEM: 0,
+}
+
+
+def url_key(url: str) -> str:
+    return hashlib.sha1(url.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.casefold().split())[:500]
+
+
+@dataclass(frozen=True)
+class FrontierRow:
+    id: int
+    url: str
+    kind: PageKind
+    item_kind: ItemKind | None
+    chain: str | None
+    depth: int
+    barren: int
+    parent_key: str | None
+
+    @property
+    def priority(self) -> int:
+        return LINK_PRIORITY.get(self.kind, 0)
+
+
+@dataclass(frozen=True)
+class NewLink:
+    """A link about to enter the frontier, with its place in a pagination chain."""
+
+    link: Link
+    chain: str | None = None
+    depth: int = 1
+    barren: int = 0
+    parent_key: str | None = None
+    status: str = "pending"
+
+
+@dataclass
+class PageCommit:
+    """What a processed page asks the writer to store."""
+
+    frontier: FrontierRow
+    capture_id: int | None
+    items: list[ItemRecord] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    next_page: str | None = None
+    sorted_newest: bool = False
+    status: str = "done"
+    error: str | None = None
+
+
+@dataclass
+class CommitResult:
+    new_rows: list[FrontierRow]
+    items: int
+    new_items: int
+    stopped: str | None = None
+    """Why a pagination chain was not followed further (trap guard, known items)."""
+    cut_short: bool = False
+    """The chain was stopped before its end while it still brought items (enumeration incomplete)."""
+
+
+def _row(f: Frontier) -> FrontierRow:
+    return FrontierRow(
+        id=f.id,
+        url=f.url,
+        kind=PageKind(f.kind),
+        item_kind=ItemKind(f.item_kind) if f.item_kind else None,
+        chain=f.chain,
+        depth=f.depth,
+        barren=f.barren,
+        parent_key=f.parent_key,
+    )
+
+
+def _merge(records: Iterable[ItemRecord]) -> list[ItemRecord]:
+    """One record per (kind, platform id): a page that lists an item twice must not conflict with itself."""
+    merged: dict[tuple[str, str], ItemRecord] = {}
+    for rec in records:
+        key = (rec.kind.value, rec.platform_id or rec.url)
+        have = merged.get(key)
+        if have is None:
+            merged[key] = rec
+            continue
+        for name in ("title", "duration", "views", "upload_date", "uploader", "uploader_url", "gallery_id"):
+            if getattr(have, name) is None:
+                setattr(have, name, getattr(rec, name))
+        if have.photo_count is None:
+            have.photo_count = rec.photo_count
+        have.persons.extend(p for p in rec.persons if p.name not in {q.name for q in have.persons})
+        have.tags.extend(t for t in rec.tags if t not in have.tags)
+        have.categories.extend(c for c in rec.categories if c not in have.categories)
+        have.from_item_page = have.from_item_page or rec.from_item_page
+    return list(merged.values())
+
+
+class CensusWriter:
+    def __init__(
+        self,
+        store: Store,
+        platform_id: int,
+        run_id: int,
+        settings: CrawlSettings,
+        *,
+        incremental: bool = False,
+    ) -> None:
+        self.store = store
+        self.incremental = incremental
+        self.platform_id = platform_id
+        self.run_id = run_id
+        self.settings = settings
+        self._uploaders: dict[str, int] = {}
+        self._persons: dict[str, int] = {}
+        self._public: dict[str, bool] = {}
+        self._stmts: dict[str, Any] = {}
+        self._insert = store.insert()
+
+    # -- frontier ---------------------------------------------------------------------------------
+
+    def _add_links(self, s: Session, links: Sequence[NewLink]) -> list[FrontierRow]:
+        """Insert links not yet in this run's frontier; return the new pending rows."""
+        if not links:
+            return []
+        by_key: dict[str, NewLink] = {}
+        for new in links:
+            if len(new.link.url) <= self.settings.max_url_length:
+                by_key.setdefault(url_key(new.link.url), new)
+        keys = list(by_key)
+        existing: set[str] = set()
+        promoted: list[Frontier] = []
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            for f in s.scalars(
+                select(Frontier).where(Frontier.run_id == self.run_id, Frontier.url_key.in_(chunk))
+            ):
+                existing.add(f.url_key)
+                if f.status == "deferred" and by_key[f.url_key].status == "pending":
+                    f.status = "pending"  # a deferred item link is wanted now
+                    promoted.append(f)
+        fresh = [
+            Frontier(
+                run_id=self.run_id,
+                url=new.link.url,
+                url_key=k,
+                kind=new.link.kind.value,
+                item_kind=new.link.item_kind.value if new.link.item_kind else None,
+                chain=new.chain,
+                depth=new.depth,
+                barren=new.barren,
+                parent_key=new.parent_key,
+                status=new.status,
+            )
+            for k, new in by_key.items()
+            if k not in existing
+        ]
+        s.add_all(fresh)
+        s.flush()
+        return [_row(f) for f in promoted] + [_row(f) for f in fresh if f.status == "pending"]
+
+    def seed(self, links: Iterable[Link]) -> list[FrontierRow]:
+        with self.store.session() as s:
+            return self._add_links(
+                s,
+                [
+                    NewLink(link, url_key(link.url) if link.kind == PageKind.LISTING else None)
+                    for link in links
+                ],
+            )
+
+    def pending(self) -> Iterator[FrontierRow]:
+        with self.store.session() as s:
+            rows = s.scalars(
+                select(Frontier)
+                .where(Frontier.run_id == self.run_id, Frontier.status == "pending")
+                .order_by(Frontier.id)
+            ).all()
+        for f in rows:
+            yield _row(f)
+
+    def counts(self) -> dict[str, int]:
+        with self.store.session() as s:
+            rows = s.execute(
+                select(Frontier.status, func.count())
+                .where(Frontier.run_id == self.run_id)
+                .group_by(Frontier.status)
+            ).all()
+        return {status: n for status, n in rows}
+
+    def fail(self, frontier_id: int, status: str, error: str | None, capture_id: int | None) -> None:
+        with self.store.session() as s:
+            s.execute(
+                update(Frontier)
+                .where(Frontier.id == frontier_id)
+                .values(
+                    status=status, error=(error or "")[:2000] or None, capture_id=capture_id, done_at=utcnow()
+                )
+            )
+
+    # -- pages ------------------------------------------------------------------------------------
+
+    def commit(self, page: PageCommit) -> CommitResult:
+        with self.store.session() as s:
+            records = _merge(page.items)
+            known_before, seen_this_run = self._prior_state(s, records)
+            self._upsert_items(s, records, page)
+            stopped = None
+            follow: list[NewLink] = []
+            described = {r.url for r in records}
+            for link in page.links:
+                depth = page.frontier.depth + 1 if link.kind == PageKind.SITEMAP else 1
+                if link.kind == PageKind.SITEMAP and depth > self.settings.max_sitemap_depth:
+                    continue
+                if link.kind == PageKind.ITEM:
+                    # item pages wait for the fill phase, and only if no source described the item
+                    if link.url not in described:
+                        follow.append(NewLink(link, status="deferred"))
+                    continue
+                chain = url_key(link.url) if link.kind == PageKind.LISTING else None
+                follow.append(NewLink(link, chain, depth))
+            if page.next_page:
+                stopped = self._next_page(page, records, known_before, follow)
+            new_rows = self._add_links(s, follow)
+            s.execute(
+                update(Frontier)
+                .where(Frontier.id == page.frontier.id)
+                .values(status=page.status, error=page.error, capture_id=page.capture_id, done_at=utcnow())
+            )
+        new_items = sum(1 for r in records if (r.kind.value, r.platform_id) not in seen_this_run)
+        cut_short = bool(stopped) and bool(records) and "trap" not in (stopped or "")
+        return CommitResult(
+            new_rows=new_rows, items=len(records), new_items=new_items, stopped=stopped, cut_short=cut_short
+        )
+
+    def _next_page(
+        self,
+        page: PageCommit,
+        records: list[ItemRecord],
+        known_before: set[tuple[str, str]],
+        follow: list[NewLink],
+    ) -> str | None:
+        assert page.next_page is not None
+        row = page.frontier
+        ids = sorted(f"{r.kind.value}:{r.platform_id}" for r in records)
+        key = hashlib.sha1("\n".join(ids).encode()).hexdigest()
+        barren = not records or key == row.parent_key
+        streak = row.barren + 1 if barren else 0
+        if streak >= self.settings.barren_pages:
+            return f"{streak} pages in a row brought nothing new (pagination trap guard)"
+        if row.depth + 1 > self.settings.max_listing_pages:
+            return f"pagination chain longer than {self.settings.max_listing_pages} pages"
+        if (
+            page.sorted_newest
+            and self.settings.stop_at_known
+            and self.incremental
+            and records
+            and all((r.kind.value, r.platform_id) in known_before for r in records)
+        ):
+            return "reached items known from an earlier run (newest-first listing)"
+        link = Link(page.next_page, PageKind.LISTING, row.item_kind)
+        follow.append(NewLink(link, row.chain, row.depth + 1, streak, key))
+        return None
+
+    def _prior_state(
+        self, s: Session, records: list[ItemRecord]
+    ) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+        """Which of these items existed before this run, and which this run has already seen."""
+        if not records:
+            return set(), set()
+        pids = [r.platform_id for r in records if r.platform_id]
+        rows = s.execute(
+            select(Item.kind, Item.platform_item_id, Item.first_seen_run, Item.last_seen_run).where(
+                Item.platform_id == self.platform_id, Item.platform_item_id.in_(pids)
+            )
+        ).all()
+        known = {(k, p) for k, p, first, _last in rows if first < self.run_id}
+        seen = {(k, p) for k, p, _first, last in rows if last == self.run_id}
+        return known, seen
+
+    # -- upserts ----------------------------------------------------------------------------------
+
+    def _statements(self) -> dict[str, Any]:
+        """Upserts built once and run as executemany (compiled once, cached by SQLAlchemy)."""
+        if self._stmts:
+            return self._stmts
+        ins = self._insert
+        item = ins(Item.__table__)
+        ex = item.excluded
+        newer = and_(
+            ex.views.is_not(None),
+            or_(
+                Item.views.is_(None),
+                Item.views_run.is_(None),
+                Item.views_run < ex.views_run,
+                ex.views_rank >= Item.views_rank,
+            ),
+        )
+        self._stmts = {
+            "uploader": ins(Uploader.__table__).on_conflict_do_nothing(),
+            "person": (p := ins(Person.__table__)).on_conflict_do_update(
+                index_elements=["platform_id", "name_key"],
+                set_={
+                    "public_figure": func.coalesce(p.excluded.public_figure, Person.public_figure),
+                    "url": func.coalesce(Person.url, p.excluded.url),
+                },
+            ),
+            "item": item.on_conflict_do_update(
+                index_elements=["platform_id", "kind", "platform_item_id"],
+                set_={
+                    "url": case((ex.page_run.is_not(None), ex.url), else_=Item.url),
+                    "title": func.coalesce(ex.title, Item.title),
+                    "duration_s": func.coalesce(ex.duration_s, Item.duration_s),
+                    "views": case((newer, ex.views), else_=Item.views),
+                    "views_rank": case((newer, ex.views_rank), else_=Item.views_rank),
+                    "views_run": case((newer, ex.views_run), else_=Item.views_run),
+                    "upload_date": func.coalesce(ex.upload_date, Item.upload_date),
+                    "uploader_id": func.coalesce(ex.uploader_id, Item.uploader_id),
+                    "gallery_pid": func.coalesce(ex.gallery_pid, Item.gallery_pid),
+                    "photo_count": func.coalesce(ex.photo_count, Item.photo_count),
+                    "page_run": func.coalesce(ex.page_run, Item.page_run),
+                    "last_seen_run": ex.last_seen_run,
+                    "last_seen_at": ex.last_seen_at,
+                    "removed_at": None,
+                    "removed_run": None,
+                },
+            ),
+            "label": ins(ItemLabel.__table__).on_conflict_do_nothing(),
+            "item_person": ins(ItemPerson.__table__).on_conflict_do_nothing(),
+            "source": ins(ItemSource.__table__).on_conflict_do_nothing(),
+            "observation": (o := ins(ItemObservation.__table__)).on_conflict_do_update(
+                index_elements=["item_id", "run_id"],
+                set_={"views": func.coalesce(o.excluded.views, ItemObservation.views)},
+            ),
+        }
+        return self._stmts
+
+    def _uploader_ids(self, s: Session, records: list[ItemRecord]) -> dict[str, int]:
+        wanted = {name_key(r.uploader): r for r in records if r.uploader}
+        missing = [k for k in wanted if k not in self._uploaders]
+        if missing:
+            rows = [
+                {
+                    "platform_id": self.platform_id,
+                    "name": (wanted[k].uploader or "")[:500],
+                    "name_key": k,
+                    "url": wanted[k].uploader_url,
+                }
+                for k in missing
+            ]
+            s.connection().execute(self._statements()["uploader"], rows)
+            for uid, key in s.execute(
+                select(Uploader.id, Uploader.name_key).where(
+                    Uploader.platform_id == self.platform_id, Uploader.name_key.in_(missing)
+                )
+            ):
+                self._uploaders[key] = uid
+        return self._uploaders
+
+    def _person_ids(self, s: Session, persons: list[PersonRef]) -> dict[str, int]:
+        wanted: dict[str, PersonRef] = {}
+        for p in persons:
+            key = name_key(p.name)
+            if key and (key not in wanted or p.public_figure is not None):
+                wanted[key] = p
+        upd = [
+            k
+            for k, p in wanted.items()
+            if k not in self._persons
+            or (p.public_figure is not None and self._public.get(k) != p.public_figure)
+        ]
+        if upd:
+            rows = [
+                {
+                    "platform_id": self.platform_id,
+                    "name": wanted[k].name[:500],
+                    "name_key": k,
+                    "url": wanted[k].url,
+                    "public_figure": wanted[k].public_figure,
+                }
+                for k in upd
+            ]
+            s.connection().execute(self._statements()["person"], rows)
+            for pid, key in s.execute(
+                select(Person.id, Person.name_key).where(
+                    Person.platform_id == self.platform_id, Person.name_key.in_(upd)
+                )
+            ):
+                self._persons[key] = pid
+            for k in upd:
+                public = wanted[k].public_figure
+                if public is not None:
+                    self._public[k] = public
+        return self._persons
+
+    def _upsert_items(self, s: Session, records: list[ItemRecord], page: PageCommit) -> None:
+        records = [r for r in records if r.platform_id]
+        if not records:
+            return
+        uploaders = self._uploader_ids(s, records)
+        persons = self._person_ids(s, [p for r in records for p in r.persons])
+        now = utcnow()
+        rank = VIEWS_RANK.get(page.frontier.kind, 1)
+        rows = [
+            {
+                "platform_id": self.platform_id,
+                "kind": r.kind.value,
+                "platform_item_id": r.platform_id,
+                "url": r.url,
+                "title": r.title,
+                "duration_s": r.duration,
+                "views": r.views,
+                "views_rank": rank if r.views is not None else 0,
+                "views_run": self.run_id if r.views is not None else None,
+                "upload_date": r.upload_date,
+                "uploader_id": uploaders.get(name_key(r.uploader)) if r.uploader else None,
+                "gallery_pid": r.gallery_id,
+                "photo_count": r.photo_count,
+                "page_run": self.run_id if r.from_item_page else None,
+                "first_seen_run": self.run_id,
+                "last_seen_run": self.run_id,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            }
+            for r in records
+        ]
+        s.connection().execute(self._statements()["item"], rows)
+        ids = self._item_ids(s, records)
+        self._links(s, records, ids, persons, page.capture_id)
+
+    def _item_ids(self, s: Session, records: list[ItemRecord]) -> dict[tuple[str, str], int]:
+        out: dict[tuple[str, str], int] = {}
+        pids = [r.platform_id for r in records]
+        for iid, kind, pid in s.execute(
+            select(Item.id, Item.kind, Item.platform_item_id).where(
+                Item.platform_id == self.platform_id, Item.platform_item_id.in_(pids)
+            )
+        ):
+            out[(kind, pid)] = iid
+        return out
+
+    def _links(
+        self,
+        s: Session,
+        records: list[ItemRecord],
+        ids: dict[tuple[str, str], int],
+        persons: dict[str, int],
+        capture_id: int | None,
+    ) -> None:
+        labels: dict[tuple[int, str, str], dict[str, Any]] = {}
+        links: dict[tuple[int, int], dict[str, Any]] = {}
+        sources: dict[int, dict[str, Any]] = {}
+        observations: dict[int, dict[str, Any]] = {}
+        for r in records:
+            iid = ids.get((r.kind.value, r.platform_id or ""))
+            if iid is None:
+                continue
+            for kind, values in (("tag", r.tags), ("category", r.categories)):
+                for value in values:
+                    if value:
+                        labels[(iid, kind, value[:500])] = {
+                            "item_id": iid,
+                            "kind": kind,
+                            "value": value[:500],
+                        }
+            for p in r.persons:
+                pid = persons.get(name_key(p.name))
+                if pid is not None:
+                    links[(iid, pid)] = {"item_id": iid, "person_id": pid}
+            if capture_id is not None:
+                sources[iid] = {
+                    "item_id": iid,
+                    "capture_id": capture_id,
+                    "run_id": self.run_id,
+                    "fields": ",".join(r.provided()),
+                }
+            observations[iid] = {"item_id": iid, "run_id": self.run_id, "views": r.views}
+        conn = s.connection()
+        stmts = self._statements()
+        for name, rows in (
+            ("label", labels),
+            ("item_person", links),
+            ("source", sources),
+            ("observation", observations),
+        ):
+            if rows:
+                conn.execute(stmts[name], list(rows.values()))
+
+    # -- phases and the end of a run --------------------------------------------------------------
+
+    def incomplete_items(
+        self, wanted: dict[ItemKind, frozenset[str]], chunk: int = 2000
+    ) -> Iterator[list[Link]]:
+        """Items seen this run, lacking a wanted field, whose page was not read this run (in chunks)."""
+        for kind, fields in wanted.items():
+            conds = [
+                getattr(Item, FIELD_COLUMNS[f]).is_(None)
+                for f in fields
+                if f in FIELD_COLUMNS and f != "views"
+            ]
+            if "views" in fields:
+                # views change: where only the item page gives them, read it again in every run
+                conds.append(Item.views.is_(None))
+                conds.append(
+                    and_(
+                        Item.views_rank == VIEWS_RANK[PageKind.ITEM],
+                        ~select(ItemObservation.item_id)
+                        .where(
+                            ItemObservation.item_id == Item.id,
+                            ItemObservation.run_id == self.run_id,
+                            ItemObservation.views.is_not(None),
+                        )
+                        .exists(),
+                    )
+                )
+            if "uploader" in fields:
+                conds.append(Item.uploader_id.is_(None))
+            if "persons" in fields:
+                conds.append(~select(ItemPerson.item_id).where(ItemPerson.item_id == Item.id).exists())
+            if "tags" in fields:
+                conds.append(
+                    ~select(ItemLabel.item_id)
+                    .where(ItemLabel.item_id == Item.id, ItemLabel.kind == "tag")
+                    .exists()
+                )
+            if not conds:
+                continue
+            after = 0
+            while True:
+                with self.store.session() as s:
+                    rows = s.execute(
+                        select(Item.id, Item.url)
+                        .where(
+                            Item.platform_id == self.platform_id,
+                            Item.kind == kind.value,
+                            Item.id > after,
+                            Item.last_seen_run == self.run_id,
+                            Item.removed_at.is_(None),
+                            or_(Item.page_run.is_(None), Item.page_run != self.run_id),
+                            or_(*conds),
+                        )
+                        .order_by(Item.id)
+                        .limit(chunk)
+                    ).all()
+                if not rows:
+                    break
+                after = rows[-1][0]
+                yield [Link(url, PageKind.ITEM, kind) for _iid, url in rows]
+
+    def enqueue(self, links: list[Link]) -> list[FrontierRow]:
+        with self.store.session() as s:
+            return self._add_links(s, [NewLink(link) for link in links])
+
+    def release_deferred(
+        self, identify: Callable[[str], tuple[ItemKind, str] | None], limit: int = 2000
+    ) -> list[FrontierRow]:
+        """Deferred item links whose item no source described this run: make them pending and return them."""
+        released: list[FrontierRow] = []
+        while len(released) < limit:
+            with self.store.session() as s:
+                rows = s.scalars(
+                    select(Frontier)
+                    .where(Frontier.run_id == self.run_id, Frontier.status == "deferred")
+                    .order_by(Frontier.id)
+                    .limit(limit)
+                ).all()
+                if not rows:
+                    break
+                idents = {f.id: identify(f.url) for f in rows}
+                pids = [ident[1] for ident in idents.values() if ident is not None]
+                seen = {
+                    (k, p)
+                    for k, p in s.execute(
+                        select(Item.kind, Item.platform_item_id).where(
+                            Item.platform_id == self.platform_id,
+                            Item.platform_item_id.in_(pids),
+                            Item.last_seen_run == self.run_id,
+                        )
+                    )
+                }
+                for f in rows:
+                    ident = idents[f.id]
+                    if ident is not None and (ident[0].value, ident[1]) in seen:
+                        f.status = "skipped"
+                    else:
+                        f.status = "pending"
+                        released.append(_row(f))
+        return released
+
+    def mark_item_gone(self, kind: ItemKind | None, platform_id: str) -> None:
+        with self.store.session() as s:
+            cond = [Item.platform_id == self.platform_id, Item.platform_item_id == platform_id]
+            if kind is not None:
+                cond.append(Item.kind == kind.value)
+            s.execute(
+                update(Item)
+                .where(and_(*cond), Item.removed_at.is_(None))
+                .values(removed_at=utcnow(), removed_run=self.run_id)
+            )
+
+    def set_phase(self, phase: str) -> None:
+        with self.store.session() as s:
+            s.execute(update(CrawlRun).where(CrawlRun.id == self.run_id).values(phase=phase))
+
+    def enumeration_complete(self, chains_cut: int = 0) -> tuple[bool, str]:
+        """Whether the run saw the whole catalogue, so that items it did not see are gone.
+
+        True when no sitemap or listing page failed, and either no listing was cut short or complete
+        sitemaps were read (they enumerate what the cut listings did not reach).
+        """
+        with self.store.session() as s:
+            sitemaps = s.scalar(
+                select(func.count()).where(
+                    Frontier.run_id == self.run_id,
+                    Frontier.kind == PageKind.SITEMAP.value,
+                    Frontier.status == "done",
+                )
+            )
+            failed = s.scalar(
+                select(func.count()).where(
+                    Frontier.run_id == self.run_id,
+                    Frontier.kind.in_([PageKind.SITEMAP.value, PageKind.LISTING.value]),
+                    Frontier.status.in_(["failed", "refused"]),
+                )
+            )
+        if failed:
+            return False, f"{failed} sitemap or listing pages failed; removals not inferred"
+        if chains_cut and not sitemaps:
+            return False, "listings were cut short and the site has no sitemaps; removals not inferred"
+        return True, ""
+
+    def mark_unseen_removed(self) -> int:
+        with self.store.session() as s:
+            result = s.execute(
+                update(Item)
+                .where(
+                    Item.platform_id == self.platform_id,
+                    Item.last_seen_run < self.run_id,
+                    Item.removed_at.is_(None),
+                )
+                .values(removed_at=utcnow(), removed_run=self.run_id)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def finish(self, status: str, message: str | None = None) -> None:
+        with self.store.session() as s:
+            s.execute(
+                update(CrawlRun)
+                .where(CrawlRun.id == self.run_id)
+                .values(
+                    status=status, message=message, finished_at=utcnow() if status == "complete" else None
+                )
+            )
+
+    def requests(self) -> int:
+        with self.store.session() as s:
+            return int(
+                s.scalar(select(func.count()).select_from(Capture).where(Capture.run_id == self.run_id)) or 0
+            )
+
+
+def platform_for(store: Store, base_url: str, name: str, adapter: str | None) -> int:
+    with store.session() as s:
+        pid = s.scalar(select(Platform.id).where(Platform.base_url == base_url))
+        if pid is None:
+            platform = Platform(base_url=base_url, name=name, adapter=adapter)
+            s.add(platform)
+            s.flush()
+            pid = platform.id
+        elif adapter:
+            s.execute(update(Platform).where(Platform.id == pid).values(adapter=adapter))
+        return int(pid)
+
+
+def open_run(
+    store: Store, platform_id: int, start_url: str, options: dict[str, Any]
+) -> tuple[CrawlRun, bool]:
+    """The run to work on: the unfinished one (resumed) or a new one. Returns (run, resumed)."""
+    with store.session() as s:
+        last = s.scalars(
+            select(CrawlRun).where(CrawlRun.platform_id == platform_id).order_by(CrawlRun.id.desc()).limit(1)
+        ).first()
+        if last is not None and last.status in ("running", "interrupted"):
+            last.sessions += 1
+            last.status = "running"
+            return last, True
+        had_complete = (
+            s.scalar(
+                select(func.count()).where(CrawlRun.platform_id == platform_id, CrawlRun.status == "complete")
+            )
+            or 0
+        ) > 0
+        run = CrawlRun(
+            platform_id=platform_id,
+            start_url=start_url,
+            incremental=had_complete,
+            options=json.dumps(options, sort_keys=True, default=str),
+            started_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        )
+        s.add(run)
+        s.flush()
+        return run, False

@@ -1,0 +1,48 @@
+"""The `unmask` command: a thin Typer layer that parses arguments and delegates to the stages."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from unmask.cli import case as case_cmds
+from unmask.cli import census as census_cmds
+from unmask.cli import demo as demo_cmds
+from unmask.cli import stats as stats_cmds
+from unmask.cli.common import err_console
+from unmask.core.errors import UnmaskError
+
+app = typer.Typer(
+    name="unmask",
+    help="Evidence-grade investigation of deepfake platforms: census, analysis, infrastructure, owners.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("init")(case_cmds.init)
+app.add_typer(census_cmds.app, name="census")
+app.command("stats")(stats_cmds.stats)
+app.add_typer(demo_cmds.app, name="demo")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except UnmaskError as exc:
+        err_console.print(f"[red]unmask: error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("unmask: interrupted")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:  # click's usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

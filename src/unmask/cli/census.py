@@ -1,0 +1,57 @@
+"""`unmask census …`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from unmask.census.runner import CrawlOptions, crawl
+from unmask.census.summary import print_summary
+from unmask.cli.common import CaseOpt, JsonOpt, open_case, print_json
+
+app = typer.Typer(
+    help="Census of a platform's public catalogue (metadata only, never media).", no_args_is_help=True
+)
+
+
+@app.command("crawl")
+def crawl_cmd(
+    url: Annotated[str, typer.Argument(help="The platform's address (home page or any page).")],
+    case: CaseOpt = None,
+    adapter: Annotated[
+        str | None,
+        typer.Option("--adapter", help="Site adapter: a bundled name or a YAML file (default: generic)."),
+    ] = None,
+    delay: Annotated[
+        float | None,
+        typer.Option("--delay", help="Seconds between requests per host; 0 turns politeness off."),
+    ] = None,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", help="Connections per host.")] = None,
+    ignore_robots: Annotated[
+        bool, typer.Option("--ignore-robots", help="Do not obey robots.txt (document why in your notes).")
+    ] = False,
+    max_requests: Annotated[
+        int | None, typer.Option("--max-requests", help="Stop after this many requests.")
+    ] = None,
+    as_json: JsonOpt = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+) -> None:
+    """Crawl a platform's catalogue; the same command resumes an interrupted crawl."""
+    the_case = open_case(case)
+    summary = crawl(
+        the_case,
+        CrawlOptions(
+            url=url,
+            adapter=adapter,
+            delay=delay,
+            concurrency=concurrency,
+            obey_robots=False if ignore_robots else None,
+            max_requests=max_requests,
+            progress=not (quiet or as_json),
+        ),
+    )
+    if as_json:
+        print_json(summary.as_dict())
+    else:
+        print_summary(summary)

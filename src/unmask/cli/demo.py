@@ -1,0 +1,110 @@
+"""`unmask demo`: the bundled synthetic platform."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from unmask.analysis.render import print_figures
+from unmask.census.summary import print_summary
+from unmask.cli.common import JsonOpt, err_console, print_json
+from unmask.core.errors import UnmaskError
+
+app = typer.Typer(help="Serve and crawl the bundled synthetic platform (invented data, loopback only).")
+
+ScaleOpt = Annotated[
+    float, typer.Option("--scale", min=0.001, max=2.0, help="1.0 = the investigated site's size.")
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the synthetic data.")]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", help="The platform's state on this day (YYYY-MM-DD).")
+]
+FlavourOpt = Annotated[
+    str, typer.Option("--flavour", help="demo (own layout, adapter) or schema (standards).")
+]
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise UnmaskError(f"--as-of: not a date (YYYY-MM-DD): {value!r}") from exc
+
+
+def _flavour(value: str) -> Literal["demo", "schema"]:
+    if value not in ("demo", "schema"):
+        raise UnmaskError(f"--flavour: expected demo or schema, got {value!r}")
+    return "demo" if value == "demo" else "schema"
+
+
+@app.callback(invoke_without_command=True)
+def demo(
+    ctx: typer.Context,
+    case: Annotated[Path, typer.Option("--case", help="Case folder (made if missing).")] = Path("demo-case"),
+    scale: ScaleOpt = 1.0,
+    seed: SeedOpt = 7,
+    as_of: AsOfOpt = None,
+    flavour: FlavourOpt = "demo",
+    latency_ms: Annotated[
+        float, typer.Option("--latency-ms", min=0, help="Server latency per response.")
+    ] = 0.0,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Connections to the server.")] = 8,
+    as_json: JsonOpt = False,
+) -> None:
+    """Serve the demo platform on loopback, crawl it into a case, print the figures and where things are."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from unmask.demo.run import DemoOptions, run_demo
+
+    the_case, summary, figures, report = run_demo(
+        DemoOptions(
+            case=case,
+            scale=scale,
+            seed=seed,
+            as_of=_date(as_of),
+            flavour=_flavour(flavour),
+            latency_ms=latency_ms,
+            concurrency=concurrency,
+            progress=not as_json,
+        )
+    )
+    if as_json:
+        print_json(
+            {
+                "case": str(the_case.root),
+                "report": str(report),
+                "crawl": summary.as_dict(),
+                "figures": figures,
+            }
+        )
+        return
+    print_summary(summary)
+    print_figures(figures)
+    err_console.print(f"case:   [bold]{the_case.root}[/]")
+    err_console.print(f"report: [bold]{report}[/]")
+    typer.echo(f"case: {the_case.root}")
+    typer.echo(f"report: {report}")
+
+
+@app.command("serve")
+def serve(
+    port: Annotated[int, typer.Option("--port", help="Loopback port.")] = 8765,
+    scale: ScaleOpt = 1.0,
+    seed: SeedOpt = 7,
+    as_of: AsOfOpt = None,
+    flavour: FlavourOpt = "demo",
+    latency_ms: Annotated[float, typer.Option("--latency-ms", min=0)] = 0.0,
+) -> None:
+    """Only serve the demo platform on 127.0.0.1 (Ctrl-C to stop)."""
+    from unmask.demo.platform import DemoPlatform
+    from unmask.demo.server import serve as serve_platform
+
+    kwargs = {} if as_of is None else {"as_of": _date(as_of)}
+    platform = DemoPlatform(seed=seed, scale=scale, **kwargs)  # type: ignore[arg-type]
+    err_console.print(f"demo platform on http://127.0.0.1:{port}/ (flavour {flavour})")
+    serve_platform(platform, host="127.0.0.1", port=port, flavour=_flavour(flavour), latency_ms=latency_ms)

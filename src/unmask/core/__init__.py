@@ -1,0 +1,1 @@
+"""Shared core: case workspace, configuration, store and fetch layer."""

@@ -1,0 +1,165 @@
+"""Case configuration: typed settings, each group declared once, loaded from ``case.yaml``.
+
+Settings change behaviour, code edits do not: every option the fetch layer and the crawler
+honour is a field here, with its default, and can be set in the case file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from unmask.core.errors import ConfigError
+
+MiB = 1024 * 1024
+
+
+@dataclass
+class FetchSettings:
+    """Options of the one fetch layer (standalone client and Scrapy integration alike)."""
+
+    user_agent: str = "unmask/0.1 (research census; +https://example.invalid/unmask)"
+    delay: float = 1.0
+    """Seconds between requests to one host. 0 turns every politeness delay off."""
+    concurrency: int = 2
+    """Connections per host."""
+    autothrottle: bool = True
+    """Adapt the delay to the server's latency (only when delay > 0)."""
+    obey_robots: bool = True
+    max_response_bytes: int = 32 * MiB
+    """Bodies above this are cut and marked truncated."""
+    favicon_max_bytes: int = 256 * 1024
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    total_timeout: float = 120.0
+    max_redirects: int = 5
+    retries: int = 3
+    """Retries on 429, 5xx and connection errors."""
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    retry_after_max: float = 300.0
+    """Longest Retry-After honoured; a longer one counts as a failed try."""
+    proxy: str | None = None
+    """http://host:port or socks5://host:port (Tor: socks5h://127.0.0.1:9050)."""
+    verify_tls: bool = True
+    headers: dict[str, str] = field(default_factory=dict)
+    """Extra headers sent with every request."""
+    cookies: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Cookies per host, e.g. an age-gate cookie: {"example.com": {"age_ok": "1"}}."""
+    warc_rotate_bytes: int = 1024 * MiB
+
+
+@dataclass
+class CrawlSettings:
+    """Bounds that keep a crawl of hostile sites finite."""
+
+    max_requests: int = 2_000_000
+    max_listing_pages: int = 20_000
+    """Pages followed along one pagination chain."""
+    barren_pages: int = 3
+    """Consecutive listing pages that bring nothing new before the chain is dropped (trap guard)."""
+    max_sitemap_depth: int = 4
+    max_url_length: int = 2083
+    stop_at_known: bool = True
+    """On a re-crawl, stop a newest-first listing at the first page of already known items."""
+
+
+@dataclass
+class PrivacySettings:
+    pseudonymize: bool = True
+    """Depicted persons who are not known public figures are shown as pseudonyms."""
+
+
+@dataclass
+class CaseConfig:
+    name: str = "case"
+    database: str = "sqlite:///unmask.db"
+    """SQLAlchemy URL; a relative SQLite path is relative to the case folder."""
+    secret: str = ""
+    """Per-case key for pseudonyms; generated at init, never leaves the case."""
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    crawl: CrawlSettings = field(default_factory=CrawlSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+
+
+T = TypeVar("T")
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (types.UnionType, typing.Union):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(value, inner[0], where)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"expected a mapping, got {type(value).__name__}", where=where)
+        return from_dict(tp, value, where)  # type: ignore[arg-type]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"expected a mapping, got {type(value).__name__}", where=where)
+        return {str(k): _coerce(v, args[1], f"{where}.{k}") for k, v in value.items()}
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"expected a number, got {value!r}", where=where)
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"expected a whole number, got {value!r}", where=where)
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"expected true or false, got {value!r}", where=where)
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"expected text, got {value!r}", where=where)
+        return value
+    return value
+
+
+def from_dict(cls: type[T], data: dict[str, Any], where: str = "config") -> T:
+    """Build a settings dataclass from a mapping, rejecting unknown keys and wrong types."""
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})", where=where)
+    kwargs = {k: _coerce(v, hints[k], f"{where}.{k}") for k, v in data.items()}
+    return cls(**kwargs)
+
+
+def to_dict(obj: Any) -> dict[str, Any]:
+    return dataclasses.asdict(obj)
+
+
+def load_config(path: Path) -> CaseConfig:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read ({exc.strerror})", where=str(path)) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ConfigError("not valid YAML", where=f"{path}{line}") from exc
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError("expected a mapping at the top level", where=str(path))
+    raw.pop("unmask_case", None)
+    return from_dict(CaseConfig, raw, where=path.name)
+
+
+def save_config(config: CaseConfig, path: Path) -> None:
+    data = {"unmask_case": 1, **to_dict(config)}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    tmp.replace(path)

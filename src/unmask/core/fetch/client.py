@@ -1,0 +1,174 @@
+"""The fetch layer's client for every module that is not the census crawler (web archives, RDAP,
+certificate logs, app stores…): politeness, robots.txt, retries and redirects over the one Transport.
+
+    async with Fetcher.for_case(case, purpose="history") as fetcher:
+        response = await fetcher.get("https://web.archive.org/cdx/search/cdx?url=example.com")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from collections import defaultdict
+from types import TracebackType
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+from protego import Protego
+
+from unmask.core.config import FetchSettings
+from unmask.core.errors import FetchRefused
+from unmask.core.fetch.exchange import FetchRequest, FetchResponse
+from unmask.core.fetch.recorder import EvidenceRecorder
+from unmask.core.fetch.transport import FetchError, Transport
+
+if TYPE_CHECKING:
+    from unmask.core.case import Case
+
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 522, 524})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Parse a Retry-After header: delta seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+def backoff_delay(settings: FetchSettings, attempt: int, retry_after: float | None) -> float | None:
+    """Seconds to wait before retry number `attempt` (1-based); None = give up (Retry-After too long)."""
+    if retry_after is not None:
+        return None if retry_after > settings.retry_after_max else retry_after
+    return float(min(settings.backoff_max, settings.backoff_base * (2 ** (attempt - 1))))
+
+
+class HostGate:
+    """Per-host concurrency and delay, shared by all requests of one Fetcher."""
+
+    def __init__(self, concurrency: int, delay: float) -> None:
+        self.delay = delay
+        self._sem: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(max(1, concurrency)))
+        self._next: dict[str, float] = defaultdict(float)
+        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def __call__(self, host: str) -> asyncio.Semaphore:
+        sem = self._sem[host]
+        await sem.acquire()
+        async with self._locks[host]:
+            wait = self._next[host] - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._next[host] = time.monotonic() + self.delay
+        return sem
+
+    def slow_down(self, host: str, seconds: float) -> None:
+        self._next[host] = max(self._next[host], time.monotonic() + seconds)
+
+
+class Fetcher:
+    def __init__(self, settings: FetchSettings, recorder: EvidenceRecorder | None) -> None:
+        self.settings = settings
+        self.transport = Transport(settings, recorder)
+        self.gate = HostGate(settings.concurrency, settings.delay)
+        self._robots: dict[str, Protego | None] = {}
+
+    @classmethod
+    def for_case(cls, case: Case, *, purpose: str, run_id: int | None = None) -> Fetcher:
+        recorder = EvidenceRecorder(
+            case.warc_dir,
+            case.store,
+            purpose=purpose,
+            run_id=run_id,
+            rotate_bytes=case.config.fetch.warc_rotate_bytes,
+        )
+        return cls(case.config.fetch, recorder)
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.transport.close()
+        if self.transport.recorder is not None:
+            self.transport.recorder.close()
+
+    async def allowed_by_robots(self, url: str) -> bool:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self._robots:
+            parser: Protego | None = None
+            try:
+                resp = await self._get_once(FetchRequest(origin + "/robots.txt"))
+                if 200 <= resp.status < 300:
+                    parser = Protego.parse(resp.body.decode("utf-8", errors="replace"))
+            except (FetchError, FetchRefused):
+                parser = None
+            self._robots[origin] = parser
+        parser = self._robots[origin]
+        return parser is None or bool(parser.can_fetch(url, self.transport.user_agent))
+
+    async def _get_once(self, req: FetchRequest) -> FetchResponse:
+        host = urlsplit(req.url).netloc
+        sem = await self.gate(host)
+        try:
+            return await self.transport.exchange(req)
+        finally:
+            sem.release()
+
+    async def _with_retries(self, req: FetchRequest) -> FetchResponse:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                resp = await self._get_once(req)
+            except FetchError:
+                if attempt > self.settings.retries:
+                    raise
+                wait = backoff_delay(self.settings, attempt, None)
+                await asyncio.sleep(wait or 0)
+                continue
+            if resp.status not in RETRY_STATUSES or attempt > self.settings.retries:
+                return resp
+            wait = backoff_delay(self.settings, attempt, retry_after_seconds(resp.header("retry-after")))
+            if wait is None:
+                return resp
+            self.gate.slow_down(urlsplit(req.url).netloc, wait)
+            await asyncio.sleep(wait)
+
+    async def get(
+        self,
+        url: str,
+        *,
+        headers: list[tuple[str, str]] | None = None,
+        favicon: bool = False,
+        follow_redirects: bool = True,
+        obey_robots: bool | None = None,
+    ) -> FetchResponse:
+        """GET with politeness, robots.txt, retries and bounded redirects (each hop re-checked)."""
+        obey = self.settings.obey_robots if obey_robots is None else obey_robots
+        seen: set[str] = set()
+        for _hop in range(self.settings.max_redirects + 1):
+            if obey and not await self.allowed_by_robots(url):
+                raise FetchRefused("disallowed by robots.txt", url)
+            seen.add(url)
+            resp = await self._with_retries(FetchRequest(url, headers=list(headers or []), favicon=favicon))
+            location = resp.header("location")
+            if not follow_redirects or resp.status not in REDIRECT_STATUSES or not location:
+                return resp
+            url = urljoin(url, location)
+            if url in seen:
+                raise FetchRefused("redirect loop", url)
+        raise FetchRefused(f"more than {self.settings.max_redirects} redirects", url)

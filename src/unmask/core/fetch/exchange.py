@@ -1,0 +1,76 @@
+"""The data of one HTTP exchange as the fetch layer sees it (shared by every client)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+Headers = list[tuple[str, str]]
+
+
+@dataclass
+class FetchRequest:
+    url: str
+    method: str = "GET"
+    headers: Headers = field(default_factory=list)
+    favicon: bool = False
+    """Allow a small icon body (the one media exception)."""
+    max_bytes: int | None = None
+    timeout: float | None = None
+
+
+@dataclass
+class Exchange:
+    """One request and what came back: everything the evidence recorder writes."""
+
+    request: FetchRequest
+    requested_at: dt.datetime
+    request_headers: Headers = field(default_factory=list)
+    http_version: str = "HTTP/1.1"
+    status: int | None = None
+    reason: str = ""
+    response_headers: Headers = field(default_factory=list)
+    raw_body: bytes = b""
+    """The payload as received (still content-encoded)."""
+    truncated: str | None = None
+    refused: str | None = None
+    error: str | None = None
+    elapsed_ms: float | None = None
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for key, value in self.response_headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+
+@dataclass
+class FetchResponse:
+    """A response as handed to callers: body decoded (content-encoding removed) and capped."""
+
+    url: str
+    status: int
+    headers: Headers
+    body: bytes
+    capture_id: int | None
+    http_version: str = "HTTP/1.1"
+    truncated: str | None = None
+    refused: str | None = None
+    elapsed_ms: float | None = None
+    requested_at: dt.datetime | None = None
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+    @property
+    def content_type(self) -> str:
+        return self.header("content-type") or ""
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")

@@ -1,0 +1,165 @@
+"""Evidence recorder: every exchange goes to a WARC file and a capture row, in that order.
+
+A capture row is committed only after its WARC record is written and flushed, so every row points at a
+complete record. Each process writes its own WARC files (name with time and pid), so a process killed
+mid-write leaves at worst a partial last record in its own file, never a corrupt earlier one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+from warcio.recordbuilder import RecordBuilder
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from unmask import __version__
+from unmask.core.fetch.exchange import Exchange
+from unmask.core.store import Store
+from unmask.core.store.models import Capture
+
+
+class Sha256WARCWriter(WARCWriter):
+    """warcio writes SHA-1 digests by default; evidence uses SHA-256."""
+
+    @staticmethod
+    def _create_digester() -> Any:
+        from warcio.utils import Digester
+
+        return Digester("sha256")
+
+
+def _warc_date(when: dt.datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class EvidenceRecorder:
+    """Writes exchanges to rotating gzip WARC files and capture rows in the case store."""
+
+    def __init__(
+        self,
+        warc_dir: Path,
+        store: Store,
+        *,
+        purpose: str = "census",
+        run_id: int | None = None,
+        rotate_bytes: int = 1024 * 1024 * 1024,
+    ) -> None:
+        self.warc_dir = warc_dir
+        self.store = store
+        self.purpose = purpose
+        self.run_id = run_id
+        self.rotate_bytes = rotate_bytes
+        self._lock = threading.Lock()
+        self._file: IO[bytes] | None = None
+        self._writer: Sha256WARCWriter | None = None
+        self._path: Path | None = None
+        self._serial = 0
+        self.records = 0
+
+    # -- WARC files -------------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        self.warc_dir.mkdir(parents=True, exist_ok=True)
+        self._serial += 1
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
+        self._path = self.warc_dir / f"unmask-{stamp}-{os.getpid()}-{self._serial:05d}.warc.gz"
+        self._file = open(self._path, "ab")  # noqa: SIM115 - kept open across records
+        self._writer = Sha256WARCWriter(self._file, gzip=True, warc_version="WARC/1.1")
+        info = {
+            "software": f"unmask/{__version__} (warcio)",
+            "format": "WARC File Format 1.1",
+            "isPartOf": self.purpose,
+        }
+        self._writer.write_record(self._writer.create_warcinfo_record(self._path.name, info))
+        self._file.flush()
+
+    def _ensure_file(self) -> tuple[Sha256WARCWriter, IO[bytes], Path]:
+        if self._file is None or (self._file.tell() >= self.rotate_bytes):
+            self.close()
+            self._open()
+        assert self._writer is not None and self._file is not None and self._path is not None
+        return self._writer, self._file, self._path
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+        self._file = None
+        self._writer = None
+
+    # -- recording --------------------------------------------------------------------------------
+
+    def _write_warc(self, ex: Exchange) -> tuple[str, int, int]:
+        writer, fh, path = self._ensure_file()
+        builder: RecordBuilder = writer
+        when = _warc_date(ex.requested_at)
+        target = ex.request.url
+        split = target.split("/", 3)
+        req_path = "/" + (split[3] if len(split) > 3 else "")
+        req_headers = StatusAndHeaders(
+            f"{ex.request.method} {req_path} {ex.http_version}", ex.request_headers, is_http_request=True
+        )
+        request = builder.create_warc_record(
+            target, "request", payload=io.BytesIO(b""), length=0, http_headers=req_headers
+        )
+        request.rec_headers.replace_header("WARC-Date", when)
+        offset = fh.tell()
+        extra = {}
+        if ex.truncated:
+            extra["WARC-Truncated"] = ex.truncated
+        if ex.refused:
+            extra["WARC-Truncated"] = "unspecified"
+            extra["WARC-Unmask-Refused"] = ex.refused
+        status_line = f"{ex.status} {ex.reason}".strip()
+        resp_headers = StatusAndHeaders(status_line, ex.response_headers, protocol=ex.http_version)
+        response = builder.create_warc_record(
+            target,
+            "response",
+            payload=io.BytesIO(ex.raw_body),
+            length=len(ex.raw_body),
+            http_headers=resp_headers,
+            warc_headers_dict=extra,
+        )
+        response.rec_headers.replace_header("WARC-Date", when)
+        writer.write_request_response_pair(request, response)
+        fh.flush()
+        return f"warc/{path.name}", offset, fh.tell() - offset
+
+    def record(self, ex: Exchange) -> int:
+        """Archive the exchange and return its capture id."""
+        with self._lock:
+            warc_file = warc_offset = warc_length = None
+            if ex.status is not None:
+                warc_file, warc_offset, warc_length = self._write_warc(ex)
+            capture = Capture(
+                run_id=self.run_id,
+                purpose=self.purpose,
+                url=ex.request.url,
+                method=ex.request.method,
+                requested_at=ex.requested_at,
+                elapsed_ms=ex.elapsed_ms,
+                status=ex.status,
+                content_type=ex.header("content-type"),
+                payload_sha256=hashlib.sha256(ex.raw_body).hexdigest() if ex.status is not None else None,
+                payload_length=len(ex.raw_body) if ex.status is not None else None,
+                truncated=ex.truncated,
+                refused=ex.refused,
+                error=ex.error,
+                warc_file=warc_file,
+                warc_offset=warc_offset,
+                warc_length=warc_length,
+            )
+            with self.store.session() as session:
+                session.add(capture)
+                session.flush()
+                capture_id = capture.id
+            self.records += 1
+            return capture_id

@@ -1,0 +1,234 @@
+"""One HTTP exchange, safely: the only place in unmask that talks HTTP (through httpx).
+
+Order of checks for every request:
+1. the URL (scheme, media extension) — refused before any connection;
+2. the response headers (media Content-Type) — refused before the body is read;
+3. the first bytes of an unlabelled body (media magic numbers) — refused and discarded;
+4. the size cap while streaming — the rest is not read, the capture is marked truncated.
+Every exchange that reached a server, refused or not, is recorded as evidence before it is returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+import zlib
+from typing import Any
+
+import httpx
+
+from unmask import __version__
+from unmask.core.config import FetchSettings
+from unmask.core.errors import FetchRefused
+from unmask.core.fetch import policy
+from unmask.core.fetch.exchange import Exchange, FetchRequest, FetchResponse
+from unmask.core.fetch.recorder import EvidenceRecorder
+
+try:  # brotli is optional: advertise it only when it can be decoded
+    import brotli
+except ImportError:  # pragma: no cover - depends on the environment
+    brotli = None
+
+ACCEPT_ENCODING = "gzip, deflate, br" if brotli is not None else "gzip, deflate"
+DEFAULT_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,text/plain;q=0.8,*/*;q=0.1"
+
+
+class FetchError(Exception):
+    """No response: the exchange failed at the network level (recorded as a capture with an error)."""
+
+    def __init__(self, kind: str, url: str, detail: str) -> None:
+        self.kind = kind
+        self.url = url
+        self.detail = detail
+        super().__init__(f"{url}: {kind} ({detail})")
+
+
+def decode_body(raw: bytes, encoding: str | None, limit: int) -> tuple[bytes, str | None]:
+    """Remove Content-Encoding with a bound on the decoded size (decompression bombs)."""
+    enc = (encoding or "").strip().lower()
+    if enc in ("", "identity") or not raw:
+        return raw, None
+    try:
+        if enc in ("gzip", "x-gzip", "deflate"):
+            wbits = 16 + zlib.MAX_WBITS if enc != "deflate" else zlib.MAX_WBITS
+            try:
+                d = zlib.decompressobj(wbits)
+                out = d.decompress(raw, limit)
+            except zlib.error:
+                if enc != "deflate":
+                    raise
+                d = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send
+                out = d.decompress(raw, limit)
+            return out, ("length" if d.unconsumed_tail else None)
+        if enc == "br" and brotli is not None:
+            out = brotli.decompress(raw)
+            return out[:limit], ("length" if len(out) > limit else None)
+    except Exception as exc:  # a corrupt body is a result, not a crash
+        raise FetchError("decode", "", f"cannot decode {enc} body: {exc}") from exc
+    return raw, None
+
+
+def _http_version(response: httpx.Response) -> str:
+    return response.http_version if response.http_version.startswith("HTTP/") else "HTTP/1.1"
+
+
+class Transport:
+    """Makes single exchanges (no redirects, no retries) and records each one."""
+
+    def __init__(self, settings: FetchSettings, recorder: EvidenceRecorder | None) -> None:
+        self.settings = settings
+        self.recorder = recorder
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self.counters: dict[str, int] = {"requests": 0, "refused_url": 0, "refused_body": 0, "errors": 0}
+
+    @property
+    def user_agent(self) -> str:
+        return self.settings.user_agent or f"unmask/{__version__}"
+
+    def _client(self) -> httpx.AsyncClient:
+        key = self.settings.proxy or ""
+        client = self._clients.get(key)
+        if client is None:
+            s = self.settings
+            client = httpx.AsyncClient(
+                proxy=s.proxy or None,
+                verify=s.verify_tls,
+                follow_redirects=False,
+                trust_env=False,
+                timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
+            )
+            self._clients[key] = client
+        return client
+
+    def base_headers(self, url: str) -> list[tuple[str, str]]:
+        headers = [
+            ("User-Agent", self.user_agent),
+            ("Accept", DEFAULT_ACCEPT),
+            ("Accept-Encoding", ACCEPT_ENCODING),
+        ]
+        headers.extend(self.settings.headers.items())
+        host = httpx.URL(url).host
+        cookies = self.settings.cookies.get(host)
+        if cookies:
+            headers.append(("Cookie", "; ".join(f"{k}={v}" for k, v in cookies.items())))
+        return headers
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+
+    def _record(self, ex: Exchange) -> int | None:
+        return self.recorder.record(ex) if self.recorder is not None else None
+
+    async def exchange(self, req: FetchRequest) -> FetchResponse:
+        """Make one exchange. Raises FetchRefused (URL refused, nothing sent) or FetchError (no response)."""
+        reason = policy.refuse_url(req.url, favicon=req.favicon)
+        if reason:
+            self.counters["refused_url"] += 1
+            raise FetchRefused(reason, req.url)
+        headers = self.base_headers(req.url)
+        names = {k.lower() for k, _ in req.headers}
+        headers = [(k, v) for k, v in headers if k.lower() not in names] + list(req.headers)
+        limit = req.max_bytes or (
+            self.settings.favicon_max_bytes if req.favicon else self.settings.max_response_bytes
+        )
+        ex = Exchange(request=req, requested_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        ex.request_headers = headers
+        started = time.perf_counter()
+        self.counters["requests"] += 1
+        try:
+            async with asyncio.timeout(req.timeout or self.settings.total_timeout):
+                await self._stream(ex, headers, limit)
+        except TimeoutError:
+            ex.error = ex.error or "timeout"
+        except FetchError as exc:
+            ex.error = f"{exc.kind}: {exc.detail}"
+        ex.elapsed_ms = (time.perf_counter() - started) * 1000
+        if ex.error and ex.status is None:
+            self.counters["errors"] += 1
+            self._record(ex)
+            raise FetchError(ex.error.split(":", 1)[0], req.url, ex.error)
+        if ex.error and ex.status is not None:  # the body broke off: keep what came, say so
+            ex.truncated = ex.truncated or "disconnect"
+        capture_id = self._record(ex)
+        if ex.refused:
+            self.counters["refused_body"] += 1
+            raise FetchRefused(ex.refused, req.url)
+        body, cut = decode_body(ex.raw_body, ex.header("content-encoding"), limit)
+        headers_out = [(k, v) for k, v in ex.response_headers if k.lower() != "content-encoding"]
+        return FetchResponse(
+            url=req.url,
+            status=ex.status or 0,
+            headers=headers_out,
+            body=body,
+            capture_id=capture_id,
+            http_version=ex.http_version,
+            truncated=ex.truncated or cut,
+            elapsed_ms=ex.elapsed_ms,
+            requested_at=ex.requested_at,
+        )
+
+    async def _stream(self, ex: Exchange, headers: list[tuple[str, str]], limit: int) -> None:
+        req = ex.request
+        client = self._client()
+        try:
+            request = client.build_request(req.method, req.url, headers=headers)
+            response = await client.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise FetchError("timeout", req.url, type(exc).__name__) from exc
+        except httpx.ProxyError as exc:
+            raise FetchError("proxy", req.url, str(exc) or type(exc).__name__) from exc
+        except (httpx.ConnectError, OSError) as exc:
+            raise FetchError("connect", req.url, str(exc) or type(exc).__name__) from exc
+        except (httpx.HTTPError, ValueError) as exc:
+            raise FetchError("protocol", req.url, str(exc) or type(exc).__name__) from exc
+        try:
+            ex.status = response.status_code
+            ex.reason = response.reason_phrase
+            ex.http_version = _http_version(response)
+            ex.response_headers = [(k, v) for k, v in response.headers.multi_items()]
+            ctype = response.headers.get("content-type")
+            refusal = policy.refuse_headers(ctype, favicon=req.favicon)
+            if refusal:
+                ex.refused = refusal
+                return
+            await self._read_body(ex, response, limit, sniff=policy.needs_sniff(ctype) and not req.favicon)
+        finally:
+            await response.aclose()
+
+    async def _read_body(self, ex: Exchange, response: httpx.Response, limit: int, *, sniff: bool) -> None:
+        chunks: list[bytes] = []
+        size = 0
+        first = True
+        encoded = (response.headers.get("content-encoding") or "identity").lower() != "identity"
+        try:
+            async for chunk in response.aiter_raw():
+                if first and sniff and not encoded:
+                    found = policy.sniff_media(chunk[:32])
+                    if found:
+                        ex.refused = f"media body ({found}) without a media content type"
+                        return
+                first = False
+                if size + len(chunk) > limit:
+                    chunks.append(chunk[: limit - size])
+                    size = limit
+                    ex.truncated = "length"
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        except httpx.TimeoutException:
+            ex.error = "timeout while reading the body"
+        except (httpx.HTTPError, OSError) as exc:
+            ex.error = f"connection lost while reading the body ({type(exc).__name__})"
+        finally:
+            ex.raw_body = b"".join(chunks)
+
+
+def response_headers_dict(headers: list[tuple[str, str]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in headers:
+        out.setdefault(key, []).append(value)
+    return out

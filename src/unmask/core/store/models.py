@@ -1,0 +1,229 @@
+"""The case store's tables (SQLAlchemy 2). Documented in docs/schema.md.
+
+Names are plain so that the SQLite file reads well in Datasette and in SQL by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class CaseMeta(Base):
+    """Key/value facts about the case itself (schema version, creation time)."""
+
+    __tablename__ = "case_meta"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Platform(Base):
+    """An investigated site, identified by its base URL."""
+
+    __tablename__ = "platform"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    base_url: Mapped[str] = mapped_column(String(500), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    adapter: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CrawlRun(Base):
+    """One census of a platform. An interrupted run is resumed, not restarted."""
+
+    __tablename__ = "crawl_run"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"), index=True)
+    start_url: Mapped[str] = mapped_column(String(2100))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    """running | interrupted | complete | failed"""
+    phase: Mapped[str] = mapped_column(String(20), default="enumerate")
+    """enumerate (robots, sitemaps, listings) | fill (item pages for missing fields) | done"""
+    incremental: Mapped[bool] = mapped_column(Boolean, default=False)
+    sessions: Mapped[int] = mapped_column(Integer, default=1)
+    message: Mapped[str | None] = mapped_column(Text)
+    options: Mapped[str | None] = mapped_column(Text)
+    """JSON of the options the run was started with."""
+
+
+class Frontier(Base):
+    """Every URL a run has decided to fetch; the durable queue that makes resume exact."""
+
+    __tablename__ = "frontier"
+    __table_args__ = (
+        UniqueConstraint("run_id", "url_key", name="uq_frontier_run_url"),
+        Index("ix_frontier_run_status", "run_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"))
+    url: Mapped[str] = mapped_column(Text)
+    url_key: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    """robots | sitemap | listing | item | person | page"""
+    item_kind: Mapped[str | None] = mapped_column(String(20))
+    chain: Mapped[str | None] = mapped_column(String(40))
+    """Pagination chain this listing page belongs to."""
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    """Sitemap nesting, or page number along a pagination chain."""
+    barren: Mapped[int] = mapped_column(Integer, default=0)
+    """Consecutive pages before this one in its chain that brought nothing (crawler-trap guard)."""
+    parent_key: Mapped[str | None] = mapped_column(String(40))
+    """Fingerprint of the previous page's items in the chain (a repeating page is barren)."""
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    """pending | done | failed | refused | gone"""
+    error: Mapped[str | None] = mapped_column(Text)
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class Capture(Base):
+    """One HTTP exchange (or attempt) as evidence: what was asked, what came back, where it is archived."""
+
+    __tablename__ = "capture"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(40), default="census")
+    url: Mapped[str] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(String(10), default="GET")
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    elapsed_ms: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    payload_sha256: Mapped[str | None] = mapped_column(String(64))
+    payload_length: Mapped[int | None] = mapped_column(BigInteger)
+    truncated: Mapped[str | None] = mapped_column(String(40))
+    refused: Mapped[str | None] = mapped_column(Text)
+    """Why the body was not read (media content type, size)."""
+    error: Mapped[str | None] = mapped_column(Text)
+    """Why there is no response (timeout, connection refused)."""
+    warc_file: Mapped[str | None] = mapped_column(String(300))
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    warc_length: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Uploader(Base):
+    __tablename__ = "uploader"
+    __table_args__ = (UniqueConstraint("platform_id", "name_key", name="uq_uploader_platform_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"))
+    name: Mapped[str] = mapped_column(String(500))
+    name_key: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(Text)
+
+
+class Person(Base):
+    """A person depicted on the platform, as the platform names them."""
+
+    __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("platform_id", "name_key", name="uq_person_platform_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"))
+    name: Mapped[str] = mapped_column(String(500))
+    name_key: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(Text)
+    public_figure: Mapped[bool | None] = mapped_column(Boolean)
+    """True when the platform or a user list marks the person a public figure; None when unknown."""
+
+
+class Item(Base):
+    """One catalogue entry: a video, a photo or a gallery. Metadata only, never the media."""
+
+    __tablename__ = "item"
+    __table_args__ = (
+        UniqueConstraint("platform_id", "kind", "platform_item_id", name="uq_item_platform_kind_pid"),
+        Index("ix_item_kind_upload", "platform_id", "kind", "upload_date"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    platform_item_id: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    views: Mapped[int | None] = mapped_column(BigInteger)
+    views_rank: Mapped[int] = mapped_column(Integer, default=0)
+    """How exact the stored views are: 3 item page, 2 sitemap, 1 listing card (may be rounded), 0 none."""
+    views_run: Mapped[int | None] = mapped_column(Integer)
+    """The run that observed the stored views (a later run's views replace an earlier run's)."""
+    upload_date: Mapped[dt.date | None] = mapped_column(Date)
+    uploader_id: Mapped[int | None] = mapped_column(ForeignKey("uploader.id"), index=True)
+    gallery_pid: Mapped[str | None] = mapped_column(String(500))
+    """For a photo: the platform id of its gallery."""
+    photo_count: Mapped[int | None] = mapped_column(Integer)
+    page_run: Mapped[int | None] = mapped_column(Integer)
+    """The run in which the item's own page was last read (its fields then as complete as the site allows)."""
+    first_seen_run: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"))
+    last_seen_run: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    first_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    removed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    removed_run: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"))
+
+
+class ItemPerson(Base):
+    __tablename__ = "item_person"
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True, index=True)
+
+
+class ItemLabel(Base):
+    """Tags and categories of an item."""
+
+    __tablename__ = "item_label"
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(500), primary_key=True)
+
+
+class ItemSource(Base):
+    """Provenance: which capture gave which fields of an item."""
+
+    __tablename__ = "item_source"
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("capture.id"), primary_key=True, index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"))
+    fields: Mapped[str] = mapped_column(Text)
+    """Comma-separated field names the capture provided."""
+
+
+class ItemObservation(Base):
+    """What one run saw of an item (views over time)."""
+
+    __tablename__ = "item_observation"
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), primary_key=True, index=True)
+    views: Mapped[int | None] = mapped_column(BigInteger)
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

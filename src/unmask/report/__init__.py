@@ -1,0 +1,1 @@
+"""Report: a self-contained HTML file from the case (figures, growth, methodology)."""

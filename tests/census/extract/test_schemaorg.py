@@ -1,0 +1,287 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from unmask.census.extract.schemaorg import extract_page_links, extract_schemaorg
+from unmask.census.model import ItemKind, PersonRef
+
+BASE = "http://site.example"
+PAGE = f"{BASE}/video/1/slug"
+
+
+def page(*jsonld: object, head: str = "", body: str = "") -> str:
+    scripts = "".join(f'<script type="application/ld+json">{json.dumps(d)}</script>' for d in jsonld)
+    return f"<html><head>{head}{scripts}</head><body>{body}</body></html>"
+
+
+VIDEO: dict[str, object] = {
+    "@context": "https://schema.org",
+    "@type": "VideoObject",
+    "name": "Title &amp; more",
+    "duration": "PT12M34S",
+    "uploadDate": "2021-03-04T10:00:00+00:00",
+    "interactionStatistic": {
+        "@type": "InteractionCounter",
+        "interactionType": {"@type": "WatchAction"},
+        "userInteractionCount": 1234,
+    },
+    "author": {"@type": "Person", "name": "Bob", "url": "/user/bob"},
+    "actor": [
+        {"@type": "Person", "name": "Ann", "url": f"{BASE}/model/ann"},
+        {"@type": "Person", "name": "Cy"},
+    ],
+    "keywords": "sky, river,sea",
+    "genre": "Nature",
+    "thumbnailUrl": f"{BASE}/media/thumbs/1.jpg",
+    "thumbnail": {"@type": "ImageObject", "url": f"{BASE}/media/thumbs/1.jpg"},
+    "contentUrl": f"{BASE}/media/videos/1.mp4",
+}
+
+
+def test_video_object() -> None:
+    (record,) = extract_schemaorg(page(VIDEO), PAGE)
+    assert record.kind is ItemKind.VIDEO
+    assert record.url == PAGE
+    assert record.title == "Title & more"
+    assert record.duration == 754.0
+    assert record.views == 1234
+    assert record.upload_date == dt.date(2021, 3, 4)
+    assert (record.uploader, record.uploader_url) == ("Bob", f"{BASE}/user/bob")
+    assert record.persons == [PersonRef("Ann", f"{BASE}/model/ann"), PersonRef("Cy")]
+    assert record.tags == ["sky", "river", "sea"]
+    assert record.categories == ["Nature"]
+    assert record.platform_id is None  # the extractor sets it
+
+
+def test_graph_with_references_and_canonical() -> None:
+    graph = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "WebPage", "@id": f"{BASE}/video/1/slug#page", "mainEntity": {"@id": "#video"}},
+            {**VIDEO, "@id": "#video", "author": {"@id": "#bob"}},
+            {"@type": "Person", "@id": "#bob", "name": "Bob"},
+        ],
+    }
+    head = f'<link rel="canonical" href="{PAGE}?utm_source=x">'
+    (record,) = extract_schemaorg(page(graph, head=head), f"{PAGE}?ref=home")
+    assert record.url == PAGE
+    assert record.uploader == "Bob"
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    [
+        ({"@type": "Person", "name": "Ann"}, [PersonRef("Ann")]),
+        ("Ann", [PersonRef("Ann")]),
+        (["Ann", "Bea"], [PersonRef("Ann"), PersonRef("Bea")]),
+        ([{"name": "Ann"}, {"@type": "Person", "name": ["Bea"]}], [PersonRef("Ann"), PersonRef("Bea")]),
+        ([{"@type": "Organization", "name": "Studio"}], []),
+        ([{"@type": "Person"}, None, 3], []),
+        ([{"@type": "Person", "name": "Ann"}] * 2, [PersonRef("Ann")]),
+    ],
+)
+def test_actor_shapes(actor: object, expected: list[PersonRef]) -> None:
+    (record,) = extract_schemaorg(page({**VIDEO, "actor": actor}), PAGE)
+    assert record.persons == expected
+
+
+def test_about_counts_only_persons_and_character_counts_too() -> None:
+    data = {
+        **VIDEO,
+        "actor": None,
+        "about": ["a topic", {"@type": "Thing", "name": "x"}, {"@type": "Person", "name": "Di"}],
+    }
+    data["character"] = {"@type": "Person", "name": "Ed"}
+    (record,) = extract_schemaorg(page(data), PAGE)
+    assert record.persons == [PersonRef("Ed"), PersonRef("Di")]
+
+
+@pytest.mark.parametrize(
+    ("statistic", "expected"),
+    [
+        ({"interactionType": "http://schema.org/WatchAction", "userInteractionCount": "1,234"}, 1234),
+        ({"interactionType": "https://schema.org/ViewAction", "userInteractionCount": 5}, 5),
+        ({"interactionType": "WatchAction", "userInteractionCount": "12.3K"}, 12_300),
+        ({"interactionType": {"@type": "WatchAction"}, "userInteractionCount": [7]}, 7),
+        (
+            [
+                {"interactionType": "LikeAction", "userInteractionCount": 9},
+                {"interactionType": "WatchAction", "userInteractionCount": 99},
+            ],
+            99,
+        ),
+        ({"userInteractionCount": 42}, 42),
+        ([{"interactionType": "LikeAction", "userInteractionCount": 9}], None),
+        ("not a counter", None),
+        ({"interactionType": "WatchAction", "userInteractionCount": "many"}, None),
+    ],
+)
+def test_interaction_statistic_variants(statistic: object, expected: int | None) -> None:
+    (record,) = extract_schemaorg(page({**VIDEO, "interactionStatistic": statistic}), PAGE)
+    assert record.views == expected
+
+
+def test_legacy_interaction_count() -> None:
+    data = {**VIDEO, "interactionStatistic": None, "interactionCount": "UserViews:42"}
+    assert extract_schemaorg(page(data), PAGE)[0].views == 42
+
+
+@pytest.mark.parametrize(
+    ("keywords", "expected"),
+    [("a,b , c", ["a", "b", "c"]), (["a", "b, c", "a"], ["a", "b", "c"]), (None, []), (5, ["5"])],
+)
+def test_keywords(keywords: object, expected: list[str]) -> None:
+    assert extract_schemaorg(page({**VIDEO, "keywords": keywords}), PAGE)[0].tags == expected
+
+
+def test_broken_script_does_not_hide_the_others() -> None:
+    html = f'<html><head><script type="application/ld+json">{{broken</script>{page(VIDEO)}</head></html>'
+    assert len(extract_schemaorg(html, PAGE)) == 1
+
+
+def test_list_at_top_level_and_item_list_of_videos() -> None:
+    listing = {
+        "@type": "ItemList",
+        "itemListElement": [
+            {"@type": "ListItem", "position": 1, "item": {**VIDEO, "url": f"{BASE}/video/2/b"}},
+            {"@type": "ListItem", "position": 2, "item": {**VIDEO, "url": f"{BASE}/video/3/c"}},
+        ],
+    }
+    records = extract_schemaorg(page([listing]), f"{BASE}/browse/videos")
+    assert [r.url for r in records] == [f"{BASE}/video/2/b", f"{BASE}/video/3/c"]
+
+
+def test_item_on_another_site_is_skipped() -> None:
+    assert extract_schemaorg(page({**VIDEO, "url": "http://other.example/v/1"}), PAGE) == []
+
+
+MICRODATA_PHOTO = """<html><body>
+<div itemscope itemtype="https://schema.org/ImageObject">
+  <h1 itemprop="name">Photo words</h1>
+  <meta itemprop="uploadDate" content="2022-06-01">
+  <img itemprop="contentUrl" src="/media/photos/555.jpg">
+  <span itemprop="author" itemscope itemtype="https://schema.org/Person">
+    <a itemprop="url" href="/user/bob"><span itemprop="name">Bob</span></a></span>
+  <span itemprop="about" itemscope itemtype="https://schema.org/Person">
+    <a itemprop="url" href="/model/ann"><span itemprop="name">Ann</span></a></span>
+  <div itemprop="interactionStatistic" itemscope itemtype="https://schema.org/InteractionCounter">
+    <link itemprop="interactionType" href="https://schema.org/WatchAction">
+    <meta itemprop="userInteractionCount" content="1001"></div>
+  <a itemprop="url" href="/media/photos/555.jpg">full size</a>
+</div></body></html>"""
+
+
+def test_microdata_image_object() -> None:
+    (record,) = extract_schemaorg(MICRODATA_PHOTO, f"{BASE}/photo/555")
+    assert record.kind is ItemKind.PHOTO
+    assert record.url == f"{BASE}/photo/555"  # its url is the image file: the page stands for it
+    assert (record.title, record.views, record.upload_date) == ("Photo words", 1001, dt.date(2022, 6, 1))
+    assert (record.uploader, record.uploader_url) == ("Bob", f"{BASE}/user/bob")
+    assert record.persons == [PersonRef("Ann", f"{BASE}/model/ann")]
+
+
+def test_image_gallery() -> None:
+    gallery = {
+        "@context": "https://schema.org",
+        "@type": "ImageGallery",
+        "name": "Album",
+        "datePublished": "2022-05-30",
+        "about": [{"@type": "Person", "name": "Ann"}],
+        "associatedMedia": [
+            {"@type": "ImageObject", "contentUrl": f"{BASE}/media/photos/{i}.jpg", "url": f"{BASE}/photo/{i}"}
+            for i in range(24)
+        ],
+    }
+    (record,) = extract_schemaorg(page(gallery), f"{BASE}/album/7/x")
+    assert (record.kind, record.title, record.photo_count) == (ItemKind.GALLERY, "Album", 24)
+    assert record.upload_date == dt.date(2022, 5, 30)
+    assert record.persons == [PersonRef("Ann")]
+
+
+def test_collection_page_with_media_is_a_gallery_and_without_is_not() -> None:
+    media = {"@type": "CollectionPage", "associatedMedia": {"@type": "ImageObject", "contentUrl": "/m/1.jpg"}}
+    (record,) = extract_schemaorg(page(media), f"{BASE}/album/1")
+    assert (record.kind, record.photo_count) == (ItemKind.GALLERY, 1)
+    assert extract_schemaorg(page({"@type": "CollectionPage", "name": "x"}), f"{BASE}/album/1") == []
+
+
+OG = """<meta property="og:type" content="video.other"><meta property="og:title" content="OG title">
+<meta property="og:url" content="{url}"><meta property="video:duration" content="754">
+<meta property="video:release_date" content="2021-03-04">
+<meta property="video:actor" content="/model/ann-lee"><meta property="video:actor" content="Bea">
+<meta property="video:tag" content="sky"><meta property="video:tag" content="sea">
+<meta property="og:video" content="{base}/media/videos/1.mp4">"""
+
+
+def test_opengraph_fallback() -> None:
+    (record,) = extract_schemaorg(page(head=OG.format(url=PAGE, base=BASE)), PAGE)
+    assert (record.kind, record.url, record.title, record.duration) == (
+        ItemKind.VIDEO,
+        PAGE,
+        "OG title",
+        754.0,
+    )
+    assert record.upload_date == dt.date(2021, 3, 4)
+    assert record.persons == [PersonRef("ann lee", f"{BASE}/model/ann-lee"), PersonRef("Bea")]
+    assert record.tags == ["sky", "sea"]
+
+
+def test_opengraph_is_not_used_when_structured_data_describes_the_page() -> None:
+    (record,) = extract_schemaorg(page(VIDEO, head=OG.format(url=PAGE, base=BASE)), PAGE)
+    assert record.title == "Title & more"
+
+
+def test_opengraph_non_video_is_nothing() -> None:
+    head = '<meta property="og:type" content="website"><meta property="og:title" content="Home">'
+    assert extract_schemaorg(page(head=head), f"{BASE}/") == []
+
+
+def test_page_links() -> None:
+    item_list = {
+        "@type": "ItemList",
+        "itemListElement": [
+            {"@type": "ListItem", "position": 1, "url": "/video/2/b?ref=list"},
+            {"@type": "ListItem", "position": 2, "item": {"@id": f"{BASE}/video/3/c"}},
+            {"@type": "ListItem", "position": 3, "item": f"{BASE}/video/4/d"},
+            f"{BASE}/video/5/e",
+            {"@type": "VideoObject", "url": f"{BASE}/video/6/f"},
+            "http://other.example/video/9",
+            f"{BASE}/media/x.jpg",
+            {"@type": "ListItem", "position": 8},
+        ],
+    }
+    head = f'<link rel="canonical" href="{BASE}/browse/videos?page=2"><link rel="prev" href="/browse/videos">'
+    links = extract_page_links(page(item_list, head=head), f"{BASE}/browse/videos?page=2&utm_medium=x")
+    assert links.canonical == f"{BASE}/browse/videos?page=2"
+    assert links.next_url is None
+    assert links.itemlist_urls == [f"{BASE}/video/{n}" for n in ("2/b", "3/c", "4/d", "5/e", "6/f")]
+    canonical, next_url, urls = extract_page_links(
+        '<a href="/x">x</a><a rel="nofollow next" href="/browse/videos?page=3">Next</a>',
+        f"{BASE}/browse/videos",
+    )
+    assert (canonical, next_url, urls) == (None, f"{BASE}/browse/videos?page=3", [])
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "",
+        "<html>",
+        '<script type="application/ld+json">' + "[" * 100_000 + "</script>",
+        '<script type="application/ld+json">'
+        + json.dumps({"@graph": [{"@graph": [{"@graph": []}]}]})
+        + "</script>",
+        '<script type="application/ld+json">{"@type": ["VideoObject", 3, null], "name": {"x": 1}}</script>',
+        '<script type="application/ld+json">'
+        '{"@type": "VideoObject", "actor": {"@id": "#loop"}, "@id": "#loop"}</script>',
+        '<div itemscope itemtype="https://schema.org/VideoObject">'
+        '<div itemprop="actor" itemscope></div></div>',
+        '<meta property="og:type" content="video.movie">',
+    ],
+)
+def test_hostile_structured_data_never_raises(html: str) -> None:
+    for record in extract_schemaorg(html, PAGE):
+        assert record.url == PAGE

@@ -1,0 +1,66 @@
+"""Shared fixtures: case folders on SQLite and on the real PostgreSQL that `make test` starts."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from unmask.core.case import Case
+
+PG_URL = os.environ.get("UNMASK_TEST_PG_URL")
+
+
+def _admin_url() -> str:
+    assert PG_URL is not None
+    return make_url(PG_URL).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
+    if not PG_URL:
+        if os.environ.get("CI"):
+            pytest.fail("UNMASK_TEST_PG_URL is not set: `make test` starts PostgreSQL and sets it")
+        pytest.skip("no PostgreSQL test server (run `make test` or set UNMASK_TEST_PG_URL)")
+    name = f"unmask_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_admin_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def case(tmp_path: Path, db_kind: str, request: pytest.FixtureRequest) -> Iterator[Case]:
+    """A new case, once on SQLite and once on PostgreSQL."""
+    db = request.getfixturevalue("pg_database") if db_kind == "postgresql" else None
+    c = Case.init(tmp_path / "case", db=db)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.fixture
+def sqlite_case(tmp_path: Path) -> Iterator[Case]:
+    c = Case.init(tmp_path / "case")
+    try:
+        yield c
+    finally:
+        c.close()

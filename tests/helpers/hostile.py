@@ -1,0 +1,178 @@
+"""A small, scriptable HTTP server on loopback for fault and safety tests.
+
+Routes map a path (without query) to a handler; every request is counted, so a test can prove that
+a URL was never asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+Handler = Callable[["_RequestHandler"], None]
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 2000
+MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4000
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        with self.server.lock:
+            self.server.hits[path] += 1
+            self.server.log.append(self.path)
+        handler = self.server.routes.get(path)
+        if handler is None:
+            for prefix, h in self.server.prefixes.items():
+                if path.startswith(prefix):
+                    handler = h
+                    break
+        if handler is None:
+            self.send_body(404, b"<html><body>not found</body></html>")
+            return
+        handler(self)
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def send_body(
+        self, status: int, body: bytes, ctype: str = "text/html; charset=utf-8", **headers: str
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in headers.items():
+            self.send_header(k.replace("_", "-"), v)
+        self.end_headers()
+        if self.command != "HEAD":
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(body)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _RequestHandler)
+        self.routes: dict[str, Handler] = {}
+        self.prefixes: dict[str, Handler] = {}
+        self.hits: Counter[str] = Counter()
+        self.log: list[str] = []
+        self.lock = threading.Lock()
+
+
+class HostileServer:
+    def __init__(self) -> None:
+        self._server = _Server()
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> HostileServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def base(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    @property
+    def hits(self) -> Counter[str]:
+        return self._server.hits
+
+    @property
+    def log(self) -> list[str]:
+        return self._server.log
+
+    def route(self, path: str, handler: Handler) -> None:
+        self._server.routes[path] = handler
+
+    def prefix(self, prefix: str, handler: Handler) -> None:
+        self._server.prefixes[prefix] = handler
+
+    def static(
+        self,
+        path: str,
+        body: bytes | str,
+        ctype: str = "text/html; charset=utf-8",
+        status: int = 200,
+        **headers: str,
+    ) -> None:
+        data = body.encode() if isinstance(body, str) else body
+        self.route(path, lambda h: h.send_body(status, data, ctype, **headers))
+
+
+# -- ready-made hostile behaviours ---------------------------------------------------------------
+
+
+def gzipped(body: bytes, ctype: str = "text/html; charset=utf-8") -> Handler:
+    data = gzip.compress(body)
+    return lambda h: h.send_body(200, data, ctype, Content_Encoding="gzip")
+
+
+def redirect(to: str, status: int = 302) -> Handler:
+    return lambda h: h.send_body(status, b"", "text/html", Location=to)
+
+
+def drop_connection(h: _RequestHandler) -> None:
+    h.close_connection = True
+    h.connection.shutdown(2)
+
+
+def truncated_body(h: _RequestHandler) -> None:
+    """Promise 100 kB, send 1 kB, hang up."""
+    h.send_response(200)
+    h.send_header("Content-Type", "text/html")
+    h.send_header("Content-Length", "100000")
+    h.end_headers()
+    h.wfile.write(b"<html><body>" + b"x" * 1000)
+    h.wfile.flush()
+    h.close_connection = True
+    h.connection.shutdown(2)
+
+
+def slow(seconds: float, body: bytes = b"<html>late</html>") -> Handler:
+    def handler(h: _RequestHandler) -> None:
+        time.sleep(seconds)
+        h.send_body(200, body)
+
+    return handler
+
+
+def storm(
+    failures: int, status: int = 429, retry_after: str = "0", body: bytes = b"<html>ok</html>"
+) -> Handler:
+    """Answer `status` with Retry-After the first `failures` times for each path, then 200."""
+    seen: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def handler(h: _RequestHandler) -> None:
+        with lock:
+            seen[h.path] += 1
+            n = seen[h.path]
+        if n <= failures:
+            h.send_body(status, b"slow down", "text/plain", Retry_After=retry_after)
+        else:
+            h.send_body(200, body)
+
+    return handler
