@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.helpers.cli import unmask
 from unmask.core.case import Case
 
 PG_URL = os.environ.get("UNMASK_TEST_PG_URL")
@@ -64,3 +65,11 @@ def sqlite_case(tmp_path: Path) -> Iterator[Case]:
         yield c
     finally:
         c.close()
+
+
+@pytest.fixture
+def new_case(tmp_path: Path) -> Path:
+    """A case made by `unmask init` (SQLite), for tests that drive the CLI."""
+    path = tmp_path / "case"
+    unmask("init", str(path))
+    return path

@@ -107,9 +107,9 @@ class ProgressReporter:
         self.task = self.progress.add_task("crawl", total=1, phase="", items=0, requests=0)
         self._last = 0.0
 
-    def __call__(self, spider: CensusSpider) -> None:
+    def __call__(self, spider: CensusSpider, *, force: bool = False) -> None:
         now = time.monotonic()
-        if not self.enabled or now - self._last < 0.25:
+        if not self.enabled or (now - self._last < 0.25 and not force):
             return
         self._last = now
         counts = self.writer.counts()
@@ -173,7 +173,8 @@ def crawl(case: Case, opts: CrawlOptions) -> CrawlSummary:
             }
         )
         started = time.monotonic()
-        process = CrawlerProcess(settings, install_root_handler=False)
+        settings["LOG_INSTALL_ROOT_HANDLER"] = False
+        process = CrawlerProcess(settings)
         crawler = process.create_crawler(CensusSpider)
         process.crawl(
             crawler,
@@ -186,8 +187,9 @@ def crawl(case: Case, opts: CrawlOptions) -> CrawlSummary:
         )
         with reporter.progress:
             process.start()
+            spider: CensusSpider = crawler.spider  # type: ignore[assignment]
+            reporter(spider, force=True)
         recorder.close()
-        spider: CensusSpider = crawler.spider  # type: ignore[assignment]
         reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
         return _settle(writer, spider, run.id, resumed, run.sessions, reason, time.monotonic() - started)
 

@@ -17,7 +17,7 @@ def print_summary(summary: CrawlSummary, console: Console | None = None) -> None
         ("session", f"{summary.session}{' (resumed)' if summary.resumed else ''}"),
         ("requests (run)", f"{summary.requests:,}"),
         ("pages stored (session)", f"{summary.pages:,}"),
-        ("item records (session)", f"{summary.items:,}"),
+        ("item records read (session)", f"{summary.items:,}"),
         ("marked removed", f"{summary.removed:,}"),
         ("pages gone (404/410)", f"{summary.gone:,}"),
         ("failed", f"{summary.failed:,}"),

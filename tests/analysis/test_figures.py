@@ -1,0 +1,77 @@
+"""`unmask stats` figures: what counts, on SQLite and PostgreSQL (see the CLI contract)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from unmask.analysis.figures import FigureOptions, compute_figures
+from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PersonRef
+from unmask.census.writer import CensusWriter, PageCommit, open_run, platform_for
+from unmask.core.case import Case
+from unmask.core.privacy import pseudonym
+
+BASE = "http://127.0.0.1:1"
+
+
+def _rec(kind: ItemKind, n: int, **kw: object) -> ItemRecord:
+    rec = ItemRecord(kind=kind, url=f"{BASE}/{kind.value}/{n}", platform_id=str(n))
+    for k, v in kw.items():
+        setattr(rec, k, v)
+    return rec
+
+
+def _load(case: Case, items: list[ItemRecord]) -> CensusWriter:
+    pid = platform_for(case.store, BASE, "t", None)
+    run, _ = open_run(case.store, pid, BASE + "/", {})
+    w = CensusWriter(case.store, pid, run.id, case.config.crawl)
+    (row,) = w.seed([Link(BASE + "/sitemap.xml", PageKind.SITEMAP)])
+    w.commit(PageCommit(row, None, items=items))
+    return w
+
+
+def test_figures_follow_the_contract(case: Case) -> None:
+    ana, bo, cy = PersonRef("Ana Vel", public_figure=True), PersonRef("Bo Rin"), PersonRef("Cy Dun")
+    items = [
+        _rec(ItemKind.VIDEO, 1, duration=1800.0, views=100, upload_date=dt.date(2019, 1, 5), uploader="u1",
+             persons=[ana, bo]),
+        _rec(ItemKind.VIDEO, 2, duration=1800.0, views=300, upload_date=dt.date(2019, 3, 1), uploader="u2",
+             persons=[bo]),
+        _rec(ItemKind.VIDEO, 3, duration=3600.0, views=50, upload_date=dt.date(2019, 3, 9), uploader="u1",
+             persons=[ana]),
+        _rec(ItemKind.PHOTO, 4, views=7, upload_date=dt.date(2019, 2, 2), uploader="u3", persons=[cy]),
+        _rec(ItemKind.GALLERY, 5, photo_count=3, upload_date=dt.date(2017, 1, 1), uploader="u9"),
+    ]  # fmt: skip
+    _load(case, items)
+    fig = compute_figures(case.store, FigureOptions(secret="s3cret"))
+    assert (fig["videos"], fig["photos"], fig["galleries"]) == (3, 1, 1)
+    assert fig["hours"] == 2.0 and fig["views"] == 450
+    assert fig["uploaders"] == 3  # u1, u2 (videos) and u3 (photo); u9 only uploads a gallery
+    assert fig["targets"] == 3
+    assert (fig["first_upload"], fig["last_upload"]) == ("2019-01-05", "2019-03-09")
+    assert [m["month"] for m in fig["monthly"]] == ["2019-01", "2019-02", "2019-03"]
+    assert [m["videos_cumulative"] for m in fig["monthly"]] == [1, 1, 3]
+    assert fig["monthly"][1]["photos"] == 1
+    # two videos each; ties broken by views (Bo: 400, Ana: 150); Bo is not a public figure
+    assert [(t["name"], t["videos"], t["views"]) for t in fig["top_targets"]] == [
+        (pseudonym("Bo Rin", "s3cret"), 2, 400),
+        ("Ana Vel", 2, 150),
+    ]
+    assert [u["name"] for u in fig["top_uploaders"]] == ["u1", "u2"]
+    assert fig["requests_per_item"] == 0.0
+
+
+def test_real_names_on_request_and_removed_items_do_not_count(case: Case) -> None:
+    w = _load(
+        case,
+        [_rec(ItemKind.VIDEO, 1, views=10, persons=[PersonRef("Bo Rin")]), _rec(ItemKind.VIDEO, 2, views=5)],
+    )
+    w.mark_item_gone(ItemKind.VIDEO, "2")
+    fig = compute_figures(case.store, FigureOptions(pseudonymize=False))
+    assert fig["videos"] == 1 and fig["views"] == 10 and fig["removed"] == 1
+    assert fig["top_targets"][0]["name"] == "Bo Rin"
+
+
+def test_pseudonyms_are_stable_and_case_specific() -> None:
+    assert pseudonym("Bo  Rin", "a") == pseudonym("bo rin", "a")
+    assert pseudonym("Bo Rin", "a") != pseudonym("Bo Rin", "b")
+    assert pseudonym("Bo Rin", "a").startswith("Person-")
