@@ -100,6 +100,7 @@ def test_recrawl_counts_new_items_and_marks_removed(new_case: Path) -> None:
         server.wait_ready()
         second = crawl(new_case, server.url + "/", "--adapter", "demo")
     assert second["status"] == "complete" and second["run"] == first["run"] + 1
+    assert second["requests"] < first["requests"]  # the newest-first listings stopped at known items
     figures = stats(new_case)
     assert_figures(figures, DemoPlatform(seed=9, scale=0.01, as_of=late))
     assert figures["removed"] > 0

@@ -151,3 +151,17 @@ def test_deferred_item_links_are_released_or_promoted(case: Case) -> None:
     released = w.release_deferred(identify)
     assert [r.url for r in released] == [links[1].url]  # 1 was promoted already, 3 was never deferred
     assert w.release_deferred(identify) == []
+
+
+def test_pagination_cycling_between_item_sets_is_a_trap(case: Case) -> None:
+    w = _writer(case)
+    (row,) = w.seed([Link("http://127.0.0.1:1/list", PageKind.LISTING, ItemKind.VIDEO)])
+    result = None
+    for page in range(2, 40):
+        items = [_video(1), _video(2)] if page % 2 else [_video(3), _video(4)]
+        result = w.commit(PageCommit(row, None, items=items, next_page=f"http://127.0.0.1:1/list?p={page}"))
+        if result.stopped:
+            break
+        (row,) = result.new_rows
+    assert result is not None and result.stopped is not None and "trap" in result.stopped
+    assert row.depth <= 6

@@ -176,3 +176,99 @@ def storm(
             h.send_body(200, body)
 
     return handler
+
+
+def respond(
+    status: int, body: bytes | str, ctype: str = "text/html; charset=utf-8", **headers: str
+) -> Handler:
+    """A fixed answer, as a handler that other behaviours can wrap."""
+    data = body.encode() if isinstance(body, str) else body
+    return lambda h: h.send_body(status, data, ctype, **headers)
+
+
+def _per_url_counter() -> Callable[[_RequestHandler], int]:
+    """How many times this URL (path and query) has been asked for, this time included."""
+    seen: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def count(h: _RequestHandler) -> int:
+        with lock:
+            seen[h.path] += 1
+            return seen[h.path]
+
+    return count
+
+
+def throttled(inner: Handler, failures: int, status: int = 429, retry_after: str = "0") -> Handler:
+    """Answer `status` with Retry-After the first `failures` times each URL is asked for, then `inner`."""
+    count = _per_url_counter()
+
+    def handler(h: _RequestHandler) -> None:
+        if count(h) <= failures:
+            h.send_body(status, b"slow down", "text/plain", Retry_After=retry_after)
+        else:
+            inner(h)
+
+    return handler
+
+
+def dropping(inner: Handler, failures: int | None = 1) -> Handler:
+    """Hang up without an answer the first `failures` times each URL is asked for (None: always)."""
+    count = _per_url_counter()
+
+    def handler(h: _RequestHandler) -> None:
+        if failures is None or count(h) <= failures:
+            drop_connection(h)
+        else:
+            inner(h)
+
+    return handler
+
+
+def delayed(seconds: float, inner: Handler) -> Handler:
+    """`inner`, after a pause (a slow site)."""
+
+    def handler(h: _RequestHandler) -> None:
+        time.sleep(seconds)
+        inner(h)
+
+    return handler
+
+
+def cut_off(body: bytes, keep: int, ctype: str = "text/html; charset=utf-8") -> Handler:
+    """Promise the whole body, send its first `keep` bytes, hang up."""
+
+    def handler(h: _RequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            h.wfile.write(body[:keep])
+            h.wfile.flush()
+        h.close_connection = True
+        with contextlib.suppress(OSError):
+            h.connection.shutdown(2)
+
+    return handler
+
+
+def dribbled(body: bytes, ctype: str = "application/octet-stream", head: int = 4, **headers: str) -> Handler:
+    """Send the first `head` bytes one write at a time (tiny network chunks), then the rest."""
+
+    def handler(h: _RequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", str(len(body)))
+        for k, v in headers.items():
+            h.send_header(k.replace("_", "-"), v)
+        h.end_headers()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            for i in range(head):
+                time.sleep(0.02)
+                h.wfile.write(body[i : i + 1])
+                h.wfile.flush()
+            time.sleep(0.02)
+            h.wfile.write(body[head:])
+
+    return handler

@@ -21,7 +21,15 @@ class StorePipeline:
         if not isinstance(item, PageCommit):
             return item
         spider = self.crawler.spider
-        result = spider.writer.commit(item)
+        try:
+            result = spider.writer.commit(item)
+        except Exception as exc:  # the page's transaction was rolled back; record the failure and go on
+            spider.logger.exception("storing %s failed", item.frontier.url)
+            spider.counters["failed"] += 1
+            spider.writer.fail(
+                item.frontier.id, "failed", f"store failed: {type(exc).__name__}: {exc}", item.capture_id
+            )
+            return item
         spider.counters["items"] += result.items
         spider.counters["new_items"] += result.new_items
         if result.stopped:

@@ -52,6 +52,9 @@ class CrawlSummary:
     failed: int
     refused: int
     gone: int
+    items_present: int
+    """Items of the platform present after the run (not marked removed)."""
+    requests_per_item: float
     seconds: float
     notes: list[str] = field(default_factory=list)
 
@@ -170,10 +173,10 @@ def crawl(case: Case, opts: CrawlOptions) -> CrawlSummary:
                 "LOG_LEVEL": "INFO",
                 "LOG_FILE": str(_log_path(case, run.id)),
                 "LOG_FILE_APPEND": True,
+                "LOG_INSTALL_ROOT_HANDLER": True,  # Scrapy's handler writes the log file (not the terminal)
             }
         )
         started = time.monotonic()
-        settings["LOG_INSTALL_ROOT_HANDLER"] = False
         process = CrawlerProcess(settings)
         crawler = process.create_crawler(CensusSpider)
         process.crawl(
@@ -222,13 +225,15 @@ def _settle(
         status = "interrupted"
         notes.append(f"interrupted ({reason or 'stopped'}); run the same command again to continue")
     writer.finish(status, "; ".join(notes[-20:]) or None)
+    requests = writer.requests()
+    present = writer.items_present()
     return CrawlSummary(
         run=run_id,
         status=status,
         resumed=resumed,
         session=session,
         phase=spider.phase,
-        requests=writer.requests(),
+        requests=requests,
         pages=spider.counters["pages"],
         items=spider.counters["items"],
         new_items=spider.counters["new_items"],
@@ -236,6 +241,8 @@ def _settle(
         failed=spider.counters["failed"],
         refused=spider.counters["refused"],
         gone=spider.counters["gone"],
+        items_present=present,
+        requests_per_item=round(requests / present, 4) if present else 0.0,
         seconds=round(seconds, 2),
         notes=notes,
     )

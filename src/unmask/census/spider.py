@@ -66,6 +66,8 @@ class CensusSpider(scrapy.Spider):
         self.extractor = extractor
         self.base_url = base_url
         self.site_host = _host(base_url)
+        # passive by default: no request (a redirect included) leaves the investigated site
+        self.allowed_domains = [self.site_host]
         self.phase = phase
         self.initial = initial
         self.max_requests = max_requests
@@ -80,6 +82,8 @@ class CensusSpider(scrapy.Spider):
             "chains_cut": 0,
         }
         self.notes: list[str] = []
+        self.attempted: set[int] = set()
+        """Frontier rows requested in this session (a row still pending after that had no result)."""
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> CensusSpider:
@@ -91,13 +95,16 @@ class CensusSpider(scrapy.Spider):
 
     def request_for(self, row: FrontierRow) -> scrapy.Request:
         self.scheduled += 1
+        self.attempted.add(row.id)
         return scrapy.Request(
             row.url,
             callback=self.parse_page,
             errback=self.on_error,
             priority=row.priority,
             dont_filter=True,
-            meta={"row": row, "handle_httpstatus_all": True},
+            # error statuses reach parse_page through HTTPERROR_ALLOW_ALL; "handle_httpstatus_all" in
+            # meta would also turn Scrapy's RedirectMiddleware off, and every redirect into an empty page
+            meta={"row": row},
         )
 
     def schedule(self, rows: Iterable[FrontierRow]) -> None:
@@ -133,9 +140,17 @@ class CensusSpider(scrapy.Spider):
             or dt.datetime.now(dt.UTC).replace(tzinfo=None)
         )
         encoding = getattr(response, "encoding", None) if hasattr(response, "text") else None
-        result: PageResult = self.extractor.extract(
-            row.kind, response.url, response.body, encoding=encoding, fetched_at=fetched_at
-        )
+        try:
+            result: PageResult = self.extractor.extract(
+                row.kind, response.url, response.body, encoding=encoding, fetched_at=fetched_at
+            )
+        except Exception as exc:  # hostile input must not stop the crawl; the page is a failed result
+            self.logger.exception("extraction failed for %s", response.url)
+            self.counters["failed"] += 1
+            yield PageCommit(
+                row, capture_id, status="failed", error=f"extraction failed: {type(exc).__name__}: {exc}"
+            )
+            return
         if result.gone and row.kind == PageKind.ITEM:
             yield self._gone(row, capture_id, "the page says the item was removed")
             return
@@ -203,8 +218,16 @@ class CensusSpider(scrapy.Spider):
         if rows:
             self.schedule(rows)
             raise DontCloseSpider
-        pending = list(self.writer.pending())
-        if pending:  # rows left from an interrupted session that were not scheduled
+        pending = []
+        for row in self.writer.pending():
+            if row.id in self.attempted:  # fetched, yet nothing stored: never loop on it
+                self.counters["failed"] += 1
+                self.writer.fail(
+                    row.id, "failed", "no result was stored for this page (see the crawl log)", None
+                )
+            else:
+                pending.append(row)
+        if pending:  # rows not scheduled yet (beyond the request budget of an earlier session)
             self.schedule(pending)
             raise DontCloseSpider
         self.phase = "done"

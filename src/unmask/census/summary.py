@@ -18,6 +18,8 @@ def print_summary(summary: CrawlSummary, console: Console | None = None) -> None
         ("requests (run)", f"{summary.requests:,}"),
         ("pages stored (session)", f"{summary.pages:,}"),
         ("item records read (session)", f"{summary.items:,}"),
+        ("items present", f"{summary.items_present:,}"),
+        ("requests per item", f"{summary.requests_per_item:.3f}"),
         ("marked removed", f"{summary.removed:,}"),
         ("pages gone (404/410)", f"{summary.gone:,}"),
         ("failed", f"{summary.failed:,}"),

@@ -59,6 +59,13 @@ def url_key(url: str) -> str:
     return hashlib.sha1(url.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def fit_key(value: str | None, limit: int = 500) -> str | None:
+    """An identifier that fits its column: a long one keeps its head and gains a digest of the whole."""
+    if value is None or len(value) <= limit:
+        return value
+    return value[: limit - 41] + "#" + hashlib.sha1(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def name_key(name: str) -> str:
     return " ".join(name.casefold().split())[:500]
 
@@ -257,6 +264,9 @@ class CensusWriter:
     def commit(self, page: PageCommit) -> CommitResult:
         with self.store.session() as s:
             records = _merge(page.items)
+            for r in records:
+                r.platform_id = fit_key(r.platform_id)
+                r.gallery_id = fit_key(r.gallery_id)
             known_before, seen_this_run = self._prior_state(s, records)
             self._upsert_items(s, records, page)
             stopped = None
@@ -274,7 +284,7 @@ class CensusWriter:
                 chain = url_key(link.url) if link.kind == PageKind.LISTING else None
                 follow.append(NewLink(link, chain, depth))
             if page.next_page:
-                stopped = self._next_page(page, records, known_before, follow)
+                stopped = self._next_page(s, page, records, known_before, follow)
             new_rows = self._add_links(s, follow)
             s.execute(
                 update(Frontier)
@@ -289,6 +299,7 @@ class CensusWriter:
 
     def _next_page(
         self,
+        s: Session,
         page: PageCommit,
         records: list[ItemRecord],
         known_before: set[tuple[str, str]],
@@ -298,7 +309,7 @@ class CensusWriter:
         row = page.frontier
         ids = sorted(f"{r.kind.value}:{r.platform_id}" for r in records)
         key = hashlib.sha1("\n".join(ids).encode()).hexdigest()
-        barren = not records or key == row.parent_key
+        barren = not records or key == row.parent_key or self._chain_had(s, row.chain, key)
         streak = row.barren + 1 if barren else 0
         if streak >= self.settings.barren_pages:
             return f"{streak} pages in a row brought nothing new (pagination trap guard)"
@@ -315,6 +326,17 @@ class CensusWriter:
         link = Link(page.next_page, PageKind.LISTING, row.item_kind)
         follow.append(NewLink(link, row.chain, row.depth + 1, streak, key))
         return None
+
+    def _chain_had(self, s: Session, chain: str | None, key: str) -> bool:
+        """Whether an earlier page of this pagination chain showed exactly these items (a cycling trap)."""
+        if chain is None:
+            return False
+        found = s.scalar(
+            select(Frontier.id)
+            .where(Frontier.run_id == self.run_id, Frontier.chain == chain, Frontier.parent_key == key)
+            .limit(1)
+        )
+        return found is not None
 
     def _prior_state(
         self, s: Session, records: list[ItemRecord]
@@ -704,6 +726,17 @@ class CensusWriter:
                 .values(
                     status=status, message=message, finished_at=utcnow() if status == "complete" else None
                 )
+            )
+
+    def items_present(self) -> int:
+        with self.store.session() as s:
+            return int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(Item)
+                    .where(Item.platform_id == self.platform_id, Item.removed_at.is_(None))
+                )
+                or 0
             )
 
     def requests(self) -> int:

@@ -80,3 +80,21 @@ def test_favicon_types_allowed_only_for_favicons() -> None:
 )
 def test_sniffing_unlabelled_bodies(first: bytes, found: str | None) -> None:
     assert policy.sniff_media(first) == found
+
+
+def test_request_headers_win_but_cookies_are_joined() -> None:
+    from unmask.core.fetch.transport import merge_headers
+
+    merged = merge_headers(
+        [("User-Agent", "ua"), ("Cookie", "age_ok=1"), ("Accept", "a")],
+        [("Accept", "b"), ("Cookie", "session=x")],
+    )
+    assert ("Accept", "b") in merged and ("Accept", "a") not in merged
+    assert ("Cookie", "age_ok=1; session=x") in merged
+    assert [k for k, _ in merged].count("Cookie") == 1
+
+
+def test_strong_signatures_only_for_bodies_labelled_as_text() -> None:
+    assert policy.sniff_media(b"\xff\xd8\xff\xe0", strong_only=True) == "jpeg"
+    assert policy.sniff_media(b"BMW owners club", strong_only=True) is None
+    assert policy.sniff_media(b"BMW owners club") == "bmp"

@@ -35,6 +35,7 @@ def server() -> Iterator[HostileServer]:
         srv.static("/photo", JPEG, "image/jpeg")
         srv.static("/clip", MP4, "video/mp4")
         srv.static("/blob", JPEG, "application/octet-stream")
+        srv.static("/lying", MP4, "text/html; charset=utf-8")
         srv.static("/favicon.ico", b"\x00\x00\x01\x00" + b"\x00" * 300, "image/x-icon")
         srv.static("/big", b"<html>" + b"a" * (3 * 1024 * 1024) + b"</html>")
         srv.route("/gz", gzipped(b"<html>" + b"z" * 5000 + b"</html>"))
@@ -114,7 +115,7 @@ def test_media_url_is_never_requested(server: HostileServer, sqlite_case: Case) 
     assert captures(sqlite_case) == []
 
 
-@pytest.mark.parametrize("path", ["/photo", "/clip", "/blob"])
+@pytest.mark.parametrize("path", ["/photo", "/clip", "/blob", "/lying"])
 def test_media_body_is_refused_and_not_stored(server: HostileServer, sqlite_case: Case, path: str) -> None:
     async def go() -> None:
         async with fetcher(sqlite_case) as f:

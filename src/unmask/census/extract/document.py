@@ -2,7 +2,7 @@
 
 Encoding: byte-order mark, then the declared (HTTP) charset, then ``<meta charset>``, then UTF-8 with
 replacement characters. Parsing: lxml's recovering HTML parser, comments and processing
-instructions dropped, no network. Bodies above ``MAX_HTML_BYTES`` are cut there.
+instructions dropped, no network, no 10 MB text node limit. Bodies above ``MAX_HTML_BYTES`` are cut there.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ MAX_TEXT_CHARS = 10_000
 """A single extracted value (a title, a name) is cut to this many characters."""
 
 _PARSER = lxml.html.HTMLParser(
-    encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, recover=True
+    encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, recover=True, huge_tree=True
 )
+"""``huge_tree``: libxml2 otherwise stops at a text node over 10 MB (a page's inline app state) and loses
+the rest of the page, JSON-LD included. Input is cut at ``MAX_HTML_BYTES`` first; nesting stays bounded."""
 _BASE_HREF = etree.XPath("//head/base[@href][1]/@href")
 _REL_LINKS = etree.XPath(
     "//link[@href and @rel] | //a[@href and @rel]",

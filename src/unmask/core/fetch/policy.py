@@ -44,25 +44,26 @@ FAVICON_CONTENT_TYPES: frozenset[str] = frozenset(
 )
 UNLABELLED_CONTENT_TYPES: frozenset[str] = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 
-# Magic numbers of media formats, checked on the first bytes of a body whose type is not given.
-MEDIA_MAGIC: tuple[tuple[int, bytes, str], ...] = (
-    (0, b"\xff\xd8\xff", "jpeg"),
-    (0, b"\x89PNG\r\n\x1a\n", "png"),
-    (0, b"GIF87a", "gif"),
-    (0, b"GIF89a", "gif"),
-    (8, b"WEBP", "webp"),
-    (8, b"AVI ", "avi"),
-    (8, b"WAVE", "wav"),
-    (4, b"ftyp", "mp4/mov"),
-    (0, b"\x1a\x45\xdf\xa3", "webm/mkv"),
-    (0, b"ID3", "mp3"),
-    (0, b"\xff\xfb", "mp3"),
-    (0, b"OggS", "ogg"),
-    (0, b"fLaC", "flac"),
-    (0, b"FLV", "flv"),
-    (0, b"#EXTM3U", "m3u8"),
-    (0, b"BM", "bmp"),
-    (0, b"\x00\x00\x01\x00", "ico"),
+# Magic numbers of media formats, checked on the first bytes of every body: all of them when the type is
+# not given, the strong ones (that no text or markup starts with) when the server says it is text.
+MEDIA_MAGIC: tuple[tuple[int, bytes, str, bool], ...] = (
+    (0, b"\xff\xd8\xff", "jpeg", True),
+    (0, b"\x89PNG\r\n\x1a\n", "png", True),
+    (0, b"GIF87a", "gif", True),
+    (0, b"GIF89a", "gif", True),
+    (8, b"WEBP", "webp", True),
+    (8, b"AVI ", "avi", True),
+    (8, b"WAVE", "wav", True),
+    (4, b"ftyp", "mp4/mov", True),
+    (0, b"\x1a\x45\xdf\xa3", "webm/mkv", True),
+    (0, b"OggS", "ogg", True),
+    (0, b"fLaC", "flac", True),
+    (0, b"ID3", "mp3", False),
+    (0, b"\xff\xfb", "mp3", False),
+    (0, b"FLV", "flv", False),
+    (0, b"#EXTM3U", "m3u8", False),
+    (0, b"BM", "bmp", False),
+    (0, b"\x00\x00\x01\x00", "ico", False),
 )
 
 ALLOWED_SCHEMES: frozenset[str] = frozenset({"http", "https"})
@@ -117,9 +118,11 @@ def needs_sniff(content_type: str | None) -> bool:
     return media_type(content_type) in UNLABELLED_CONTENT_TYPES
 
 
-def sniff_media(first_bytes: bytes) -> str | None:
+def sniff_media(first_bytes: bytes, *, strong_only: bool = False) -> str | None:
     """The media format the first bytes reveal, or None."""
-    for offset, magic, name in MEDIA_MAGIC:
+    for offset, magic, name, strong in MEDIA_MAGIC:
+        if strong_only and not strong:
+            continue
         if first_bytes[offset : offset + len(magic)] == magic:
             return name
     return None

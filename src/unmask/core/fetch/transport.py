@@ -69,6 +69,17 @@ def decode_body(raw: bytes, encoding: str | None, limit: int) -> tuple[bytes, st
     return raw, None
 
 
+def merge_headers(base: list[tuple[str, str]], extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The request's own headers win, except cookies, which are joined (config cookies + session cookies)."""
+    names = {k.lower() for k, _ in extra}
+    merged = [(k, v) for k, v in base if k.lower() not in names or k.lower() == "cookie"]
+    merged.extend(extra)
+    cookies = [v for k, v in merged if k.lower() == "cookie"]
+    if len(cookies) > 1:
+        merged = [(k, v) for k, v in merged if k.lower() != "cookie"] + [("Cookie", "; ".join(cookies))]
+    return merged
+
+
 def _http_version(response: httpx.Response) -> str:
     return response.http_version if response.http_version.startswith("HTTP/") else "HTTP/1.1"
 
@@ -129,9 +140,7 @@ class Transport:
         if reason:
             self.counters["refused_url"] += 1
             raise FetchRefused(reason, req.url)
-        headers = self.base_headers(req.url)
-        names = {k.lower() for k, _ in req.headers}
-        headers = [(k, v) for k, v in headers if k.lower() not in names] + list(req.headers)
+        headers = merge_headers(self.base_headers(req.url), req.headers)
         limit = req.max_bytes or (
             self.settings.favicon_max_bytes if req.favicon else self.settings.max_response_bytes
         )
@@ -195,23 +204,33 @@ class Transport:
             if refusal:
                 ex.refused = refusal
                 return
-            await self._read_body(ex, response, limit, sniff=policy.needs_sniff(ctype) and not req.favicon)
+            # every body's first bytes are checked: all media signatures when the type is not given,
+            # the unambiguous ones (JPEG, PNG, MP4…) when a server labels media as text
+            sniff = None if req.favicon else ("all" if policy.needs_sniff(ctype) else "strong")
+            await self._read_body(ex, response, limit, sniff=sniff)
         finally:
             await response.aclose()
 
-    async def _read_body(self, ex: Exchange, response: httpx.Response, limit: int, *, sniff: bool) -> None:
+    async def _read_body(
+        self, ex: Exchange, response: httpx.Response, limit: int, *, sniff: str | None
+    ) -> None:
         chunks: list[bytes] = []
         size = 0
-        first = True
-        encoded = (response.headers.get("content-encoding") or "identity").lower() != "identity"
+        head = (
+            HeadSniffer(response.headers.get("content-encoding"), strong_only=sniff == "strong")
+            if sniff
+            else None
+        )
         try:
             async for chunk in response.aiter_raw():
-                if first and sniff and not encoded:
-                    found = policy.sniff_media(chunk[:32])
+                if head is not None:
+                    found = head.feed(chunk)
                     if found:
                         ex.refused = f"media body ({found}) without a media content type"
+                        chunks.clear()
                         return
-                first = False
+                    if head.done:
+                        head = None
                 if size + len(chunk) > limit:
                     chunks.append(chunk[: limit - size])
                     size = limit
@@ -225,6 +244,78 @@ class Transport:
             ex.error = f"connection lost while reading the body ({type(exc).__name__})"
         finally:
             ex.raw_body = b"".join(chunks)
+        found = head.finish() if head is not None and not ex.refused else None
+        if found:  # a body shorter than the sniffed head
+            ex.refused = f"media body ({found}) without a media content type"
+            ex.raw_body = b""
+
+
+class HeadSniffer:
+    """The first bytes of a body, whatever the network chunks and Content-Encoding, checked for media magic.
+
+    A server may send the magic number one byte per packet, or gzip it: the head is gathered (and
+    decoded, at most ``SNIFF_BYTES`` of output) until it is long enough to tell.
+    """
+
+    SNIFF_BYTES = 32
+
+    def __init__(self, content_encoding: str | None, *, strong_only: bool = False) -> None:
+        self.strong_only = strong_only
+        self.encoding = (content_encoding or "identity").strip().lower()
+        self.head = b""
+        self.done = False
+        self._zlib: Any = None
+        self._brotli: Any = None
+        self._raw = b""  # deflate: the first bytes, to retry as raw deflate
+        if self.encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif self.encoding == "deflate":
+            self._zlib = zlib.decompressobj(zlib.MAX_WBITS)
+        elif self.encoding == "br" and brotli is not None:
+            self._brotli = brotli.Decompressor()
+
+    def _decode(self, chunk: bytes) -> bytes:
+        want = self.SNIFF_BYTES - len(self.head)
+        if self._zlib is not None:
+            if self.encoding == "deflate":
+                self._raw += chunk[: 4096 - len(self._raw)]
+            try:
+                return bytes(self._zlib.decompress(chunk, want))
+            except zlib.error:
+                if self.encoding != "deflate":
+                    raise
+                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send
+                self.encoding = "raw-deflate"
+                return bytes(self._zlib.decompress(self._raw, want))
+        if self._brotli is not None:
+            out = b""
+            for start in range(0, len(chunk), 64):  # small steps: a few bytes may expand hugely
+                out += self._brotli.process(chunk[start : start + 64])
+                if len(out) >= want:
+                    break
+            return out
+        return chunk  # identity, or an encoding that is passed on undecoded
+
+    def feed(self, chunk: bytes) -> str | None:
+        """The media format, once the head shows one; None while unknown (``done`` when known not)."""
+        if self.done or not chunk:
+            return None
+        try:
+            self.head += self._decode(chunk)[: self.SNIFF_BYTES - len(self.head)]
+        except Exception:  # a corrupt encoding: decode_body reports it
+            self.done = True
+            return policy.sniff_media(self.head, strong_only=self.strong_only) if self.head else None
+        if len(self.head) < self.SNIFF_BYTES:
+            return None
+        self.done = True
+        return policy.sniff_media(self.head, strong_only=self.strong_only)
+
+    def finish(self) -> str | None:
+        """At the end of a short body: what its whole head shows."""
+        if self.done:
+            return None
+        self.done = True
+        return policy.sniff_media(self.head, strong_only=self.strong_only) if self.head else None
 
 
 def response_headers_dict(headers: list[tuple[str, str]]) -> dict[str, Any]:

@@ -86,6 +86,7 @@ class Frontier(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "url_key", name="uq_frontier_run_url"),
         Index("ix_frontier_run_status", "run_id", "status"),
+        Index("ix_frontier_chain", "run_id", "chain", "parent_key"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"))
@@ -165,6 +166,7 @@ class Item(Base):
     __table_args__ = (
         UniqueConstraint("platform_id", "kind", "platform_item_id", name="uq_item_platform_kind_pid"),
         Index("ix_item_kind_upload", "platform_id", "kind", "upload_date"),
+        Index("ix_item_platform_pid", "platform_id", "platform_item_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"))
