@@ -105,3 +105,14 @@ def test_recrawl_counts_new_items_and_marks_removed(new_case: Path) -> None:
     assert_figures(figures, DemoPlatform(seed=9, scale=0.01, as_of=late))
     assert figures["removed"] > 0
     assert figures["runs"][-1]["incremental"] is True
+
+
+def test_census_on_a_postgresql_store(tmp_path: Path, pg_database: str, demo_server: SpawnedServer) -> None:
+    from tests.helpers.cli import unmask
+
+    case = tmp_path / "pg-case"
+    unmask("init", str(case), "--db", pg_database)
+    summary = crawl(case, demo_server.url + "/", "--adapter", "demo")
+    assert summary["status"] == "complete"
+    assert_figures(stats(case), DemoPlatform(seed=11, scale=0.01))
+    assert not (case / "unmask.db").exists()

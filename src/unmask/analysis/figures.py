@@ -138,6 +138,24 @@ def compute_figures(store: Store, opts: FigureOptions) -> dict[str, Any]:
     }
 
 
+def headline(fig: dict[str, Any]) -> list[tuple[str, str]]:
+    """The headline figures as (label, formatted value) rows, for the terminal and the report alike."""
+    return [
+        ("Videos", f"{fig['videos']:,}"),
+        ("Photos", f"{fig['photos']:,}"),
+        ("Galleries", f"{fig['galleries']:,}"),
+        ("Hours of video", f"{fig['hours']:,.1f}"),
+        ("Video views", f"{fig['views']:,}"),
+        ("Uploaders", f"{fig['uploaders']:,}"),
+        ("Depicted persons", f"{fig['targets']:,}"),
+        ("First upload", fig["first_upload"] or "–"),
+        ("Last upload", fig["last_upload"] or "–"),
+        ("Removed items", f"{fig['removed']:,}"),
+        ("Requests (latest run)", f"{fig['requests']:,}"),
+        ("Requests per item", f"{fig['requests_per_item']:.3f}"),
+    ]
+
+
 def _iso(value: Any) -> str | None:
     if value is None:
         return None

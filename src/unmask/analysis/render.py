@@ -7,26 +7,15 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from unmask.analysis.figures import headline
+
 
 def print_figures(fig: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     head = Table(title="census figures", show_header=False)
     head.add_column("figure")
     head.add_column("value", justify="right")
-    for label, value in (
-        ("videos", f"{fig['videos']:,}"),
-        ("photos", f"{fig['photos']:,}"),
-        ("galleries", f"{fig['galleries']:,}"),
-        ("hours of video", f"{fig['hours']:,.1f}"),
-        ("video views", f"{fig['views']:,}"),
-        ("uploaders", f"{fig['uploaders']:,}"),
-        ("depicted persons", f"{fig['targets']:,}"),
-        ("first upload", fig["first_upload"] or "–"),
-        ("last upload", fig["last_upload"] or "–"),
-        ("removed items", f"{fig['removed']:,}"),
-        ("requests (latest run)", f"{fig['requests']:,}"),
-        ("requests per item", f"{fig['requests_per_item']:.3f}"),
-    ):
+    for label, value in headline(fig):
         head.add_row(label, value)
     console.print(head)
     for key, title in (("top_targets", "most targeted persons"), ("top_uploaders", "top uploaders")):

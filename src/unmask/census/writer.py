@@ -424,14 +424,26 @@ class CensusWriter:
                 }
                 for k in missing
             ]
-            s.connection().execute(self._statements()["uploader"], rows)
-            for uid, key in s.execute(
-                select(Uploader.id, Uploader.name_key).where(
-                    Uploader.platform_id == self.platform_id, Uploader.name_key.in_(missing)
-                )
-            ):
-                self._uploaders[key] = uid
+            self._upsert_named(s, "uploader", Uploader, rows, self._uploaders)
         return self._uploaders
+
+    def _upsert_named(
+        self,
+        s: Session,
+        stmt: str,
+        table: type[Uploader] | type[Person],
+        rows: list[dict[str, Any]],
+        ids: dict[str, int],
+    ) -> None:
+        """Upsert uploaders or persons by name key and remember their ids."""
+        s.connection().execute(self._statements()[stmt], rows)
+        keys = [row["name_key"] for row in rows]
+        for rid, key in s.execute(
+            select(table.id, table.name_key).where(
+                table.platform_id == self.platform_id, table.name_key.in_(keys)
+            )
+        ):
+            ids[key] = rid
 
     def _person_ids(self, s: Session, persons: list[PersonRef]) -> dict[str, int]:
         wanted: dict[str, PersonRef] = {}
@@ -456,13 +468,7 @@ class CensusWriter:
                 }
                 for k in upd
             ]
-            s.connection().execute(self._statements()["person"], rows)
-            for pid, key in s.execute(
-                select(Person.id, Person.name_key).where(
-                    Person.platform_id == self.platform_id, Person.name_key.in_(upd)
-                )
-            ):
-                self._persons[key] = pid
+            self._upsert_named(s, "person", Person, rows, self._persons)
             for k in upd:
                 public = wanted[k].public_figure
                 if public is not None:

@@ -11,6 +11,8 @@ import html
 from pathlib import Path
 from typing import Any
 
+from unmask.analysis.figures import headline
+
 STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
 table{border-collapse:collapse;margin:1rem 0}
@@ -30,20 +32,7 @@ def _rows(pairs: list[tuple[str, str]]) -> str:
 
 def render(fig: dict[str, Any], *, case_name: str, generated: dt.datetime | None = None) -> str:
     generated = generated or dt.datetime.now(dt.UTC)
-    headline = _rows(
-        [
-            ("Videos", f"{fig['videos']:,}"),
-            ("Photos", f"{fig['photos']:,}"),
-            ("Galleries", f"{fig['galleries']:,}"),
-            ("Hours of video", f"{fig['hours']:,.1f}"),
-            ("Video views", f"{fig['views']:,}"),
-            ("Uploaders", f"{fig['uploaders']:,}"),
-            ("Depicted persons", f"{fig['targets']:,}"),
-            ("First upload", fig["first_upload"] or "–"),
-            ("Last upload", fig["last_upload"] or "–"),
-            ("Requests (latest run)", f"{fig['requests']:,}"),
-        ]
-    )
+    head_rows = _rows(headline(fig))
     years: dict[str, int] = {}
     for row in fig["monthly"]:
         years[row["month"][:4]] = row["videos_cumulative"]
@@ -68,7 +57,7 @@ def render(fig: dict[str, Any], *, case_name: str, generated: dt.datetime | None
 <title>{_e(case_name)} — unmask report</title><style>{STYLE}</style></head>
 <body><h1>{_e(case_name)}</h1>
 <p class=note>Generated {_e(generated.strftime("%Y-%m-%d %H:%M UTC"))} by unmask from the case store.</p>
-<h2>Headline figures</h2><table>{headline}</table>
+<h2>Headline figures</h2><table>{head_rows}</table>
 <h2>Growth: videos by end of year</h2><table>{growth}</table>
 <h2>Most targeted persons</h2>{note}
 <table><tr><th>Person</th><th>Videos</th><th>Views</th></tr>{targets}</table>

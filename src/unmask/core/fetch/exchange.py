@@ -8,6 +8,15 @@ from dataclasses import dataclass, field
 Headers = list[tuple[str, str]]
 
 
+def find_header(headers: Headers, name: str) -> str | None:
+    """The first value of a header, by case-insensitive name."""
+    lname = name.lower()
+    for key, value in headers:
+        if key.lower() == lname:
+            return value
+    return None
+
+
 @dataclass
 class FetchRequest:
     url: str
@@ -38,11 +47,7 @@ class Exchange:
     elapsed_ms: float | None = None
 
     def header(self, name: str) -> str | None:
-        lname = name.lower()
-        for key, value in self.response_headers:
-            if key.lower() == lname:
-                return value
-        return None
+        return find_header(self.response_headers, name)
 
 
 @dataclass
@@ -61,11 +66,7 @@ class FetchResponse:
     requested_at: dt.datetime | None = None
 
     def header(self, name: str) -> str | None:
-        lname = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lname:
-                return value
-        return None
+        return find_header(self.headers, name)
 
     @property
     def content_type(self) -> str:
