@@ -316,10 +316,3 @@ class HeadSniffer:
             return None
         self.done = True
         return policy.sniff_media(self.head, strong_only=self.strong_only) if self.head else None
-
-
-def response_headers_dict(headers: list[tuple[str, str]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in headers:
-        out.setdefault(key, []).append(value)
-    return out
