@@ -53,6 +53,7 @@ def test_demo_census_is_exact_minimal_and_media_free(new_case: Path, demo_server
     assert figures["requests"] <= 1.1 * platform.minimum_requests() + 1  # +1: Scrapy's own robots.txt check
     served = server_stats(demo_server)
     assert served.get("media", 0) == 0
+    assert served.get("disallowed", 0) == 0  # robots.txt is obeyed
     assert sum(figures["monthly"][i]["videos"] for i in range(len(figures["monthly"]))) == figures["videos"]
     assert figures["top_targets"] and all(t["name"] for t in figures["top_targets"])
 

@@ -6,9 +6,12 @@ import sys
 
 import typer
 
+from unmask.cli import analyze as analyze_cmds
+from unmask.cli import audience as audience_cmds
 from unmask.cli import case as case_cmds
 from unmask.cli import census as census_cmds
 from unmask.cli import demo as demo_cmds
+from unmask.cli import export as export_cmds
 from unmask.cli import stats as stats_cmds
 from unmask.cli.common import err_console
 from unmask.core.errors import UnmaskError
@@ -23,7 +26,10 @@ app = typer.Typer(
 app.command("init")(case_cmds.init)
 app.add_typer(census_cmds.app, name="census")
 app.command("stats")(stats_cmds.stats)
+app.command("analyze")(analyze_cmds.analyze)
 app.add_typer(demo_cmds.app, name="demo")
+app.add_typer(audience_cmds.app, name="audience")
+app.command("export")(export_cmds.export)
 
 
 def main() -> None:

@@ -229,3 +229,91 @@ class ItemObservation(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), primary_key=True, index=True)
     views: Mapped[int | None] = mapped_column(BigInteger)
     seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AnalysisResult(Base):
+    """One stored part of `unmask analyze` (growth, targets, …): one row per part, replaced on recompute."""
+
+    __tablename__ = "analysis_result"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    platform_id: Mapped[int | None] = mapped_column(ForeignKey("platform.id"))
+    """The one platform the result covers; None = every platform in the case."""
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    params: Mapped[str] = mapped_column(Text)
+    """JSON of the options the part was computed with."""
+    result: Mapped[str] = mapped_column(Text)
+    """JSON of the part's result."""
+
+
+Index(
+    "ix_item_analysis",
+    Item.removed_at,
+    Item.kind,
+    Item.upload_date,
+    Item.views,
+    Item.duration_s,
+    Item.uploader_id,
+    Item.platform_id,
+)
+"""Covers the item columns `unmask analyze` reads, present items first: its scans never touch the table."""
+
+
+class AudienceImport(Base):
+    """One imported traffic-estimate or rank-list file (`unmask audience import`)."""
+
+    __tablename__ = "audience_import"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    layout: Mapped[str] = mapped_column(String(20))
+    """monthly | country | wide | rank"""
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AudienceVisits(Base):
+    """Estimated visits of a domain in one calendar month, as one import gave them."""
+
+    __tablename__ = "audience_visits"
+    __table_args__ = (
+        UniqueConstraint("import_id", "domain", "month", name="uq_audience_visits_import_domain_month"),
+        Index("ix_audience_visits_domain_month", "domain", "month"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("audience_import.id", ondelete="CASCADE"))
+    domain: Mapped[str] = mapped_column(String(253))
+    month: Mapped[str] = mapped_column(String(7))
+    """YYYY-MM"""
+    visits: Mapped[int] = mapped_column(BigInteger)
+
+
+class AudienceCountry(Base):
+    """A country's share (0..1) of a domain's visits over a period, as one import gave it."""
+
+    __tablename__ = "audience_country"
+    __table_args__ = (Index("ix_audience_country_domain", "domain", "period"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("audience_import.id", ondelete="CASCADE"), index=True)
+    domain: Mapped[str] = mapped_column(String(253))
+    period: Mapped[str | None] = mapped_column(String(20))
+    """YYYY-MM, or YYYY-MM..YYYY-MM for a range; empty when the export does not say."""
+    country: Mapped[str] = mapped_column(String(2))
+    """ISO 3166-1 alpha-2"""
+    share: Mapped[float] = mapped_column(Float)
+    visits: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class SiteRank(Base):
+    """A domain's rank in a published top-sites list (Tranco, Umbrella…) of a given date."""
+
+    __tablename__ = "site_rank"
+    __table_args__ = (
+        UniqueConstraint("import_id", "domain", name="uq_site_rank_import_domain"),
+        Index("ix_site_rank_domain", "domain"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("audience_import.id", ondelete="CASCADE"))
+    list_name: Mapped[str] = mapped_column(String(50))
+    list_date: Mapped[dt.date] = mapped_column(Date)
+    domain: Mapped[str] = mapped_column(String(253))
+    rank: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,143 @@
+"""`unmask analyze`: every analysis part computed and stored in the case (table `analysis_result`).
+
+Parts: growth, targets, concentration, distributions (see their modules), each made of tasks — SQL
+aggregates that bring back little. The tasks run side by side, each on its own connection (slowest
+first), then each part replaces its stored row.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from unmask.analysis import concentration, distributions, growth, targets
+from unmask.analysis.growth import Scope, Task
+from unmask.core.case import Case
+from unmask.core.errors import UnmaskError
+from unmask.core.store import Store
+from unmask.core.store.models import AnalysisResult, Platform, utcnow
+
+TASKS: dict[str, dict[str, Task]] = {
+    "growth": growth.TASKS,
+    "targets": targets.TASKS,
+    "concentration": concentration.TASKS,
+    "distributions": distributions.TASKS,
+}
+PARTS = tuple(TASKS)
+SLOW_FIRST = ("tags", "persons", "items")
+"""Tasks that take longest on a large case, started first so that the others fill in around them."""
+
+
+@dataclass
+class AnalysisOptions:
+    platform: str | None = None
+    """Base URL of one platform; None = every platform in the case."""
+    real_names: bool = False
+    """Show depicted persons who are not public figures by name (no pseudonyms)."""
+    secret: str | None = None
+    """Pseudonym key; None = the case's secret (or "" when given a bare Store)."""
+    top: int = 20
+    """Length of the list of most depicted persons."""
+    save: bool = True
+    """Store the results in the case (one row per part, replacing the previous one)."""
+    workers: int = 2
+    """Tasks computed at once, each on its own connection."""
+
+
+def run_analysis(case_or_store: Case | Store, opts: AnalysisOptions | None = None) -> dict[str, Any]:
+    """Compute every part; returns {"computed_at", "params", "growth", "targets", …}."""
+    opts = opts or AnalysisOptions()
+    store, scope = _scope(case_or_store, opts)
+    params = {"platform": opts.platform, "pseudonymized": scope.pseudonymize, "top": opts.top}
+    results = _run_tasks(store, scope, opts.workers)
+    computed_at = utcnow()
+    if opts.save:
+        platform_id = scope.platform_ids[0] if scope.platform_ids else None
+        save_results(store, results, params, platform_id, computed_at)
+    return {"computed_at": computed_at.isoformat(timespec="seconds"), "params": params, **results}
+
+
+def _run_tasks(store: Store, scope: Scope, workers: int) -> dict[str, dict[str, Any]]:
+    order = sorted(
+        ((part, key) for part, tasks in TASKS.items() for key in tasks),
+        key=lambda pk: pk[1] not in SLOW_FIRST,
+    )
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {(part, key): pool.submit(_compute, store, scope, TASKS[part][key]) for part, key in order}
+        return {part: {key: futures[(part, key)].result() for key in tasks} for part, tasks in TASKS.items()}
+
+
+def _compute(store: Store, scope: Scope, task: Task) -> Any:
+    with store.session() as s:
+        return task(s, scope)
+
+
+def _scope(case_or_store: Case | Store, opts: AnalysisOptions) -> tuple[Store, Scope]:
+    store, secret, pseudonymize = _privacy(case_or_store, opts)
+    return store, Scope(
+        store.dialect,
+        _platform_ids(store, opts.platform),
+        secret=secret,
+        pseudonymize=pseudonymize,
+        top=opts.top,
+    )
+
+
+def _privacy(case_or_store: Case | Store, opts: AnalysisOptions) -> tuple[Store, str, bool]:
+    if isinstance(case_or_store, Case):
+        config = case_or_store.config
+        secret = config.secret if opts.secret is None else opts.secret
+        return case_or_store.store, secret, config.privacy.pseudonymize and not opts.real_names
+    return case_or_store, opts.secret or "", not opts.real_names
+
+
+def _platform_ids(store: Store, platform: str | None) -> tuple[int, ...] | None:
+    if platform is None:
+        return None
+    base_url = platform.rstrip("/")
+    with store.session() as s:
+        pid = s.scalar(select(Platform.id).where(Platform.base_url == base_url))
+    if pid is None:
+        raise UnmaskError("no such platform in the case", where=platform)
+    return (int(pid),)
+
+
+def save_results(
+    store: Store,
+    results: dict[str, dict[str, Any]],
+    params: dict[str, Any],
+    platform_id: int | None,
+    computed_at: Any,
+) -> None:
+    """Replace each part's stored row, all in one transaction."""
+    table = AnalysisResult.__table__
+    with store.session() as s:
+        for name, result in results.items():
+            row = {
+                "name": name,
+                "platform_id": platform_id,
+                "computed_at": computed_at,
+                "params": json.dumps(params, sort_keys=True),
+                "result": json.dumps(result, ensure_ascii=False, default=str),
+            }
+            stmt = store.insert()(table).values(**row)
+            s.execute(stmt.on_conflict_do_update(index_elements=["name"], set_=row))
+
+
+def load_results(store: Store) -> dict[str, dict[str, Any]]:
+    """The stored parts: {name: {"platform_id", "computed_at", "params", "result"}} (missing parts absent)."""
+    with store.session() as s:
+        rows = s.scalars(select(AnalysisResult).order_by(AnalysisResult.name)).all()
+    return {
+        row.name: {
+            "platform_id": row.platform_id,
+            "computed_at": row.computed_at.isoformat(timespec="seconds"),
+            "params": json.loads(row.params),
+            "result": json.loads(row.result),
+        }
+        for row in rows
+    }

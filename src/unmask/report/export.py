@@ -1,0 +1,702 @@
+"""`unmask export`: the case's census as CSV, Parquet, plain JSON or a Datasette-ready SQLite file.
+
+Every table is a stream of rows (server-side cursors on PostgreSQL, ``yield_per`` batches), written
+as it is read, so a case with millions of items exports in bounded memory. Depicted persons who are
+not public figures appear only as their case pseudonym (unmask.core.privacy) unless the user asks
+for real names; their names are also masked where the platform repeats them in titles, tags and URLs.
+Documented in docs/exports.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+import unmask
+from unmask.analysis.figures import FigureOptions, compute_figures
+from unmask.core.case import Case
+from unmask.core.errors import UnmaskError
+from unmask.core.privacy import display_name
+from unmask.core.store.models import (
+    Capture,
+    CrawlRun,
+    Item,
+    ItemLabel,
+    ItemPerson,
+    ItemSource,
+    Person,
+    Platform,
+    Uploader,
+)
+
+FORMATS = ("csv", "parquet", "json", "sqlite")
+FOLDER_FORMATS = ("csv", "parquet")
+SEP = " | "
+"""Joins several values in one cell (persons, tags, evidence) — one value per table row stays a row."""
+
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    """text | integer | real | boolean | date | datetime"""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    rows: Callable[[], Iterator[Row]]
+    primary_key: str | None = None
+    indexes: tuple[str, ...] = ()
+    references: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """column → (table, column), declared as foreign keys in the SQLite file (Datasette links them)."""
+
+
+@dataclass
+class ExportOptions:
+    platform: str | None = None
+    """Base URL of one platform; None = every platform in the case."""
+    pseudonymize: bool = True
+    secret: str = ""
+    include_removed: bool = False
+    batch: int = 2000
+
+
+@dataclass
+class ExportResult:
+    format: str
+    path: Path
+    tables: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"format": self.format, "path": str(self.path), "tables": self.tables}
+
+
+def _cols(spec: str) -> tuple[Column, ...]:
+    """'name:type name:type …' → columns (keeps the table declarations below readable)."""
+    return tuple(Column(*part.split(":")) for part in spec.split())
+
+
+# -- privacy ----------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"%[0-9A-Fa-f]{2}|([^\W_]+)")
+
+
+def _tokens(text: str) -> list[tuple[str, int, int]]:
+    """Word tokens (casefolded) with their spans; URL escapes such as %20 separate words."""
+    return [(m.group(1).casefold(), m.start(), m.end()) for m in _TOKEN.finditer(text) if m.group(1)]
+
+
+class Redactor:
+    """Masks the names of non-public depicted persons wherever the platform repeats them.
+
+    Titles, tags and URLs (slugs like ``/models/bo-rin``) often carry the name; each occurrence
+    (any case, any separator between the words) is replaced by the person's pseudonym.
+    """
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self._by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for name, shown in names.items():
+            words = tuple(t for t, _, _ in _tokens(name))
+            if words:
+                self._by_first.setdefault(words[0], []).append((words, shown))
+        for candidates in self._by_first.values():
+            candidates.sort(key=lambda c: -len(c[0]))
+
+    def __call__(self, text: str | None) -> str | None:
+        if not text or self._by_first.keys().isdisjoint(_TOKEN.findall(text.casefold())):
+            return text  # the common case, decided at C speed
+        toks = _tokens(text)
+        out: list[str] = []
+        pos = i = 0
+        while i < len(toks):
+            for words, shown in self._by_first.get(toks[i][0], ()):
+                n = len(words)
+                if tuple(t for t, _, _ in toks[i : i + n]) == words:
+                    out += [text[pos : toks[i][1]], shown]
+                    pos, i = toks[i + n - 1][2], i + n
+                    break
+            else:
+                i += 1
+        return "".join(out) + text[pos:] if out else text
+
+
+# -- the tables -------------------------------------------------------------------------------------
+
+
+class _Source:
+    """Reads the case's tables as row streams, with the export's scope and privacy applied."""
+
+    def __init__(self, session: Session, opts: ExportOptions, platform_ids: list[int] | None) -> None:
+        self.s = session
+        self.opts = opts
+        self.platform_ids = platform_ids
+        self._names: dict[tuple[str, bool | None], str] = {}
+        hidden = {} if not opts.pseudonymize else self._hidden_names()
+        self.redact = Redactor(hidden)
+
+    def _hidden_names(self) -> dict[str, str]:
+        q = select(Person.name).where(Person.public_figure.is_not(True)).distinct()
+        q = self._scope(q, Person.platform_id)
+        return {name: self.name(name, None) for name in self.s.scalars(q)}
+
+    def name(self, name: str, public_figure: bool | None) -> str:
+        key = (name, public_figure)
+        if key not in self._names:
+            self._names[key] = display_name(
+                name, public_figure, secret=self.opts.secret, pseudonymize=self.opts.pseudonymize
+            )
+        return self._names[key]
+
+    def _scope(self, q: Any, platform_col: Any) -> Any:
+        return q.where(platform_col.in_(self.platform_ids)) if self.platform_ids is not None else q
+
+    def _item_filter(self) -> list[Any]:
+        conds: list[Any] = []
+        if not self.opts.include_removed:
+            conds.append(Item.removed_at.is_(None))
+        if self.platform_ids is not None:
+            conds.append(Item.platform_id.in_(self.platform_ids))
+        return conds
+
+    def _stream(self, q: Any) -> Iterator[Sequence[Any]]:
+        """Batches of rows from a server-side cursor (PostgreSQL) or a lazily read SQLite cursor."""
+        result = self.s.execute(q, execution_options={"yield_per": self.opts.batch})
+        yield from result.partitions()
+
+    def _grouped(self, q: Any) -> dict[int, list[Any]]:
+        out: dict[int, list[Any]] = {}
+        for row in self.s.execute(q):
+            out.setdefault(row[0], []).append(row[1:])
+        return out
+
+    def items(self) -> Iterator[Row]:
+        q = (
+            select(
+                Item.id,
+                Platform.base_url,
+                Item.kind,
+                Item.platform_item_id,
+                Item.url,
+                Item.title,
+                Item.duration_s,
+                Item.views,
+                Item.upload_date,
+                Uploader.name,
+                Item.gallery_pid,
+                Item.photo_count,
+                Item.first_seen_at,
+                Item.last_seen_at,
+                Item.removed_at,
+            )
+            .join(Platform, Platform.id == Item.platform_id)
+            .outerjoin(Uploader, Uploader.id == Item.uploader_id)
+            .where(*self._item_filter())
+            .order_by(Item.id)
+        )
+        redact = self.redact
+        for part in self._stream(q):
+            ids = [r[0] for r in part]
+            persons = self._grouped(
+                select(ItemPerson.item_id, Person.name, Person.public_figure)
+                .join(Person, Person.id == ItemPerson.person_id)
+                .where(ItemPerson.item_id.in_(ids))
+            )
+            labels = self._grouped(
+                select(ItemLabel.item_id, ItemLabel.kind, ItemLabel.value)
+                .where(ItemLabel.item_id.in_(ids))
+                .order_by(ItemLabel.item_id, ItemLabel.kind, ItemLabel.value)
+            )
+            sources = self._grouped(
+                select(ItemSource.item_id, Capture.id, Capture.warc_file, Capture.warc_offset)
+                .join(Capture, Capture.id == ItemSource.capture_id)
+                .where(ItemSource.item_id.in_(ids))
+                .order_by(ItemSource.item_id, Capture.id)
+            )
+            for iid, base, kind, pid, url, title, dur, views, up, upl, gal, photos, first, last, gone in part:
+                shown = sorted(self.name(n, pf) for n, pf in persons.get(iid, ()))
+                tags = [redact(v) or "" for k, v in labels.get(iid, ()) if k == "tag"]
+                cats = [redact(v) or "" for k, v in labels.get(iid, ()) if k == "category"]
+                src = sources.get(iid, [])
+                yield (
+                    iid, base, kind, redact(pid), redact(url), redact(title), dur, views, up, upl,
+                    SEP.join(shown), SEP.join(tags), SEP.join(cats), gal, photos, first, last, gone,
+                    SEP.join(str(c) for c, _, _ in src),
+                    SEP.join(f"{f}@{o}" for _, f, o in src if f is not None),
+                )  # fmt: skip
+
+    def item_sources(self) -> Iterator[Row]:
+        q = (
+            select(ItemSource.item_id, ItemSource.capture_id, ItemSource.run_id, ItemSource.fields)
+            .join(Item, Item.id == ItemSource.item_id)
+            .where(*self._item_filter())
+            .order_by(ItemSource.item_id, ItemSource.capture_id)
+        )
+        for part in self._stream(q):
+            yield from (tuple(r) for r in part)
+
+    def _counted(self, entity: type[Person] | type[Uploader]) -> tuple[Any, tuple[Any, ...]]:
+        """Persons or uploaders joined to the exported items, and their videos, photos and video views."""
+        video, photo = Item.kind == "video", Item.kind == "photo"
+        counts = (
+            func.count(case((video, Item.id))),
+            func.count(case((photo, Item.id))),
+            func.coalesce(func.sum(case((video, Item.views))), 0),
+        )
+        if entity is Person:
+            q = (
+                select(Person.id)
+                .outerjoin(ItemPerson, ItemPerson.person_id == Person.id)
+                .outerjoin(Item, and_(Item.id == ItemPerson.item_id, *self._item_filter()))
+            )
+        else:
+            q = select(Uploader.id).outerjoin(
+                Item, and_(Item.uploader_id == Uploader.id, *self._item_filter())
+            )
+        return q.join(Platform, Platform.id == entity.platform_id), counts
+
+    def persons(self) -> Iterator[Row]:
+        q, counts = self._counted(Person)
+        q = self._scope(
+            q.add_columns(Platform.base_url, Person.name, Person.public_figure, Person.url, *counts)
+            .group_by(Person.id, Platform.base_url, Person.name, Person.public_figure, Person.url)
+            .order_by(Person.id),
+            Person.platform_id,
+        )
+        for part in self._stream(q):
+            for pid, base, name, public, url, videos, photos, views in part:
+                yield pid, base, self.name(name, public), public, self.redact(url), videos, photos, views
+
+    def uploaders(self) -> Iterator[Row]:
+        q, counts = self._counted(Uploader)
+        q = self._scope(
+            q.add_columns(Platform.base_url, Uploader.name, Uploader.url, *counts)
+            .group_by(Uploader.id, Platform.base_url, Uploader.name, Uploader.url)
+            .order_by(Uploader.id),
+            Uploader.platform_id,
+        )
+        for part in self._stream(q):
+            for uid, base, name, url, videos, photos, views in part:
+                yield uid, base, name, self.redact(url), videos, photos, views
+
+    def captures(self) -> Iterator[Row]:
+        q = select(
+            Capture.id, Capture.run_id, Capture.purpose, Capture.method, Capture.url, Capture.requested_at,
+            Capture.status, Capture.content_type, Capture.payload_sha256, Capture.payload_length,
+            Capture.truncated, Capture.refused, Capture.error, Capture.warc_file, Capture.warc_offset,
+            Capture.warc_length,
+        ).order_by(Capture.id)  # fmt: skip
+        if self.platform_ids is not None:
+            runs = select(CrawlRun.id).where(CrawlRun.platform_id.in_(self.platform_ids))
+            q = q.where(Capture.run_id.in_(runs))
+        for part in self._stream(q):
+            for r in part:
+                yield (*r[:4], self.redact(r[4]), *r[5:])
+
+    def runs(self) -> Iterator[Row]:
+        requests = (
+            select(func.count()).where(Capture.run_id == CrawlRun.id).correlate(CrawlRun).scalar_subquery()
+        )
+        q = self._scope(
+            select(
+                CrawlRun.id,
+                Platform.base_url,
+                CrawlRun.start_url,
+                CrawlRun.started_at,
+                CrawlRun.finished_at,
+                CrawlRun.status,
+                CrawlRun.phase,
+                CrawlRun.incremental,
+                CrawlRun.sessions,
+                requests,
+                CrawlRun.message,
+            )
+            .join(Platform, Platform.id == CrawlRun.platform_id)
+            .order_by(CrawlRun.id),
+            CrawlRun.platform_id,
+        )
+        for part in self._stream(q):
+            for r in part:
+                yield (*r[:2], self.redact(r[2]), *r[3:])
+
+
+FIGURE_COLUMNS = _cols(
+    "videos:integer photos:integer galleries:integer hours:real views:integer uploaders:integer "
+    "targets:integer first_upload:date last_upload:date items:integer removed:integer requests:integer "
+    "requests_per_item:real pseudonymized:boolean"
+)
+
+
+def _tables(src: _Source, figures: dict[str, Any]) -> list[Table]:
+    def const(rows: list[Row]) -> Callable[[], Iterator[Row]]:
+        return lambda: iter(rows)
+
+    return [
+        Table(
+            "items",
+            "One row per video, photo or gallery (metadata only); evidence names the captures its fields "
+            "came from.",
+            _cols(
+                "item_id:integer platform:text kind:text platform_item_id:text url:text title:text "
+                "duration_s:real views:integer upload_date:date uploader:text persons:text tags:text "
+                "categories:text gallery_id:text photo_count:integer first_seen:datetime last_seen:datetime "
+                "removed_at:datetime capture_ids:text evidence_warc:text"
+            ),
+            src.items,
+            primary_key="item_id",
+            indexes=("platform", "kind", "upload_date", "uploader", "views", "removed_at"),
+        ),
+        Table(
+            "item_sources",
+            "Provenance: capture capture_id gave the listed fields of item item_id.",
+            _cols("item_id:integer capture_id:integer run_id:integer fields:text"),
+            src.item_sources,
+            indexes=("item_id", "capture_id"),
+            references={"item_id": ("items", "item_id"), "capture_id": ("captures", "capture_id")},
+        ),
+        Table(
+            "persons",
+            "Depicted persons (pseudonyms unless public figures or real names were requested), with their "
+            "exported videos, photos and video views.",
+            _cols(
+                "person_id:integer platform:text name:text public_figure:boolean url:text videos:integer "
+                "photos:integer views:integer"
+            ),
+            src.persons,
+            primary_key="person_id",
+            indexes=("name", "videos"),
+        ),
+        Table(
+            "uploaders",
+            "Accounts that upload, with their exported videos, photos and video views.",
+            _cols(
+                "uploader_id:integer platform:text name:text url:text videos:integer photos:integer "
+                "views:integer"
+            ),
+            src.uploaders,
+            primary_key="uploader_id",
+            indexes=("name", "videos"),
+        ),
+        Table(
+            "monthly",
+            "Uploads per month (present items, as `unmask stats`).",
+            _cols("month:text videos:integer photos:integer videos_cumulative:integer"),
+            const(
+                [(m["month"], m["videos"], m["photos"], m["videos_cumulative"]) for m in figures["monthly"]]
+            ),
+            primary_key="month",
+        ),
+        Table(
+            "figures",
+            "The headline figures (present items, as `unmask stats`).",
+            FIGURE_COLUMNS,
+            const([tuple(figures[c.name] for c in FIGURE_COLUMNS)]),
+        ),
+        Table(
+            "captures",
+            "The evidence index: every HTTP exchange and where its WARC record is (warc_file, warc_offset).",
+            _cols(
+                "capture_id:integer run_id:integer purpose:text method:text url:text requested_at:datetime "
+                "status:integer content_type:text sha256:text length:integer truncated:text refused:text "
+                "error:text warc_file:text warc_offset:integer warc_length:integer"
+            ),
+            src.captures,
+            primary_key="capture_id",
+            indexes=("url", "sha256", "run_id", "requested_at"),
+            references={"run_id": ("runs", "run_id")},
+        ),
+        Table(
+            "runs",
+            "Census runs (all sessions of a resumed run are one run).",
+            _cols(
+                "run_id:integer platform:text start_url:text started_at:datetime finished_at:datetime "
+                "status:text phase:text incremental:boolean sessions:integer requests:integer message:text"
+            ),
+            src.runs,
+            primary_key="run_id",
+        ),
+    ]
+
+
+# -- values -----------------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> Any:
+    """A value for a text format (CSV cell, JSON, SQLite): ISO dates, booleans as such."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _coerce(value: Any, col: Column) -> Any:
+    """A value of the column's type whatever the database driver returned (SQLite returns strings)."""
+    if value is None:
+        return None
+    if col.type == "date" and isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    if col.type == "datetime" and isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
+    if col.type == "boolean":
+        return bool(value)
+    if col.type == "integer":
+        return int(value)
+    if col.type == "real":
+        return float(value)
+    return value
+
+
+def _typed(table: Table) -> Iterator[Row]:
+    cols = table.columns
+    for row in table.rows():
+        yield tuple(_coerce(v, c) for v, c in zip(row, cols, strict=True))
+
+
+# -- writers ----------------------------------------------------------------------------------------
+
+
+def _write_csv(table: Table, path: Path) -> int:
+    n = 0
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow([c.name for c in table.columns])
+        for row in _typed(table):
+            w.writerow(["true" if v is True else "false" if v is False else _text(v) for v in row])
+            n += 1
+    return n
+
+
+def _write_parquet(table: Table, path: Path, batch: int) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    types = {
+        "text": pa.string(),
+        "integer": pa.int64(),
+        "real": pa.float64(),
+        "boolean": pa.bool_(),
+        "date": pa.date32(),
+        "datetime": pa.timestamp("us"),
+    }
+    schema = pa.schema([(c.name, types[c.type]) for c in table.columns])
+    n = 0
+    with pq.ParquetWriter(str(path), schema) as writer:
+        for chunk in _chunks(_typed(table), batch):
+            columns = list(zip(*chunk, strict=True))
+            arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
+            writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))
+            n += len(chunk)
+        if n == 0:
+            writer.write_table(schema.empty_table())
+    return n
+
+
+SQL_TYPES = {"text": "TEXT", "integer": "INTEGER", "real": "REAL", "boolean": "INTEGER", "date": "TEXT",
+             "datetime": "TEXT"}  # fmt: skip
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _write_sqlite_table(db: sqlite3.Connection, table: Table, batch: int) -> int:
+    defs = []
+    for c in table.columns:
+        d = f"{_q(c.name)} {SQL_TYPES[c.type]}"
+        if c.name == table.primary_key:
+            d += " PRIMARY KEY"
+        if c.name in table.references:
+            other, col = table.references[c.name]
+            d += f" REFERENCES {_q(other)}({_q(col)})"
+        defs.append(d)
+    db.execute(f"CREATE TABLE {_q(table.name)} ({', '.join(defs)})")
+    insert = f"INSERT INTO {_q(table.name)} VALUES ({', '.join('?' * len(table.columns))})"
+    n = 0
+    for chunk in _chunks(_typed(table), batch):
+        db.executemany(insert, [tuple(int(v) if isinstance(v, bool) else _text(v) for v in r) for r in chunk])
+        n += len(chunk)
+    for col in table.indexes:
+        db.execute(f"CREATE INDEX {_q(f'idx_{table.name}_{col}')} ON {_q(table.name)}({_q(col)})")
+    return n
+
+
+def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _write_json(
+    tables: list[Table],
+    figures: dict[str, Any],
+    meta: Callable[[dict[str, int]], dict[str, Any]],
+    fh: IO[str],
+) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    fh.write('{\n"figures": ' + json.dumps(figures, ensure_ascii=False, default=_text))
+    for table in tables:
+        if table.name == "figures":
+            counts[table.name] = 1
+            continue
+        names = [c.name for c in table.columns]
+        fh.write(f",\n{json.dumps(table.name)}: [")
+        n = 0
+        for row in _typed(table):
+            line = json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=_text)
+            fh.write(("\n" if n == 0 else ",\n") + line)
+            n += 1
+        fh.write("\n]" if n else "]")
+        counts[table.name] = n
+    fh.write(',\n"metadata": ' + json.dumps(meta(counts), ensure_ascii=False) + "\n}\n")
+    return counts
+
+
+META_TABLE = Table(
+    "metadata",
+    "What this export is: case, time, unmask version, scope, whether persons are pseudonymized.",
+    _cols("key:text value:text"),
+    lambda: iter(()),
+    primary_key="key",
+)
+
+
+def _meta_table(meta: dict[str, Any]) -> Table:
+    rows = [(k, str(v)) for k, v in meta.items()]
+    return Table(META_TABLE.name, META_TABLE.description, META_TABLE.columns, lambda: iter(rows), "key")
+
+
+# -- the export -------------------------------------------------------------------------------------
+
+
+def default_path(case: Case, fmt: str, now: dt.datetime | None = None) -> Path:
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
+    suffix = {"json": ".json", "sqlite": ".db"}.get(fmt, f"-{fmt}")
+    return case.root / "exports" / f"unmask-{stamp}{suffix}"
+
+
+def _prepare(path: Path, fmt: str) -> None:
+    try:
+        if fmt in FOLDER_FORMATS:
+            if path.exists() and not path.is_dir():
+                raise UnmaskError(f"{fmt} export needs a folder, this is a file", where=str(path))
+            path.mkdir(parents=True, exist_ok=True)
+            probe = path
+        else:
+            if path.is_dir():
+                raise UnmaskError(f"{fmt} export needs a file name, this is a folder", where=str(path))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            probe = path.parent
+    except OSError as exc:
+        raise UnmaskError(f"cannot create the output ({exc.strerror})", where=str(path)) from exc
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UnmaskError("output folder is not writable", where=str(probe))
+
+
+def export_case(
+    case: Case, fmt: str, path: Path | None = None, opts: ExportOptions | None = None
+) -> ExportResult:
+    """Write the case's tables in ``fmt`` to ``path`` (a folder for csv/parquet, a file otherwise)."""
+    if fmt not in FORMATS:
+        raise UnmaskError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
+    opts = opts or ExportOptions(pseudonymize=case.config.privacy.pseudonymize, secret=case.config.secret)
+    path = (path or default_path(case, fmt)).resolve()
+    store = case.store
+    platform_ids: list[int] | None = None
+    if opts.platform:
+        with store.session() as s:
+            platform_ids = list(s.scalars(select(Platform.id).where(Platform.base_url == opts.platform)))
+        if not platform_ids:
+            raise UnmaskError("no such platform in the case", where=opts.platform)
+    _prepare(path, fmt)
+    exported_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    figures = compute_figures(
+        store, FigureOptions(platform=opts.platform, pseudonymize=opts.pseudonymize, secret=opts.secret)
+    )
+
+    def meta(counts: dict[str, int]) -> dict[str, Any]:
+        return {
+            "case": case.config.name,
+            "exported_at": exported_at.isoformat(),
+            "unmask_version": unmask.__version__,
+            "format": fmt,
+            "pseudonymized": "yes" if opts.pseudonymize else "no",
+            "platform": opts.platform or "all",
+            "removed_items": "included" if opts.include_removed else "excluded",
+            **{f"rows.{name}": n for name, n in counts.items()},
+        }
+
+    with store.session() as s:
+        if store.dialect == "postgresql":  # one snapshot for every table, even while a crawl writes
+            s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        tables = _tables(_Source(s, opts, platform_ids), figures)
+        try:
+            counts = _write(fmt, path, tables, figures, meta, opts.batch)
+        except OSError as exc:
+            raise UnmaskError(f"cannot write the export ({exc.strerror or exc})", where=str(path)) from exc
+    return ExportResult(fmt, path, counts)
+
+
+def _write(
+    fmt: str,
+    path: Path,
+    tables: list[Table],
+    figures: dict[str, Any],
+    meta: Callable[[dict[str, int]], dict[str, Any]],
+    batch: int,
+) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    if fmt in FOLDER_FORMATS:
+        ext = ".csv" if fmt == "csv" else ".parquet"
+        info = [*tables, META_TABLE]
+        for table in info:
+            if table is META_TABLE:
+                table = _meta_table(meta(counts))
+            final = path / f"{table.name}{ext}"
+            tmp = final.with_name(final.name + ".tmp")
+            n = _write_csv(table, tmp) if fmt == "csv" else _write_parquet(table, tmp, batch)
+            os.replace(tmp, final)
+            if table.name != META_TABLE.name:
+                counts[table.name] = n
+        return counts
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    if fmt == "json":
+        with tmp.open("w", encoding="utf-8") as fh:
+            counts = _write_json(tables, figures, meta, fh)
+    else:
+        db = sqlite3.connect(tmp)
+        try:
+            for table in tables:
+                counts[table.name] = _write_sqlite_table(db, table, batch)
+            _write_sqlite_table(db, _meta_table(meta(counts)), batch)
+            db.execute("CREATE TABLE table_descriptions (table_name TEXT PRIMARY KEY, description TEXT)")
+            db.executemany(
+                "INSERT INTO table_descriptions VALUES (?, ?)",
+                [(t.name, t.description) for t in [*tables, META_TABLE]],
+            )
+            db.commit()
+        finally:
+            db.close()
+    os.replace(tmp, path)
+    return counts
