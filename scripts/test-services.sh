@@ -2,11 +2,12 @@
 # Install (from Debian packages) and start the real servers the tests talk to, on loopback only.
 #   scripts/test-services.sh start|stop
 # PostgreSQL: a throw-away cluster on 127.0.0.1:$PG_PORT (trust auth, no fsync), data in $PG_DIR.
+# Chromium: Debian's headless browser for the report's browser test (tests/report/test_report_browser.py).
 set -euo pipefail
 
 PG_PORT="${PG_PORT:-54329}"
 PG_DIR="${PG_DIR:-/tmp/unmask-test-pg-$PG_PORT}"
-APT_PACKAGES=(postgresql)
+APT_PACKAGES=(postgresql chromium)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -18,6 +19,7 @@ pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 install_packages() {
   local missing=()
   [ -n "$(pg_bin)" ] || missing+=(postgresql)
+  command -v chromium >/dev/null || missing+=(chromium)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "test-services: installing ${missing[*]} from Debian packages" >&2
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -49,8 +51,20 @@ stop_pg() {
   [ -n "$bin" ] && [ -f "$PG_DIR/PG_VERSION" ] && as_pg "$bin/pg_ctl" -D "$PG_DIR" -m fast stop >/dev/null 2>&1 || true
 }
 
+# pywb (a real web-archive server for the history tests) lives in its own venv: it pins brotlipy and an
+# old cryptography, which must not leak into unmask's environment.
+PYWB_VENV="${PYWB_VENV:-$(cd "$(dirname "$0")/.." && pwd)/.venv-pywb}"
+install_pywb() {
+  if [ ! -x "$PYWB_VENV/bin/wayback" ]; then
+    echo "test-services: installing pywb into $PYWB_VENV" >&2
+    "${PY:-python3}" -m venv "$PYWB_VENV"
+    "$PYWB_VENV/bin/python" -m pip install -q --upgrade pip
+    "$PYWB_VENV/bin/python" -m pip install -q "pywb>=2.8"
+  fi
+}
+
 case "${1:-start}" in
-  start) install_packages; start_pg ;;
+  start) install_packages; install_pywb; start_pg ;;
   stop) stop_pg ;;
   *) echo "usage: $0 start|stop" >&2; exit 2 ;;
 esac

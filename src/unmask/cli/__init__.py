@@ -12,6 +12,8 @@ from unmask.cli import case as case_cmds
 from unmask.cli import census as census_cmds
 from unmask.cli import demo as demo_cmds
 from unmask.cli import export as export_cmds
+from unmask.cli import history as history_cmds
+from unmask.cli import report as report_cmds
 from unmask.cli import stats as stats_cmds
 from unmask.cli.common import err_console
 from unmask.core.errors import UnmaskError
@@ -30,6 +32,8 @@ app.command("analyze")(analyze_cmds.analyze)
 app.add_typer(demo_cmds.app, name="demo")
 app.add_typer(audience_cmds.app, name="audience")
 app.command("export")(export_cmds.export)
+app.command("report")(report_cmds.report)
+app.command("history")(history_cmds.history)
 
 
 def main() -> None:

@@ -72,6 +72,6 @@ def run_demo(opts: DemoOptions) -> tuple[Case, CrawlSummary, dict[str, object], 
         ),
     )
     report = write_report(
-        figures, case.reports_dir / "report.html", case_name=f"{case.config.name} (demo platform)"
+        case, case.reports_dir / "report.html", case_name=f"{case.config.name} (demo platform)"
     )
     return case, summary, figures, report

@@ -317,3 +317,46 @@ class SiteRank(Base):
     list_date: Mapped[dt.date] = mapped_column(Date)
     domain: Mapped[str] = mapped_column(String(253))
     rank: Mapped[int] = mapped_column(Integer)
+
+
+class ArchiveCapture(Base):
+    """One web-archive capture of a platform page that `unmask history` chose, or a failed archive look-up.
+
+    ``timestamp`` is the archive's (YYYYMMDDhhmmss); empty for a row that records a failed CDX query.
+    """
+
+    __tablename__ = "archive_capture"
+    __table_args__ = (Index("ix_archive_capture_url_timestamp", "url", "timestamp"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    """The platform page asked about (home or listing page)."""
+    timestamp: Mapped[str | None] = mapped_column(String(14))
+    original: Mapped[str | None] = mapped_column(Text)
+    """The URL as the archive captured it."""
+    status: Mapped[int | None] = mapped_column(Integer)
+    """The archived response's status, as the CDX index gives it."""
+    mimetype: Mapped[str | None] = mapped_column(String(200))
+    digest: Mapped[str | None] = mapped_column(String(100))
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
+    """Our own fetch of the replay (or of the CDX query, for a failed look-up) as evidence."""
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    error: Mapped[str | None] = mapped_column(Text)
+    """Why the capture gave nothing (replay 404, not HTML, refused media, CDX failure)."""
+
+
+class ArchiveObservation(Base):
+    """What an archived page showed on its capture date: a catalogue count or a linking ID."""
+
+    __tablename__ = "archive_observation"
+    __table_args__ = (Index("ix_archive_observation_kind_date", "kind", "date"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    archive_capture_id: Mapped[int] = mapped_column(
+        ForeignKey("archive_capture.id", ondelete="CASCADE"), index=True
+    )
+    date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(40))
+    """videos | photos | galleries | total | last_page | page_size | linking_id"""
+    value: Mapped[int | None] = mapped_column(BigInteger)
+    value_text: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(20))
+    """text (a count the page states) | pagination (last page × page size) | regex (tracker IDs) | adapter"""

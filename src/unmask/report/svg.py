@@ -1,0 +1,115 @@
+"""Small inline SVG charts for the self-contained report: a line chart and a bar chart, with axes and labels.
+
+Pure functions from numbers to SVG text; every label is escaped (it may come from platform data).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+WIDTH, HEIGHT = 720, 260
+LEFT, RIGHT, TOP, BOTTOM = 64, 30, 28, 44
+COLORS = ("#8a1c1c", "#1c4f8a", "#3b7a2a", "#8a6d1c")
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _fmt(value: float) -> str:
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.3g}{suffix}"
+    return f"{value:.3g}" if value != int(value) else f"{int(value)}"
+
+
+def _ticks(top: float, count: int = 4) -> list[float]:
+    if top <= 0:
+        return [0.0]
+    return [top * i / count for i in range(count + 1)]
+
+
+def _frame(title: str, body: str, legend: Sequence[tuple[str, str]]) -> str:
+    keys = "".join(
+        f'<rect x="{LEFT + 150 * i}" y="{HEIGHT - 14}" width="10" height="10" fill="{color}"/>'
+        f'<text x="{LEFT + 150 * i + 14}" y="{HEIGHT - 5}">{_e(name)}</text>'
+        for i, (name, color) in enumerate(legend)
+    )
+    return (
+        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-label="{_e(title)}" class="chart" font-family="system-ui,sans-serif" font-size="11">'
+        f"<title>{_e(title)}</title>"
+        f'<text x="{LEFT}" y="16" font-size="13" font-weight="600">{_e(title)}</text>'
+        f"{body}{keys}</svg>"
+    )
+
+
+def _axes(top: float, labels: Sequence[str], x_of: Sequence[float]) -> str:
+    plot_h = HEIGHT - TOP - BOTTOM
+    parts = [
+        f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{HEIGHT - BOTTOM}" stroke="#444"/>',
+        f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - RIGHT}" '
+        f'y2="{HEIGHT - BOTTOM}" stroke="#444"/>',
+    ]
+    for tick in _ticks(top):
+        y = HEIGHT - BOTTOM - (plot_h * tick / top if top else 0)
+        parts.append(
+            f'<line x1="{LEFT - 4}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#ddd"/>'
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_e(_fmt(tick))}</text>'
+        )
+    step = max(1, -(-len(labels) // 12))
+    for i in range(0, len(labels), step):
+        parts.append(
+            f'<text x="{x_of[i]:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle">{_e(labels[i])}</text>'
+        )
+    return "".join(parts)
+
+
+def line_chart(
+    title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, area: bool = False
+) -> str:
+    """One line per series over the labels (x axis); the first series filled below when `area`."""
+    n = len(labels)
+    top = max((max(values, default=0) for _, values in series), default=0) or 1
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    x_of = [LEFT + (plot_w * i / (n - 1) if n > 1 else plot_w / 2) for i in range(n)]
+    body = [_axes(top, labels, x_of)]
+    legend = []
+    for k, (name, values) in enumerate(series):
+        color = COLORS[k % len(COLORS)]
+        points = " ".join(
+            f"{x_of[i]:.1f},{HEIGHT - BOTTOM - plot_h * v / top:.1f}" for i, v in enumerate(values)
+        )
+        if area and k == 0 and n:
+            base = HEIGHT - BOTTOM
+            body.append(
+                f'<polygon points="{x_of[0]:.1f},{base} {points} {x_of[-1]:.1f},{base}" '
+                f'fill="{color}" fill-opacity=".15"/>'
+            )
+        body.append(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="1.8"/>')
+        legend.append((name, color))
+    return _frame(title, "".join(body), legend)
+
+
+def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]]) -> str:
+    """Grouped vertical bars: one group per label, one bar per series."""
+    n, m = len(labels), max(1, len(series))
+    top = max((max(values, default=0) for _, values in series), default=0) or 1
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    slot = plot_w / max(1, n)
+    bar = max(1.0, slot * 0.8 / m)
+    x_of = [LEFT + slot * (i + 0.5) for i in range(n)]
+    body = [_axes(top, labels, x_of)]
+    legend = []
+    for k, (name, values) in enumerate(series):
+        color = COLORS[k % len(COLORS)]
+        for i, v in enumerate(values):
+            h = plot_h * v / top
+            x = x_of[i] - slot * 0.4 + bar * k
+            body.append(
+                f'<rect x="{x:.1f}" y="{HEIGHT - BOTTOM - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                f'fill="{color}"><title>{_e(labels[i])}: {_e(f"{v:,}")}</title></rect>'
+            )
+        legend.append((name, color))
+    return _frame(title, "".join(body), legend)

@@ -1,0 +1,206 @@
+"""`unmask report`: one self-contained HTML file, values escaped, pseudonyms by default, evidence links."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.testing import CliRunner
+
+from unmask.analysis.analyze import load_results
+from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PersonRef
+from unmask.census.writer import CensusWriter, PageCommit, open_run, platform_for
+from unmask.cli.report import report
+from unmask.core.case import Case
+from unmask.core.privacy import pseudonym
+from unmask.core.store.models import AudienceCountry, AudienceImport, AudienceVisits, Capture
+from unmask.report.html import SECTIONS, write_report
+
+BASE = "http://127.0.0.1:1"
+XSS = "<script>alert(1)</script>"
+ATTR = "\"'><img src=x>"
+HOSTILE = f"{XSS}{ATTR}"
+
+
+def _rec(kind: ItemKind, n: int, **kw: Any) -> ItemRecord:
+    rec = ItemRecord(kind=kind, url=f"{BASE}/{kind.value}/{n}", platform_id=str(n))
+    for k, v in kw.items():
+        setattr(rec, k, v)
+    return rec
+
+
+def load_hostile_case(case: Case) -> None:
+    """A platform whose names, tags and titles are hostile markup; a sitemap and a listing as evidence;
+    one removed item; audience estimates for the domain."""
+    pid = platform_for(case.store, BASE, f"plat{HOSTILE}", f"adapter{ATTR}")
+    run, _ = open_run(case.store, pid, BASE + "/", {"adapter": f"a{XSS}", "delay": 0.0, "concurrency": 4})
+    w = CensusWriter(case.store, pid, run.id, case.config.crawl)
+    with case.store.session() as s:
+        caps = [
+            Capture(run_id=run.id, url=f"{BASE}/sitemap.xml?q={ATTR}", status=200, payload_sha256="a" * 64,
+                    warc_file="warc/t-1.warc.gz", warc_offset=0, warc_length=900),
+            Capture(run_id=run.id, url=f"{BASE}/videos?page=1", status=200, payload_sha256="b" * 64,
+                    warc_file="warc/t-1.warc.gz", warc_offset=900, warc_length=700),
+        ]  # fmt: skip
+        s.add_all(caps)
+        s.flush()
+        cap_ids = [c.id for c in caps]
+    ana = PersonRef(f"Ana Vel{XSS}", public_figure=True)
+    bo = PersonRef("Bo Rin")
+    evil = PersonRef(f"Cy{ATTR}")
+    sitemap, listing = w.seed(
+        [Link(BASE + "/sitemap.xml", PageKind.SITEMAP), Link(BASE + "/videos?page=1", PageKind.LISTING)]
+    )
+    items = [
+        _rec(ItemKind.VIDEO, 1, title=HOSTILE, duration=600.0, views=100, upload_date=dt.date(2020, 1, 5),
+             uploader=f"u{XSS}", persons=[ana, bo], tags=[HOSTILE, "x"]),
+        _rec(ItemKind.VIDEO, 2, title="t2", duration=1900.0, views=5000, upload_date=dt.date(2021, 3, 1),
+             uploader="u2", persons=[ana, evil], tags=["x"]),
+        _rec(ItemKind.PHOTO, 3, views=7, upload_date=dt.date(2020, 2, 2), uploader="u1", persons=[bo]),
+        _rec(ItemKind.VIDEO, 4, views=9, upload_date=dt.date(2020, 2, 9), uploader="u2"),
+    ]  # fmt: skip
+    w.commit(PageCommit(sitemap, cap_ids[0], items=items[:2]))
+    w.commit(PageCommit(listing, cap_ids[1], items=items[2:]))
+    w.mark_item_gone(ItemKind.VIDEO, "4")
+    with case.store.session() as s:
+        imp = AudienceImport(file_name=f"visits{XSS}.csv", sha256="c" * 64, layout="monthly", rows=4)
+        s.add(imp)
+        s.flush()
+        for month, visits in (("2024-01", 100), ("2024-02", 900), ("2024-03", 800), ("2024-04", 700)):
+            s.add(AudienceVisits(import_id=imp.id, domain="127.0.0.1", month=month, visits=visits))
+        s.add(
+            AudienceCountry(import_id=imp.id, domain="127.0.0.1", period="2024-04", country="US", share=0.4)
+        )
+
+
+class _Refs(HTMLParser):
+    """Every tag, every URL-bearing attribute, and the text of <style> and style attributes."""
+
+    URL_ATTRS = {
+        "src",
+        "href",
+        "xlink:href",
+        "action",
+        "formaction",
+        "poster",
+        "srcset",
+        "data",
+        "background",
+    }
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.urls: list[str] = []
+        self.styles: list[str] = []
+        self.ids: set[str] = set()
+        self.meta: list[dict[str, str | None]] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self._in_style = tag == "style"
+        for name, value in attrs:
+            if name in self.URL_ATTRS and value is not None:
+                self.urls.append(value)
+            if name == "style" and value:
+                self.styles.append(value)
+            if name == "id" and value:
+                self.ids.add(value)
+        if tag == "meta":
+            self.meta.append(dict(attrs))
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.styles.append(data)
+
+
+def _parse(text: str) -> _Refs:
+    refs = _Refs()
+    refs.feed(text)
+    return refs
+
+
+def _external(url: str) -> bool:
+    return bool(re.match(r"\s*(https?:|//|ftp:|wss?:)", url, re.IGNORECASE))
+
+
+def test_report_is_self_contained_escaped_and_complete(case: Case) -> None:
+    load_hostile_case(case)
+    assert load_results(case.store) == {}  # no `unmask analyze` before the report
+    path = write_report(case, case.root / "report.html")
+    text = path.read_text(encoding="utf-8")
+    refs = _parse(text)
+
+    # nothing to load from anywhere: no script, no external URL in attributes or CSS
+    assert "script" not in refs.tags and "img" not in refs.tags and "iframe" not in refs.tags
+    assert [u for u in refs.urls if _external(u)] == []
+    css_urls = [u for style in refs.styles for u in re.findall(r"url\(\s*['\"]?([^'\")]*)", style)]
+    assert [u for u in css_urls if not u.startswith("data:")] == []
+    assert "@import" not in text
+    csp = [
+        m["content"] for m in refs.meta if (m.get("http-equiv") or "").lower() == "content-security-policy"
+    ]
+    assert csp == ["default-src 'none'; style-src 'unsafe-inline'; img-src data:"]
+
+    # hostile values appear only escaped
+    assert XSS not in text and ATTR not in text and "<img src=x>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "&quot;&#x27;&gt;&lt;img src=x&gt;" in text
+
+    # every section, charts as inline SVG
+    assert {key for key, _ in SECTIONS} <= refs.ids
+    assert text.count("<svg") >= 5
+    assert "Gini" in text and "Best 3 months" in text and "US" in text and "40.0 %" in text
+
+    # pseudonyms by default; public figures by name
+    assert "Bo Rin" not in text and pseudonym("Bo Rin", case.config.secret) in text
+    assert "Ana Vel&lt;script&gt;" in text
+
+    # evidence: relative links to the WARC records, sitemaps before listings, linked from the figures
+    warc = [u for u in refs.urls if ".warc.gz" in u]
+    assert "evidence/warc/t-1.warc.gz#offset=0" in warc and "evidence/warc/t-1.warc.gz#offset=900" in warc
+    assert text.index('id="cap-1"') < text.index('id="cap-2"')
+    assert {"ev-duration", "ev-views", "ev-upload_date", "evidence", "runs"} <= refs.ids
+    assert all(u[1:] in refs.ids for u in refs.urls if u.startswith("#"))
+
+    # methodology from the case: run, frontier kinds, settings, limitations
+    assert "sitemap: 1 done" in text and "listing: 1 done" in text
+    assert "robots.txt obeyed" in text and "never read on their own page" in text
+    assert "Items marked removed: 1." in text
+
+
+def test_real_names_on_request_and_links_relative_to_the_report(case: Case, tmp_path: Path) -> None:
+    load_hostile_case(case)
+    path = write_report(case, tmp_path / "out" / "r.html", real_names=True)
+    text = path.read_text(encoding="utf-8")
+    assert "Bo Rin" in text and pseudonym("Bo Rin", case.config.secret) not in text
+    assert 'href="../case/evidence/warc/t-1.warc.gz#offset=900"' in text
+
+
+def _cli() -> typer.Typer:
+    app = typer.Typer()
+    app.command()(report)
+    return app
+
+
+def test_cli_writes_the_report_and_prints_json(case: Case, tmp_path: Path) -> None:
+    load_hostile_case(case)
+    out = tmp_path / "report.html"
+    res = CliRunner().invoke(_cli(), ["--case", str(case.root), "-o", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data == {"report": str(out), "bytes": out.stat().st_size}
+    assert pseudonym("Bo Rin", case.config.secret) in out.read_text(encoding="utf-8")
+    res = CliRunner().invoke(_cli(), ["--case", str(case.root), "-o", str(out), "--real-names"])
+    assert res.exit_code == 0, res.output
+    assert "Bo Rin" in out.read_text(encoding="utf-8")
+    assert CliRunner().invoke(_cli(), ["--case", str(case.root)]).exit_code != 0  # -o is required
