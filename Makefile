@@ -43,6 +43,7 @@ test: install services lint
 ## bench: the benchmarks under bench/ (figures printed; recorded in docs/benchmarks.md)
 bench: install
 	$(BIN)/python bench/census_bench.py
+	$(BIN)/python bench/analysis_bench.py
 
 clean:
 	rm -rf $(VENV) demo-case .pytest_cache .mypy_cache .ruff_cache
