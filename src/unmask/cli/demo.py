@@ -85,8 +85,6 @@ def demo(
         return
     print_summary(summary)
     print_figures(figures)
-    err_console.print(f"case:   [bold]{the_case.root}[/]")
-    err_console.print(f"report: [bold]{report}[/]")
     typer.echo(f"case: {the_case.root}")
     typer.echo(f"report: {report}")
 
