@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 
-from unmask.census.extract.parsers import MONTH_NAMES, parse_count, parse_date
+from unmask.census.extract.parsers import YEAR_RE, month_words, parse_count, parse_date
 from unmask.core.errors import UnmaskError
 from unmask.core.store import Store
 from unmask.core.store.models import AudienceCountry, AudienceImport, AudienceVisits, SiteRank
@@ -340,13 +340,10 @@ def _country_index() -> dict[str, str]:
 
 
 _COUNTRY = _country_index()
-_MONTH_WORD = {word: month for month, words in MONTH_NAMES.items() for word in words}
 _HEADER_ROLE = {word: role for role, words in HEADER_WORDS.items() for word in words}
 _YEAR_MONTH = re.compile(r"(\d{4})\s*[-/.]\s*(\d{1,2})")
 _MONTH_YEAR = re.compile(r"(\d{1,2})\s*[-/.]\s*(\d{4})")
 _COMPACT_MONTH = re.compile(r"(\d{4})(\d{2})")
-_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
-_WORD = re.compile(r"[^\W\d_]+")
 _SHARE = re.compile(r"(\d+(?:[.,]\d*)?|[.,]\d+)\s*(%?)")
 _RANK = re.compile(r"#?\s*(\d{1,9})")
 _DOMAIN = re.compile(r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_][\w-]*")
@@ -376,10 +373,8 @@ def parse_month(value: str) -> str | None:
     elif day := parse_date(text):
         year, month = day.year, day.month
     else:
-        words = [
-            _MONTH_WORD[w] for w in (m.group(0).lower() for m in _WORD.finditer(text)) if w in _MONTH_WORD
-        ]
-        years = _YEAR.findall(text)
+        words = month_words(text)
+        years = YEAR_RE.findall(text)
         if len(words) != 1 or len(years) != 1:
             return None
         year, month = int(years[0]), words[0]

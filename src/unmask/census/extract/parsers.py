@@ -243,6 +243,12 @@ MONTH_NAMES: dict[int, tuple[str, ...]] = {
 }  # fmt: skip
 _MONTH = {word: month for month, words in MONTH_NAMES.items() for word in words}
 
+
+def month_words(text: str) -> list[int]:
+    """The months (1–12) named by the words of a text ("Oct 2024", "4. Oktober"), in order."""
+    return [_MONTH[w] for w in (m.group(0).lower() for m in _WORD.finditer(text)) if w in _MONTH]
+
+
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
 _YMD = re.compile(r"(?<!\d)(\d{4})[./](\d{1,2})[./](\d{1,2})(?!\d)")
 _CJK_DATE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})")
@@ -250,7 +256,8 @@ _NUMERIC_DATE = re.compile(r"(?<![\d.])(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(
 _COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _WORD = re.compile(r"[^\W\d_]+")
 _DAY = re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th|er|e|º|\.)?(?!\d)", re.IGNORECASE)
-_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+YEAR_RE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+"""A four-digit year standing alone."""
 
 
 def _date(year: int, month: int, day: int) -> dt.date | None:
@@ -281,8 +288,8 @@ def _numeric_date(text: str, dayfirst: bool | None) -> dt.date | None:
 
 
 def _named_month_date(text: str) -> dt.date | None:
-    month = next((_MONTH[w] for w in (m.group(0).lower() for m in _WORD.finditer(text)) if w in _MONTH), None)
-    year = _YEAR.search(text)
+    month = next(iter(month_words(text)), None)
+    year = YEAR_RE.search(text)
     if month is None or year is None:
         return None
     day = _DAY.search(text[: year.start()] + " " + text[year.end() :])
