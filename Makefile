@@ -13,6 +13,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
+	PY=$(BIN)/python scripts/build-deps.sh
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 

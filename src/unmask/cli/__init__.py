@@ -13,6 +13,8 @@ from unmask.cli import census as census_cmds
 from unmask.cli import demo as demo_cmds
 from unmask.cli import export as export_cmds
 from unmask.cli import history as history_cmds
+from unmask.cli import infra as infra_cmds
+from unmask.cli import owners as owners_cmds
 from unmask.cli import report as report_cmds
 from unmask.cli import stats as stats_cmds
 from unmask.cli.common import err_console
@@ -34,6 +36,8 @@ app.add_typer(audience_cmds.app, name="audience")
 app.command("export")(export_cmds.export)
 app.command("report")(report_cmds.report)
 app.command("history")(history_cmds.history)
+app.add_typer(infra_cmds.app, name="infra")
+app.add_typer(owners_cmds.app, name="owners")
 
 
 def main() -> None:

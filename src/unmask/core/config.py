@@ -77,6 +77,54 @@ class PrivacySettings:
 
 
 @dataclass
+class HistorySettings:
+    """Web-archive history (`unmask history`)."""
+
+    cdx_url: str = "https://web.archive.org/cdx/search/cdx"
+    """CDX endpoint (Wayback/pywb CDX server API); `--cdx` overrides it for one run."""
+
+
+@dataclass
+class AlertSettings:
+    """Where change alerts go (`unmask infra watch`): stdout always, plus a webhook and/or e-mail."""
+
+    webhook_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "unmask@localhost"
+    mail_to: list[str] = field(default_factory=list)
+
+
+@dataclass
+class InfraSettings:
+    """Infrastructure scans (`unmask infra …`). Owned by unmask.infra."""
+
+    resolver: str | None = None
+    """HOST:PORT of the DNS resolver; None uses the system resolver. `--resolver` overrides it."""
+    dns_timeout: float = 5.0
+    mmdb: str | None = None
+    """Optional MaxMind-format .mmdb (ASN or City) that adds AS numbers to the shipped offline data."""
+    rdap_bootstrap_dir: str | None = None
+    """Folder with IANA RDAP bootstrap files (dns.json, ipv4.json, ipv6.json); None uses the shipped copy."""
+    rdap_base_url: str | None = None
+    """One RDAP server for every look-up (overrides the bootstrap), e.g. a mirror."""
+    ct_url: str = "https://crt.sh/"
+    """Certificate-transparency search in crt.sh's JSON shape."""
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+
+
+@dataclass
+class OwnersSettings:
+    """Entity graph and ownership (`unmask owners …`). Owned by unmask.owners."""
+
+    offshore_jurisdictions: list[str] = field(default_factory=list)
+    """Extra jurisdiction codes to flag as offshore, on top of the shipped list."""
+
+
+@dataclass
 class CaseConfig:
     name: str = "case"
     database: str = "sqlite:///unmask.db"
@@ -86,6 +134,9 @@ class CaseConfig:
     fetch: FetchSettings = field(default_factory=FetchSettings)
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    history: HistorySettings = field(default_factory=HistorySettings)
+    infra: InfraSettings = field(default_factory=InfraSettings)
+    owners: OwnersSettings = field(default_factory=OwnersSettings)
 
 
 T = TypeVar("T")
@@ -107,6 +158,10 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(f"expected a mapping, got {type(value).__name__}", where=where)
         return {str(k): _coerce(v, args[1], f"{where}.{k}") for k, v in value.items()}
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"expected a list, got {type(value).__name__}", where=where)
+        return [_coerce(v, args[0], f"{where}[{i}]") for i, v in enumerate(value)]
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"expected a number, got {value!r}", where=where)

@@ -1,0 +1,1 @@
+"""Infrastructure tracing over time: DNS, networks, masking services, certificates, linking IDs, changes."""

@@ -1,0 +1,1 @@
+"""Who is behind it: the case's entity graph, ownership importers, effective ownership and paths."""

@@ -1,0 +1,1 @@
+"""Watching: scheduled re-runs and alerts."""
