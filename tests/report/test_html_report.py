@@ -18,7 +18,14 @@ from unmask.census.writer import CensusWriter, PageCommit, open_run, platform_fo
 from unmask.cli.report import report
 from unmask.core.case import Case
 from unmask.core.privacy import pseudonym
-from unmask.core.store.models import AudienceCountry, AudienceImport, AudienceVisits, Capture
+from unmask.core.store.models import (
+    ArchiveCapture,
+    ArchiveObservation,
+    AudienceCountry,
+    AudienceImport,
+    AudienceVisits,
+    Capture,
+)
 from unmask.report.html import SECTIONS, write_report
 
 BASE = "http://127.0.0.1:1"
@@ -204,3 +211,34 @@ def test_cli_writes_the_report_and_prints_json(case: Case, tmp_path: Path) -> No
     assert res.exit_code == 0, res.output
     assert "Bo Rin" in out.read_text(encoding="utf-8")
     assert CliRunner().invoke(_cli(), ["--case", str(case.root)]).exit_code != 0  # -o is required
+
+
+def test_growth_shows_the_web_archive_curve_beside_the_census(case: Case) -> None:
+    load_hostile_case(case)
+    text = write_report(case, case.root / "before.html").read_text(encoding="utf-8")
+    assert "No web-archive history in this case" in text
+
+    with case.store.session() as s:
+        for n, (day, counts) in enumerate(
+            [
+                (dt.date(2019, 3, 1), {"videos": 900, "photos": 40}),
+                (dt.date(2019, 3, 20), {"videos": 1200}),  # same month: the larger count
+                (dt.date(2020, 7, 2), {"last_page": 30, "page_size": 40}),  # pagination: 1,200 listed
+            ],
+            start=1,
+        ):
+            ts = day.strftime("%Y%m%d") + "000000"
+            s.add(ArchiveCapture(id=n, url=BASE + "/", timestamp=ts, original=BASE + "/", status=200))
+            for kind, value in counts.items():
+                source = "pagination" if kind in ("last_page", "page_size") else "text"
+                s.add(
+                    ArchiveObservation(archive_capture_id=n, date=day, kind=kind, value=value, source=source)
+                )
+        s.commit()
+    text = write_report(case, case.root / "after.html").read_text(encoding="utf-8")
+    growth = text[text.index('id="growth"') : text.index('id="targets"')]
+    assert "Catalogue size over time: web-archive captures and census" in growth
+    assert "videos stated (archive)" in growth and "listed (archive pagination)" in growth
+    assert "<td>2019-03</td><td class=n>1,200</td><td class=n>40</td>" in growth
+    assert "<td>2020-07</td>" in growth and "1,200" in growth
+    assert growth.count("<circle") >= 4  # archive points are marked, not only joined

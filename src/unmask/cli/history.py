@@ -15,10 +15,6 @@ from unmask.census.extract.adapter import SiteAdapter, load_extractor
 from unmask.cli.common import CaseOpt, JsonOpt, open_case, out_console, print_json
 from unmask.core.errors import UnmaskError
 
-WAYBACK = "https://web.archive.org"
-"""The default archive: CDX at WAYBACK/cdx/search/cdx, replay at WAYBACK/web/{timestamp}id_/{original}."""
-
-
 def _check_url(url: str, option: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -44,8 +40,12 @@ def history(
     url: Annotated[str, typer.Argument(help="The platform's home page (or any page to follow over time).")],
     case: CaseOpt = None,
     cdx: Annotated[
-        str, typer.Option("--cdx", help="Base URL of a Wayback-style archive (CDX at /cdx/search/cdx).")
-    ] = WAYBACK,
+        str | None,
+        typer.Option(
+            "--cdx",
+            help="Base URL of a Wayback-style archive (CDX at /cdx/search/cdx); default: case.yaml history.archive.",
+        ),
+    ] = None,
     cdx_url: Annotated[
         str | None,
         typer.Option("--cdx-url", help="Full CDX endpoint URL (e.g. pywb's http://host/COLL/cdx)."),
@@ -76,14 +76,6 @@ def history(
 ) -> None:
     """Catalogue counts and tracker IDs of the platform's pages over time, from web-archive captures."""
     _check_url(url, "URL")
-    base = cdx.rstrip("/")
-    _check_url(base, "--cdx")
-    endpoint = _check_url(cdx_url, "--cdx-url") if cdx_url else base + "/cdx/search/cdx"
-    if replay is None:
-        replay = base + "/web/{timestamp}id_/{original}"
-    elif "{timestamp}" not in replay or "{original}" not in replay:
-        raise UnmaskError("needs both {timestamp} and {original}", where="--replay-url")
-    _check_url(replay.replace("{timestamp}", "2000").replace("{original}", "x"), "--replay-url")
     _check_year(year_from, "--from")
     _check_year(year_to, "--to")
     if year_from is not None and year_to is not None and year_from > year_to:
@@ -92,7 +84,35 @@ def history(
         raise UnmaskError("must be at least 1", where="--limit")
     if delay is not None and delay < 0:
         raise UnmaskError("must not be negative", where="--delay")
+    if cdx is not None:
+        _check_url(cdx.rstrip("/"), "--cdx")
+    if cdx_url is not None:
+        _check_url(cdx_url, "--cdx-url")
+    if replay is not None and ("{timestamp}" not in replay or "{original}" not in replay):
+        raise UnmaskError("needs both {timestamp} and {original}", where="--replay-url")
     pages = _adapter_pages(adapter, url) if adapter else ()
+    the_case = open_case(case)
+    try:
+        settings = the_case.config.history
+        where_base = "--cdx" if cdx else "case.yaml history.archive"
+        base = _check_url((cdx or settings.archive).rstrip("/"), where_base)
+        if cdx_url:
+            endpoint = _check_url(cdx_url, "--cdx-url")
+        elif cdx is None and settings.cdx_url:
+            endpoint = _check_url(settings.cdx_url, "case.yaml history.cdx_url")
+        else:
+            endpoint = base + "/cdx/search/cdx"
+        where_replay = "--replay-url"
+        if replay is None and cdx is None and settings.replay_url:
+            replay, where_replay = settings.replay_url, "case.yaml history.replay_url"
+        if replay is None:
+            replay = base + "/web/{timestamp}id_/{original}"
+        elif "{timestamp}" not in replay or "{original}" not in replay:
+            raise UnmaskError("needs both {timestamp} and {original}", where=where_replay)
+        _check_url(replay.replace("{timestamp}", "2000").replace("{original}", "x"), where_replay)
+    except BaseException:
+        the_case.close()
+        raise
     options = HistoryOptions(
         cdx_url=endpoint,
         replay_url=replay,
@@ -101,7 +121,6 @@ def history(
         limit=limit,
         pages=pages,
     )
-    the_case = open_case(case)
     try:
         if delay is not None:
             the_case.config.fetch.delay = delay

@@ -80,8 +80,13 @@ class PrivacySettings:
 class HistorySettings:
     """Web-archive history (`unmask history`)."""
 
-    cdx_url: str = "https://web.archive.org/cdx/search/cdx"
-    """CDX endpoint (Wayback/pywb CDX server API); `--cdx` overrides it for one run."""
+    archive: str = "https://web.archive.org"
+    """Base URL of a Wayback-style archive: CDX at ARCHIVE/cdx/search/cdx, replay at ARCHIVE/web/…
+    (`--cdx` overrides it for one run)."""
+    cdx_url: str | None = None
+    """Full CDX endpoint, when it is not at ARCHIVE/cdx/search/cdx (e.g. pywb's http://host/COLL/cdx)."""
+    replay_url: str | None = None
+    """Replay URL template with {timestamp} and {original}; default ARCHIVE/web/{timestamp}id_/{original}."""
 
 
 @dataclass

@@ -21,6 +21,7 @@ from unmask.analysis.analyze import PARTS, AnalysisOptions, load_results, run_an
 from unmask.analysis.audience import audience_summary
 from unmask.analysis.audience import headline as audience_headline
 from unmask.analysis.figures import FigureOptions, compute_figures, headline
+from unmask.analysis.history_curve import archive_curve, census_at
 from unmask.core.case import Case
 from unmask.report import methodology as meth
 from unmask.report.svg import bar_chart, line_chart
@@ -101,6 +102,8 @@ class ReportData:
     figures: dict[str, Any]
     analysis: dict[str, Any]
     audience: list[dict[str, Any]]
+    archive: list[dict[str, Any]]
+    """The platform's size as web-archive captures showed it, a point per month (`unmask history`)."""
     methodology: dict[str, Any]
     evidence: dict[str, Any]
     evidence_href: str
@@ -120,6 +123,7 @@ def gather(
         figures=fig,
         analysis=_analysis(case, pseudonymize, real_names, method["runs"]),
         audience=audience,
+        archive=[p.as_dict() for p in archive_curve(case.store)],
         methodology=method,
         evidence=meth.evidence(case),
         evidence_href=Path(rel).as_posix(),
@@ -200,6 +204,7 @@ def _growth(data: ReportData) -> str:
         )
     else:
         parts.append("<p>No item with an upload date.</p>")
+    parts.append(_archive_growth(data.archive, monthly))
     runs = g["runs"]
     if runs:
         labels = [f"#{r['run']}" for r in runs]
@@ -228,6 +233,36 @@ def _growth(data: ReportData) -> str:
             )
         )
     return "".join(parts)
+
+
+def _archive_growth(archive: list[dict[str, Any]], monthly: list[dict[str, Any]]) -> str:
+    """The web-archive curve (what the site said of itself over time) beside the census's own curve."""
+    if not archive:
+        return (
+            "<p>No web-archive history in this case: <code>unmask history URL</code> adds the size the "
+            "platform showed in archived captures over time.</p>"
+        )
+    months = [p["month"] for p in archive]
+    series: list[tuple[str, list[float | None]]] = [
+        ("videos stated (archive)", [p["videos"] for p in archive]),
+        ("photos stated (archive)", [p["photos"] for p in archive]),
+        ("listed (archive pagination)", [p["listed"] for p in archive]),
+        ("videos online (census, by upload month)", list(census_at(months, monthly, "videos_cumulative"))),
+    ]
+    series = [(name, values) for name, values in series if any(v is not None for v in values)]
+    chart = line_chart(
+        "Catalogue size over time: web-archive captures and census", months, series, markers=True
+    )
+    table = _table(
+        ["Month", "Videos stated", "Photos stated", "Listed"],
+        [(p["month"], p["videos"], p["photos"], p["listed"]) for p in archive],
+    )
+    note = (
+        "<p>Archive points are what the platform's own pages stated in captures replayed from the web "
+        "archive (one a month). The census curve counts today's items by upload month, so items removed "
+        "since then are missing from it: a gap between the curves is a lower bound on removals.</p>"
+    )
+    return chart + note + table
 
 
 def _targets(data: ReportData) -> str:

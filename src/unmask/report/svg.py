@@ -67,27 +67,50 @@ def _axes(top: float, labels: Sequence[str], x_of: Sequence[float]) -> str:
 
 
 def line_chart(
-    title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, area: bool = False
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    *,
+    area: bool = False,
+    markers: bool = False,
 ) -> str:
-    """One line per series over the labels (x axis); the first series filled below when `area`."""
+    """One line per series over the labels (x axis); the first series filled below when `area`.
+
+    A None value is a gap: the line is broken there. `markers` draws a dot on every known value
+    (for sparse series such as web-archive captures).
+    """
     n = len(labels)
-    top = max((max(values, default=0) for _, values in series), default=0) or 1
+    top = max((max((v for v in values if v is not None), default=0) for _, values in series), default=0) or 1
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     x_of = [LEFT + (plot_w * i / (n - 1) if n > 1 else plot_w / 2) for i in range(n)]
     body = [_axes(top, labels, x_of)]
     legend = []
     for k, (name, values) in enumerate(series):
         color = COLORS[k % len(COLORS)]
-        points = " ".join(
-            f"{x_of[i]:.1f},{HEIGHT - BOTTOM - plot_h * v / top:.1f}" for i, v in enumerate(values)
-        )
-        if area and k == 0 and n:
+        runs: list[list[str]] = [[]]
+        dots = []
+        for i, v in enumerate(values):
+            if v is None:
+                if runs[-1]:
+                    runs.append([])
+                continue
+            xy = f"{x_of[i]:.1f},{HEIGHT - BOTTOM - plot_h * v / top:.1f}"
+            runs[-1].append(xy)
+            if markers:
+                x, y = xy.split(",")
+                dots.append(f'<circle cx="{x}" cy="{y}" r="2.5" fill="{color}"/>')
+        runs = [r for r in runs if r]
+        if area and k == 0 and len(runs) == 1 and len(runs[0]) == n and n:
             base = HEIGHT - BOTTOM
             body.append(
-                f'<polygon points="{x_of[0]:.1f},{base} {points} {x_of[-1]:.1f},{base}" '
+                f'<polygon points="{x_of[0]:.1f},{base} {" ".join(runs[0])} {x_of[-1]:.1f},{base}" '
                 f'fill="{color}" fill-opacity=".15"/>'
             )
-        body.append(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="1.8"/>')
+        for run in runs:
+            body.append(
+                f'<polyline points="{" ".join(run)}" fill="none" stroke="{color}" stroke-width="1.8"/>'
+            )
+        body.extend(dots)
         legend.append((name, color))
     return _frame(title, "".join(body), legend)
 
