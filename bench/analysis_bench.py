@@ -1,11 +1,14 @@
 """Analysis benchmark: `run_analysis` on a case of N synthetic items.
 
     .venv/bin/python bench/analysis_bench.py [--items 1000000] [--db postgresql://…] [--keep DIR]
+        [--keep-db NAME]
 
 Generates a fresh case (SQLite by default; with --db, a new database on that PostgreSQL server, dropped
 afterwards) holding N items — about 40 % videos, 55 % photos, 5 % galleries, 3 % removed, three crawl
 runs, skewed views, uploaders, depicted persons and tags — written directly with executemany bulk inserts.
-Then times `run_analysis` in a fresh process and prints its seconds and peak memory (max RSS).
+With --db, --keep DIR and --keep-db NAME the case (database NAME) is kept for profiling; re-time it with
+`--measure DIR`. Then times `run_analysis` in a fresh process and prints its seconds and peak memory
+(max RSS).
 Targets: ≤ 5 s and ≤ 1.5 GB for 1,000,000 items on 2 cores.
 """
 
@@ -52,7 +55,15 @@ INSERT = {
     " uploader_id, first_seen_run, last_seen_run, first_seen_at, last_seen_at, removed_at, removed_run)",
     "item_person": "item_person (item_id, person_id)",
     "item_label": "item_label (item_id, kind, value)",
+    "capture": "capture (id, run_id, purpose, url, method, requested_at, status, content_type,"
+    " payload_sha256, payload_length, warc_file, warc_offset, warc_length)",
+    "frontier": "frontier (id, run_id, url, url_key, kind, depth, barren, status, capture_id, done_at)",
+    "item_source": "item_source (item_id, capture_id, run_id, fields)",
 }
+SITEMAP_ITEMS = 10_000
+"""Items per sitemap file (each a capture that gave upload dates and durations)."""
+LISTING_ITEMS = 20
+"""Items per listing page (each a capture that gave views and titles): 0.05 requests per item, as measured."""
 RUNS = 3
 
 
@@ -77,16 +88,44 @@ class Generator:
         }
 
     def chunk(self, start: int, stop: int) -> dict[str, list[tuple[Any, ...]]]:
-        rows: dict[str, list[tuple[Any, ...]]] = {"item": [], "item_person": [], "item_label": []}
+        rows: dict[str, list[tuple[Any, ...]]] = {
+            "item": [],
+            "item_person": [],
+            "item_label": [],
+            "capture": [],
+            "frontier": [],
+            "item_source": [],
+        }
         for i in range(start, stop):
             kind = self._kind()
             rows["item"].append(self._item(i, kind))
+            self._evidence(rows, i)
             if kind != "gallery":
                 people = {self._skewed(self.persons) for _ in range(self.rng.choice((0, 1, 1, 1, 2)))}
                 rows["item_person"].extend((i, p) for p in people)
             tags = {TAGS[self._skewed(len(TAGS), 2.0) - 1] for _ in range(self.rng.randrange(6))}
             rows["item_label"].extend((i, "tag", tag) for tag in tags)
         return rows
+
+    def _evidence(self, rows: dict[str, list[tuple[Any, ...]]], i: int) -> None:
+        """The captures a census of this size leaves: sitemaps and listings, each item sourced from both."""
+        sitemap = 1 + (i - 1) // SITEMAP_ITEMS
+        listing = 1_000_000 + 1 + (i - 1) // LISTING_ITEMS
+        for capture, kind, every, fields in (
+            (sitemap, "sitemap", SITEMAP_ITEMS, "upload_date,duration"),
+            (listing, "listing", LISTING_ITEMS, "views,title"),
+        ):
+            if (i - 1) % every == 0:
+                url = f"https://example.test/{kind}/{capture}"
+                offset = (capture % 1_000_000) * 4096
+                rows["capture"].append(
+                    (capture, 1, "census", url, "GET", NOW, 200, "text/html", "0" * 64, 4000,
+                     "census-1.warc.gz", offset, 4096)
+                )  # fmt: skip
+                rows["frontier"].append(
+                    (capture, 1, url, f"{capture:040d}", kind, 0, 0, "done", capture, NOW)
+                )
+            rows["item_source"].append((i, capture, 1, fields))
 
     def _skewed(self, n: int, power: float = 3.0) -> int:
         return _skewed(self.rng, n, power)
@@ -135,7 +174,15 @@ def _batches(gen: Generator, n: int) -> Iterator[dict[str, list[tuple[Any, ...]]
 
 
 @contextmanager
-def fresh_case(db: str | None, keep: Path | None) -> Iterator[Path]:
+def fresh_case(db: str | None, keep: Path | None, keep_db: str | None = None) -> Iterator[Path]:
+    if keep is not None and db is not None and keep_db:  # PostgreSQL case left in place for profiling
+        admin = create_engine(normalize_url(db), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{keep_db}"'))
+        admin.dispose()
+        Case.init(keep, db=make_url(normalize_url(db)).set(database=keep_db).render_as_string(False)).close()
+        yield keep
+        return
     if keep is not None:  # SQLite case left in place for profiling
         Case.init(keep).close()
         yield keep
@@ -181,12 +228,19 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=1_000_000)
     ap.add_argument("--db", help="PostgreSQL server URL (a fresh database is made there); default SQLite")
     ap.add_argument("--keep", type=Path, help="make the (SQLite) case in this new folder and keep it")
+    ap.add_argument("--keep-db", help="with --db and --keep: make the case in this new database and keep it")
     ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--report-only", type=Path, metavar="DIR", help="only time `unmask report` on this case")
     args = ap.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure)))
         return
-    with fresh_case(args.db, args.keep) as root:
+    if args.report_only:
+        time_report(args.report_only)
+        return
+    if args.keep_db and (args.db is None or args.keep is None):
+        ap.error("--keep-db needs --db and --keep")
+    with fresh_case(args.db, args.keep, args.keep_db) as root:
         case = Case.open(root)
         url = case.database_url
         case.close()
@@ -203,6 +257,26 @@ def main() -> None:
             print(
                 f"run_analysis #{attempt}: {figures['seconds']:.2f} s, "
                 f"peak memory {figures['peak_mib']:,} MiB (target ≤ 5 s, ≤ 1,536 MiB)"
+            )
+        time_report(root)
+
+
+def time_report(root: Path) -> None:
+    """`unmask report` in a fresh process on the same case (it reuses the stored analysis when it fits)."""
+    unmask = Path(sys.executable).with_name("unmask")
+    with tempfile.TemporaryDirectory(prefix="unmask-report-bench-") as tmp:
+        for attempt in (1, 2):
+            out = Path(tmp) / f"report-{attempt}.html"
+            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            started = time.perf_counter()
+            subprocess.run(
+                [str(unmask), "report", "--case", str(root), "-o", str(out)], check=True, capture_output=True
+            )
+            seconds = time.perf_counter() - started
+            peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+            print(
+                f"unmask report #{attempt}: {seconds:.2f} s, peak memory ≤ {peak:,.0f} MiB, "
+                f"{out.stat().st_size / 1e6:.1f} MB (target ≤ 15 s)"
             )
 
 

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from unmask.analysis import concentration, distributions, growth, targets
 from unmask.analysis.growth import Scope, Task
@@ -71,8 +71,15 @@ def _run_tasks(store: Store, scope: Scope, workers: int) -> dict[str, dict[str, 
         return {part: {key: futures[(part, key)].result() for key in tasks} for part, tasks in TASKS.items()}
 
 
+PG_WORK_MEM = "64MB"
+"""Memory PostgreSQL may give each sort or hash of an analysis query before it spills to disk (the
+server's default, 4 MB, makes the per-person and per-tag aggregates of a million items spill)."""
+
+
 def _compute(store: Store, scope: Scope, task: Task) -> Any:
     with store.session() as s:
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(text(f"SET LOCAL work_mem = '{PG_WORK_MEM}'"))
         return task(s, scope)
 
 

@@ -49,7 +49,11 @@ def items(s: Session, scope: Scope) -> dict[str, Any]:
 
 
 def _media(scope: Scope, q: Any) -> Any:
-    return scope.items(q.where(Item.kind.in_(MEDIA), present_joined()))
+    # On PostgreSQL a plain `removed_at IS NULL`: `present_joined`'s expression hides the column's
+    # statistics, and guessing ~0.2 % of items present the planner probes item_person and person once
+    # per item (nested loops) where hash joins are about 1.4× faster. (Tags are faster as they are.)
+    present = Item.removed_at.is_(None) if scope.dialect == "postgresql" else present_joined()
+    return scope.items(q.where(Item.kind.in_(MEDIA), present))
 
 
 def _depicted() -> Any:
@@ -62,11 +66,26 @@ def _depicted() -> Any:
 
 
 def _per_person(s: Session, scope: Scope) -> list[dict[str, Any]]:
+    # Aggregate the link table per person id first, then join the (much smaller) person table.
     videos = func.sum(case((Item.kind == "video", 1), else_=0))
-    q = _depicted().add_columns(
-        Person.name, Person.public_figure, func.count(), videos, func.coalesce(func.sum(Item.views), 0)
+    per_id = (
+        _media(
+            scope,
+            select(
+                ItemPerson.person_id.label("pid"),
+                func.count().label("n"),
+                videos.label("v"),
+                func.coalesce(func.sum(Item.views), 0).label("views"),
+            )
+            .select_from(ItemPerson)
+            .join(Item, Item.id == ItemPerson.item_id),
+        )
+        .group_by(ItemPerson.person_id)
+        .subquery()
     )
-    q = _media(scope, q).group_by(Person.id, Person.name, Person.public_figure)
+    q = select(Person.name, Person.public_figure, per_id.c.n, per_id.c.v, per_id.c.views).join(
+        per_id, per_id.c.pid == Person.id
+    )
     return [
         {
             "name": name,
