@@ -66,26 +66,28 @@ def _depicted() -> Any:
 
 
 def _per_person(s: Session, scope: Scope) -> list[dict[str, Any]]:
-    # Aggregate the link table per person id first, then join the (much smaller) person table.
     videos = func.sum(case((Item.kind == "video", 1), else_=0))
-    per_id = (
-        _media(
-            scope,
-            select(
-                ItemPerson.person_id.label("pid"),
-                func.count().label("n"),
-                videos.label("v"),
-                func.coalesce(func.sum(Item.views), 0).label("views"),
+    views = func.coalesce(func.sum(Item.views), 0)
+    if scope.dialect == "postgresql":
+        # Aggregate the link table per person id, then join the (much smaller) person table: ~1.4× faster
+        # there. SQLite is ~3× slower that way (a temporary B-tree over the link table), so it joins first.
+        per_id = (
+            _media(
+                scope,
+                select(ItemPerson.person_id.label("pid"), func.count().label("n"), videos.label("v"))
+                .add_columns(views.label("views"))
+                .select_from(ItemPerson)
+                .join(Item, Item.id == ItemPerson.item_id),
             )
-            .select_from(ItemPerson)
-            .join(Item, Item.id == ItemPerson.item_id),
+            .group_by(ItemPerson.person_id)
+            .subquery()
         )
-        .group_by(ItemPerson.person_id)
-        .subquery()
-    )
-    q = select(Person.name, Person.public_figure, per_id.c.n, per_id.c.v, per_id.c.views).join(
-        per_id, per_id.c.pid == Person.id
-    )
+        q = select(Person.name, Person.public_figure, per_id.c.n, per_id.c.v, per_id.c.views).join(
+            per_id, per_id.c.pid == Person.id
+        )
+    else:
+        q = _depicted().add_columns(Person.name, Person.public_figure, func.count(), videos, views)
+        q = _media(scope, q).group_by(Person.id, Person.name, Person.public_figure)
     return [
         {
             "name": name,
