@@ -8,8 +8,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from unmask.analysis.analyze import AnalysisOptions, run_analysis
-from unmask.analysis.targets import import_public_figures
 from unmask.cli.common import CaseOpt, JsonOpt, err_console, open_case, out_console, print_json
 
 
@@ -33,6 +31,9 @@ def analyze(
     ] = False,
 ) -> None:
     """Analyse the census (growth, targets, concentration, distributions) and store the results."""
+    from unmask.analysis.analyze import AnalysisOptions, run_analysis
+    from unmask.analysis.targets import import_public_figures
+
     the_case = open_case(case)
     for path in public_figures or []:
         matched = import_public_figures(the_case.store, path)

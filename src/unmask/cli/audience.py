@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import typer
 
-from unmask.analysis.audience import ImportOptions, audience_summary, headline, import_file
 from unmask.cli.common import CaseOpt, JsonOpt, open_case, out_console, print_json
 
 
@@ -59,6 +58,8 @@ def import_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Import an audience export; all of it or, on any bad line, nothing."""
+    from unmask.analysis.audience import ImportOptions, import_file
+
     the_case = open_case(case)
     try:
         result = import_file(
@@ -94,6 +95,8 @@ def show_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Monthly visits, the best 3 months, country shares and ranks per domain."""
+    from unmask.analysis.audience import audience_summary
+
     the_case = open_case(case)
     try:
         summary = audience_summary(the_case.store, domain)
@@ -109,6 +112,8 @@ def show_cmd(
 
 
 def _print_domain(entry: dict[str, Any]) -> None:
+    from unmask.analysis.audience import headline
+
     out_console.print(f"[bold]{entry['domain']}[/]")
     if (line := headline(entry)) is not None:
         out_console.print(f"  {line}", highlight=False, soft_wrap=True)

@@ -6,8 +6,6 @@ from typing import Annotated
 
 import typer
 
-from unmask.census.runner import CrawlOptions, crawl
-from unmask.census.summary import print_summary
 from unmask.cli.common import CaseOpt, JsonOpt, open_case, print_json
 
 app = typer.Typer(
@@ -38,6 +36,9 @@ def crawl_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     """Crawl a platform's catalogue; the same command resumes an interrupted crawl."""
+    from unmask.census.runner import CrawlOptions, crawl
+    from unmask.census.summary import print_summary
+
     the_case = open_case(case)
     summary = crawl(
         the_case,

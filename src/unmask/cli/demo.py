@@ -8,8 +8,6 @@ from typing import Annotated, Literal
 
 import typer
 
-from unmask.analysis.render import print_figures
-from unmask.census.summary import print_summary
 from unmask.cli.common import JsonOpt, err_console, print_json
 from unmask.core.errors import UnmaskError
 
@@ -57,6 +55,9 @@ def demo(
     as_json: JsonOpt = False,
 ) -> None:
     """Serve the demo platform on loopback, crawl it into a case, print the figures and where things are."""
+    from unmask.analysis.render import print_figures
+    from unmask.census.summary import print_summary
+
     if ctx.invoked_subcommand is not None:
         return
     from unmask.demo.run import DemoOptions, run_demo

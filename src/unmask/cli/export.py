@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from unmask.cli.common import CaseOpt, JsonOpt, open_case, out_console, print_json
-from unmask.report.export import FORMATS, ExportOptions, export_case
+from unmask.report.export import FORMATS
 
 
 def export(
@@ -39,6 +39,8 @@ def export(
     as_json: JsonOpt = False,
 ) -> None:
     """Export items, persons, uploaders, figures, captures and runs as CSV, Parquet, JSON or SQLite."""
+    from unmask.report.export import ExportOptions, export_case
+
     the_case = open_case(case)
     try:
         result = export_case(

@@ -10,10 +10,9 @@ from urllib.parse import urljoin, urlsplit
 import typer
 from rich.table import Table
 
-from unmask.analysis.history import HistoryOptions, run_history
-from unmask.census.extract.adapter import SiteAdapter, load_extractor
 from unmask.cli.common import CaseOpt, JsonOpt, open_case, out_console, print_json
 from unmask.core.errors import UnmaskError
+
 
 def _check_url(url: str, option: str) -> str:
     parts = urlsplit(url)
@@ -29,6 +28,8 @@ def _check_year(year: int | None, option: str) -> int | None:
 
 
 def _adapter_pages(adapter: str, url: str) -> tuple[str, ...]:
+    from unmask.census.extract.adapter import SiteAdapter, load_extractor
+
     extractor = load_extractor(adapter)
     if not isinstance(extractor, SiteAdapter):
         return ()
@@ -43,7 +44,10 @@ def history(
         str | None,
         typer.Option(
             "--cdx",
-            help="Base URL of a Wayback-style archive (CDX at /cdx/search/cdx); default: case.yaml history.archive.",
+            help=(
+                "Base URL of a Wayback-style archive (CDX at /cdx/search/cdx); "
+                "default: case.yaml history.archive."
+            ),
         ),
     ] = None,
     cdx_url: Annotated[
@@ -75,6 +79,8 @@ def history(
     as_json: JsonOpt = False,
 ) -> None:
     """Catalogue counts and tracker IDs of the platform's pages over time, from web-archive captures."""
+    from unmask.analysis.history import HistoryOptions, run_history
+
     _check_url(url, "URL")
     _check_year(year_from, "--from")
     _check_year(year_to, "--to")

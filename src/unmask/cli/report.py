@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from unmask.cli.common import CaseOpt, JsonOpt, err_console, open_case, print_json
-from unmask.report.html import write_report
 
 
 def report(
@@ -20,6 +19,8 @@ def report(
     as_json: JsonOpt = False,
 ) -> None:
     """Write one self-contained HTML report: figures, charts, methodology, links to the evidence."""
+    from unmask.report.html import write_report
+
     the_case = open_case(case)
     try:
         path = write_report(the_case, output, real_names=real_names)

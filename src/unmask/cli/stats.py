@@ -6,8 +6,6 @@ from typing import Annotated
 
 import typer
 
-from unmask.analysis.figures import FigureOptions, compute_figures
-from unmask.analysis.render import print_figures
 from unmask.cli.common import CaseOpt, JsonOpt, open_case, print_json
 
 
@@ -23,6 +21,9 @@ def stats(
     ] = False,
 ) -> None:
     """Headline figures of the census: items, hours, views, uploaders, targets, growth."""
+    from unmask.analysis.figures import FigureOptions, compute_figures
+    from unmask.analysis.render import print_figures
+
     the_case = open_case(case)
     figures = compute_figures(
         the_case.store,
