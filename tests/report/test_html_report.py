@@ -26,6 +26,7 @@ from unmask.core.store.models import (
     AudienceVisits,
     Capture,
 )
+from unmask.report.graph import script_csp_source
 from unmask.report.html import SECTIONS, write_report
 
 BASE = "http://127.0.0.1:1"
@@ -156,7 +157,9 @@ def test_report_is_self_contained_escaped_and_complete(case: Case) -> None:
     csp = [
         m["content"] for m in refs.meta if (m.get("http-equiv") or "").lower() == "content-security-policy"
     ]
-    assert csp == ["default-src 'none'; style-src 'unsafe-inline'; img-src data:"]
+    assert csp == [
+        f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src {script_csp_source()}"
+    ]
 
     # hostile values appear only escaped
     assert XSS not in text and ATTR not in text and "<img src=x>" not in text

@@ -70,3 +70,36 @@ def test_report_renders_offline_without_errors(sqlite_case: Case) -> None:
     assert errors == []
     assert [r for r in requests if r != url] == []
     assert (ARTIFACTS / "report.png").stat().st_size > 0
+
+
+def test_graph_view_script_runs_under_the_report_csp(sqlite_case: Case) -> None:
+    """The one inline script is allowed by its hash: clicking an entity dims the unrelated ones."""
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    from tests.report.test_graph_view import _graph
+
+    load_hostile_case(sqlite_case)
+    _graph(sqlite_case)
+    path = write_report(sqlite_case, sqlite_case.root / "report.html")
+    url = path.resolve().as_uri()
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page()
+            page.on(
+                "console", lambda msg: errors.append(msg.text) if msg.type in ("error", "warning") else None
+            )
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("dialog", lambda dialog: errors.append(f"dialog: {dialog.message}"))
+            page.goto(url, wait_until="load")
+            nodes = page.locator("#owners .gv-node")
+            assert nodes.count() == 6
+            assert page.locator("#owners .gv-dim").count() == 0
+            nodes.first.click()
+            page.wait_for_timeout(200)
+            assert page.locator("#owners .gv-dim").count() > 0  # the script ran: CSP allowed it
+        finally:
+            browser.close()
+    assert errors == []  # no CSP violation, no script error, no alert from hostile names

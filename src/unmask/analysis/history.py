@@ -26,6 +26,7 @@ from unmask.core.errors import FetchRefused
 from unmask.core.fetch.client import Fetcher
 from unmask.core.fetch.transport import FetchError
 from unmask.core.store.models import ArchiveCapture, ArchiveObservation, Capture
+from unmask.infra.linking import extract_linking_ids
 
 if TYPE_CHECKING:
     from unmask.core.case import Case
@@ -98,15 +99,16 @@ RANGE_OF_WORDS: dict[str, tuple[str, ...]] = {
 }
 """The word between a shown range and the total, per language ("Showing 1-40 of 12,345")."""
 
-TRACKERS: tuple[tuple[str, str, str], ...] = (
-    ("google_analytics", r"\b(UA-\d{4,10}-\d{1,4})\b", "{}"),
-    ("google_analytics_4", r"\b(G-(?=[A-Z0-9]*\d)[A-Z0-9]{8,12})\b", "{}"),
-    ("google_tag_manager", r"\b(GTM-[A-Z0-9]{4,9})\b", "{}"),
-    ("adsense", r"\b(ca-pub-\d{10,20})\b", "{}"),
-    ("yandex_metrica", r"(?:mc\.yandex\.ru/watch/|yaCounter|\bym\(\s*)(\d{5,10})", "ym-{}"),
-    ("facebook_pixel", r"fbq\(\s*['\"]init['\"]\s*,\s*['\"](\d{10,20})", "fbpx-{}"),
-)
-"""Tracker and ad IDs: (name, regex with one group, how the ID is written in the results)."""
+TRACKERS: dict[str, str] = {
+    "ua": "{}",
+    "ga4": "{}",
+    "gtm": "{}",
+    "adsense": "{}",
+    "yandex_metrica": "ym-{}",
+    "fb_pixel": "fbpx-{}",
+}
+"""Tracker and ad IDs: the linking-ID kinds kept (unmask.infra.linking's table finds them), in the order
+the results list them, and how each is written."""
 
 PAGINATION_PARAMS: tuple[str, ...] = ("page", "p", "pg", "seite", "pagina", "strona", "start_page")
 PAGINATION_PATHS: tuple[str, ...] = ("page", "seite", "pagina", "p", "strona")
@@ -143,9 +145,6 @@ def _compile_count_rules() -> tuple[CountRule, ...]:
 
 
 COUNT_RULES: tuple[CountRule, ...] = _compile_count_rules()
-TRACKER_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
-    (name, re.compile(rx), fmt) for name, rx, fmt in TRACKERS
-)
 _PAGE_QUERY = re.compile(rf"[?&](?:{_words(PAGINATION_PARAMS)})=(\d{{1,7}})(?:&|#|$)", re.IGNORECASE)
 _PAGE_PATH = re.compile(rf"/(?:{_words(PAGINATION_PATHS)})/(\d{{1,7}})/?(?:[?#]|$)", re.IGNORECASE)
 _HREF = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
@@ -196,12 +195,11 @@ def extract_counts(
 
 
 def extract_ids(html: str) -> list[str]:
-    """Tracker and ad IDs in the page source, in first-seen order."""
-    found: dict[str, None] = {}
-    for _name, pattern, fmt in TRACKER_RULES:
-        for match in pattern.finditer(html):
-            found.setdefault(fmt.format(match.group(1)), None)
-    return list(found)
+    """Tracker and ad IDs in the page source: by kind (in ``TRACKERS`` order), then first seen."""
+    order = {kind: n for n, kind in enumerate(TRACKERS)}
+    found = [i for i in extract_linking_ids(html, where="html") if i.kind in order]
+    found.sort(key=lambda ident: order[ident.kind])  # stable: first-seen order within a kind
+    return [TRACKERS[ident.kind].format(ident.value) for ident in found]
 
 
 def _page_number(href: str) -> int | None:

@@ -42,7 +42,7 @@ app.add_typer(owners_cmds.app, name="owners")
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except UnmaskError as exc:
         err_console.print(f"[red]unmask: error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
@@ -60,3 +60,7 @@ def main() -> None:
         else:
             err_console.print(f"unmask: error: {exc}", highlight=False)
         sys.exit(int(getattr(exc, "exit_code", 2)))
+    if isinstance(code, int) and code:  # Click returns Exit codes (Ctrl-C is 130) instead of raising them
+        if code == 130:
+            err_console.print("unmask: interrupted")
+        sys.exit(code)

@@ -1,9 +1,262 @@
-"""`unmask infra …`: infrastructure scans, changes, timelines, sister sites."""
+"""`unmask infra …`: infrastructure scans, changes, timelines, sister sites, watch, passive DNS."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from unmask.cli.common import CaseOpt, JsonOpt, err_console, open_case, out_console, print_json
+from unmask.core.errors import UnmaskError
+from unmask.infra.base import ScanOptions
+from unmask.infra.dns import domain_name, parse_resolver
+from unmask.infra.scan import DomainResult, ScanResult
+from unmask.watch.schedule import Round
 
 app = typer.Typer(
     help="Infrastructure over time: DNS, networks, masking, certificates, linking IDs.", no_args_is_help=True
 )
+
+DomainsArg = Annotated[
+    list[str], typer.Argument(help="Domain names (Unicode names are queried as punycode).")
+]
+DomainArg = Annotated[str, typer.Argument(help="A domain name.")]
+ResolverOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--resolver", help="DNS server HOST:PORT for every name (default: case.yaml, then the system)."
+    ),
+]
+DnsOnlyOpt = Annotated[
+    bool,
+    typer.Option("--dns-only", help="DNS and offline look-ups only: no connection to any resolved address."),
+]
+ActiveOpt = Annotated[
+    bool, typer.Option("--active", help="Also run active sources (origin discovery behind masking services).")
+]
+
+
+def _options(resolver: str | None, dns_only: bool, active: bool) -> ScanOptions:
+    if resolver is not None:
+        parse_resolver(resolver)  # malformed → one line, non-zero
+    return ScanOptions(dns_only=dns_only, active=active, resolver=resolver)
+
+
+def _domain(text: str) -> str:
+    return domain_name(text).ascii
+
+
+@contextmanager
+def _progress(total: int, show: bool) -> Iterator[Callable[[DomainResult], None] | None]:
+    if not show:
+        yield None
+        return
+    columns = (
+        TextColumn("scan"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[last]}"),
+    )
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task("scan", total=total, last="")
+
+        def step(result: DomainResult) -> None:
+            bar.update(task, advance=1, last=result.domain)
+
+        yield step
+
+
+def _print_scan(result: ScanResult) -> None:
+    for entry in result.domains:
+        kinds: dict[str, list[str]] = {}
+        for o in entry.observations:
+            if o.subject == entry.domain or o.kind.startswith(("masking", "linking_id", "cert.")):
+                kinds.setdefault(o.kind, []).append(o.value)
+        name = entry.domain if entry.unicode == entry.domain else f"{entry.unicode} ({entry.domain})"
+        out_console.print(f"[bold]{name}[/]", highlight=False)
+        for kind, values in kinds.items():
+            shown = ", ".join(v[:80] for v in values[:6]) + (" …" if len(values) > 6 else "")
+            out_console.print(f"  {kind}: {shown}", highlight=False, soft_wrap=True)
+        for f in entry.failures:
+            out_console.print(
+                f"  [yellow]{f.source} {f.subject}: {f.error}[/]", highlight=False, soft_wrap=True
+            )
+    skipped = ", ".join(f"{s.path.rsplit(':', 1)[-1]} ({s.reason})" for s in result.skipped)
+    err_console.print(f"scan {result.scan_id}: {result.status}" + (f"; skipped {skipped}" if skipped else ""))
+
+
+@app.command("scan")
+def scan_cmd(
+    domains: DomainsArg,
+    case: CaseOpt = None,
+    resolver: ResolverOpt = None,
+    dns_only: DnsOnlyOpt = False,
+    active: ActiveOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Scan domains now and store the snapshot (failed look-ups are results, shown and stored)."""
+    from unmask.infra.scan import normalise_domains, scan
+
+    options = _options(resolver, dns_only, active)
+    names = normalise_domains(domains)
+    the_case = open_case(case)
+    try:
+        with _progress(len(names), show=True) as step:
+            result = scan(the_case, [a for a, _ in names], options, step)
+    finally:
+        the_case.close()
+    if as_json:
+        print_json(result.as_dict())
+    else:
+        _print_scan(result)
+
+
+@app.command("changes")
+def changes_cmd(domain: DomainArg, case: CaseOpt = None, as_json: JsonOpt = False) -> None:
+    """What changed between consecutive scans of a domain."""
+    from unmask.infra.changes import changes
+
+    name = _domain(domain)
+    the_case = open_case(case)
+    try:
+        found = changes(the_case.store, name)
+    finally:
+        the_case.close()
+    if as_json:
+        print_json([c.as_dict() for c in found])
+        return
+    if not found:
+        out_console.print(f"{name}: no changes recorded (changes need two scans)", highlight=False)
+    for c in found:
+        out_console.print(
+            f"{c.as_dict()['time']}  {c.kind:<12} {c.old} → {c.new}", highlight=False, soft_wrap=True
+        )
+
+
+@app.command("timeline")
+def timeline_cmd(domain: DomainArg, case: CaseOpt = None, as_json: JsonOpt = False) -> None:
+    """Each value a domain had, per kind, from first to last sighting (scans and passive DNS)."""
+    from unmask.infra.timeline import render, spans
+
+    name = _domain(domain)
+    the_case = open_case(case)
+    try:
+        items = spans(the_case.store, name)
+    finally:
+        the_case.close()
+    if as_json:
+        print_json({"domain": name, "spans": [s.as_dict() for s in items]})
+        return
+    for line in render(name, items):
+        out_console.print(line, highlight=False, soft_wrap=True)
+
+
+@app.command("related")
+def related_cmd(domain: DomainArg, case: CaseOpt = None, as_json: JsonOpt = False) -> None:
+    """Other domains of the case sharing an address, certificate, favicon, linking ID or nameservers."""
+    from unmask.infra.related import related_report
+
+    name = _domain(domain)
+    the_case = open_case(case)
+    try:
+        report = related_report(the_case.store, name)
+    finally:
+        the_case.close()
+    if as_json:
+        print_json(report)
+        return
+    if not report["links"]:
+        out_console.print(f"{name}: no other domain of the case shares anything observed", highlight=False)
+    for link in report["links"]:
+        out_console.print(
+            f"{link['strength']:<7} {link['domain']:<30} {link['kind']:<15} {link['value'][:80]}",
+            highlight=False,
+        )
+    err_console.print(f"caveat: {report['caveat']}", highlight=False, soft_wrap=True)
+
+
+@app.command("watch")
+def watch_cmd(
+    domains: DomainsArg,
+    every: Annotated[str, typer.Option("--every", help="Interval between scans: 90s, 30m, 6h, 1d.")] = "6h",
+    once: Annotated[bool, typer.Option("--once", help="Scan once, send the alerts, stop.")] = False,
+    case: CaseOpt = None,
+    resolver: ResolverOpt = None,
+    dns_only: DnsOnlyOpt = False,
+    active: ActiveOpt = False,
+) -> None:
+    """Scan again on a schedule; each scan's changes go to stdout, the webhook and e-mail (case.yaml)."""
+    from unmask.infra.scan import normalise_domains
+    from unmask.watch.schedule import parse_every, watch
+
+    seconds = parse_every(every)
+    options = _options(resolver, dns_only, active)
+    names = [a for a, _ in normalise_domains(domains)]
+    the_case = open_case(case)
+    try:
+        watch(the_case, names, seconds, options, once=once, on_round=_show_round)
+    finally:
+        the_case.close()
+
+
+def _show_round(done: Round) -> None:
+    failed = sum(len(d.failures) for d in done.scan.domains)
+    err_console.print(
+        f"scan {done.scan.scan_id}: {len(done.scan.domains)} domains, {failed} failed look-ups, "
+        f"{len(done.changes)} changes",
+        highlight=False,
+    )
+    for delivery in done.delivery or []:
+        if not getattr(delivery, "ok", True):
+            err_console.print(
+                f"[yellow]alert via {delivery.channel} failed: {delivery.error}[/]", highlight=False
+            )
+
+
+@app.command("import-pdns")
+def import_pdns_cmd(
+    file: Annotated[Path, typer.Argument(help="A passive-DNS export (COF JSON lines, JSON, CSV).")],
+    case: CaseOpt = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="Force the format (cof, json, csv) instead of detecting it."),
+    ] = None,
+    domain: Annotated[
+        str | None, typer.Option("--domain", help="The domain of a history export that does not name it.")
+    ] = None,
+    keep_going: Annotated[
+        bool, typer.Option("--keep-going", help="Import the valid records and list the malformed ones.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import passive-DNS records: the address history before the first scan (all or nothing)."""
+    if not file.is_file():
+        raise UnmaskError("no such file", where=str(file))
+    try:
+        from unmask.infra.passive_dns import PassiveDnsReader
+    except ModuleNotFoundError as exc:
+        raise UnmaskError("passive-DNS import is not available in this installation") from exc
+    from unmask.infra.scan import import_passive_dns
+
+    reader = PassiveDnsReader(file, fmt, keep_going, domain=_domain(domain) if domain else None)
+    parsed = list(reader)  # a malformed line raises here (file:line), before anything is stored
+    skipped = [f"{s.where}: {s.problem}" for s in reader.skipped]
+    the_case = open_case(case)
+    try:
+        result = import_passive_dns(the_case.store, str(file), parsed, skipped)
+    finally:
+        the_case.close()
+    if as_json:
+        print_json(result.as_dict())
+        return
+    out_console.print(
+        f"imported {result.records} passive-DNS facts for {len(result.domains)} domains from {file}",
+        highlight=False,
+    )
+    for line in result.skipped:
+        err_console.print(f"skipped: {line}", highlight=False, soft_wrap=True)

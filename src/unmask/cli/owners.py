@@ -2,8 +2,435 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from unmask.cli.common import CaseOpt, JsonOpt, err_console, open_case, out_console, print_json
 
 app = typer.Typer(
     help="Who is behind it: entity graph, ownership imports, ultimate owners, paths.", no_args_is_help=True
 )
+
+
+@app.command("import")
+def import_cmd(
+    files: Annotated[list[Path], typer.Argument(help="Files to import (one transaction for all of them).")],
+    case: CaseOpt = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="Force the format: bods, gleif, ftm, opencorporates, csv."),
+    ] = None,
+    keep_going: Annotated[
+        bool, typer.Option("--keep-going", help="Import the valid records, list the ones skipped.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import ownership data (format detected from the content); all or nothing unless --keep-going."""
+    from unmask.owners.importers.load import import_files
+
+    the_case = open_case(case)
+    try:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+            disable=not err_console.is_terminal,
+        ) as bar:
+            task = bar.add_task("importing", total=None)
+
+            def progress(path: str, count: int) -> None:
+                bar.update(task, description=f"{Path(path).name}: {count:,} records")
+
+            results = import_files(
+                the_case.store, files, format_name=fmt, keep_going=keep_going, progress=progress
+            )
+    finally:
+        the_case.close()
+    if as_json:
+        print_json({"imports": [r.as_dict() for r in results]})
+        return
+    for res in results:
+        out_console.print(
+            f"imported {res.path} ({res.format}): {res.entities:,} entities, {res.edges:,} edges "
+            f"(import {res.import_id})",
+            highlight=False,
+            soft_wrap=True,
+        )
+        for problem in res.skipped:
+            out_console.print(
+                f"  skipped {res.path}:{problem.line}: {problem.message}", highlight=False, markup=False
+            )
+        for problem in res.warnings:
+            out_console.print(
+                f"  warning {res.path}:{problem.line}: {problem.message}", highlight=False, markup=False
+            )
+
+
+@app.command("show")
+def show_cmd(
+    entity_id: Annotated[
+        str, typer.Argument(metavar="ID", help="Source ID (LEI, FtM id, BODS recordId…) or #KEY.")
+    ],
+    case: CaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """An entity with its sources and its neighbours by edge kind."""
+    from unmask.owners.graph import describe, resolve_id
+
+    the_case = open_case(case)
+    try:
+        info = describe(the_case.store, resolve_id(the_case.store, entity_id))
+    finally:
+        the_case.close()
+    if as_json:
+        print_json(info)
+        return
+    _print_entity(info)
+
+
+def _share(edge: dict[str, Any]) -> str:
+    low, high = edge["share_min"], edge["share_max"]
+    if low is None and high is None:
+        return "share unknown" if edge.get("kind") == "ownership" else ""
+    if low == high:
+        return f"{low:g}%"
+    return f"{'' if low is None else f'{low:g}'}–{'' if high is None else f'{high:g}'}%"
+
+
+def _print_entity(info: dict[str, Any]) -> None:
+    top = f"  [chain top: {info['topmark']}]" if info["topmark"] else ""
+    out_console.print(
+        f"[bold]{info['name'] or '(no name)'}[/] {info['schema']} {info['id']} ({info['key']}){top}"
+    )
+    for ident in info["identifiers"]:
+        out_console.print(f"  {ident['scheme']}: {ident['value']}", highlight=False)
+    for src in info["sources"]:
+        where = src["capture_url"] or f"{src['file']}:{src['line']}"
+        out_console.print(f"  source {src['key']}: {where}", highlight=False, markup=False, soft_wrap=True)
+    for kind, edges in info["neighbours"].items():
+        out_console.print(f"  [bold]{kind}[/]")
+        for edge in edges:
+            arrow = "→" if edge["direction"] == "out" else "←"
+            dates = " ".join(x for x in (str(edge["start_date"] or ""), str(edge["end_date"] or "")) if x)
+            flags = " ".join(
+                f
+                for f, on in (
+                    ("indirect", edge["direct"] is False),
+                    ("component", edge["component"]),
+                    ("history", edge["replaced"]),
+                )
+                if on
+            )
+            share = _share({**edge, "kind": kind})
+            what = f"{edge['name'] or edge['id']} ({edge['id']}) {edge['role'] or ''} {share} {dates} {flags}"
+            where = f"{edge['source']['file']}:{edge['source']['line']}"
+            out_console.print(f"    {arrow} {what}  [{where}]", highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command("emit-case")
+def emit_case_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
+    """Bring the case's platforms and infrastructure findings into the graph (idempotent)."""
+    from unmask.owners.graph import emit_case
+
+    the_case = open_case(case)
+    try:
+        entities, edges = emit_case(the_case.store)
+    finally:
+        the_case.close()
+    if as_json:
+        print_json({"entities": entities, "edges": edges})
+    else:
+        out_console.print(f"case findings in the graph: {entities} new entities, {edges} new edges")
+
+
+@app.command("resolve")
+def resolve_cmd(
+    case: CaseOpt = None,
+    apply_: Annotated[
+        bool, typer.Option("--apply", help="Apply the identifier-based proposals (LEI, registration…).")
+    ] = False,
+    include_names: Annotated[
+        bool, typer.Option("--include-names", help="With --apply, apply the name-based proposals too.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List proposed merges (same identifier, or same normalised name and jurisdiction) for review."""
+    from unmask.owners import resolve
+
+    the_case = open_case(case)
+    try:
+        proposals = resolve.candidates(the_case.store)
+        if apply_:
+            resolve.apply(the_case.store, proposals, include_names=include_names)
+    finally:
+        the_case.close()
+    if as_json:
+        print_json({"candidates": [p.as_dict() for p in proposals]})
+        return
+    if not proposals:
+        out_console.print("no merge to propose")
+    for p in proposals:
+        state = f"applied as merge {p.merge_id}" if p.merge_id else "proposed"
+        out_console.print(
+            f"{p.merged['name']} ({p.merged['id']}, {p.merged['key']}) → {p.canonical['name']} "
+            f"({p.canonical['id']}, {p.canonical['key']}): {p.reason}, score {p.score:g}, {state}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+    if proposals and not apply_:
+        out_console.print(
+            "apply with `unmask owners resolve --apply` (identifiers) or `unmask owners merge A B`",
+            markup=False,
+        )
+
+
+@app.command("merge")
+def merge_cmd(
+    canonical: Annotated[str, typer.Argument(help="The entity that stays (ID or #KEY).")],
+    merged: Annotated[str, typer.Argument(help="The entity merged into it (ID or #KEY).")],
+    case: CaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Merge one entity into another (reversible with `owners unmerge`)."""
+    from unmask.owners import resolve
+
+    the_case = open_case(case)
+    try:
+        merge_id = resolve.merge(the_case.store, canonical, merged)
+    finally:
+        the_case.close()
+    if as_json:
+        print_json({"merge": merge_id})
+    else:
+        out_console.print(
+            f"merge {merge_id}: {merged} merged into {canonical}", highlight=False, markup=False
+        )
+
+
+@app.command("unmerge")
+def unmerge_cmd(
+    merge_id: Annotated[
+        int, typer.Argument(metavar="MERGE_ID", help="A merge number (see `owners merges`).")
+    ],
+    case: CaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Revert a merge."""
+    from unmask.owners import resolve
+
+    the_case = open_case(case)
+    try:
+        result = resolve.unmerge(the_case.store, merge_id)
+    finally:
+        the_case.close()
+    if as_json:
+        print_json(result)
+    else:
+        out_console.print(f"merge {merge_id} reverted", highlight=False)
+
+
+@app.command("merges")
+def merges_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
+    """Merges applied so far (and reverted ones)."""
+    from unmask.owners import resolve
+
+    the_case = open_case(case)
+    try:
+        rows = resolve.merges(the_case.store)
+    finally:
+        the_case.close()
+    if as_json:
+        print_json({"merges": rows})
+        return
+    for row in rows:
+        state = f"reverted {row['reverted_at']:%Y-%m-%d}" if row["reverted_at"] else "applied"
+        out_console.print(
+            f"{row['merge']}: {row['merged']['name']} ({row['merged']['id']}) → {row['canonical']['name']} "
+            f"({row['canonical']['id']}): {row['reason']}, {state}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+# --- analytics commands below (owners-analytics) ---
+
+
+def _parse_day(value: str | None) -> Any:
+    import datetime as dt
+
+    from unmask.core.errors import UnmaskError
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UnmaskError("not a date, expected YYYY-MM-DD", where=f"--at {value}") from None
+
+
+AtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--at", help="The day to answer for, YYYY-MM-DD (default: today; later changes are history)."
+    ),
+]
+
+
+@app.command("ultimate")
+def ultimate_cmd(
+    entity: Annotated[
+        str, typer.Argument(help="Source ID (FtM id, LEI, BODS recordId, registry number) or #internal id.")
+    ],
+    case: CaseOpt = None,
+    at: AtOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ultimate owners with their effective share (all paths, cycles solved), flags and control."""
+    from unmask.owners.effective import ultimate
+
+    day = _parse_day(at)
+    the_case = open_case(case)
+    try:
+        result = ultimate(the_case.store, entity, at=day, settings=the_case.config.owners)
+    finally:
+        the_case.close()
+    if as_json:
+        print_json(result)
+        return
+    _print_ultimate(result)
+
+
+def _effective_share(o: dict[str, Any]) -> str:
+    if o["exact"]:
+        return f"{o['percent']:.2f} %"
+    return f"{o['percent_low']:.2f}–{o['percent_high']:.2f} %"
+
+
+def _print_ultimate(result: dict[str, Any]) -> None:
+    out_console.print(
+        f"{result['name'] or result['entity']} ({result['entity']}) on {result['at']}",
+        highlight=False,
+        markup=False,
+    )
+    if result["is_top"]:
+        out_console.print(f"  a chain top itself ({result['top_reason']})", highlight=False, markup=False)
+    for o in result["owners"]:
+        flags = f"  [{', '.join(o['flags'])}]" if o["flags"] else ""
+        out_console.print(
+            f"  {_effective_share(o):>18}  {o['name'] or o['id']} ({o['id']}, {o['top']}){flags}",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
+        )
+    if result["control"]:
+        out_console.print("  control without shares:")
+        for c in result["control"]:
+            role = f" ({c['role']})" if c["role"] else ""
+            out_console.print(
+                f"    {c['kind']}{role}: {c['name'] or c['id']} over {c['of']['name'] or c['of']['id']}",
+                highlight=False,
+                soft_wrap=True,
+                markup=False,
+            )
+    for f in result["flags"]:
+        names = ", ".join(e["name"] or e["id"] for e in f["entities"])
+        detail = f" {f['detail']}" if f.get("detail") else ""
+        out_console.print(
+            f"  flag {f['flag']}{detail}: {names}", highlight=False, soft_wrap=True, markup=False
+        )
+
+
+@app.command("path")
+def path_cmd(
+    a: Annotated[str, typer.Argument(help="Source ID or #internal id of one end.")],
+    b: Annotated[str, typer.Argument(help="Source ID or #internal id of the other end.")],
+    case: CaseOpt = None,
+    max_paths: Annotated[int, typer.Option("--max", min=1, help="Most paths listed.")] = 10,
+    max_hops: Annotated[int, typer.Option("--max-hops", min=1, help="Longest path searched.")] = 12,
+    at: AtOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Shortest typed paths between two entities over every kind of link, each edge with its source."""
+    from unmask.owners.paths import path_query
+
+    day = _parse_day(at)
+    the_case = open_case(case)
+    try:
+        result = path_query(the_case.store, a, b, k=max_paths, max_hops=max_hops, at=day)
+    finally:
+        the_case.close()
+    if as_json:
+        print_json(result)
+        return
+    if not result["paths"]:
+        out_console.print(f"no path between {a} and {b} within {max_hops} links", highlight=False)
+        return
+    for n, p in enumerate(result["paths"], 1):
+        out_console.print(f"[bold]path {n}[/] ({p['length']} links)", highlight=False)
+        for hop in p["hops"]:
+            for e in hop["edges"]:
+                arrow = "→" if e["direction"] == "forward" else "←"
+                share = ""
+                if e["share_min"] is not None:
+                    share = (
+                        f" {e['share_min']:g}"
+                        + (f"–{e['share_max']:g}" if e["share_max"] != e["share_min"] else "")
+                        + " %"
+                    )
+                src = e["source"]
+                where = src["file"] or src["url"] or "case"
+                line = f":{src['line']}" if src["line"] is not None else ""
+                record = src["record_id"] or ""
+                out_console.print(
+                    f"  {hop['from']} {arrow} {hop['to']}  {e['kind']}{share}  [{where}{line} {record}]",
+                    highlight=False,
+                    soft_wrap=True,
+                    markup=False,
+                )
+
+
+@app.command("export")
+def export_cmd(
+    fmt: Annotated[str, typer.Option("--format", help="ftm (Aleph), gexf (Gephi), cypher (Neo4j) or csv.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="File to write (csv: edges; nodes beside it).")
+    ],
+    case: CaseOpt = None,
+    real_names: Annotated[
+        bool, typer.Option("--real-names", help="Do not pseudonymise persons who are not public figures.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export the whole entity graph: FtM JSON lines, GEXF, Cypher or CSV edge and node lists."""
+    from unmask.owners.export import export_graph
+
+    the_case = open_case(case)
+    try:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("exporting {task.description}"),
+            TimeElapsedColumn(),
+            console=err_console,
+        ) as bar:
+            bar.add_task(fmt, total=None)
+            result = export_graph(the_case, fmt, output, real_names=real_names)
+    finally:
+        the_case.close()
+    if as_json:
+        print_json(result.as_dict())
+        return
+    files = ", ".join(str(p) for p in (result.path, *result.extra_files))
+    out_console.print(
+        f"exported {result.nodes:,} entities and {result.edges:,} links as {result.format} to {files}"
+        f" ({result.pseudonymized:,} persons pseudonymised)",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )

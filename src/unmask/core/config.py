@@ -118,6 +118,10 @@ class InfraSettings:
     """One RDAP server for every look-up (overrides the bootstrap), e.g. a mirror."""
     ct_url: str = "https://crt.sh/"
     """Certificate-transparency search in crt.sh's JSON shape."""
+    concurrency: int = 32
+    """Domains scanned at the same time."""
+    source_timeout: float = 120.0
+    """Longest time one source may take for one domain before it counts as a timeout."""
     alerts: AlertSettings = field(default_factory=AlertSettings)
 
 
@@ -127,6 +131,10 @@ class OwnersSettings:
 
     offshore_jurisdictions: list[str] = field(default_factory=list)
     """Extra jurisdiction codes to flag as offshore, on top of the shipped list."""
+    mass_address_threshold: int = 10
+    """An address given by at least this many entities of the case is flagged (mass registration)."""
+    graph_view_nodes: int = 120
+    """Most nodes drawn in the report's graph view (the ones closest to the platform and the owners)."""
 
 
 @dataclass

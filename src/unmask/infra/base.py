@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from unmask.core.fetch.client import Fetcher
 from unmask.core.fetch.exchange import FetchResponse
 
 
@@ -73,6 +74,12 @@ class ScanContext(Protocol):
     options: ScanOptions
     observations: list[Observation]
     failures: list[Failure]
+
+    @property
+    def data_fetcher(self) -> Fetcher | None:
+        """The case's fetcher, unpinned, for the scan's data sources (RDAP, certificate transparency);
+        None in a --dns-only scan."""
+        ...
 
     def values(self, kind: str, subject: str | None = None) -> list[str]:
         """Distinct values observed so far of one kind (optionally for one subject), in order seen."""

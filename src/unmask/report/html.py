@@ -24,9 +24,12 @@ from unmask.analysis.figures import FigureOptions, compute_figures, headline
 from unmask.analysis.history_curve import archive_curve, census_at
 from unmask.core.case import Case
 from unmask.report import methodology as meth
+from unmask.report.graph import graph_section, script_csp_source
+from unmask.report.infra import infra_section
 from unmask.report.svg import bar_chart, line_chart
 
-CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+CSP = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src {script_csp_source()}"
+"""Nothing loads from anywhere; the one script that runs is the graph view's, allowed by its hash."""
 STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
 table{border-collapse:collapse;margin:1rem 0}
@@ -56,6 +59,8 @@ SECTIONS = (
     ("concentration", "Concentration"),
     ("distributions", "Durations and tags"),
     ("audience", "Audience"),
+    ("infrastructure", "Infrastructure"),
+    ("owners", "Who is behind it"),
     ("methodology", "Methodology"),
     ("evidence", "Evidence"),
 )
@@ -106,6 +111,10 @@ class ReportData:
     """The platform's size as web-archive captures showed it, a point per month (`unmask history`)."""
     methodology: dict[str, Any]
     evidence: dict[str, Any]
+    infrastructure: str
+    owners: str | None
+    """The entity-graph view (unmask.report.graph), None when the case has no entity graph."""
+    """The Infrastructure section, rendered from the case's infra observations (unmask.report.infra)."""
     evidence_href: str
     """Relative path from the report's folder to the case's evidence folder (POSIX separators)."""
 
@@ -126,6 +135,8 @@ def gather(
         archive=[p.as_dict() for p in archive_curve(case.store)],
         methodology=method,
         evidence=meth.evidence(case),
+        infrastructure=infra_section(case.store),
+        owners=graph_section(case, real_names=real_names),
         evidence_href=Path(rel).as_posix(),
     )
 
@@ -471,6 +482,15 @@ SECTION_BODY = {
     "concentration": _concentration,
     "distributions": _distributions,
     "audience": _audience,
+    "infrastructure": lambda data: data.infrastructure,
+    "owners": lambda data: (
+        data.owners
+        or (
+            "<p class=note>No entity graph in this case: <code>unmask owners import FILE</code> loads "
+            "registry and ownership data, <code>unmask owners emit-case</code> adds the platform, its "
+            "domains and addresses.</p>"
+        )
+    ),
     "methodology": _methodology,
     "evidence": _evidence,
 }

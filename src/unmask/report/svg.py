@@ -136,3 +136,49 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Seq
             )
         legend.append((name, color))
     return _frame(title, "".join(body), legend)
+
+
+def span_chart(
+    title: str,
+    rows: Sequence[tuple[str, str, float, float]],
+    *,
+    start: float,
+    end: float,
+    axis: Sequence[tuple[float, str]],
+) -> str:
+    """A timeline: one bar per row from its start to its end (any unit, e.g. epoch days).
+
+    rows are (group, label, start, end); bars of one group share a colour (name the group in the label);
+    `axis` gives the ticks.
+    """
+    row_h, label_w = 16, 250
+    height = TOP + row_h * max(1, len(rows)) + BOTTOM
+    span = (end - start) or 1.0
+    plot_w = WIDTH - label_w - RIGHT
+
+    def x(v: float) -> float:
+        return label_w + plot_w * (min(max(v, start), end) - start) / span
+
+    groups: dict[str, str] = {}
+    body = []
+    for value, text in axis:
+        body.append(
+            f'<line x1="{x(value):.1f}" y1="{TOP}" x2="{x(value):.1f}" y2="{height - BOTTOM}" stroke="#ddd"/>'
+            f'<text x="{x(value):.1f}" y="{height - BOTTOM + 14}" text-anchor="middle">{_e(text)}</text>'
+        )
+    for i, (group, label, a, b) in enumerate(rows):
+        color = groups.setdefault(group, COLORS[len(groups) % len(COLORS)])
+        y = TOP + i * row_h
+        shown = label if len(label) <= 40 else label[:39] + "…"
+        width = max(2.0, x(b) - x(a))
+        body.append(
+            f'<text x="{label_w - 6}" y="{y + 12}" text-anchor="end">{_e(shown)}</text>'
+            f'<rect x="{x(a):.1f}" y="{y + 3}" width="{width:.1f}" height="{row_h - 6}" fill="{color}">'
+            f"<title>{_e(group)}: {_e(label)}</title></rect>"
+        )
+    return (
+        f'<svg viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{_e(title)}" class="chart" '
+        f'font-family="system-ui,sans-serif" font-size="11"><title>{_e(title)}</title>'
+        f'<text x="{LEFT}" y="16" font-size="13" font-weight="600">{_e(title)}</text>'
+        f"{''.join(body)}</svg>"
+    )

@@ -105,19 +105,20 @@ class Fetcher:
         if self.transport.recorder is not None:
             self.transport.recorder.close()
 
-    async def allowed_by_robots(self, url: str) -> bool:
+    async def allowed_by_robots(self, url: str, *, connect_to: str | None = None) -> bool:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        if origin not in self._robots:
+        key = f"{origin} {connect_to or ''}"
+        if key not in self._robots:
             parser: Protego | None = None
             try:
-                resp = await self._get_once(FetchRequest(origin + "/robots.txt"))
+                resp = await self._get_once(FetchRequest(origin + "/robots.txt", connect_to=connect_to))
                 if 200 <= resp.status < 300:
                     parser = Protego.parse(resp.body.decode("utf-8", errors="replace"))
             except (FetchError, FetchRefused):
                 parser = None
-            self._robots[origin] = parser
-        parser = self._robots[origin]
+            self._robots[key] = parser
+        parser = self._robots[key]
         return parser is None or bool(parser.can_fetch(url, self.transport.user_agent))
 
     async def _get_once(self, req: FetchRequest) -> FetchResponse:
@@ -156,19 +157,33 @@ class Fetcher:
         favicon: bool = False,
         follow_redirects: bool = True,
         obey_robots: bool | None = None,
+        connect_to: str | None = None,
     ) -> FetchResponse:
-        """GET with politeness, robots.txt, retries and bounded redirects (each hop re-checked)."""
+        """GET with politeness, robots.txt, retries and bounded redirects (each hop re-checked).
+
+        ``connect_to`` pins the connection to an IP address while Host, SNI and certificate name stay
+        the URL's host (robots.txt of that host is read through the same pin). A redirect keeps the
+        pin while it stays on the same host name (any scheme or port); a redirect to another host is
+        not pinned: that host is resolved the normal way (the system resolver or the proxy). Callers
+        that must reach every host through their own resolver pass ``follow_redirects=False`` and
+        follow the ``Location`` themselves.
+        """
         obey = self.settings.obey_robots if obey_robots is None else obey_robots
         seen: set[str] = set()
+        pinned_host = urlsplit(url).hostname if connect_to else None
         for _hop in range(self.settings.max_redirects + 1):
-            if obey and not await self.allowed_by_robots(url):
+            if obey and not await self.allowed_by_robots(url, connect_to=connect_to):
                 raise FetchRefused("disallowed by robots.txt", url)
             seen.add(url)
-            resp = await self._with_retries(FetchRequest(url, headers=list(headers or []), favicon=favicon))
+            resp = await self._with_retries(
+                FetchRequest(url, headers=list(headers or []), favicon=favicon, connect_to=connect_to)
+            )
             location = resp.header("location")
             if not follow_redirects or resp.status not in REDIRECT_STATUSES or not location:
                 return resp
             url = urljoin(url, location)
+            if connect_to and urlsplit(url).hostname != pinned_host:
+                connect_to = None
             if url in seen:
                 raise FetchRefused("redirect loop", url)
         raise FetchRefused(f"more than {self.settings.max_redirects} redirects", url)

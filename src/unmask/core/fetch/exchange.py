@@ -26,6 +26,11 @@ class FetchRequest:
     """Allow a small icon body (the one media exception)."""
     max_bytes: int | None = None
     timeout: float | None = None
+    connect_to: str | None = None
+    """An IP address (v4 or v6) to open the connection to instead of resolving the URL's host.
+
+    The Host header, the TLS SNI and the name the certificate is verified against stay the URL's
+    host: this is how a scan reaches the address its own resolver gave, or a candidate origin."""
 
 
 @dataclass
@@ -45,6 +50,8 @@ class Exchange:
     refused: str | None = None
     error: str | None = None
     elapsed_ms: float | None = None
+    remote_address: str | None = None
+    """The IP connected to (WARC-IP-Address): the pin, or the peer of a direct connection."""
 
     def header(self, name: str) -> str | None:
         return find_header(self.response_headers, name)
@@ -64,6 +71,8 @@ class FetchResponse:
     refused: str | None = None
     elapsed_ms: float | None = None
     requested_at: dt.datetime | None = None
+    remote_address: str | None = None
+    """The IP the response came from (None through a proxy without a pin)."""
 
     def header(self, name: str) -> str | None:
         return find_header(self.headers, name)

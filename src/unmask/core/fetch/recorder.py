@@ -107,12 +107,18 @@ class EvidenceRecorder:
         req_headers = StatusAndHeaders(
             f"{ex.request.method} {req_path} {ex.http_version}", ex.request_headers, is_http_request=True
         )
+        address = {"WARC-IP-Address": ex.remote_address} if ex.remote_address else {}
         request = builder.create_warc_record(
-            target, "request", payload=io.BytesIO(b""), length=0, http_headers=req_headers
+            target,
+            "request",
+            payload=io.BytesIO(b""),
+            length=0,
+            http_headers=req_headers,
+            warc_headers_dict=dict(address),
         )
         request.rec_headers.replace_header("WARC-Date", when)
         offset = fh.tell()
-        extra = {}
+        extra = dict(address)
         if ex.truncated:
             extra["WARC-Truncated"] = ex.truncated
         if ex.refused:

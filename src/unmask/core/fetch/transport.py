@@ -6,14 +6,26 @@ Order of checks for every request:
 3. the first bytes of an unlabelled body (media magic numbers) — refused and discarded;
 4. the size cap while streaming — the rest is not read, the capture is marked truncated.
 Every exchange that reached a server, refused or not, is recorded as evidence before it is returned.
+
+Pinned connections (``FetchRequest.connect_to``): the request goes to the URL with its host replaced
+by the pinned IP, with the original Host header and, for HTTPS, the original name as TLS SNI (httpcore's
+``sni_hostname`` extension), which is also the name the certificate is verified against. httpcore's pool
+keys connections by (scheme, host, port), so a connection pinned to one IP is never reused for another
+IP. Pinned HTTPS requests send ``Connection: close``: two names served by one IP need two handshakes
+with their own SNI, and a closed connection cannot be reused with the wrong one. Pinning works through
+a SOCKS proxy (the proxy is asked for the IP) and, for plain HTTP, through an HTTP proxy; a pinned
+HTTPS request through an HTTP proxy is refused, because httpcore's CONNECT tunnel sends the tunnel's
+host (the IP) as SNI instead of the ``sni_hostname`` extension.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import ipaddress
 import time
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -84,6 +96,46 @@ def _http_version(response: httpx.Response) -> str:
     return response.http_version if response.http_version.startswith("HTTP/") else "HTTP/1.1"
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where the bytes of one request go: the URL handed to httpx, extra headers and extensions."""
+
+    url: str
+    headers: list[tuple[str, str]]
+    extensions: dict[str, Any]
+    pinned: bool = False
+
+
+def pin_address(address: str, url: str) -> str:
+    """The canonical text of a pinned IP address; refuses anything that is not an IP literal."""
+    try:
+        return str(ipaddress.ip_address(address.strip().strip("[]")))
+    except ValueError:
+        raise FetchRefused(f"connect_to is not an IP address: {address!r}", url) from None
+
+
+def request_target(url: str, connect_to: str | None) -> Target:
+    """The httpx URL, headers and extensions of a request, pinned to ``connect_to`` when given."""
+    if connect_to is None:
+        return Target(url, [], {})
+    parsed = httpx.URL(url)
+    headers = [("Host", parsed.netloc.decode("ascii"))]
+    extensions: dict[str, Any] = {}
+    if parsed.scheme == "https":
+        extensions["sni_hostname"] = parsed.raw_host.decode("ascii")
+        headers.append(("Connection", "close"))
+    return Target(str(parsed.copy_with(host=connect_to)), headers, extensions, pinned=True)
+
+
+def peer_address(response: httpx.Response) -> str | None:
+    """The IP of the server at the other end of the response's connection, when httpcore exposes it."""
+    stream = response.extensions.get("network_stream")
+    addr = stream.get_extra_info("server_addr") if stream is not None else None
+    if isinstance(addr, tuple) and addr and isinstance(addr[0], str):
+        return addr[0]
+    return None
+
+
 class Transport:
     """Makes single exchanges (no redirects, no retries) and records each one."""
 
@@ -97,8 +149,10 @@ class Transport:
     def user_agent(self) -> str:
         return self.settings.user_agent or f"unmask/{__version__}"
 
-    def _client(self) -> httpx.AsyncClient:
-        key = self.settings.proxy or ""
+    def _client(self, *, pinned: bool = False) -> httpx.AsyncClient:
+        # pinned requests get a pool of their own: an idle connection opened for an IP-literal URL
+        # (no SNI) must not carry a pinned HTTPS request that needs its host's SNI
+        key = f"{'pinned ' if pinned else ''}{self.settings.proxy or ''}"
         client = self._clients.get(key)
         if client is None:
             s = self.settings
@@ -112,6 +166,11 @@ class Transport:
             )
             self._clients[key] = client
         return client
+
+    def _http_proxy_tunnel(self, url: str) -> bool:
+        """Whether an HTTPS URL would go through an HTTP proxy's CONNECT tunnel."""
+        proxy = (self.settings.proxy or "").split(":", 1)[0].lower()
+        return proxy in ("http", "https") and url.lower().startswith("https:")
 
     def base_headers(self, url: str) -> list[tuple[str, str]]:
         headers = [
@@ -140,17 +199,22 @@ class Transport:
         if reason:
             self.counters["refused_url"] += 1
             raise FetchRefused(reason, req.url)
-        headers = merge_headers(self.base_headers(req.url), req.headers)
+        pin = pin_address(req.connect_to, req.url) if req.connect_to is not None else None
+        if pin is not None and self._http_proxy_tunnel(req.url):
+            raise FetchRefused("a pinned HTTPS request cannot go through an HTTP proxy (use SOCKS)", req.url)
+        target = request_target(req.url, pin)
+        headers = merge_headers(merge_headers(self.base_headers(req.url), req.headers), target.headers)
         limit = req.max_bytes or (
             self.settings.favicon_max_bytes if req.favicon else self.settings.max_response_bytes
         )
         ex = Exchange(request=req, requested_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
         ex.request_headers = headers
+        ex.remote_address = pin
         started = time.perf_counter()
         self.counters["requests"] += 1
         try:
             async with asyncio.timeout(req.timeout or self.settings.total_timeout):
-                await self._stream(ex, headers, limit)
+                await self._stream(ex, target, headers, limit)
         except TimeoutError:
             ex.error = ex.error or "timeout"
         except FetchError as exc:
@@ -178,13 +242,16 @@ class Transport:
             truncated=ex.truncated or cut,
             elapsed_ms=ex.elapsed_ms,
             requested_at=ex.requested_at,
+            remote_address=ex.remote_address,
         )
 
-    async def _stream(self, ex: Exchange, headers: list[tuple[str, str]], limit: int) -> None:
+    async def _stream(self, ex: Exchange, target: Target, headers: list[tuple[str, str]], limit: int) -> None:
         req = ex.request
-        client = self._client()
+        client = self._client(pinned=target.pinned)
         try:
-            request = client.build_request(req.method, req.url, headers=headers)
+            request = client.build_request(
+                req.method, target.url, headers=headers, extensions=target.extensions
+            )
             response = await client.send(request, stream=True)
         except httpx.TimeoutException as exc:
             raise FetchError("timeout", req.url, type(exc).__name__) from exc
@@ -195,6 +262,8 @@ class Transport:
         except (httpx.HTTPError, ValueError) as exc:
             raise FetchError("protocol", req.url, str(exc) or type(exc).__name__) from exc
         try:
+            if ex.remote_address is None and not self.settings.proxy:
+                ex.remote_address = peer_address(response)
             ex.status = response.status_code
             ex.reason = response.reason_phrase
             ex.http_version = _http_version(response)

@@ -1,0 +1,207 @@
+"""Certificate transparency: hostnames from the certificates logged for a domain, in crt.sh's JSON shape.
+
+``{ct_url}?q=%25.DOMAIN&output=json`` (``infra.ct_url``, crt.sh by default) answers a list of log entries:
+``{"id", "issuer_name", "common_name", "name_value" (names, one a line), "not_before", "not_after",
+"serial_number", "entry_timestamp"}``. Names come out lower-case, ``*.`` removed, in IDNA form.
+
+The CT service is a data source, not the site: it is asked through the case's Fetcher (evidence
+recorded), and not at all with ``--dns-only`` ("DNS and offline look-ups alone"). A large answer is read
+up to ``MAX_BODY`` bytes; a cut or malformed one is a failure, and at most ``MAX_HOSTNAMES`` names are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from unmask.core.errors import FetchRefused
+from unmask.core.fetch.client import Fetcher
+from unmask.core.fetch.transport import FetchError
+from unmask.infra.base import Failure, Observation, ScanContext, Source
+from unmask.infra.rdap import data_fetcher, special_use
+
+DEFAULT_CT_URL = "https://crt.sh/"
+MAX_BODY = 16 * 1024 * 1024
+"""Bytes of a CT answer parsed at most."""
+MAX_HOSTNAMES = 5000
+MAX_DETAIL = 5
+"""Certificate IDs and issuers kept in an observation's detail."""
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9-]{1,63}$")
+
+
+class CtError(Exception):
+    """The CT search did not answer a list of entries: ``str(exc)`` is the short failure text."""
+
+
+@dataclass(frozen=True)
+class CtEntry:
+    crt_id: int | None
+    issuer: str | None
+    common_name: str | None
+    names: tuple[str, ...]
+    not_before: str | None
+    not_after: str | None
+    serial: str | None
+
+
+@dataclass
+class HostSeen:
+    """One hostname over all the certificates that name it."""
+
+    hostname: str
+    crt_ids: list[int] = field(default_factory=list)
+    issuers: list[str] = field(default_factory=list)
+    first_not_before: str | None = None
+    last_not_after: str | None = None
+    certificates: int = 0
+
+    def add(self, entry: CtEntry) -> None:
+        self.certificates += 1
+        if entry.crt_id is not None and len(self.crt_ids) < MAX_DETAIL:
+            self.crt_ids.append(entry.crt_id)
+        if entry.issuer and entry.issuer not in self.issuers and len(self.issuers) < MAX_DETAIL:
+            self.issuers.append(entry.issuer)
+        if entry.not_before and (self.first_not_before is None or entry.not_before < self.first_not_before):
+            self.first_not_before = entry.not_before
+        if entry.not_after and (self.last_not_after is None or entry.not_after > self.last_not_after):
+            self.last_not_after = entry.not_after
+
+    def detail(self) -> dict[str, Any]:
+        return {
+            "certificates": self.certificates,
+            "crt_ids": self.crt_ids,
+            "issuers": self.issuers,
+            "not_before": self.first_not_before,
+            "not_after": self.last_not_after,
+        }
+
+
+def normalise_hostname(name: str) -> str | None:
+    """Lower case, no ``*.`` and no trailing dot, IDNA (A-labels); None for what is not a hostname."""
+    name = name.strip().lower().rstrip(".")
+    while name.startswith("*."):
+        name = name[2:]
+    if not name:
+        return None
+    if not name.isascii():
+        try:
+            name = name.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    return name if _HOSTNAME.match(name) else None
+
+
+def _str(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def parse_crtsh(body: bytes) -> list[CtEntry]:
+    """crt.sh's JSON answer as entries. Raises :class:`CtError` for anything but a list of objects."""
+    try:
+        doc = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CtError("ct: malformed JSON") from exc
+    if not isinstance(doc, list):
+        raise CtError("ct: expected a JSON list")
+    entries: list[CtEntry] = []
+    for item in doc:
+        if not isinstance(item, dict):
+            raise CtError("ct: expected a list of objects")
+        raw_names = [*str(item.get("name_value") or "").split("\n"), str(item.get("common_name") or "")]
+        names = tuple(dict.fromkeys(n for n in map(normalise_hostname, raw_names) if n))
+        crt_id = item.get("id")
+        entries.append(
+            CtEntry(
+                crt_id=crt_id if isinstance(crt_id, int) and not isinstance(crt_id, bool) else None,
+                issuer=_str(item.get("issuer_name")),
+                common_name=_str(item.get("common_name")),
+                names=names,
+                not_before=_str(item.get("not_before")),
+                not_after=_str(item.get("not_after")),
+                serial=_str(item.get("serial_number")),
+            )
+        )
+    return entries
+
+
+def hostnames(entries: Iterable[CtEntry], limit: int = MAX_HOSTNAMES) -> list[HostSeen]:
+    """Each hostname once, in first-seen order, with what the certificates naming it say."""
+    seen: dict[str, HostSeen] = {}
+    for entry in entries:
+        for name in entry.names:
+            host = seen.get(name)
+            if host is None:
+                if len(seen) >= limit:
+                    continue
+                host = seen[name] = HostSeen(name)
+            host.add(entry)
+    return list(seen.values())
+
+
+def search_url(base: str, domain: str) -> str:
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}q=%25.{domain}&output=json"
+
+
+@dataclass
+class CtAnswer:
+    url: str
+    capture_id: int | None
+    entries: list[CtEntry]
+
+
+async def search(fetcher: Fetcher, base: str, domain: str) -> CtAnswer:
+    """One CT search. Raises :class:`CtError` with a short failure text."""
+    url = search_url(base, domain)
+    try:
+        response = await fetcher.get(url, headers=[("Accept", "application/json")], obey_robots=False)
+    except FetchRefused as exc:
+        raise CtError(f"refused: {exc.reason}") from exc
+    except FetchError as exc:
+        raise CtError("timeout" if exc.kind == "timeout" else f"{exc.kind}: {exc.detail}"[:200]) from exc
+    if response.status != 200:
+        raise CtError(f"http {response.status}")
+    if response.truncated or len(response.body) > MAX_BODY:
+        raise CtError("ct: answer too large")
+    return CtAnswer(url, response.capture_id, parse_crtsh(response.body))
+
+
+@dataclass
+class CertificateTransparency(Source):
+    """Hostnames (``ct.hostname``) and issuers (``ct.issuer``) of the certificates logged for the domain."""
+
+    name: ClassVar[str] = "ct"
+    after: ClassVar[tuple[str, ...]] = ("dns",)
+    connects: ClassVar[bool] = False
+    fetcher: Fetcher | None = None
+    """The case's Fetcher for data sources; else :func:`unmask.infra.rdap.data_fetcher` of the context."""
+
+    async def run(self, ctx: ScanContext) -> AsyncIterator[Observation | Failure]:
+        if ctx.options.dns_only:
+            return  # --dns-only: DNS and offline look-ups alone
+        base = str(self.settings.get("ct_url") or DEFAULT_CT_URL)
+        if base == DEFAULT_CT_URL and special_use(ctx.domain):
+            return  # a .test/.invalid/… name is never sent to the public log search
+        fetcher = self.fetcher or data_fetcher(ctx)
+        if fetcher is None:
+            yield Failure(self.name, ctx.domain, "ct: no fetcher for data sources")
+            return
+        try:
+            answer = await search(fetcher, base, ctx.domain)
+        except CtError as exc:
+            yield Failure(self.name, ctx.domain, str(exc))
+            return
+        issuers: dict[str, int] = {}
+        for host in hostnames(answer.entries):
+            yield Observation(
+                "ct.hostname", host.hostname, ctx.domain, self.name, host.detail(), answer.capture_id
+            )
+        for entry in answer.entries:
+            if entry.issuer:
+                issuers[entry.issuer] = issuers.get(entry.issuer, 0) + 1
+        for issuer, count in list(issuers.items())[:50]:
+            detail = {"certificates": count, "url": answer.url}
+            yield Observation("ct.issuer", issuer, ctx.domain, self.name, detail, answer.capture_id)

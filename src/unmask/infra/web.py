@@ -1,0 +1,251 @@
+"""The web fingerprint of a site's home page: status, server headers, title, favicon hash, linking IDs.
+
+``https://DOMAIN/`` is fetched (``http://`` when HTTPS does not answer) through ``ctx.fetch``, so the
+connection goes to the scan's own DNS answer and every response is recorded as evidence; each
+observation carries the capture it came from. Linking IDs come from the page, from up to
+``max_scripts`` same-site scripts, and from Tag Manager containers: a container the site serves
+itself is read in every scan, Google's copy (``googletagmanager.com/gtm.js?id=``) only with
+``--active`` (a third party). What is read and recorded is data (``data/web.yaml``), and every header
+that a masking signature (``data/masking.yaml``) names is recorded as ``web.header``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import ClassVar
+from urllib.parse import urljoin, urlsplit
+
+import yaml
+
+from unmask.core.errors import FetchRefused
+from unmask.core.fetch.exchange import FetchResponse
+from unmask.core.fetch.transport import FetchError
+from unmask.infra.base import Failure, Observation, ScanContext, Source
+from unmask.infra.favicon import shodan_favicon_hash
+from unmask.infra.linking import LinkingId, extract_linking_ids
+
+_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<(link|script)\b([^>]{0,2000})>", re.IGNORECASE)
+_ATTR = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
+_SPACE = re.compile(r"\s+")
+HTML_TYPES = ("text/html", "application/xhtml+xml", "")
+FAVICON_SOURCE = "web.favicon"
+SCRIPT_SOURCE = "web.script"
+"""Failures of a page's favicon or scripts name these sources, not ``web``: a missing icon or one dead
+script does not make the page's other observations (title, linking IDs in the HTML) unknown."""
+
+
+@dataclass(frozen=True)
+class WebRules:
+    server_headers: tuple[str, ...]
+    headers: frozenset[str]
+    set_cookie_names: bool
+    limits: dict[str, int]
+    gtm_url: str
+
+
+@cache
+def web_rules() -> WebRules:
+    text = resources.files("unmask.infra").joinpath("data/web.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    headers = {str(h).lower() for h in data["headers"]}
+    try:  # every header a masking signature looks at
+        from unmask.infra.masking import masking_table
+
+        headers |= {sig.name.lower() for service in masking_table().services for sig in service.headers}
+    except ImportError:  # pragma: no cover - masking not installed
+        pass
+    return WebRules(
+        server_headers=tuple(str(h).lower() for h in data["server_headers"]),
+        headers=frozenset(headers - {"set-cookie"}),
+        set_cookie_names=bool(data.get("set_cookie_names", True)),
+        limits={str(k): int(v) for k, v in data["limits"].items()},
+        gtm_url=str(data["gtm_url"]),
+    )
+
+
+@dataclass(frozen=True)
+class PageLinks:
+    icons: list[str]
+    scripts: list[str]
+
+
+def page_title(text: str) -> str | None:
+    match = _TITLE.search(text, 0, 200_000)
+    if not match:
+        return None
+    title = _SPACE.sub(" ", html.unescape(re.sub(r"<[^>]*>", " ", match.group(1)))).strip()
+    return title[:300] or None
+
+
+def page_links(text: str, base: str) -> PageLinks:
+    """Icons (``<link rel~=icon>``) and script sources of a page, absolute, in page order."""
+    icons: list[str] = []
+    scripts: list[str] = []
+    for match in _TAG.finditer(text):
+        attrs = {
+            m.group(1).lower(): next(g for g in m.groups()[1:] if g is not None)
+            for m in _ATTR.finditer(match.group(2))
+        }
+        tag = match.group(1).lower()
+        if tag == "link" and "icon" in attrs.get("rel", "").lower().split() and attrs.get("href"):
+            icons.append(urljoin(base, html.unescape(attrs["href"].strip())))
+        elif tag == "script" and attrs.get("src"):
+            scripts.append(urljoin(base, html.unescape(attrs["src"].strip())))
+    return PageLinks(list(dict.fromkeys(icons)), list(dict.fromkeys(scripts)))
+
+
+def same_site(url: str, domain: str, page_host: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return urlsplit(url).scheme in ("http", "https") and (
+        host in (domain, page_host) or host.endswith("." + domain)
+    )
+
+
+def is_gtm_container(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.path.endswith("/gtm.js") and "id=GTM-" in parts.query
+
+
+def _failure_text(exc: Exception) -> str:
+    if isinstance(exc, FetchRefused):
+        return f"refused: {exc.reason}"
+    if isinstance(exc, FetchError):
+        return "timeout" if exc.kind == "timeout" else f"{exc.kind}: {exc.detail}"[:200]
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
+@dataclass
+class WebFingerprint(Source):
+    """Status, server headers, title, favicon hash and linking IDs of the home page."""
+
+    name: ClassVar[str] = "web"
+    after: ClassVar[tuple[str, ...]] = ("dns",)
+    connects: ClassVar[bool] = True
+
+    async def run(self, ctx: ScanContext) -> AsyncIterator[Observation | Failure]:
+        rules = web_rules()
+        domain = ctx.domain
+        response: FetchResponse | None = None
+        errors: list[str] = []
+        for scheme in ("https", "http"):
+            try:
+                response = await ctx.fetch(f"{scheme}://{domain}/")
+                break
+            except (FetchError, FetchRefused) as exc:
+                errors.append(f"{scheme}: {_failure_text(exc)}")
+        if response is None:
+            yield Failure(self.name, domain, "; ".join(errors)[:300])
+            return
+        capture = response.capture_id
+        yield Observation(
+            "web.status", str(response.status), domain, self.name, {"url": response.url}, capture
+        )
+        for obs in self._headers(response, domain, rules):
+            yield obs
+        if response.status >= 400:
+            yield Failure(self.name, domain, f"http {response.status}")
+            return
+        ctype = response.content_type.split(";", 1)[0].strip().lower()
+        if ctype not in HTML_TYPES:
+            yield Failure(self.name, domain, f"not HTML ({ctype})")
+            return
+        text = response.body[: rules.limits["max_html_bytes"]].decode("utf-8", errors="replace")
+        title = page_title(text)
+        if title:
+            yield Observation("web.title", title, domain, self.name, {"url": response.url}, capture)
+        ids = extract_linking_ids(text, where="html")
+        for ident in ids:
+            yield self._linking(ident, domain, "html", response.url, capture)
+        links = page_links(text, response.url)
+        async for item in self._favicon(ctx, links, response.url):
+            yield item
+        async for item in self._scripts(ctx, links, response.url, ids, rules):
+            yield item
+
+    def _headers(self, response: FetchResponse, domain: str, rules: WebRules) -> Iterator[Observation]:
+        cap = rules.limits["max_header_value"]
+        detail = {"url": response.url}
+        for key, value in response.headers:
+            name = key.lower()
+            value = value.strip()[:cap]
+            if name in rules.server_headers and value:
+                yield Observation(
+                    "web.server", f"{name}: {value}", domain, self.name, detail, response.capture_id
+                )
+            if name in rules.headers:
+                yield Observation(
+                    "web.header", f"{name}: {value}", domain, self.name, detail, response.capture_id
+                )
+            elif name == "set-cookie" and rules.set_cookie_names:
+                cookie = value.split("=", 1)[0].strip()
+                if cookie:
+                    line = f"set-cookie: {cookie}"
+                    yield Observation("web.header", line, domain, self.name, detail, response.capture_id)
+
+    def _linking(
+        self, ident: LinkingId, domain: str, where: str, url: str, capture: int | None
+    ) -> Observation:
+        detail = {"name": ident.name, "where": where, "url": url, "context": ident.context}
+        return Observation("linking_id", ident.key, domain, self.name, detail, capture)
+
+    async def _favicon(
+        self, ctx: ScanContext, links: PageLinks, page_url: str
+    ) -> AsyncIterator[Observation | Failure]:
+        candidates = [*links.icons[:2], urljoin(page_url, "/favicon.ico")]
+        last_error = ""
+        for url in dict.fromkeys(candidates):
+            if url.startswith("data:") or urlsplit(url).scheme not in ("http", "https"):
+                continue
+            try:
+                icon = await ctx.fetch(url, favicon=True)
+            except (FetchError, FetchRefused) as exc:
+                last_error = _failure_text(exc)
+                continue
+            if icon.status != 200 or not icon.body:
+                last_error = f"http {icon.status}" if icon.status != 200 else "empty"
+                continue
+            if icon.truncated:
+                last_error = "too large"
+                continue
+            detail = {"url": url, "bytes": len(icon.body)}
+            value = str(shodan_favicon_hash(icon.body))
+            yield Observation("web.favicon_mmh3", value, ctx.domain, self.name, detail, icon.capture_id)
+            return
+        yield Failure(FAVICON_SOURCE, ctx.domain, f"favicon: {last_error or 'none'}")
+
+    async def _scripts(
+        self,
+        ctx: ScanContext,
+        links: PageLinks,
+        page_url: str,
+        page_ids: list[LinkingId],
+        rules: WebRules,
+    ) -> AsyncIterator[Observation | Failure]:
+        limits = rules.limits
+        page_host = (urlsplit(page_url).hostname or "").lower()
+        own = [u for u in links.scripts if same_site(u, ctx.domain, page_host)]
+        gtm_ids = [i.value for i in page_ids if i.kind == "gtm"]
+        third_party: list[str] = []
+        if ctx.options.active:
+            third_party = [u for u in links.scripts if is_gtm_container(u) and u not in own]
+            third_party += [rules.gtm_url.format(id=gtm) for gtm in gtm_ids]
+            third_party = list(dict.fromkeys(third_party))[: limits["max_gtm_containers"]]
+        for url in [*own[: limits["max_scripts"]], *third_party]:
+            try:
+                script = await ctx.fetch(url)
+            except (FetchError, FetchRefused) as exc:
+                yield Failure(SCRIPT_SOURCE, ctx.domain, f"script {url[:200]}: {_failure_text(exc)}")
+                continue
+            if script.status != 200:
+                yield Failure(SCRIPT_SOURCE, ctx.domain, f"script {url[:200]}: http {script.status}")
+                continue
+            where = "gtm" if is_gtm_container(url) else "script"
+            text = script.body[: limits["max_script_bytes"]].decode("utf-8", errors="replace")
+            for ident in extract_linking_ids(text, where=where):
+                yield self._linking(ident, ctx.domain, f"{where}:{url[:300]}", url, script.capture_id)

@@ -1,0 +1,687 @@
+"""Exports of the case's entity graph: FtM JSON lines (Aleph), GEXF 1.3 (Gephi), Cypher (Neo4j), CSV.
+
+What is exported: every current entity (merged entities folded into their canonical entity, records
+closed or replaced left out) and every edge that was not replaced, ended ones included with their
+dates, each with its provenance (import file and line or evidence capture, source record ID).
+Entities and edges are streamed from the store and written as they are read.
+
+Entity keys: an entity's ``id`` in the export is its source ID (FtM id, LEI, BODS recordId, domain…),
+or ``SOURCEID-<internal key>`` when several entities of the case share that source ID.
+
+Privacy (the project's rule, see ``unmask.core.privacy``): a ``Person`` who is not a public figure
+is exported as a case pseudonym — name ``Person-xxxxxxxx``, key ``Person-xxxxxxxx`` (an HMAC of the
+source ID under the case secret), no other property, no identifier, and the source record IDs of
+its links are left out (file and line stay) — unless ``real_names`` is set
+or the case turns pseudonyms off (``privacy.pseudonymize: false``). A person counts as a public
+figure when the data says so: FtM ``topics`` with a ``role.*`` or ``gov.*`` topic (PEP, official,
+public role), or a ``publicFigure``/``pep``/``isPep`` property that is true (BODS PEP declarations).
+Companies and other organisations are never pseudonymised.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import Connection, text
+
+from unmask.core.case import Case
+from unmask.core.errors import UnmaskError
+from unmask.core.privacy import display_name, pseudonym
+
+FORMATS = ("ftm", "gexf", "cypher", "csv")
+
+FTM_NODE_SCHEMA: dict[str, str] = {
+    "Platform": "Organization",
+    "Hoster": "Company",
+    "ASN": "Organization",
+    "Domain": "Asset",
+    "IPAddress": "Asset",
+    "App": "Asset",
+    "Account": "UserAccount",
+}
+"""Platform-side node types → the closest FtM schema (the type is kept in ``keywords``)."""
+FTM_EDGE: dict[str, tuple[str, str, str]] = {
+    "ownership": ("Ownership", "owner", "asset"),
+    "unknown_interest": ("Ownership", "owner", "asset"),
+    "control": ("Control", "controller", "controlled"),
+    "directorship": ("Directorship", "director", "organization"),
+    "nominee": ("Representation", "agent", "client"),
+    "representation": ("Representation", "agent", "client"),
+    "family": ("Family", "person", "relative"),
+}
+"""Edge kinds → FtM interval schema and its two ends; anything else is an ``UnknownLink``."""
+PUBLIC_FLAGS = ("publicFigure", "pep", "isPep")
+PUBLIC_TOPIC_PREFIXES = ("role.", "gov.")
+CYPHER_BATCH = 500
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    format: str
+    path: Path
+    nodes: int
+    edges: int
+    pseudonymized: int
+    extra_files: tuple[Path, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "path": str(self.path),
+            "nodes": self.nodes,
+            "edges": self.edges,
+            "pseudonymized": self.pseudonymized,
+            "files": [str(self.path), *map(str, self.extra_files)],
+        }
+
+
+@dataclass(frozen=True)
+class Node:
+    internal_id: int
+    key: str
+    source_id: str
+    schema: str
+    name: str
+    topmark: str | None
+    properties: dict[str, list[Any]]
+    pseudonymized: bool
+    file: str | None
+    line: int | None
+    capture_id: int | None
+
+
+@dataclass(frozen=True)
+class Edge:
+    id: int
+    kind: str
+    role: str | None
+    src: str
+    dst: str
+    src_schema: str
+    dst_schema: str
+    share_min: float | None
+    share_max: float | None
+    voting_min: float | None
+    voting_max: float | None
+    direct: bool | None
+    component: bool
+    start_date: str | None
+    end_date: str | None
+    record_id: str | None
+    file: str | None
+    line: int | None
+    capture_id: int | None
+
+
+def _props(raw: str | None) -> dict[str, list[Any]]:
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): v if isinstance(v, list) else [v] for k, v in data.items()}
+
+
+def is_public_figure(properties: dict[str, list[Any]]) -> bool:
+    """The data marks this person as a public figure (PEP topic or flag)."""
+    for topic in properties.get("topics", []):
+        if str(topic).startswith(PUBLIC_TOPIC_PREFIXES):
+            return True
+    for flag in PUBLIC_FLAGS:
+        for value in properties.get(flag, []):
+            if value is True or str(value).strip().lower() in ("true", "yes", "1"):
+                return True
+    return False
+
+
+def _date(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)[:10]
+
+
+class GraphReader:
+    """Streams the exportable graph of a case, applying keys and the pseudonym rule."""
+
+    def __init__(self, conn: Connection, *, secret: str, pseudonymize: bool) -> None:
+        import unmask.owners.tables  # noqa: F401
+
+        self.conn = conn
+        self.secret = secret
+        self.pseudonymize = pseudonymize
+        live = "merged_into IS NULL AND NOT COALESCE(replaced, FALSE)"
+        self.duplicates = {
+            str(r[0])
+            for r in conn.execute(
+                text(
+                    f"SELECT source_id FROM owner_entity WHERE {live} GROUP BY source_id HAVING COUNT(*) > 1"
+                )
+            )
+        }
+        self.public_persons: set[int] = set()
+        if pseudonymize:
+            rows = conn.execute(
+                text(f"SELECT id, properties FROM owner_entity WHERE schema = 'Person' AND {live}")
+            )
+            self.public_persons = {int(i) for i, raw in rows if is_public_figure(_props(raw))}
+        self.files = {int(i): str(p) for i, p in conn.execute(text("SELECT id, path FROM owner_import"))}
+        # merges (few): every merged entity → its canonical entity (chains followed) and that one's ids
+        parent = {
+            int(a): int(b)
+            for a, b in conn.execute(
+                text("SELECT id, merged_into FROM owner_entity WHERE merged_into IS NOT NULL")
+            )
+        }
+        self.canonical: dict[int, int] = {}
+        for a in parent:
+            seen, c = {a}, parent[a]
+            while c in parent and c not in seen:
+                seen.add(c)
+                c = parent[c]
+            self.canonical[a] = c
+        self.canon_info: dict[int, tuple[str, str]] = {}
+        targets = sorted(set(self.canonical.values()))
+        for k in range(0, len(targets), 1000):
+            chunk = targets[k : k + 1000]
+            marks = ", ".join(str(int(t)) for t in chunk)
+            for i, sid, schema in conn.execute(
+                text(f"SELECT id, source_id, schema FROM owner_entity WHERE id IN ({marks})")
+            ):
+                self.canon_info[int(i)] = (str(sid), str(schema))
+
+    def end(self, internal_id: int, source_id: str, schema: str) -> tuple[int, str, str]:
+        """An edge end as its canonical entity: (internal id, source id, schema)."""
+        c = self.canonical.get(internal_id)
+        if c is None or c not in self.canon_info:
+            return internal_id, source_id, schema
+        return c, *self.canon_info[c]
+
+    def hidden(self, internal_id: int, schema: str) -> bool:
+        return self.pseudonymize and schema == "Person" and internal_id not in self.public_persons
+
+    def key(self, internal_id: int, source_id: str, schema: str) -> str:
+        if self.hidden(internal_id, schema):
+            return pseudonym(f"id:{source_id}", self.secret)
+        if source_id in self.duplicates:
+            return f"{source_id}-{internal_id}"
+        return source_id
+
+    def nodes(self) -> Iterator[Node]:
+        sql = (
+            "SELECT id, source_id, schema, name, topmark, properties, import_id, line, capture_id"
+            " FROM owner_entity WHERE merged_into IS NULL AND NOT COALESCE(replaced, FALSE) ORDER BY id"
+        )
+        result = self.conn.execution_options(stream_results=True, yield_per=5000).execute(text(sql))
+        for r in result:
+            iid, source_id, schema = int(r[0]), str(r[1]), str(r[2])
+            hidden = self.hidden(iid, schema)
+            name = r[3] or source_id
+            yield Node(
+                internal_id=iid,
+                key=self.key(iid, source_id, schema),
+                source_id=self.key(iid, source_id, schema) if hidden else source_id,
+                schema=schema,
+                name=display_name(name, False, secret=self.secret, pseudonymize=True) if hidden else name,
+                topmark=r[4],
+                properties={} if hidden else _props(r[5]),
+                pseudonymized=hidden,
+                file=self.files.get(r[6]) if r[6] is not None else None,
+                line=r[7],
+                capture_id=r[8],
+            )
+
+    def edges(self) -> Iterator[Edge]:
+        sql = (
+            "SELECT e.id, e.kind, e.role, a.id, a.source_id, a.schema, b.id, b.source_id, b.schema,"
+            " e.share_min, e.share_max, e.voting_min, e.voting_max, e.direct, e.component,"
+            " e.start_date, e.end_date, e.source_id, e.import_id, e.line, e.capture_id"
+            " FROM owner_edge e"
+            " JOIN owner_entity a ON a.id = e.src_id JOIN owner_entity b ON b.id = e.dst_id"
+            " WHERE NOT COALESCE(e.replaced, FALSE) AND NOT COALESCE(a.replaced, FALSE)"
+            " AND NOT COALESCE(b.replaced, FALSE) ORDER BY e.id"
+        )
+        result = self.conn.execution_options(stream_results=True, yield_per=5000).execute(text(sql))
+        for r in result:
+            ai, asid, aschema = self.end(int(r[3]), str(r[4]), str(r[5]))
+            bi, bsid, bschema = self.end(int(r[6]), str(r[7]), str(r[8]))
+            private = self.hidden(ai, aschema) or self.hidden(bi, bschema)
+            yield Edge(
+                id=int(r[0]),
+                kind=str(r[1]),
+                role=r[2],
+                src=self.key(ai, asid, aschema),
+                dst=self.key(bi, bsid, bschema),
+                src_schema=aschema,
+                dst_schema=bschema,
+                share_min=r[9],
+                share_max=r[10],
+                voting_min=r[11],
+                voting_max=r[12],
+                direct=None if r[13] is None else bool(r[13]),
+                component=bool(r[14]),
+                start_date=_date(r[15]),
+                end_date=_date(r[16]),
+                record_id=None if private else r[17],  # a record ID may spell the person's name
+                file=self.files.get(r[18]) if r[18] is not None else None,
+                line=r[19],
+                capture_id=r[20],
+            )
+
+
+# -- FtM -------------------------------------------------------------------------------------------
+
+
+def _percentage(lo: float | None, hi: float | None) -> str | None:
+    if lo is None and hi is None:
+        return None
+    if lo is not None and hi is not None and lo == hi:
+        return f"{lo:g}"
+    return f"{'' if lo is None else f'{lo:g}'}-{'' if hi is None else f'{hi:g}'}"
+
+
+def ftm_node(node: Node) -> dict[str, Any]:
+    from followthemoney import model
+
+    schema_name = FTM_NODE_SCHEMA.get(node.schema, node.schema)
+    schema = model.get(schema_name)
+    if schema is None or schema.abstract:
+        schema = model.get("LegalEntity")
+    assert schema is not None
+    proxy = model.make_entity(schema)
+    proxy.id = node.key
+    proxy.add("name", node.name, quiet=True)
+    if not node.pseudonymized:
+        for prop, values in node.properties.items():
+            p = schema.get(prop)
+            if p is None or p.stub or p.type.name == "entity":
+                continue
+            proxy.add(prop, [str(v) for v in values if v is not None], quiet=True, cleaned=False)
+        if node.schema != schema.name:
+            proxy.add("keywords", node.schema, quiet=True)
+        if node.topmark:
+            proxy.add("keywords", f"top:{node.topmark}", quiet=True)
+        if node.schema == "Domain" and "website" not in node.properties:
+            proxy.add("notes", f"domain {node.source_id}", quiet=True)
+    return proxy.to_dict()
+
+
+def ftm_edge(edge: Edge) -> dict[str, Any]:
+    from followthemoney import model
+
+    schema_name, a, b = FTM_EDGE.get(edge.kind, ("UnknownLink", "subject", "object"))
+    if schema_name == "Family" and not (edge.src_schema == edge.dst_schema == "Person"):
+        schema_name, a, b = "UnknownLink", "subject", "object"
+    proxy = model.make_entity(schema_name)
+    proxy.id = f"unmask-edge-{edge.id}"
+    proxy.add(a, edge.src)
+    proxy.add(b, edge.dst)
+    role = edge.role or (edge.kind if schema_name == "UnknownLink" else None)
+    proxy.add("role", role, quiet=True)
+    if schema_name == "Ownership":
+        proxy.add("percentage", _percentage(edge.share_min, edge.share_max), quiet=True)
+    proxy.add("startDate", edge.start_date, quiet=True)
+    proxy.add("endDate", edge.end_date, quiet=True)
+    proxy.add("recordId", edge.record_id, quiet=True)
+    where = edge.file or (f"capture {edge.capture_id}" if edge.capture_id is not None else None)
+    if where:
+        proxy.add(
+            "summary", f"source: {where}" + (f":{edge.line}" if edge.line is not None else ""), quiet=True
+        )
+    return proxy.to_dict()
+
+
+def write_ftm(reader: GraphReader, fh: IO[str]) -> tuple[int, int, int]:
+    nodes = edges = hidden = 0
+    for node in reader.nodes():
+        fh.write(json.dumps(ftm_node(node), ensure_ascii=False, sort_keys=True) + "\n")
+        nodes += 1
+        hidden += node.pseudonymized
+    for edge in reader.edges():
+        fh.write(json.dumps(ftm_edge(edge), ensure_ascii=False, sort_keys=True) + "\n")
+        edges += 1
+    return nodes, edges, hidden
+
+
+# -- GEXF ------------------------------------------------------------------------------------------
+
+GEXF_NS = "http://gexf.net/1.3"
+NODE_ATTRS = (
+    ("schema", "string"),
+    ("source_id", "string"),
+    ("topmark", "string"),
+    ("jurisdiction", "string"),
+)
+EDGE_ATTRS = (
+    ("kind", "string"),
+    ("role", "string"),
+    ("share_min", "double"),
+    ("share_max", "double"),
+    ("start_date", "string"),
+    ("end_date", "string"),
+    ("record_id", "string"),
+    ("file", "string"),
+    ("line", "integer"),
+)
+
+
+def _attvalues(values: dict[str, Any]) -> Any:
+    from lxml import etree
+
+    el = etree.Element("attvalues")
+    for key, value in values.items():
+        if value is None:
+            continue
+        etree.SubElement(el, "attvalue", {"for": key, "value": str(value)})
+    return el
+
+
+def write_gexf(reader: GraphReader, path: Path) -> tuple[int, int, int]:
+    from lxml import etree
+
+    nodes = edges = hidden = 0
+    with etree.xmlfile(str(path), encoding="utf-8") as xf:
+        xf.write_declaration()
+        with xf.element("gexf", {"xmlns": GEXF_NS, "version": "1.3"}):
+            meta = etree.Element("meta", {"lastmodifieddate": dt.date.today().isoformat()})
+            etree.SubElement(meta, "creator").text = "unmask"
+            etree.SubElement(meta, "description").text = "entity graph of an unmask case"
+            xf.write(meta)
+            with xf.element("graph", {"defaultedgetype": "directed", "mode": "static"}):
+                for cls, attrs in (("node", NODE_ATTRS), ("edge", EDGE_ATTRS)):
+                    block = etree.Element("attributes", {"class": cls})
+                    for name, kind in attrs:
+                        etree.SubElement(block, "attribute", {"id": name, "title": name, "type": kind})
+                    xf.write(block)
+                with xf.element("nodes"):
+                    for node in reader.nodes():
+                        el = etree.Element("node", {"id": node.key, "label": node.name})
+                        juris = (
+                            node.properties.get("jurisdiction") or node.properties.get("country") or [None]
+                        )[0]
+                        el.append(
+                            _attvalues(
+                                {
+                                    "schema": node.schema,
+                                    "source_id": node.source_id,
+                                    "topmark": node.topmark,
+                                    "jurisdiction": juris,
+                                }
+                            )
+                        )
+                        xf.write(el)
+                        nodes += 1
+                        hidden += node.pseudonymized
+                with xf.element("edges"):
+                    for edge in reader.edges():
+                        el = etree.Element(
+                            "edge",
+                            {"id": f"e{edge.id}", "source": edge.src, "target": edge.dst, "label": edge.kind},
+                        )
+                        el.append(
+                            _attvalues(
+                                {
+                                    "kind": edge.kind,
+                                    "role": edge.role,
+                                    "share_min": edge.share_min,
+                                    "share_max": edge.share_max,
+                                    "start_date": edge.start_date,
+                                    "end_date": edge.end_date,
+                                    "record_id": edge.record_id,
+                                    "file": edge.file,
+                                    "line": edge.line,
+                                }
+                            )
+                        )
+                        xf.write(el)
+                        edges += 1
+    return nodes, edges, hidden
+
+
+# -- Cypher ----------------------------------------------------------------------------------------
+
+
+def cypher_literal(value: Any) -> str:
+    """A Cypher literal for a value: strings quoted and escaped, never pasted raw."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return "null" if not math.isfinite(value) else repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(cypher_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{cypher_name(str(k))}: {cypher_literal(v)}" for k, v in value.items()) + "}"
+    out = []
+    for ch in str(value):
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == "'":
+            out.append("\\'")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ch in "\u2028\u2029":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "'" + "".join(out) + "'"
+
+
+def cypher_name(name: str) -> str:
+    """A label, relationship type or key in backticks (backticks inside doubled)."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+def write_cypher(reader: GraphReader, fh: IO[str]) -> tuple[int, int, int]:
+    fh.write("// unmask entity graph: run with cypher-shell -f FILE\n")
+    fh.write("CREATE CONSTRAINT unmask_entity_key IF NOT EXISTS FOR (n:Entity) REQUIRE n.key IS UNIQUE;\n")
+    nodes = edges = hidden = 0
+    batches: dict[str, list[dict[str, Any]]] = {}
+
+    def flush_nodes(schema: str) -> None:
+        rows = batches.pop(schema, [])
+        if rows:
+            fh.write(
+                f"UNWIND {cypher_literal(rows)} AS row\n"
+                f"MERGE (n:Entity {{key: row.key}}) SET n:{cypher_name(schema)}, n += row;\n"
+            )
+
+    for node in reader.nodes():
+        row: dict[str, Any] = {
+            "key": node.key,
+            "name": node.name,
+            "schema": node.schema,
+            "source_id": node.source_id,
+        }
+        if node.topmark:
+            row["topmark"] = node.topmark
+        batch = batches.setdefault(node.schema, [])
+        batch.append(row)
+        if len(batch) >= CYPHER_BATCH:
+            flush_nodes(node.schema)
+        nodes += 1
+        hidden += node.pseudonymized
+    for schema in list(batches):
+        flush_nodes(schema)
+    edge_batches: dict[str, list[dict[str, Any]]] = {}
+
+    def flush_edges(kind: str) -> None:
+        rows = edge_batches.pop(kind, [])
+        if rows:
+            fh.write(
+                f"UNWIND {cypher_literal(rows)} AS row\n"
+                "MATCH (a:Entity {key: row.src}), (b:Entity {key: row.dst})\n"
+                f"MERGE (a)-[r:{cypher_name(kind.upper())} {{edge_id: row.edge_id}}]->(b)"
+                " SET r += row.props;\n"
+            )
+
+    for edge in reader.edges():
+        props = {
+            "role": edge.role,
+            "share_min": edge.share_min,
+            "share_max": edge.share_max,
+            "start_date": edge.start_date,
+            "end_date": edge.end_date,
+            "record_id": edge.record_id,
+            "file": edge.file,
+            "line": edge.line,
+        }
+        erow: dict[str, Any] = {
+            "edge_id": edge.id,
+            "src": edge.src,
+            "dst": edge.dst,
+            "props": {k: v for k, v in props.items() if v is not None},
+        }
+        batch = edge_batches.setdefault(edge.kind, [])
+        batch.append(erow)
+        if len(batch) >= CYPHER_BATCH:
+            flush_edges(edge.kind)
+        edges += 1
+    for kind in list(edge_batches):
+        flush_edges(kind)
+    return nodes, edges, hidden
+
+
+# -- CSV -------------------------------------------------------------------------------------------
+
+NODE_COLUMNS = (
+    "key",
+    "internal_id",
+    "source_id",
+    "schema",
+    "name",
+    "topmark",
+    "jurisdiction",
+    "pseudonymized",
+)
+EDGE_COLUMNS = (
+    "edge_id",
+    "kind",
+    "role",
+    "source",
+    "target",
+    "share_min",
+    "share_max",
+    "voting_min",
+    "voting_max",
+    "direct",
+    "component",
+    "start_date",
+    "end_date",
+    "record_id",
+    "file",
+    "line",
+    "capture_id",
+)
+
+
+def _cell(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+def nodes_path_for(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.nodes{path.suffix or '.csv'}")
+
+
+def write_csv(reader: GraphReader, path: Path) -> tuple[int, int, int, Path]:
+    nodes = edges = hidden = 0
+    npath = nodes_path_for(path)
+    with npath.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(NODE_COLUMNS)
+        for node in reader.nodes():
+            juris = (node.properties.get("jurisdiction") or node.properties.get("country") or [None])[0]
+            nrow: tuple[Any, ...] = (
+                node.key,
+                node.internal_id,
+                node.source_id,
+                node.schema,
+                node.name,
+                node.topmark,
+                juris,
+                node.pseudonymized,
+            )
+            w.writerow([_cell(v) for v in nrow])
+            nodes += 1
+            hidden += node.pseudonymized
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(EDGE_COLUMNS)
+        for e in reader.edges():
+            row = (
+                e.id,
+                e.kind,
+                e.role,
+                e.src,
+                e.dst,
+                e.share_min,
+                e.share_max,
+                e.voting_min,
+                e.voting_max,
+                e.direct,
+                e.component,
+                e.start_date,
+                e.end_date,
+                e.record_id,
+                e.file,
+                e.line,
+                e.capture_id,
+            )
+            w.writerow([_cell(v) for v in row])
+            edges += 1
+    return nodes, edges, hidden, npath
+
+
+# -- entry point -----------------------------------------------------------------------------------
+
+
+def export_graph(case: Case, fmt: str, path: Path, *, real_names: bool = False) -> ExportResult:
+    """Write the case's entity graph in ``fmt`` to ``path`` (written to a temporary file, then moved)."""
+    if fmt not in FORMATS:
+        raise UnmaskError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})", where="--format")
+    path = path.resolve()
+    if not path.parent.is_dir():
+        raise UnmaskError("no such folder", where=str(path.parent))
+    pseudonymize = case.config.privacy.pseudonymize and not real_names
+    tmp = path.with_name(path.name + ".tmp")
+    extra: tuple[Path, ...] = ()
+    with case.store.engine.connect() as conn:
+        reader = GraphReader(conn, secret=case.config.secret, pseudonymize=pseudonymize)
+        try:
+            if fmt == "gexf":
+                nodes, edges, hidden = write_gexf(reader, tmp)
+            elif fmt == "csv":
+                nodes, edges, hidden, npath = write_csv(reader, tmp)
+                final_nodes = nodes_path_for(path)
+                npath.replace(final_nodes)
+                extra = (final_nodes,)
+            else:
+                with tmp.open("w", encoding="utf-8") as fh:
+                    writer = write_ftm if fmt == "ftm" else write_cypher
+                    nodes, edges, hidden = writer(reader, fh)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise UnmaskError(f"cannot write ({exc.strerror})", where=str(path)) from exc
+    tmp.replace(path)
+    return ExportResult(fmt, path, nodes, edges, hidden, extra)

@@ -1,0 +1,87 @@
+"""The watch loop: real scans against a real DNS server, changes handed to the alert delivery."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers.dns_server import DnsServer
+from unmask.core.case import Case
+from unmask.core.errors import UnmaskError
+from unmask.infra.base import ScanOptions
+from unmask.watch.schedule import WatchState, parse_every, watch, watch_async
+
+
+@pytest.fixture
+def dns(tmp_path: Path) -> Iterator[DnsServer]:
+    with DnsServer(tmp_path) as server:
+        server.zone("watched.test", ["@ A 127.0.0.90"])
+        server.start()
+        yield server
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90s", 90), ("30m", 1800), ("6h", 21600), ("1d", 86400), ("1h30m", 5400)]
+)
+def test_parse_every(text: str, seconds: float) -> None:
+    assert parse_every(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "soon", "6", "0s", "-1h", "6 hours"])
+def test_bad_interval(text: str) -> None:
+    with pytest.raises(UnmaskError):
+        parse_every(text)
+
+
+def test_each_round_delivers_its_changes(case: Case, dns: DnsServer) -> None:
+    delivered: list[list[dict[str, Any]]] = []
+    options = ScanOptions(dns_only=True, resolver=dns.resolver)
+    first = watch(case, ["watched.test"], 3600, options, once=True, deliver=delivered.append)
+    assert len(first.rounds) == 1 and delivered == []  # nothing to compare with yet
+
+    state = WatchState()
+
+    async def two_rounds() -> None:
+        async def hop_between_rounds() -> None:
+            while not state.rounds:
+                await asyncio.sleep(0.05)
+            dns.zone("watched.test", ["@ A 127.0.0.91"])
+            await asyncio.to_thread(dns.reload)
+
+        rounds = watch_async(
+            case, ["watched.test"], 4, options, deliver=delivered.append, state=state, rounds=2
+        )
+        await asyncio.gather(rounds, hop_between_rounds())
+
+    asyncio.run(two_rounds())
+    assert len(state.rounds) == 2
+    assert delivered == [
+        [
+            {
+                "time": delivered[0][0]["time"],
+                "domain": "watched.test",
+                "kind": "ip",
+                "old": ["127.0.0.90"],
+                "new": ["127.0.0.91"],
+            }
+        ]
+    ]
+
+
+def test_watch_is_interruptible(case: Case, dns: DnsServer) -> None:
+    options = ScanOptions(dns_only=True, resolver=dns.resolver)
+
+    async def interrupted() -> None:
+        task = asyncio.ensure_future(
+            watch_async(case, ["watched.test"], 3600, options, deliver=lambda c: None)
+        )
+        await asyncio.sleep(1.0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(interrupted())
