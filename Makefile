@@ -45,6 +45,10 @@ test: install services lint
 bench: install
 	$(BIN)/python bench/census_bench.py
 	$(BIN)/python bench/analysis_bench.py
+	$(BIN)/python bench/linking_bench.py
+	$(BIN)/python bench/infra_bench.py
+	$(BIN)/python bench/owners_bench.py --store
+	$(BIN)/python bench/owners_import_bench.py
 
 clean:
 	rm -rf $(VENV) demo-case .pytest_cache .mypy_cache .ruff_cache

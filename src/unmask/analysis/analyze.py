@@ -80,6 +80,9 @@ def _compute(store: Store, scope: Scope, task: Task) -> Any:
     with store.session() as s:
         if s.get_bind().dialect.name == "postgresql":
             s.execute(text(f"SET LOCAL work_mem = '{PG_WORK_MEM}'"))
+            # The tasks already run side by side, one connection each: parallel query workers on top of
+            # them only contend for the same cores (4.5 s → 3.8 s for a million items on 2 cores).
+            s.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
         return task(s, scope)
 
 

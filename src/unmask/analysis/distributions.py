@@ -52,7 +52,7 @@ def tags(s: Session, scope: Scope) -> dict[str, Any]:
         select(year, ItemLabel.value, func.count())
         .select_from(ItemLabel)
         .join(Item, Item.id == ItemLabel.item_id)
-        .where(ItemLabel.kind == "tag", present_joined())
+        .where(ItemLabel.kind == "tag", present_joined(scope.dialect))
         .group_by(year, ItemLabel.value)
     )
     overall: dict[str, int] = {}

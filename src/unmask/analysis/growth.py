@@ -41,13 +41,17 @@ class Scope:
 Task = Callable[[Session, Scope], Any]
 
 
-def present_joined() -> Any:
+def present_joined(dialect: str) -> Any:
     """`removed_at IS NULL` for a query that joins items from a link table (persons, tags).
 
-    Written `removed_at || '' IS NULL` so that no index serves it: SQLite then walks the link table in
-    order and looks each item up by id, instead of walking the item index and probing the link table at
-    random, which is several times slower. PostgreSQL plans both alike.
+    On SQLite written `removed_at || '' IS NULL` so that no index serves it: SQLite then walks the link
+    table in order and looks each item up by id, instead of walking the item index and probing the link
+    table at random, which is several times slower. On PostgreSQL that form would hide the column's
+    statistics (it then guesses 0.5 % of items present, not 97 %, and probes the link table once per item
+    through nested loops), so there it is the plain condition and the planner hash-joins.
     """
+    if dialect == "postgresql":
+        return Item.removed_at.is_(None)
     return Item.removed_at.op("||")(literal("")).is_(None)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from unmask.analysis.growth import Scope, Task, present_joined
-from unmask.census.writer import name_key
+from unmask.census.model import name_key
 from unmask.core.errors import UnmaskError
 from unmask.core.privacy import display_name
 from unmask.core.store import Store
@@ -49,11 +49,7 @@ def items(s: Session, scope: Scope) -> dict[str, Any]:
 
 
 def _media(scope: Scope, q: Any) -> Any:
-    # On PostgreSQL a plain `removed_at IS NULL`: `present_joined`'s expression hides the column's
-    # statistics, and guessing ~0.2 % of items present the planner probes item_person and person once
-    # per item (nested loops) where hash joins are about 1.4× faster. (Tags are faster as they are.)
-    present = Item.removed_at.is_(None) if scope.dialect == "postgresql" else present_joined()
-    return scope.items(q.where(Item.kind.in_(MEDIA), present))
+    return scope.items(q.where(Item.kind.in_(MEDIA), present_joined(scope.dialect)))
 
 
 def _depicted() -> Any:
@@ -103,14 +99,18 @@ def _per_person(s: Session, scope: Scope) -> list[dict[str, Any]]:
 
 def _items_by_status(s: Session, scope: Scope) -> dict[str, dict[str, int]]:
     """Distinct items (and their views) depicting anyone, a public figure, a non-public person."""
-    is_public = Person.public_figure.is_(True)
+    # Only the (few) public figures are joined: a person not among them is non-public.
+    public = select(Person.id).where(Person.public_figure.is_(True)).subquery()
     per_item = _media(
         scope,
-        _depicted().add_columns(
+        select(
             func.max(func.coalesce(Item.views, 0)).label("views"),
-            func.max(case((is_public, 1), else_=0)).label("pub"),
-            func.max(case((is_public, 0), else_=1)).label("other"),
-        ),
+            func.max(case((public.c.id.is_not(None), 1), else_=0)).label("pub"),
+            func.max(case((public.c.id.is_(None), 1), else_=0)).label("other"),
+        )
+        .select_from(ItemPerson)
+        .join(Item, Item.id == ItemPerson.item_id)
+        .outerjoin(public, public.c.id == ItemPerson.person_id),
     ).group_by(ItemPerson.item_id)
     sub = per_item.subquery()
     row = s.execute(

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PersonRef
+from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PersonRef, name_key
 from unmask.core.config import CrawlSettings
 from unmask.core.store import Store
 from unmask.core.store.models import (
@@ -64,10 +64,6 @@ def fit_key(value: str | None, limit: int = 500) -> str | None:
     if value is None or len(value) <= limit:
         return value
     return value[: limit - 41] + "#" + hashlib.sha1(value.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def name_key(name: str) -> str:
-    return " ".join(name.casefold().split())[:500]
 
 
 @dataclass(frozen=True)

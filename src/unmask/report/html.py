@@ -13,6 +13,7 @@ import datetime as dt
 import html
 import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,23 +123,29 @@ class ReportData:
 def gather(
     case: Case, out_dir: Path, *, real_names: bool = False, case_name: str | None = None
 ) -> ReportData:
+    """Read everything the report shows. The big reads (figures, evidence index, methodology, analysis)
+    run two at a time, each on its own connection: the database does the work, so both cores help."""
     pseudonymize = case.config.privacy.pseudonymize and not real_names
-    fig = compute_figures(case.store, FigureOptions(pseudonymize=pseudonymize, secret=case.config.secret))
-    method = meth.methodology(case)
-    audience = [d for d in audience_summary(case.store)["domains"] if d["monthly"] or d["countries"]]
-    rel = os.path.relpath(case.evidence_dir.resolve(), out_dir.resolve())
-    return ReportData(
-        case_name=case_name or case.config.name,
-        figures=fig,
-        analysis=_analysis(case, pseudonymize, real_names, method["runs"]),
-        audience=audience,
-        archive=[p.as_dict() for p in archive_curve(case.store)],
-        methodology=method,
-        evidence=meth.evidence(case),
-        infrastructure=infra_section(case.store),
-        owners=graph_section(case, real_names=real_names),
-        evidence_href=Path(rel).as_posix(),
-    )
+    options = FigureOptions(pseudonymize=pseudonymize, secret=case.config.secret)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        figures = pool.submit(compute_figures, case.store, options)
+        evidence = pool.submit(meth.evidence, case)
+        method = meth.methodology(case)
+        analysis = _analysis(case, pseudonymize, real_names, method["runs"])
+        audience = [d for d in audience_summary(case.store)["domains"] if d["monthly"] or d["countries"]]
+        rel = os.path.relpath(case.evidence_dir.resolve(), out_dir.resolve())
+        return ReportData(
+            case_name=case_name or case.config.name,
+            figures=figures.result(),
+            analysis=analysis,
+            audience=audience,
+            archive=[p.as_dict() for p in archive_curve(case.store)],
+            methodology=method,
+            evidence=evidence.result(),
+            infrastructure=infra_section(case.store),
+            owners=graph_section(case, real_names=real_names),
+            evidence_href=Path(rel).as_posix(),
+        )
 
 
 def _analysis(case: Case, pseudonymize: bool, real_names: bool, runs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -10,12 +10,14 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from unmask.core.errors import CaseError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+HEAD = "0007"
+"""The newest migration. A store already there opens without loading Alembic (tests check it is the head)."""
 
 
 def normalize_url(url: str, base_dir: Path | None = None) -> str:
@@ -75,8 +77,22 @@ class Store:
     def insert(self) -> Any:
         return dialect_insert(self.engine)
 
+    def revision(self) -> str | None:
+        """The store's schema revision (None for a new, empty database)."""
+        try:
+            with self.engine.connect() as conn:
+                return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        except OperationalError as exc:
+            if "alembic_version" in str(exc.orig):  # SQLite: no such table
+                return None
+            raise CaseError(f"cannot open the database: {exc.orig}") from exc
+        except ProgrammingError:  # PostgreSQL: relation does not exist
+            return None
+
     def migrate(self) -> None:
-        """Bring the schema to the newest revision (idempotent)."""
+        """Bring the schema to the newest revision (idempotent; a store at HEAD is left as it is)."""
+        if self.revision() == HEAD:
+            return
         from alembic import command
         from alembic.config import Config
 

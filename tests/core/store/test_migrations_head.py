@@ -1,0 +1,24 @@
+"""The store's HEAD constant (which lets a current store open without loading Alembic) is Alembic's head."""
+
+from __future__ import annotations
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from unmask.core.case import Case
+from unmask.core.store.db import HEAD, MIGRATIONS
+
+
+def test_head_is_the_newest_migration() -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD
+
+
+def test_a_case_is_at_head_and_reopens(case: Case) -> None:
+    assert case.store.revision() == HEAD
+    again = Case.open(case.root)
+    try:
+        assert again.store.revision() == HEAD
+    finally:
+        again.close()
