@@ -53,15 +53,16 @@ class Link:
         return {"domain": self.domain, "kind": self.kind, "value": self.value, "strength": self.strength}
 
 
-def _values(store: Store, domain: str) -> dict[str, set[str]]:
+def _values(store: Store, domain: str) -> dict[str, dict[str, str]]:
+    """Per observation kind, the domain's values keyed by their value key."""
     kinds = [k for link in LINK_KINDS for k in link.kinds] + ["masking"]
     query = select(InfraObservation.kind, InfraObservation.value_key, InfraObservation.value).where(
         InfraObservation.domain == domain, InfraObservation.kind.in_(kinds)
     )
-    found: dict[str, set[str]] = defaultdict(set)
+    found: dict[str, dict[str, str]] = defaultdict(dict)
     with store.session() as session:
         for kind, key, value in session.execute(query):
-            found[kind].add(f"{key}\t{value}")
+            found[kind][key] = value
     return found
 
 
@@ -74,9 +75,7 @@ def related(store: Store, domain: str) -> list[Link]:
         for link in LINK_KINDS:
             if link.name == "nameserver_set":
                 continue
-            keyed = {
-                entry.split("\t", 1)[0]: entry.split("\t", 1)[1] for k in link.kinds for entry in mine[k]
-            }
+            keyed = {key: value for k in link.kinds for key, value in mine[k].items()}
             if not keyed:
                 continue
             query = select(InfraObservation.domain, InfraObservation.value).where(
@@ -87,7 +86,7 @@ def related(store: Store, domain: str) -> list[Link]:
             strength = MASKED_IP_STRENGTH if link.name == "ip" and masked else link.strength
             for other, value in session.execute(query):
                 links.add(Link(other, link.name, value, strength))
-        my_ns = {entry.split("\t", 1)[1] for entry in mine["dns.ns"]}
+        my_ns = set(mine["dns.ns"].values())
         if my_ns:
             query = select(InfraObservation.domain, InfraObservation.value).where(
                 InfraObservation.kind == "dns.ns",

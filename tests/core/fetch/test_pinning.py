@@ -114,6 +114,7 @@ def test_evidence_names_the_address_connected_to(lab: Lab, case: Case) -> None:
     with case.store.session() as s:
         caps = list(s.scalars(select(Capture).order_by(Capture.id)))
     assert [c.url for c in caps] == [url, lab.web.url(lab.decoy, "/echo")]
+    assert [c.remote_address for c in caps] == [lab.origin, lab.decoy]
     addresses: dict[str, set[str | None]] = {}
     for path in sorted(case.warc_dir.glob("*.warc.gz")):
         with path.open("rb") as fh:

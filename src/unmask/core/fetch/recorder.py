@@ -162,6 +162,7 @@ class EvidenceRecorder:
                 warc_file=warc_file,
                 warc_offset=warc_offset,
                 warc_length=warc_length,
+                remote_address=ex.remote_address,
             )
             with self.store.session() as session:
                 session.add(capture)

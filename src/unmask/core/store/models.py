@@ -133,6 +133,8 @@ class Capture(Base):
     warc_file: Mapped[str | None] = mapped_column(String(300))
     warc_offset: Mapped[int | None] = mapped_column(BigInteger)
     warc_length: Mapped[int | None] = mapped_column(BigInteger)
+    remote_address: Mapped[str | None] = mapped_column(String(45))
+    """The IP address the response came from (the pinned one for infrastructure scans; none via a proxy)."""
 
 
 class Uploader(Base):
