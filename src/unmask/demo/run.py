@@ -71,7 +71,33 @@ def run_demo(opts: DemoOptions) -> tuple[Case, CrawlSummary, dict[str, object], 
             platform=base, pseudonymize=case.config.privacy.pseudonymize, secret=case.config.secret
         ),
     )
+    _demo_owners(case, base)
     report = write_report(
         case, case.reports_dir / "report.html", case_name=f"{case.config.name} (demo platform)"
     )
     return case, summary, figures, report
+
+
+DEMO_OWNERS = """owner,asset,percentage,source,owner_id,asset_id,owner_type,kind
+Quiet Lantern Media Ltd,the demo platform,,demo notes (invented),,{platform},company,operator
+Harbour Row Holdings Ltd,Quiet Lantern Media Ltd,70,demo notes (invented),,,company,ownership
+Ines Morrow-Fable,Quiet Lantern Media Ltd,30,demo notes (invented),,,person,ownership
+Shenlake Invented Technology Co. Ltd,Harbour Row Holdings Ltd,60-75,demo notes (invented),,,company,ownership
+Ines Morrow-Fable,Harbour Row Holdings Ltd,,demo notes (invented),,,person,director
+"""
+"""An invented ownership chain behind the demo platform (every name made up), so the demo report shows
+the entity graph: the operator, its owners, and a holding company above them."""
+
+
+def _demo_owners(case: Case, base: str) -> None:
+    """Bring the platform into the entity graph and import the invented notes once per case."""
+    from unmask.owners.graph import emit_case
+    from unmask.owners.importers.load import import_files
+
+    emit_case(case.store)
+    notes = case.root / "notes" / "demo-owners.csv"
+    if notes.exists():
+        return
+    notes.parent.mkdir(exist_ok=True)
+    notes.write_text(DEMO_OWNERS.format(platform=base), encoding="utf-8")
+    import_files(case.store, [notes])
