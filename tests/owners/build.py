@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import insert
 
 from unmask.core.case import Case
-from unmask.owners.tables import OwnerEdge, OwnerEntity, OwnerImport
+from unmask.owners.graph import address_key
+from unmask.owners.tables import OwnerAddress, OwnerEdge, OwnerEntity, OwnerImport
 
 
 class Builder:
@@ -51,6 +52,8 @@ class Builder:
                 )
                 .returning(OwnerEntity.id)
             ).scalar_one()
+            for key in {address_key(str(a)) for a in properties.get("address", [])}:
+                conn.execute(insert(OwnerAddress).values(entity_id=eid, key=key))  # as the graph writer does
         self.ids[source_id] = int(eid)
         return int(eid)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -330,3 +331,44 @@ def test_ultimate_flags_a_cycle_of_complete_holdings(case: Case) -> None:
     assert owner["id"] == "P" and 0.0 <= owner["percent_low"] <= owner["percent_high"] <= 100.0
     flags = {f["flag"] for f in result["flags"]}
     assert {"unbounded_cycle", "circular", "cross_holding"} <= flags
+
+
+def test_mass_address_through_a_real_import_and_capped_flag_lists(case: Case, tmp_path: Path) -> None:
+    """Imported addresses land in the owner_address index; a flag lists a few entities and counts all."""
+    import json as _json
+
+    from unmask.owners.effective import FLAG_ENTITIES
+    from unmask.owners.importers.load import import_files
+
+    lines = [
+        {
+            "id": f"shell-{k}",
+            "schema": "Company",
+            "properties": {
+                "name": [f"Shell {k} Ltd"],
+                "address": ["Suite 1, 8 Invented Quay, Road Town"],
+                "jurisdiction": ["vg"],
+            },
+        }
+        for k in range(FLAG_ENTITIES + 5)
+    ]
+    lines.append({"id": "target", "schema": "Company", "properties": {"name": ["Target Ltd"]}})
+    lines += [
+        {
+            "id": f"own-{k}",
+            "schema": "Ownership",
+            "properties": {"owner": [f"shell-{k}"], "asset": ["target"], "percentage": ["3"]},
+        }
+        for k in range(FLAG_ENTITIES + 5)
+    ]
+    path = tmp_path / "shells.ftm.jsonl"
+    path.write_text("\n".join(_json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    import_files(case.store, [path])
+
+    result = ultimate(case.store, "target", settings=OwnersSettings(mass_address_threshold=10))
+    assert len(result["owners"]) == FLAG_ENTITIES + 5
+    assert all("mass_address" in o["flags"] and "offshore:VG" in o["flags"] for o in result["owners"])
+    by_name = {f["flag"]: f for f in result["flags"]}
+    assert by_name["mass_address"]["count"] == FLAG_ENTITIES + 5
+    assert len(by_name["mass_address"]["entities"]) == FLAG_ENTITIES
+    assert by_name["offshore"]["detail"] == "VG" and by_name["offshore"]["count"] == FLAG_ENTITIES + 5

@@ -710,10 +710,6 @@ def jurisdictions(properties: dict[str, Any]) -> list[str]:
     return out
 
 
-def normalise_address(value: str) -> str:
-    return " ".join(value.casefold().replace(",", " ").split())
-
-
 # -- the `owners ultimate` query ------------------------------------------------------------------
 
 
@@ -732,6 +728,10 @@ class FlagOptions:
 
 def _pct(value: float) -> float:
     return round(value * 100.0, 6)
+
+
+FLAG_ENTITIES = 25
+"""Entities listed per chain flag (with their count): a cycle of 60,000 companies is one flag, not a list."""
 
 
 def ultimate(store: Any, ref: str, *, at: Any = None, settings: Any = None) -> dict[str, Any]:
@@ -838,42 +838,47 @@ def ultimate(store: Any, ref: str, *, at: Any = None, settings: Any = None) -> d
         )
 
     chain_flags: list[dict[str, Any]] = []
+
+    def flag(name: str, members: list[int], detail: str | None = None) -> None:
+        """One flag over the chain: how many entities, and the first FLAG_ENTITIES of them."""
+        entry: dict[str, Any] = {"flag": name}
+        if detail is not None:
+            entry["detail"] = detail
+        entry["count"] = len(members)
+        entry["entities"] = [brief(i) for i in members[:FLAG_ENTITIES]]
+        chain_flags.append(entry)
+
     selfs = [order[k] for k in np.flatnonzero(held.self_holding).tolist()]
     if selfs:
-        chain_flags.append({"flag": "self_holding", "entities": [brief(i) for i in selfs]})
+        flag("self_holding", selfs)
     cyc = np.flatnonzero(np.bincount(held.scc)[held.scc] > 1)
     groups: dict[int, list[int]] = {}
     for k in cyc.tolist():
         groups.setdefault(int(held.scc[k]), []).append(order[k])
-    closed: dict[int, list[int]] = {}
-    for k in np.flatnonzero(held.circular_top).tolist():
-        closed.setdefault(k, []).append(order[k])
-    for members in groups.values():
+    for members in sorted(groups.values(), key=len, reverse=True):
         if len(members) > 1:
-            chain_flags.append({"flag": "circular", "entities": [brief(i) for i in members]})
+            flag("circular", members)
+    closed = [order[k] for k in np.flatnonzero(held.circular_top).tolist()]
     if closed:
-        chain_flags.append(
-            {
-                "flag": "circular",
-                "detail": "held only by each other",
-                "entities": [brief(order[k]) for k in closed],
-            }
-        )
+        flag("circular", closed, "held only by each other")
     pairs = {(e.src, e.dst) for e in counted if e.src != e.dst}
     cross = sorted({(min(a, b), max(a, b)) for a, b in pairs if (b, a) in pairs})
-    for a, b in cross:
-        chain_flags.append({"flag": "cross_holding", "entities": [brief(a), brief(b)]})
+    for a, b in cross[:FLAG_ENTITIES]:
+        flag("cross_holding", [a, b])
     if held.unbounded:
-        members = [order[k] for k in np.flatnonzero(held.cyclic).tolist()]
-        chain_flags.append({"flag": "unbounded_cycle", "entities": [brief(i) for i in members]})
+        flag("unbounded_cycle", [order[k] for k in np.flatnonzero(held.cyclic).tolist()])
+    offshore: dict[str, list[int]] = {}
+    massed: list[int] = []
     for i in order:
-        off = [f for f in entity_flags[i] if f.startswith("offshore:")]
-        if off:
-            chain_flags.append(
-                {"flag": "offshore", "detail": off[0].split(":", 1)[1], "entities": [brief(i)]}
-            )
-        if "mass_address" in entity_flags[i]:
-            chain_flags.append({"flag": "mass_address", "entities": [brief(i)]})
+        for f in dict.fromkeys(entity_flags[i]):
+            if f.startswith("offshore:"):
+                offshore.setdefault(f.split(":", 1)[1], []).append(i)
+            elif f == "mass_address":
+                massed.append(i)
+    for code, members in sorted(offshore.items()):
+        flag("offshore", members, code)
+    if massed:
+        flag("mass_address", massed)
 
     control_out = []
     for e in control:

@@ -16,6 +16,7 @@ an internal key ``#123``) into one entity row, or fails listing the candidates.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import operator
 from collections.abc import Iterable, Iterator, Sequence
@@ -41,7 +42,7 @@ from sqlalchemy import (
 from unmask.core.errors import UnmaskError
 from unmask.core.store.db import Store
 from unmask.core.store.models import Platform, utcnow
-from unmask.owners.tables import OwnerEdge, OwnerEntity, OwnerIdentifier, OwnerImport
+from unmask.owners.tables import OwnerAddress, OwnerEdge, OwnerEntity, OwnerIdentifier, OwnerImport
 
 Properties = dict[str, list[str]]
 
@@ -183,6 +184,19 @@ def merge_properties(old: Properties, new: Properties) -> Properties:
 _ENTITY = cast(Table, OwnerEntity.__table__)
 _EDGE = cast(Table, OwnerEdge.__table__)
 _IDENT = cast(Table, OwnerIdentifier.__table__)
+_ADDRESS = cast(Table, OwnerAddress.__table__)
+
+
+def normalise_address(value: str) -> str:
+    """An address compared as text: case-folded, commas dropped, whitespace collapsed."""
+    return " ".join(value.casefold().replace(",", " ").split())
+
+
+def address_key(value: str) -> str:
+    """The ``owner_address`` key of an address (SHA-1 of its normalised text)."""
+    return hashlib.sha1(normalise_address(value).encode("utf-8")).hexdigest()
+
+
 _IMPORT = cast(Table, OwnerImport.__table__)
 
 
@@ -210,6 +224,8 @@ class GraphWriter:
         self._stubs: set[int] = set()
         self._entity_rows: dict[int, dict[str, Any]] = {}
         self._ident_rows: list[dict[str, Any]] = []
+        self._address_rows: list[dict[str, Any]] = []
+        self._addressed: set[tuple[int, str]] = set()
         self._edge_rows: list[dict[str, Any]] = []
         self._pending: list[tuple[EdgeSpec | Mark, dict[str, Any] | None]] = []
         self._entity_updates: dict[int, NodeSpec] = {}
@@ -275,6 +291,7 @@ class GraphWriter:
             if (scheme, value) not in self._idents:
                 self._idents[(scheme, value)] = eid
                 self._ident_rows.append({"entity_id": eid, "scheme": scheme, "value": value})
+        self._addresses(eid, spec.properties)
         self.entities += 1
         if len(self._entity_rows) >= self.batch:
             self.flush()
@@ -311,6 +328,16 @@ class GraphWriter:
             if (scheme, value) not in self._idents:
                 self._idents[(scheme, value)] = eid
                 self._ident_rows.append({"entity_id": eid, "scheme": scheme, "value": value})
+        self._addresses(eid, spec.properties)
+
+    def _addresses(self, eid: int, properties: Properties) -> None:
+        for value in properties.get("address", []):
+            if not str(value).strip():
+                continue
+            key = address_key(str(value))
+            if (eid, key) not in self._addressed:
+                self._addressed.add((eid, key))
+                self._address_rows.append({"entity_id": eid, "key": key})
 
     def known(self, ref: Ref) -> int | None:
         """The entity this import already has for a reference (no case look-up)."""
@@ -403,6 +430,9 @@ class GraphWriter:
         if self._ident_rows:
             self._insert_rows(_IDENT, self._ident_rows)
             self._ident_rows = []
+        if self._address_rows:
+            self._insert_rows(_ADDRESS, self._address_rows)
+            self._address_rows = []
         if self._edge_rows:
             self._insert_rows(_EDGE, self._edge_rows)
             self._edge_rows = []
@@ -711,6 +741,8 @@ def _emit_node(conn: Connection, spec: NodeSpec, import_id: int | None, now: dt.
     eid = int(result.inserted_primary_key[0])  # type: ignore[index]
     for scheme, value in spec.identifiers:
         conn.execute(insert(_IDENT).values(entity_id=eid, scheme=scheme, value=value))
+    for key in {address_key(str(v)) for v in spec.properties.get("address", []) if str(v).strip()}:
+        conn.execute(insert(_ADDRESS).values(entity_id=eid, key=key))
     return eid, 1
 
 

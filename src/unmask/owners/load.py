@@ -680,32 +680,24 @@ class SqlGraph:
         return {int(r[0]): str(r[1]) for r in rows}
 
     def address_counts(self, addresses: Iterable[str]) -> dict[str, int]:
-        """How many current entities in the case give each address (property or address edge)."""
-        from unmask.owners.effective import normalise_address
+        """How many current entities in the case give each address (through the ``owner_address`` index)."""
+        from unmask.owners.graph import address_key
 
-        out: dict[str, int] = {}
-        for addr in {a for a in addresses if a}:
-            norm = normalise_address(addr)
-            if not norm:
-                continue
-            # the longest plain word narrows the scan (JSON may escape other characters)
-            words = [w for w in norm.split() if w.isascii() and w.isalnum()]
-            token = max(words, key=len) if words else "address"
-            like = "%" + token + "%"
-            rows = self.conn.execute(
-                text(
-                    "SELECT properties FROM owner_entity WHERE LOWER(properties) LIKE :p"
-                    " AND merged_into IS NULL AND NOT COALESCE(replaced, FALSE)"
-                ),
-                {"p": like},
-            ).all()
-            n = sum(
-                1
-                for (raw,) in rows
-                if any(normalise_address(str(v)) == norm for v in _props(raw).get("address", []))
-            )
-            out[addr] = n
-        return out
+        keyed: dict[str, list[str]] = {}
+        for addr in {a for a in addresses if a and a.strip()}:
+            keyed.setdefault(address_key(addr), []).append(addr)
+        stmt = text(
+            "SELECT a.key, COUNT(DISTINCT a.entity_id) FROM owner_address a"
+            " JOIN owner_entity e ON e.id = a.entity_id"
+            " WHERE a.key IN :keys AND e.merged_into IS NULL AND NOT COALESCE(e.replaced, FALSE)"
+            " GROUP BY a.key"
+        ).bindparams(bindparam("keys", expanding=True))
+        keys = sorted(keyed)
+        counts: dict[str, int] = {}
+        for k in range(0, len(keys), IN_CHUNK):
+            rows = self.conn.execute(stmt, {"keys": keys[k : k + IN_CHUNK]}).all()
+            counts.update({str(key): int(n) for key, n in rows})
+        return {addr: counts.get(key, 0) for key, addrs in keyed.items() for addr in addrs}
 
     def address_entity_counts(self, address_ids: Sequence[int]) -> dict[int, int]:
         """Entities linked to each Address entity by a current ``address`` edge."""

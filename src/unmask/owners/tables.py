@@ -74,6 +74,18 @@ class OwnerIdentifier(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class OwnerAddress(Base):
+    """An address an entity gives (its ``address`` property), by a key of its normalised text: the index
+    that finds mass-registration addresses (many entities at one address) without reading every entity."""
+
+    __tablename__ = "owner_address"
+    __table_args__ = (Index("ix_owner_address_key", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("owner_entity.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    """SHA-1 (hex) of the address, case-folded, commas dropped, whitespace collapsed."""
+
+
 class OwnerEdge(Base):
     """A typed link from an owner/controller/director (src) to an asset/subject (dst), with provenance."""
 
