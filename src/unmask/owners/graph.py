@@ -225,7 +225,6 @@ class GraphWriter:
         self._entity_rows: dict[int, dict[str, Any]] = {}
         self._ident_rows: list[dict[str, Any]] = []
         self._address_rows: list[dict[str, Any]] = []
-        self._addressed: set[tuple[int, str]] = set()
         self._edge_rows: list[dict[str, Any]] = []
         self._pending: list[tuple[EdgeSpec | Mark, dict[str, Any] | None]] = []
         self._entity_updates: dict[int, NodeSpec] = {}
@@ -331,13 +330,10 @@ class GraphWriter:
         self._addresses(eid, spec.properties)
 
     def _addresses(self, eid: int, properties: Properties) -> None:
-        for value in properties.get("address", []):
-            if not str(value).strip():
-                continue
-            key = address_key(str(value))
-            if (eid, key) not in self._addressed:
-                self._addressed.add((eid, key))
-                self._address_rows.append({"entity_id": eid, "key": key})
+        """Index rows for the entity's addresses (a repeat after a re-description is harmless: the
+        mass-address count counts distinct entities)."""
+        keys = {address_key(str(v)) for v in properties.get("address", []) if str(v).strip()}
+        self._address_rows.extend({"entity_id": eid, "key": key} for key in keys)
 
     def known(self, ref: Ref) -> int | None:
         """The entity this import already has for a reference (no case look-up)."""
@@ -477,7 +473,7 @@ class GraphWriter:
             (name, sql)
             for name, sql in self.conn.exec_driver_sql(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                "AND tbl_name IN ('owner_entity', 'owner_identifier', 'owner_edge')"
+                "AND tbl_name IN ('owner_entity', 'owner_identifier', 'owner_edge', 'owner_address')"
             )
         ]
         for name, _sql in self._deferred:

@@ -634,18 +634,20 @@ class SqlGraph:
                 f" WHERE {CURRENT_EDGE} AND NOT COALESCE(a.replaced, FALSE)"
                 " AND NOT COALESCE(b.replaced, FALSE)"
             )
+            # the walked set is known now: look its edges up by id (the recursive query is not run again)
             parts = []
             if into:
                 parts.append(
-                    f"SELECT 1, {EDGE_COLUMNS} FROM up JOIN owner_edge e ON e.dst_id = up.id{other}"
-                    f" AND {in_sql['i']}"
+                    f"SELECT 1, {EDGE_COLUMNS} FROM owner_edge e{other}"
+                    f" AND e.dst_id IN :ids AND {in_sql['i']}"
                 )
             if out_of:
                 parts.append(
-                    f"SELECT 2, {EDGE_COLUMNS} FROM up JOIN owner_edge e ON e.src_id = up.id{other}"
-                    f" AND {in_sql['o']}"
+                    f"SELECT 2, {EDGE_COLUMNS} FROM owner_edge e{other}"
+                    f" AND e.src_id IN :ids AND {in_sql['o']}"
                 )
-            for r in self.conn.execute(text(f"{cte} " + " UNION ALL ".join(parts)), params):
+            extra = {k: v for k, v in params.items() if k != "x"}
+            for r in self._in_chunks(" UNION ALL ".join(parts), sorted(ents), **extra):
                 (into_rows if r[0] == 1 else out_rows).append(self._edge_row(r[1:]))
         return WalkUp(
             edges=sorted(own, key=lambda e: e.id),
