@@ -34,6 +34,7 @@ from sqlalchemy import Connection, text
 from unmask.core.case import Case
 from unmask.core.errors import UnmaskError
 from unmask.core.privacy import display_name, pseudonym
+from unmask.owners.load import properties_of
 
 FORMATS = ("ftm", "gexf", "cypher", "csv")
 
@@ -120,18 +121,6 @@ class Edge:
     capture_id: int | None
 
 
-def _props(raw: str | None) -> dict[str, list[Any]]:
-    if not raw:
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {str(k): v if isinstance(v, list) else [v] for k, v in data.items()}
-
-
 def is_public_figure(properties: dict[str, list[Any]]) -> bool:
     """The data marks this person as a public figure (PEP topic or flag)."""
     for topic in properties.get("topics", []):
@@ -175,7 +164,7 @@ class GraphReader:
             rows = conn.execute(
                 text(f"SELECT id, properties FROM owner_entity WHERE schema = 'Person' AND {live}")
             )
-            self.public_persons = {int(i) for i, raw in rows if is_public_figure(_props(raw))}
+            self.public_persons = {int(i) for i, raw in rows if is_public_figure(properties_of(raw))}
         self.files = {int(i): str(p) for i, p in conn.execute(text("SELECT id, path FROM owner_import"))}
         # merges (few): every merged entity → its canonical entity (chains followed) and that one's ids
         parent = {
@@ -235,7 +224,7 @@ class GraphReader:
                 schema=schema,
                 name=display_name(name, False, secret=self.secret, pseudonymize=True) if hidden else name,
                 topmark=r[4],
-                properties={} if hidden else _props(r[5]),
+                properties={} if hidden else properties_of(r[5]),
                 pseudonymized=hidden,
                 file=self.files.get(r[6]) if r[6] is not None else None,
                 line=r[7],

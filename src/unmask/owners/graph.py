@@ -46,19 +46,18 @@ from unmask.owners.tables import OwnerAddress, OwnerEdge, OwnerEntity, OwnerIden
 
 Properties = dict[str, list[str]]
 
-EDGE_KINDS = frozenset(
-    {
-        "ownership",
-        "control",
-        "directorship",
-        "nominee",
-        "representation",
-        "family",
-        "address",
-        "platform",
-        "unknown_interest",
-    }
+EDGE_KINDS: tuple[str, ...] = (
+    "ownership",
+    "control",
+    "directorship",
+    "nominee",
+    "representation",
+    "family",
+    "address",
+    "platform",
+    "unknown_interest",
 )
+"""The kinds of link the graph stores (docs/owners.md)."""
 STUB = "stub"
 """Property set on an entity created only because a record named it by a global identifier."""
 

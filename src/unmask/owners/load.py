@@ -35,22 +35,12 @@ from sqlalchemy import Connection, bindparam, text
 
 from unmask.core.errors import UnmaskError
 from unmask.core.store import Store
+from unmask.owners.graph import EDGE_KINDS
 
 if TYPE_CHECKING:
     from unmask.owners.effective import OwnershipSystem
 
-KINDS: tuple[str, ...] = (
-    "ownership",
-    "control",
-    "directorship",
-    "nominee",
-    "representation",
-    "family",
-    "address",
-    "platform",
-    "unknown_interest",
-    "other",
-)
+KINDS: tuple[str, ...] = (*EDGE_KINDS, "other")
 """Edge kinds and their codes (index); a kind the table does not know is ``other``."""
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
 OWNERSHIP_KINDS: tuple[str, ...] = ("ownership", "unknown_interest")
@@ -152,7 +142,7 @@ def double_counted(
     """
     listed: dict[int, set[str]] = {}
     for subject, raw in indirect:
-        records = _props(raw).get("componentRecords") or []
+        records = properties_of(raw).get("componentRecords") or []
         if records:
             listed.setdefault(subject, set()).update(str(r) for r in records)
     return {
@@ -449,7 +439,8 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _props(raw: str | None) -> dict[str, list[Any]]:
+def properties_of(raw: str | None) -> dict[str, list[Any]]:
+    """An entity's stored properties (JSON) as FtM-style lists; unreadable JSON reads as none."""
     if not raw:
         return {}
     try:
@@ -583,7 +574,7 @@ class SqlGraph:
             schema=str(r[2]),
             name=r[3],
             topmark=r[4],
-            properties=_props(r[5]),
+            properties=properties_of(r[5]),
             import_id=r[6],
             line=r[7],
             capture_id=r[8],
