@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.helpers.cli import unmask
+from tests.helpers.nginx_server import Lab
 from unmask.core.case import Case
 
 PG_URL = os.environ.get("UNMASK_TEST_PG_URL")
@@ -73,3 +74,16 @@ def new_case(tmp_path: Path) -> Path:
     path = tmp_path / "case"
     unmask("init", str(path))
     return path
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """The nginx lab of tests.helpers.nginx_server (masked front, origin, decoy, sister sites, several
+    certificates) on loopback, one per test module that asks for it."""
+    from tests.helpers.nginx_server import standard_lab
+
+    lab = standard_lab(tmp_path_factory.mktemp("nginx"))
+    try:
+        yield lab
+    finally:
+        lab.web.stop()

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from tests.helpers.nginx_server import Lab, LabContext, make_broken_san_certificate, standard_lab
+from tests.helpers.nginx_server import Lab, LabContext, make_broken_san_certificate
 from unmask.core.case import Case
 from unmask.core.fetch import Fetcher
 from unmask.infra.base import Failure, Observation
 from unmask.infra.certs import CertificateError, LiveCertificate, parse_certificate
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    lab = standard_lab(tmp_path_factory.mktemp("nginx"))
-    try:
-        yield lab
-    finally:
-        lab.web.stop()
 
 
 def scan(

@@ -10,24 +10,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 
-from tests.helpers.nginx_server import Lab, standard_lab
+from tests.helpers.nginx_server import Lab
 from tests.helpers.proxies import Socks5Server
 from unmask.infra.connect import TlsError, server_name, tls_certificate, tls_handshake
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    lab = standard_lab(tmp_path_factory.mktemp("nginx"))
-    try:
-        yield lab
-    finally:
-        lab.web.stop()
 
 
 def sha(der: bytes) -> str:

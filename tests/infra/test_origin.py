@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +29,6 @@ from unmask.infra.origin import (
 )
 
 DOMAIN = "site.unmask.test"
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    lab = standard_lab(tmp_path_factory.mktemp("nginx"))
-    try:
-        yield lab
-    finally:
-        lab.web.stop()
 
 
 def zone(lab: Lab) -> dict[tuple[str, str], list[str]]:

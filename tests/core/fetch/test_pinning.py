@@ -7,14 +7,14 @@ request below reaches nginx only because it is pinned to a loopback address of t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.helpers.nginx_server import Lab, standard_lab
+from tests.helpers.nginx_server import Lab
 from tests.helpers.proxies import Socks5Server
 from unmask.core.case import Case
 from unmask.core.errors import FetchRefused
@@ -23,15 +23,6 @@ from unmask.core.fetch.transport import pin_address, request_target
 from unmask.core.store.models import Capture
 
 T = TypeVar("T")
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    lab = standard_lab(tmp_path_factory.mktemp("nginx"))
-    try:
-        yield lab
-    finally:
-        lab.web.stop()
 
 
 def fetcher(case: Case, **overrides: object) -> Fetcher:
