@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from unmask.cli.common import CaseOpt, JsonOpt, open_case, out_console, print_json
+from unmask.cli.common import CaseOpt, JsonOpt, opened_case, out_console, print_json
 
 
 class Layout(StrEnum):
@@ -60,8 +60,7 @@ def import_cmd(
     """Import an audience export; all of it or, on any bad line, nothing."""
     from unmask.analysis.audience import ImportOptions, import_file
 
-    the_case = open_case(case)
-    try:
+    with opened_case(case) as the_case:
         result = import_file(
             the_case.store,
             file,
@@ -74,8 +73,6 @@ def import_cmd(
                 replace=replace,
             ),
         )
-    finally:
-        the_case.close()
     if as_json:
         print_json(result.as_dict())
         return
@@ -97,11 +94,8 @@ def show_cmd(
     """Monthly visits, the best 3 months, country shares and ranks per domain."""
     from unmask.analysis.audience import audience_summary
 
-    the_case = open_case(case)
-    try:
+    with opened_case(case) as the_case:
         summary = audience_summary(the_case.store, domain)
-    finally:
-        the_case.close()
     if as_json:
         print_json(summary)
         return

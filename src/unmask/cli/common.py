@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +26,16 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout and 
 
 def open_case(path: Path | None) -> Case:
     return Case.open(path)
+
+
+@contextmanager
+def opened_case(path: Path | None) -> Iterator[Case]:
+    """The case for one command, closed when the command is done (also on an error)."""
+    case = Case.open(path)
+    try:
+        yield case
+    finally:
+        case.close()
 
 
 def print_json(data: Any) -> None:

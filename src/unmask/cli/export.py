@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from unmask.cli.common import CaseOpt, JsonOpt, open_case, out_console, print_json
+from unmask.cli.common import CaseOpt, JsonOpt, opened_case, out_console, print_json
 from unmask.report.export import FORMATS
 
 
@@ -41,8 +41,7 @@ def export(
     """Export items, persons, uploaders, figures, captures and runs as CSV, Parquet, JSON or SQLite."""
     from unmask.report.export import ExportOptions, export_case
 
-    the_case = open_case(case)
-    try:
+    with opened_case(case) as the_case:
         result = export_case(
             the_case,
             fmt.strip().lower(),
@@ -54,8 +53,6 @@ def export(
                 include_removed=include_removed,
             ),
         )
-    finally:
-        the_case.close()
     if as_json:
         print_json(result.as_dict())
         return

@@ -10,7 +10,8 @@ from urllib.parse import urljoin, urlsplit
 import typer
 from rich.table import Table
 
-from unmask.cli.common import CaseOpt, JsonOpt, open_case, out_console, print_json
+from unmask.cli.common import CaseOpt, JsonOpt, opened_case, out_console, print_json
+from unmask.core.config import HistorySettings
 from unmask.core.errors import UnmaskError
 
 
@@ -35,6 +36,29 @@ def _adapter_pages(adapter: str, url: str) -> tuple[str, ...]:
         return ()
     base = url.rstrip("/")
     return tuple(urljoin(base + "/", page) for page in extractor.spec.start)
+
+
+def _archive_endpoints(
+    settings: HistorySettings, cdx: str | None, cdx_url: str | None, replay: str | None
+) -> tuple[str, str]:
+    """The CDX endpoint and replay template: options first, then case.yaml's `history` settings."""
+    where_base = "--cdx" if cdx else "case.yaml history.archive"
+    base = _check_url((cdx or settings.archive).rstrip("/"), where_base)
+    if cdx_url:
+        endpoint = _check_url(cdx_url, "--cdx-url")
+    elif cdx is None and settings.cdx_url:
+        endpoint = _check_url(settings.cdx_url, "case.yaml history.cdx_url")
+    else:
+        endpoint = base + "/cdx/search/cdx"
+    where_replay = "--replay-url"
+    if replay is None and cdx is None and settings.replay_url:
+        replay, where_replay = settings.replay_url, "case.yaml history.replay_url"
+    if replay is None:
+        replay = base + "/web/{timestamp}id_/{original}"
+    elif "{timestamp}" not in replay or "{original}" not in replay:
+        raise UnmaskError("needs both {timestamp} and {original}", where=where_replay)
+    _check_url(replay.replace("{timestamp}", "2000").replace("{original}", "x"), where_replay)
+    return endpoint, replay
 
 
 def history(
@@ -97,42 +121,19 @@ def history(
     if replay is not None and ("{timestamp}" not in replay or "{original}" not in replay):
         raise UnmaskError("needs both {timestamp} and {original}", where="--replay-url")
     pages = _adapter_pages(adapter, url) if adapter else ()
-    the_case = open_case(case)
-    try:
-        settings = the_case.config.history
-        where_base = "--cdx" if cdx else "case.yaml history.archive"
-        base = _check_url((cdx or settings.archive).rstrip("/"), where_base)
-        if cdx_url:
-            endpoint = _check_url(cdx_url, "--cdx-url")
-        elif cdx is None and settings.cdx_url:
-            endpoint = _check_url(settings.cdx_url, "case.yaml history.cdx_url")
-        else:
-            endpoint = base + "/cdx/search/cdx"
-        where_replay = "--replay-url"
-        if replay is None and cdx is None and settings.replay_url:
-            replay, where_replay = settings.replay_url, "case.yaml history.replay_url"
-        if replay is None:
-            replay = base + "/web/{timestamp}id_/{original}"
-        elif "{timestamp}" not in replay or "{original}" not in replay:
-            raise UnmaskError("needs both {timestamp} and {original}", where=where_replay)
-        _check_url(replay.replace("{timestamp}", "2000").replace("{original}", "x"), where_replay)
-    except BaseException:
-        the_case.close()
-        raise
-    options = HistoryOptions(
-        cdx_url=endpoint,
-        replay_url=replay,
-        year_from=year_from,
-        year_to=year_to,
-        limit=limit,
-        pages=pages,
-    )
-    try:
+    with opened_case(case) as the_case:
+        endpoint, replay_url = _archive_endpoints(the_case.config.history, cdx, cdx_url, replay)
+        options = HistoryOptions(
+            cdx_url=endpoint,
+            replay_url=replay_url,
+            year_from=year_from,
+            year_to=year_to,
+            limit=limit,
+            pages=pages,
+        )
         if delay is not None:
             the_case.config.fetch.delay = delay
         result = asyncio.run(run_history(the_case, url, options))
-    finally:
-        the_case.close()
     if as_json:
         print_json(result)
         return

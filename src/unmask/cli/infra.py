@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from unmask.cli.common import CaseOpt, JsonOpt, err_console, open_case, out_console, print_json
+from unmask.cli.common import CaseOpt, JsonOpt, err_console, opened_case, out_console, print_json
 from unmask.core.errors import UnmaskError
 from unmask.infra.base import ScanOptions
 from unmask.infra.dns import domain_name, parse_resolver
@@ -104,12 +104,8 @@ def scan_cmd(
 
     options = _options(resolver, dns_only, active)
     names = normalise_domains(domains)
-    the_case = open_case(case)
-    try:
-        with _progress(len(names), show=True) as step:
-            result = scan(the_case, [a for a, _ in names], options, step)
-    finally:
-        the_case.close()
+    with opened_case(case) as the_case, _progress(len(names), show=True) as step:
+        result = scan(the_case, [a for a, _ in names], options, step)
     if as_json:
         print_json(result.as_dict())
     else:
@@ -122,11 +118,8 @@ def changes_cmd(domain: DomainArg, case: CaseOpt = None, as_json: JsonOpt = Fals
     from unmask.infra.changes import changes
 
     name = _domain(domain)
-    the_case = open_case(case)
-    try:
+    with opened_case(case) as the_case:
         found = changes(the_case.store, name)
-    finally:
-        the_case.close()
     if as_json:
         print_json([c.as_dict() for c in found])
         return
@@ -144,11 +137,8 @@ def timeline_cmd(domain: DomainArg, case: CaseOpt = None, as_json: JsonOpt = Fal
     from unmask.infra.timeline import render, spans
 
     name = _domain(domain)
-    the_case = open_case(case)
-    try:
+    with opened_case(case) as the_case:
         items = spans(the_case.store, name)
-    finally:
-        the_case.close()
     if as_json:
         print_json({"domain": name, "spans": [s.as_dict() for s in items]})
         return
@@ -162,11 +152,8 @@ def related_cmd(domain: DomainArg, case: CaseOpt = None, as_json: JsonOpt = Fals
     from unmask.infra.related import related_report
 
     name = _domain(domain)
-    the_case = open_case(case)
-    try:
+    with opened_case(case) as the_case:
         report = related_report(the_case.store, name)
-    finally:
-        the_case.close()
     if as_json:
         print_json(report)
         return
@@ -197,11 +184,8 @@ def watch_cmd(
     seconds = parse_every(every)
     options = _options(resolver, dns_only, active)
     names = [a for a, _ in normalise_domains(domains)]
-    the_case = open_case(case)
-    try:
+    with opened_case(case) as the_case:
         watch(the_case, names, seconds, options, once=once, on_round=_show_round)
-    finally:
-        the_case.close()
 
 
 def _show_round(done: Round) -> None:
@@ -246,11 +230,8 @@ def import_pdns_cmd(
     reader = PassiveDnsReader(file, fmt, keep_going, domain=_domain(domain) if domain else None)
     parsed = list(reader)  # a malformed line raises here (file:line), before anything is stored
     skipped = [f"{s.where}: {s.problem}" for s in reader.skipped]
-    the_case = open_case(case)
-    try:
+    with opened_case(case) as the_case:
         result = import_passive_dns(the_case.store, str(file), parsed, skipped)
-    finally:
-        the_case.close()
     if as_json:
         print_json(result.as_dict())
         return

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from unmask.cli.common import CaseOpt, JsonOpt, err_console, open_case, out_console, print_json
+from unmask.cli.common import CaseOpt, JsonOpt, err_console, opened_case, out_console, print_json
 
 app = typer.Typer(
     help="Who is behind it: entity graph, ownership imports, ultimate owners, paths.", no_args_is_help=True
@@ -31,26 +31,25 @@ def import_cmd(
     """Import ownership data (format detected from the content); all or nothing unless --keep-going."""
     from unmask.owners.importers.load import import_files
 
-    the_case = open_case(case)
-    try:
-        with Progress(
+    with (
+        opened_case(case) as the_case,
+        Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
             TimeElapsedColumn(),
             console=err_console,
             transient=True,
             disable=not err_console.is_terminal,
-        ) as bar:
-            task = bar.add_task("importing", total=None)
+        ) as bar,
+    ):
+        task = bar.add_task("importing", total=None)
 
-            def progress(path: str, count: int) -> None:
-                bar.update(task, description=f"{Path(path).name}: {count:,} records")
+        def progress(path: str, count: int) -> None:
+            bar.update(task, description=f"{Path(path).name}: {count:,} records")
 
-            results = import_files(
-                the_case.store, files, format_name=fmt, keep_going=keep_going, progress=progress
-            )
-    finally:
-        the_case.close()
+        results = import_files(
+            the_case.store, files, format_name=fmt, keep_going=keep_going, progress=progress
+        )
     if as_json:
         print_json({"imports": [r.as_dict() for r in results]})
         return
@@ -82,11 +81,8 @@ def show_cmd(
     """An entity with its sources and its neighbours by edge kind."""
     from unmask.owners.graph import describe, resolve_id
 
-    the_case = open_case(case)
-    try:
+    with opened_case(case) as the_case:
         info = describe(the_case.store, resolve_id(the_case.store, entity_id))
-    finally:
-        the_case.close()
     if as_json:
         print_json(info)
         return
@@ -137,11 +133,8 @@ def emit_case_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
     """Bring the case's platforms and infrastructure findings into the graph (idempotent)."""
     from unmask.owners.graph import emit_case
 
-    the_case = open_case(case)
-    try:
+    with opened_case(case) as the_case:
         entities, edges = emit_case(the_case.store)
-    finally:
-        the_case.close()
     if as_json:
         print_json({"entities": entities, "edges": edges})
     else:
@@ -162,13 +155,10 @@ def resolve_cmd(
     """List proposed merges (same identifier, or same normalised name and jurisdiction) for review."""
     from unmask.owners import resolve
 
-    the_case = open_case(case)
-    try:
+    with opened_case(case) as the_case:
         proposals = resolve.candidates(the_case.store)
         if apply_:
             resolve.apply(the_case.store, proposals, include_names=include_names)
-    finally:
-        the_case.close()
     if as_json:
         print_json({"candidates": [p.as_dict() for p in proposals]})
         return
@@ -200,11 +190,8 @@ def merge_cmd(
     """Merge one entity into another (reversible with `owners unmerge`)."""
     from unmask.owners import resolve
 
-    the_case = open_case(case)
-    try:
+    with opened_case(case) as the_case:
         merge_id = resolve.merge(the_case.store, canonical, merged)
-    finally:
-        the_case.close()
     if as_json:
         print_json({"merge": merge_id})
     else:
@@ -224,11 +211,8 @@ def unmerge_cmd(
     """Revert a merge."""
     from unmask.owners import resolve
 
-    the_case = open_case(case)
-    try:
+    with opened_case(case) as the_case:
         result = resolve.unmerge(the_case.store, merge_id)
-    finally:
-        the_case.close()
     if as_json:
         print_json(result)
     else:
@@ -240,11 +224,8 @@ def merges_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
     """Merges applied so far (and reverted ones)."""
     from unmask.owners import resolve
 
-    the_case = open_case(case)
-    try:
+    with opened_case(case) as the_case:
         rows = resolve.merges(the_case.store)
-    finally:
-        the_case.close()
     if as_json:
         print_json({"merges": rows})
         return
@@ -296,11 +277,8 @@ def ultimate_cmd(
     from unmask.owners.effective import ultimate
 
     day = _parse_day(at)
-    the_case = open_case(case)
-    try:
+    with opened_case(case) as the_case:
         result = ultimate(the_case.store, entity, at=day, settings=the_case.config.owners)
-    finally:
-        the_case.close()
     if as_json:
         print_json(result)
         return
@@ -361,11 +339,8 @@ def path_cmd(
     from unmask.owners.paths import path_query
 
     day = _parse_day(at)
-    the_case = open_case(case)
-    try:
+    with opened_case(case) as the_case:
         result = path_query(the_case.store, a, b, k=max_paths, max_hops=max_hops, at=day)
-    finally:
-        the_case.close()
     if as_json:
         print_json(result)
         return
@@ -411,18 +386,17 @@ def export_cmd(
     """Export the whole entity graph: FtM JSON lines, GEXF, Cypher or CSV edge and node lists."""
     from unmask.owners.export import export_graph
 
-    the_case = open_case(case)
-    try:
-        with Progress(
+    with (
+        opened_case(case) as the_case,
+        Progress(
             SpinnerColumn(),
             TextColumn("exporting {task.description}"),
             TimeElapsedColumn(),
             console=err_console,
-        ) as bar:
-            bar.add_task(fmt, total=None)
-            result = export_graph(the_case, fmt, output, real_names=real_names)
-    finally:
-        the_case.close()
+        ) as bar,
+    ):
+        bar.add_task(fmt, total=None)
+        result = export_graph(the_case, fmt, output, real_names=real_names)
     if as_json:
         print_json(result.as_dict())
         return

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from unmask.cli.common import CaseOpt, JsonOpt, err_console, open_case, print_json
+from unmask.cli.common import CaseOpt, JsonOpt, err_console, opened_case, print_json
 
 
 def report(
@@ -21,11 +21,8 @@ def report(
     """Write one self-contained HTML report: figures, charts, methodology, links to the evidence."""
     from unmask.report.html import write_report
 
-    the_case = open_case(case)
-    try:
+    with opened_case(case) as the_case:
         path = write_report(the_case, output, real_names=real_names)
-    finally:
-        the_case.close()
     if as_json:
         print_json({"report": str(path), "bytes": path.stat().st_size})
     else:

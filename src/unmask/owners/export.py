@@ -120,6 +120,19 @@ class Edge:
     line: int | None
     capture_id: int | None
 
+    def attributes(self) -> dict[str, Any]:
+        """What GEXF and Cypher carry on a link: its role, share bounds, dates and source."""
+        return {
+            "role": self.role,
+            "share_min": self.share_min,
+            "share_max": self.share_max,
+            "start_date": self.start_date,
+            "end_date": self.end_date,
+            "record_id": self.record_id,
+            "file": self.file,
+            "line": self.line,
+        }
+
 
 def is_public_figure(properties: dict[str, list[Any]]) -> bool:
     """The data marks this person as a public figure (PEP topic or flag)."""
@@ -418,21 +431,7 @@ def write_gexf(reader: GraphReader, path: Path) -> tuple[int, int, int]:
                             "edge",
                             {"id": f"e{edge.id}", "source": edge.src, "target": edge.dst, "label": edge.kind},
                         )
-                        el.append(
-                            _attvalues(
-                                {
-                                    "kind": edge.kind,
-                                    "role": edge.role,
-                                    "share_min": edge.share_min,
-                                    "share_max": edge.share_max,
-                                    "start_date": edge.start_date,
-                                    "end_date": edge.end_date,
-                                    "record_id": edge.record_id,
-                                    "file": edge.file,
-                                    "line": edge.line,
-                                }
-                            )
-                        )
+                        el.append(_attvalues({"kind": edge.kind, **edge.attributes()}))
                         xf.write(el)
                         edges += 1
     return nodes, edges, hidden
@@ -523,16 +522,7 @@ def write_cypher(reader: GraphReader, fh: IO[str]) -> tuple[int, int, int]:
             )
 
     for edge in reader.edges():
-        props = {
-            "role": edge.role,
-            "share_min": edge.share_min,
-            "share_max": edge.share_max,
-            "start_date": edge.start_date,
-            "end_date": edge.end_date,
-            "record_id": edge.record_id,
-            "file": edge.file,
-            "line": edge.line,
-        }
+        props = edge.attributes()
         erow: dict[str, Any] = {
             "edge_id": edge.id,
             "src": edge.src,
