@@ -18,7 +18,7 @@ import string
 import sys
 import time
 
-from unmask.infra.linking import extract_linking_ids, load_rules, naive_extract
+from unmask.core.identifiers import extract_linking_ids, load_rules, naive_extract
 
 WORDS = [
     "function", "return", "var", "this", "window", "document", "length", "push", "prototype", "null",

@@ -19,12 +19,12 @@ from unmask.analysis.audience import (
     detect_layout,
     headline,
     import_file,
-    normalize_domain,
     parse_month,
     parse_share,
 )
 from unmask.cli.audience import app
 from unmask.core.case import Case
+from unmask.core.domains import site_key
 from unmask.core.store.models import AudienceCountry, AudienceImport, AudienceVisits, SiteRank
 
 MONTHLY = 'Month,Visits\n2024-08,5.2M\n2024-09,"6,1 Mio."\n2024-10,6 000 000\n2024-11,1.234.567\n'
@@ -104,8 +104,8 @@ def test_country_code(name: str, code: str | None) -> None:
 
 
 def test_domains_and_layouts() -> None:
-    assert normalize_domain("https://www.Example.COM/path") == "example.com"
-    assert normalize_domain("not a domain") is None
+    assert site_key("https://www.Example.COM/path") == "example.com"
+    assert site_key("not a domain") is None
     assert detect_layout(["Month", "Visits"]) == "monthly"
     assert detect_layout(["date", "Total Visits"]) == "monthly"
     assert detect_layout(["Country", "Traffic Share", "Visits"]) == "country"

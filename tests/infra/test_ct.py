@@ -11,13 +11,13 @@ import pytest
 from tests.helpers.json_server import JsonServer, Reply
 from tests.infra.source_context import SourceContext
 from unmask.core.case import Case
+from unmask.core.domains import normalize_host
 from unmask.core.fetch.client import Fetcher
 from unmask.infra.base import Failure, Observation, ScanOptions
 from unmask.infra.ct import (
     CertificateTransparency,
     CtError,
     hostnames,
-    normalise_hostname,
     parse_crtsh,
     search_url,
 )
@@ -57,10 +57,10 @@ ENTRIES = [
 
 
 def test_normalise_hostname() -> None:
-    assert normalise_hostname("*.Invented-Tube.TEST.") == "invented-tube.test"
-    assert normalise_hostname("bücher.invented.test") == "xn--bcher-kva.invented.test"
-    assert normalise_hostname("not a host") is None
-    assert normalise_hostname("") is None
+    assert normalize_host("*.Invented-Tube.TEST.", wildcard=True) == "invented-tube.test"
+    assert normalize_host("bücher.invented.test") == "xn--bcher-kva.invented.test"
+    assert normalize_host("not a host") is None
+    assert normalize_host("") is None
 
 
 def test_parse_and_group() -> None:

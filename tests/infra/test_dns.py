@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.dns_server import Blackhole, DnsServer
+from unmask.core.domains import BadDomain, domain_name
 from unmask.core.errors import UnmaskError
-from unmask.infra.dns import MAX_TXT_CHARS, BadDomain, DnsResult, Resolver, domain_name, parse_resolver
+from unmask.infra.dns import MAX_TXT_CHARS, DnsResult, Resolver, parse_resolver
 
 BIG_TXT = " ".join(f'"{chr(97 + i % 26) * 250}"' for i in range(40))  # one 10 kB record: UDP truncates, TCP
 

@@ -22,10 +22,11 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 
-from unmask.census.extract.parsers import YEAR_RE, month_words, parse_count, parse_date
+from unmask.core.domains import site_key
 from unmask.core.errors import UnmaskError
 from unmask.core.store import Store
 from unmask.core.store.models import AudienceCountry, AudienceImport, AudienceVisits, SiteRank
+from unmask.core.text import YEAR_RE, month_words, parse_count, parse_date
 
 LAYOUTS: tuple[str, ...] = ("monthly", "country", "wide", "rank")
 """monthly visits | country shares | months as columns | rank list"""
@@ -346,7 +347,6 @@ _MONTH_YEAR = re.compile(r"(\d{1,2})\s*[-/.]\s*(\d{4})")
 _COMPACT_MONTH = re.compile(r"(\d{4})(\d{2})")
 _SHARE = re.compile(r"(\d+(?:[.,]\d*)?|[.,]\d+)\s*(%?)")
 _RANK = re.compile(r"#?\s*(\d{1,9})")
-_DOMAIN = re.compile(r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_][\w-]*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _FILE_DATE = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
 MIN_YEAR, MAX_YEAR = 1990, 2100
@@ -404,14 +404,6 @@ def parse_share(value: str) -> tuple[float, bool] | None:
 def country_code(value: str) -> str | None:
     """ISO 3166-1 alpha-2 code of a country given by code (alpha-2 or -3) or common English name."""
     return _COUNTRY.get(_name_key(value))
-
-
-def normalize_domain(value: str) -> str | None:
-    """``https://www.Example.com/x`` -> ``example.com``; None when it is not a domain name."""
-    text = value.strip().lower()
-    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text).split("/")[0].split(":")[0].rstrip(".")
-    text = text.removeprefix("www.")
-    return text if len(text) <= 253 and _DOMAIN.fullmatch(text) else None
 
 
 def _missing(cell: str) -> bool:
@@ -566,7 +558,7 @@ def _roles(header: Sequence[str]) -> dict[str, int]:
 
 
 def _headerless_rank(header: Sequence[str]) -> bool:
-    return len(header) >= 2 and bool(_RANK.fullmatch(header[0])) and normalize_domain(header[1]) is not None
+    return len(header) >= 2 and bool(_RANK.fullmatch(header[0])) and site_key(header[1]) is not None
 
 
 def detect_layout(header: Sequence[str]) -> str | None:
@@ -593,7 +585,7 @@ class _Parser:
         self.header_line, self.header = rows[0]
         self.rows = rows[1:]
         self.options = options
-        self.wanted = {d for d in (normalize_domain(x) for x in options.domains) if d}
+        self.wanted = {d for d in (site_key(x) for x in options.domains) if d}
         self.roles = _roles(self.header)
 
     def fail(self, message: str, line: int) -> AudienceError:
@@ -621,7 +613,7 @@ class _Parser:
         cell = self.cell(row, index)
         if self.wanted and not any(w in cell.lower() for w in self.wanted):
             return None  # cheap pre-filter: a wanted domain is a part of its cell
-        domain = normalize_domain(cell)
+        domain = site_key(cell)
         if domain is None:
             raise self.fail(f"not a domain name: {cell!r}", line)
         return domain if not self.wanted or domain in self.wanted else None
@@ -902,7 +894,7 @@ def audience_summary(store: Store, domain: str | None = None) -> dict[str, Any]:
     """
     wanted = None
     if domain is not None:
-        wanted = normalize_domain(domain)
+        wanted = site_key(domain)
         if wanted is None:
             raise AudienceError(f"--domain {domain!r} is not a domain name")
     with store.session() as session:

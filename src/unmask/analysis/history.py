@@ -21,12 +21,12 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from sqlalchemy import select
 
-from unmask.census.extract.parsers import parse_count
 from unmask.core.errors import FetchRefused
 from unmask.core.fetch.client import Fetcher
 from unmask.core.fetch.transport import FetchError
+from unmask.core.identifiers import extract_linking_ids
 from unmask.core.store.models import ArchiveCapture, ArchiveObservation, Capture
-from unmask.infra.linking import extract_linking_ids
+from unmask.core.text import parse_count
 
 if TYPE_CHECKING:
     from unmask.core.case import Case
@@ -107,7 +107,7 @@ TRACKERS: dict[str, str] = {
     "yandex_metrica": "ym-{}",
     "fb_pixel": "fbpx-{}",
 }
-"""Tracker and ad IDs: the linking-ID kinds kept (unmask.infra.linking's table finds them), in the order
+"""Tracker and ad IDs: the linking-ID kinds kept (unmask.core.identifiers's table finds them), in the order
 the results list them, and how each is written."""
 
 PAGINATION_PARAMS: tuple[str, ...] = ("page", "p", "pg", "seite", "pagina", "strona", "start_page")

@@ -17,11 +17,11 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from unmask.analysis.growth import Scope, Task, present_joined
-from unmask.census.model import name_key
 from unmask.core.errors import UnmaskError
 from unmask.core.privacy import display_name
 from unmask.core.store import Store
 from unmask.core.store.models import Item, ItemPerson, Person
+from unmask.core.text import name_key
 
 MEDIA = ("video", "photo")
 ALIAS_SEPARATORS = re.compile(r"[|;]")

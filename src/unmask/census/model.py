@@ -100,8 +100,3 @@ class PageResult:
     canonical: str | None = None
     gone: bool = False
     """The page says the item was removed (even with a 200 status)."""
-
-
-def name_key(name: str) -> str:
-    """The key a person's or uploader's name is matched by: case-folded, whitespace collapsed, bounded."""
-    return " ".join(name.casefold().split())[:500]

@@ -11,7 +11,6 @@ import datetime as dt
 import email.utils
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -22,6 +21,7 @@ from twisted.python.failure import Failure
 from unmask.census.extract.adapter import Extractor
 from unmask.census.model import ItemKind, Link, PageKind, PageResult
 from unmask.census.writer import CensusWriter, FrontierRow, PageCommit
+from unmask.core.domains import site_key
 from unmask.core.fetch.scrapy_bridge import RefusedByPolicy
 
 GONE_STATUSES = frozenset({404, 410})
@@ -43,8 +43,7 @@ def server_time(response: Response) -> dt.datetime | None:
 
 
 def _host(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
-    return host[4:] if host.startswith("www.") else host
+    return site_key(url) or ""
 
 
 class CensusSpider(scrapy.Spider):

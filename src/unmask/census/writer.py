@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PersonRef, name_key
+from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PersonRef
 from unmask.core.config import CrawlSettings
 from unmask.core.store import Store
 from unmask.core.store.models import (
@@ -34,6 +34,7 @@ from unmask.core.store.models import (
     Uploader,
     utcnow,
 )
+from unmask.core.text import name_key
 
 FIELD_COLUMNS: dict[str, str] = {
     "title": "title",

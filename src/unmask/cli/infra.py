@@ -11,9 +11,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from unmask.cli.common import CaseOpt, JsonOpt, err_console, opened_case, out_console, print_json
+from unmask.core.domains import domain_name
 from unmask.core.errors import UnmaskError
 from unmask.infra.base import ScanOptions
-from unmask.infra.dns import domain_name, parse_resolver
+from unmask.infra.dns import parse_resolver
 from unmask.infra.scan import DomainResult, ScanResult
 from unmask.watch.schedule import Round
 

@@ -12,11 +12,11 @@ up to ``MAX_BODY`` bytes; a cut or malformed one is a failure, and at most ``MAX
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from unmask.core.domains import normalize_host
 from unmask.core.errors import FetchRefused
 from unmask.core.fetch.client import Fetcher
 from unmask.core.fetch.transport import FetchError
@@ -29,7 +29,6 @@ MAX_BODY = 16 * 1024 * 1024
 MAX_HOSTNAMES = 5000
 MAX_DETAIL = 5
 """Certificate IDs and issuers kept in an observation's detail."""
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9-]{1,63}$")
 
 
 class CtError(Exception):
@@ -79,21 +78,6 @@ class HostSeen:
         }
 
 
-def normalise_hostname(name: str) -> str | None:
-    """Lower case, no ``*.`` and no trailing dot, IDNA (A-labels); None for what is not a hostname."""
-    name = name.strip().lower().rstrip(".")
-    while name.startswith("*."):
-        name = name[2:]
-    if not name:
-        return None
-    if not name.isascii():
-        try:
-            name = name.encode("idna").decode("ascii")
-        except UnicodeError:
-            return None
-    return name if _HOSTNAME.match(name) else None
-
-
 def _str(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
@@ -111,7 +95,7 @@ def parse_crtsh(body: bytes) -> list[CtEntry]:
         if not isinstance(item, dict):
             raise CtError("ct: expected a list of objects")
         raw_names = [*str(item.get("name_value") or "").split("\n"), str(item.get("common_name") or "")]
-        names = tuple(dict.fromkeys(n for n in map(normalise_hostname, raw_names) if n))
+        names = tuple(dict.fromkeys(n for n in (normalize_host(r, wildcard=True) for r in raw_names) if n))
         crt_id = item.get("id")
         entries.append(
             CtEntry(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -24,7 +23,6 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
-import idna
 
 from unmask.core.errors import UnmaskError
 from unmask.infra.base import Failure, Observation, ScanContext, Source
@@ -41,40 +39,6 @@ MAX_HOSTNAMES = 20
 """At most this many discovered hostnames are resolved per domain."""
 UNKNOWN_ERRORS = frozenset({"SERVFAIL", "REFUSED", "timeout"})
 """Errors that say nothing about the records (a change report must not read them as 'no records')."""
-
-
-HOSTNAME_CHARS = re.compile(r"[a-z0-9_*-]+(?:\.[a-z0-9_-]+)*")
-
-
-class BadDomain(UnmaskError):
-    """A domain name that cannot be queried (empty, too long, invalid characters)."""
-
-
-@dataclass(frozen=True, slots=True)
-class DomainName:
-    ascii: str
-    """What is queried and stored as the domain key (punycode for an IDN)."""
-    unicode: str
-
-
-def domain_name(text: str) -> DomainName:
-    """Normalise user input: lower case, no trailing dot, Unicode accepted (queried as punycode)."""
-    raw = text.strip().rstrip(".").lower()
-    if raw.startswith(("http://", "https://")):
-        raw = raw.split("://", 1)[1].split("/", 1)[0]
-    if not raw:
-        raise BadDomain(f"not a domain name: {text!r}")
-    try:
-        ascii_name = idna.encode(raw, uts46=True).decode("ascii")
-        uni = idna.decode(ascii_name)
-    except idna.IDNAError as exc:
-        # underscores and other ASCII labels that IDNA 2008 rejects but DNS carries
-        if not HOSTNAME_CHARS.fullmatch(raw):
-            raise BadDomain(f"not a domain name: {text!r} ({exc})") from exc
-        ascii_name = uni = raw
-    if len(ascii_name) > 253 or any(not 0 < len(label) <= 63 for label in ascii_name.split(".")):
-        raise BadDomain(f"not a domain name: {text!r} (label or name too long, or empty label)")
-    return DomainName(ascii_name, uni)
 
 
 def parse_resolver(spec: str) -> tuple[str, int]:

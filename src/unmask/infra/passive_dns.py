@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from unmask.core.domains import normalize_host
 from unmask.core.errors import UnmaskError
 
 FORMATS = ("cof", "json", "csv")
@@ -106,13 +107,8 @@ def _time(value: Any) -> dt.datetime | None:
 def _name(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _Bad(f"not a domain name: {value!r}")
-    name = value.strip().rstrip(".").lower()
-    if not name.isascii():
-        try:
-            name = name.encode("idna").decode("ascii")
-        except UnicodeError as exc:
-            raise _Bad(f"not a domain name: {value!r}") from exc
-    if " " in name or len(name) > 253:
+    name = normalize_host(value)
+    if name is None:
         raise _Bad(f"not a domain name: {value!r}")
     return name
 

@@ -24,6 +24,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, insert, select, update
 
 from unmask.core.case import Case
+from unmask.core.domains import domain_name
 from unmask.core.errors import FetchRefused
 from unmask.core.fetch.client import REDIRECT_STATUSES, Fetcher
 from unmask.core.fetch.exchange import FetchResponse
@@ -32,7 +33,7 @@ from unmask.core.store import Store
 from unmask.core.store.models import utcnow
 from unmask.infra import changes as change_report
 from unmask.infra.base import Failure, Observation, ScanOptions, Source
-from unmask.infra.dns import DnsResult, Resolver, domain_name, resolve_hostnames
+from unmask.infra.dns import DnsResult, Resolver, resolve_hostnames
 from unmask.infra.networks import open_mmdb
 from unmask.infra.registry import Skipped, sources
 from unmask.infra.tables import InfraFailure, InfraObservation, InfraScan, InfraSnapshot, value_key

@@ -25,9 +25,9 @@ import yaml
 from unmask.core.errors import FetchRefused
 from unmask.core.fetch.exchange import FetchResponse
 from unmask.core.fetch.transport import FetchError
+from unmask.core.identifiers import LinkingId, extract_linking_ids
 from unmask.infra.base import Failure, Observation, ScanContext, Source
 from unmask.infra.favicon import shodan_favicon_hash
-from unmask.infra.linking import LinkingId, extract_linking_ids
 
 _TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<(link|script)\b([^>]{0,2000})>", re.IGNORECASE)

@@ -8,8 +8,8 @@ import pytest
 
 from unmask.census.extract.adapter import SiteAdapter, load_extractor
 from unmask.census.extract.base import Extractor
-from unmask.census.extract.urls import is_media
 from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PageResult, PersonRef
+from unmask.core.urls import is_media
 
 from .demo_html import (
     ALBUM_CARD,

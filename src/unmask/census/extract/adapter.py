@@ -25,17 +25,17 @@ from parsel.csstranslator import HTMLTranslator
 from unmask.census.extract.base import BaseExtractor, Extractor
 from unmask.census.extract.document import Document, text_of
 from unmask.census.extract.generic import GenericExtractor
-from unmask.census.extract.parsers import (
+from unmask.census.extract.schemaorg import dedupe, schemaorg_records
+from unmask.census.model import ITEM_FIELDS, ItemKind, ItemRecord, PageKind, PageResult, PersonRef
+from unmask.core.errors import ConfigError
+from unmask.core.text import (
     parse_count,
     parse_date,
     parse_duration,
     parse_int,
     parse_relative_date,
 )
-from unmask.census.extract.schemaorg import dedupe, schemaorg_records
-from unmask.census.extract.urls import canonicalize, is_http, is_media, path_and_query
-from unmask.census.model import ITEM_FIELDS, ItemKind, ItemRecord, PageKind, PageResult, PersonRef
-from unmask.core.errors import ConfigError
+from unmask.core.urls import canonicalize, is_http, is_media, path_and_query
 
 __all__ = [
     "ADAPTERS_DIR",

@@ -14,8 +14,8 @@ from lxml import etree
 
 from unmask.census.extract.document import Document
 from unmask.census.extract.sitemap import parse_sitemap, robots_sitemaps, sitemap_items
-from unmask.census.extract.urls import canonicalize, is_http, is_media, origin, path_and_query, same_site
 from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PageResult
+from unmask.core.urls import canonicalize, is_http, is_media, origin, path_and_query, same_site
 
 MAX_LINKS = 5_000
 """Links kept from one page (a hostile page may hold millions of anchors)."""

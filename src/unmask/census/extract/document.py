@@ -15,7 +15,7 @@ import lxml.html
 from lxml import etree
 from w3lib.encoding import html_to_unicode
 
-from unmask.census.extract.urls import absolute, canonicalize, is_media, same_site
+from unmask.core.urls import absolute, canonicalize, is_media, same_site
 
 MAX_HTML_BYTES = 16 * 1024 * 1024
 MAX_TEXT_CHARS = 10_000

@@ -12,8 +12,8 @@ import re
 from unmask.census.extract.base import MAX_LINKS, BaseExtractor
 from unmask.census.extract.document import Document
 from unmask.census.extract.schemaorg import itemlist_urls, schemaorg_records
-from unmask.census.extract.urls import canonicalize, is_http, is_media, path_and_query
 from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PageResult
+from unmask.core.urls import canonicalize, is_http, is_media, path_and_query
 
 _LANG = r"(?:/[a-z]{2}(?:-[a-z]{2})?)?"
 

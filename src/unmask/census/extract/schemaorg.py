@@ -21,9 +21,9 @@ from extruct.w3cmicrodata import MicrodataExtractor
 from lxml import etree
 
 from unmask.census.extract.document import MAX_TEXT_CHARS, Document
-from unmask.census.extract.parsers import parse_count, parse_date, parse_duration
-from unmask.census.extract.urls import absolute, is_media, same_site
 from unmask.census.model import ItemKind, ItemRecord, PersonRef
+from unmask.core.text import parse_count, parse_date, parse_duration
+from unmask.core.urls import absolute, is_media, same_site
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from unmask.census.extract.parsers import parse_count, parse_date, parse_duration
-from unmask.census.extract.urls import absolute, canonicalize, is_http, is_media, path_and_query
 from unmask.census.model import ItemKind, ItemRecord
+from unmask.core.text import parse_count, parse_date, parse_duration
+from unmask.core.urls import absolute, canonicalize, is_http, is_media, path_and_query
 
 MAX_DECOMPRESSED = 64 * 1024 * 1024
 """Sitemaps may be 50 MB uncompressed; more than this is cut (and reported)."""

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from unmask.census.extract.parsers import (
+from unmask.core.text import (
     parse_count,
     parse_date,
     parse_duration,

@@ -1,4 +1,5 @@
-"""Total parsers for the values platforms display: counts, durations, dates, relative dates.
+"""Text every stage reads: counts, durations, dates, relative dates, months and years as platforms
+display them, and the key names are matched by.
 
 Every function returns ``None`` for anything it cannot read and never raises. Inputs are cut to
 ``MAX_INPUT`` characters first, so a hostile multi-megabyte "value" costs no more than a short one.
@@ -429,3 +430,9 @@ def parse_relative_date(value: object, reference: dt.datetime | dt.date) -> dt.d
         return _ago(reference, *found)
     days = _day_word(text)
     return _ago(reference, days, "day") if days is not None else None
+
+
+# ---------------------------------------------------------------------------------------------- names
+def name_key(name: str) -> str:
+    """The key a person's or uploader's name is matched by: case-folded, whitespace collapsed, bounded."""
+    return " ".join(name.casefold().split())[:500]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from unmask.census.extract.urls import (
+from unmask.core.urls import (
     MEDIA_EXTENSIONS,
     TRACKING_PARAMS,
     absolute,
