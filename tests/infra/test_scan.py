@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 from sqlalchemy import func, select
@@ -176,12 +174,11 @@ def test_timeouts_are_results_and_never_fake_a_change(case: Case, dns: DnsServer
     ]
 
 
-@dataclass
 class Stuck(Source):
     """A source that never finishes for one domain (to interrupt a scan in the middle)."""
 
-    name: ClassVar[str] = "stuck"
-    after: ClassVar[tuple[str, ...]] = ("dns",)
+    name = "stuck"
+    after = ("dns",)
 
     async def run(self, ctx: ScanContext) -> AsyncIterator[Observation | Failure]:
         if ctx.domain.startswith("slow"):
@@ -266,8 +263,8 @@ def test_full_scan_connects_to_the_addresses_the_resolver_gave(
         dns.start()
         case.config.fetch.delay = 0.0
         case.config.fetch.retries = 0
-        case.config.infra.rdap_base_url = "http://127.0.0.1:9/"  # nothing leaves the machine
-        case.config.infra.ct_url = "http://127.0.0.1:9/"
+        nowhere = "http://127.0.0.1:9/"  # nothing leaves the machine
+        case.config.infra.sources = {"rdap": {"base_url": nowhere}, "ct": {"url": nowhere}}
         options = ScanOptions(resolver=dns.resolver)
         result = scan(case, ["site.unmask.test", "sister-a.unmask.test", "sister-b.unmask.test"], options)
     finally:

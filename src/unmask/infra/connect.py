@@ -28,8 +28,10 @@ from functools import cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from unmask.infra.base import LookupFailed
 
-class TlsError(Exception):
+
+class TlsError(LookupFailed):
     """A handshake that did not give a certificate; ``str(exc)`` is the short stable message."""
 
 
