@@ -285,3 +285,33 @@ def test_full_scan_connects_to_the_addresses_the_resolver_gave(
     links = {(link.domain, link.kind, link.strength) for link in related(case.store, "sister-a.unmask.test")}
     assert ("sister-b.unmask.test", "certificate", "strong") in links
     assert ("sister-b.unmask.test", "ip", "medium") in links
+
+
+def test_a_dns_only_scan_says_nothing_about_what_data_services_answered(case: Case, dns: DnsServer) -> None:
+    """RDAP is not asked in a --dns-only scan, so the hoster it gave stays as it was (it used to run there
+    without asking anything and leave an empty hoster: a change that never happened)."""
+    from tests.helpers.json_server import JsonServer, Reply
+
+    network = {"objectClassName": "ip network", "handle": "NET-1", "name": "INVENTED-NET"}
+    network["entities"] = [
+        {"roles": ["registrant"], "vcardArray": ["vcard", [["fn", {}, "text", "Invented Hosting B.V."]]]}
+    ]
+    dns.zone("hosted.test", ["@ A 127.0.0.90"])
+    dns.start()
+    domain = {"objectClassName": "domain", "ldhName": "hosted.test"}
+    routes = {
+        "/rdap/ip/127.0.0.90": Reply(200, network, content_type="application/rdap+json"),
+        "/rdap/domain/hosted.test": Reply(200, domain, content_type="application/rdap+json"),
+    }
+    case.config.fetch.delay = 0.0
+    case.config.fetch.retries = 0
+    with JsonServer(routes) as rdap:
+        case.config.infra.sources = {"rdap": {"base_url": rdap.url("/rdap")}, "ct": {"url": rdap.url("/ct")}}
+        full = scan(case, ["hosted.test"], ScanOptions(resolver=dns.resolver))
+        asked = len(rdap.requests)
+        scan(case, ["hosted.test"], dns_only(dns))
+        assert len(rdap.requests) == asked  # nothing asked
+    assert ("rdap.hoster", "Invented Hosting B.V.") in {
+        (o.kind, o.value) for o in full.domains[0].observations
+    }
+    assert changes(case.store, "hosted.test") == []

@@ -219,7 +219,8 @@ def _moved(cls: type[Any], data: dict[str, Any]) -> dict[str, Any]:
         return data
     data = dict(data)
     for old, path in moved.items():
-        if old not in data:
+        if data.get(old) is None:
+            data.pop(old, None)  # nothing set: nothing to carry over
             continue
         parent = data
         for key in path[:-1]:
@@ -228,9 +229,7 @@ def _moved(cls: type[Any], data: dict[str, Any]) -> dict[str, Any]:
                 break  # not a mapping where the key moved to: left as it is, to be reported
             parent[key] = parent = dict(child)
         else:
-            value = data.pop(old, None)
-            if value is not None:
-                parent.setdefault(path[-1], value)
+            parent.setdefault(path[-1], data.pop(old))
     return data
 
 

@@ -312,7 +312,9 @@ class Source(abc.ABC, Generic[OptionsT]):
             answer = await look_up()
         except LOOKUP_ERRORS as exc:
             text = failure_text(exc)
-            if self.service is not None and unanswered(exc):
+            if not unanswered(exc):
+                self._unanswered = 0  # an answer, if not the one hoped for: the service is there
+            elif self.service is not None:
                 self._unanswered += 1
                 if self.give_up_after and self._unanswered >= self.give_up_after:
                     self._gave_up = f"gave up after {self._unanswered} unanswered look-ups ({text})"[

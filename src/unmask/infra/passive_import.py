@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -25,12 +25,7 @@ class PassiveImport:
     skipped: list[str]
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "scan_id": self.scan_id,
-            "records": self.records,
-            "domains": self.domains,
-            "skipped": self.skipped,
-        }
+        return asdict(self)
 
 
 def _known_domains(store: Store) -> list[str]:

@@ -25,7 +25,7 @@ import yaml
 
 from unmask.core.fetch.exchange import FetchResponse
 from unmask.core.identifiers import LinkingId, extract_linking_ids
-from unmask.infra.base import Failure, Observation, ScanContext, Source, option
+from unmask.infra.base import Failure, Observation, ScanContext, Source, http_failure, option
 from unmask.infra.favicon import shodan_favicon_hash
 
 _TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
@@ -146,7 +146,7 @@ class WebFingerprint(Source[WebOptions]):
         for obs in self._headers(response, domain, rules, limits.max_header_value):
             yield obs
         if response.status >= 400:
-            yield Failure(self.name, domain, f"http {response.status}")
+            yield Failure(self.name, domain, str(http_failure(response.status)))
             return
         ctype = response.content_type.split(";", 1)[0].strip().lower()
         if ctype not in HTML_TYPES:
@@ -205,7 +205,7 @@ class WebFingerprint(Source[WebOptions]):
                 last_error = icon.error
                 continue
             if icon.status != 200 or not icon.body:
-                last_error = f"http {icon.status}" if icon.status != 200 else "empty"
+                last_error = str(http_failure(icon.status)) if icon.status != 200 else "empty"
                 continue
             if icon.truncated:
                 last_error = "too large"
@@ -241,7 +241,8 @@ class WebFingerprint(Source[WebOptions]):
                 )
                 continue
             if script.status != 200:
-                yield Failure(SCRIPT_SOURCE, ctx.domain, f"script {url[:200]}: http {script.status}")
+                failed = http_failure(script.status)
+                yield Failure(SCRIPT_SOURCE, ctx.domain, f"script {url[:200]}: {failed}")
                 continue
             where = "gtm" if is_gtm_container(url) else "script"
             text = script.body[: limits.max_script_bytes].decode("utf-8", errors="replace")
