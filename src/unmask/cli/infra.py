@@ -127,24 +127,24 @@ def _when(source: dict[str, Any]) -> str:
     return "offline or DNS only; runs in every scan"
 
 
+def _plain(text: str) -> None:
+    """One line as it is (case.yaml values and help texts are not markup)."""
+    out_console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def _print_sources(found: list[dict[str, Any]]) -> None:
     for source in found:
         if not source["available"]:
-            out_console.print(f"{source['path']}: not available", markup=False, highlight=False)
+            _plain(f"{source['path']}: not available")
             continue
-        out_console.print(f"{source['name']}: {_when(source)}", markup=False, highlight=False)
-        out_console.print(f"  {source['description']}", markup=False, highlight=False, soft_wrap=True)
+        _plain(f"{source['name']}: {_when(source)}")
+        _plain(f"  {source['description']}")
         for opt in source["options"]:
             value = json.dumps(opt["value"], ensure_ascii=False)
             note = " (set in case.yaml)" if opt["set"] else ""
             if opt["value"] != opt["default"]:
                 note += f" (default {json.dumps(opt['default'], ensure_ascii=False)})"
-            out_console.print(
-                f"  {opt['name']} ({opt['type']}) = {value}{note}: {opt['help']}",
-                markup=False,
-                highlight=False,
-                soft_wrap=True,
-            )
+            _plain(f"  {opt['name']} ({opt['type']}) = {value}{note}: {opt['help']}")
 
 
 @app.command("sources")

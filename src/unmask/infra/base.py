@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import json
 import typing
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -111,52 +110,22 @@ def failure_text(exc: BaseException) -> str:
         text = f"refused: {exc.reason}"
     elif isinstance(exc, FetchError):
         text = "timeout" if exc.kind == "timeout" else f"{exc.kind}: {exc.detail}"
-    elif isinstance(exc, TimeoutError):
-        text = "timeout"
     else:
         text = str(exc) or type(exc).__name__
     return text[:MAX_FAILURE_TEXT]
 
 
 def unanswered(exc: BaseException) -> bool:
-    """The server gave no answer at all (network failure, timeout, 5xx, 429)."""
-    return isinstance(exc, FetchError) or (isinstance(exc, LookupFailed) and exc.unreachable)
+    """The server gave no answer at all (no connection, a timeout, 5xx, 429); a body that could not be
+    decoded is an answer, if a bad one."""
+    if isinstance(exc, FetchError):
+        return exc.kind != "decode"
+    return isinstance(exc, LookupFailed) and exc.unreachable
 
 
 def http_failure(status: int) -> LookupFailed:
     """An answer other than 200 from a data service: ``http 404``; 5xx and 429 say nothing of the question."""
     return LookupFailed(f"http {status}", unreachable=status >= 500 or status == 429)
-
-
-async def fetch_json(
-    fetcher: Fetcher | None, url: str, *, label: str, accept: str, max_bytes: int
-) -> tuple[Any, FetchResponse]:
-    """GET a JSON answer from a data service (RDAP, certificate transparency) through the case's Fetcher.
-
-    Raises a :data:`LOOKUP_ERRORS` exception: ``http N`` for any status but 200, ``LABEL: answer too
-    large`` past ``max_bytes``, ``LABEL: malformed JSON``.
-    """
-    if fetcher is None:
-        raise LookupFailed(f"{label}: no fetcher for data sources")
-    response = await fetcher.get(url, headers=[("Accept", accept)], obey_robots=False)
-    if response.status != 200:
-        raise http_failure(response.status)
-    if response.truncated or len(response.body) > max_bytes:
-        raise LookupFailed(f"{label}: answer too large")
-    try:
-        return json.loads(response.body), response
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise LookupFailed(f"{label}: malformed JSON") from exc
-
-
-SPECIAL_USE_TLDS = frozenset(
-    {"test", "invalid", "localhost", "example", "local", "internal", "onion", "arpa"}
-)
-"""Names no public data source knows (RFC 6761 and kin): never sent to a public RDAP or CT service."""
-
-
-def special_use(name: str) -> bool:
-    return name.lower().rstrip(".").rsplit(".", 1)[-1] in SPECIAL_USE_TLDS
 
 
 # -- options --------------------------------------------------------------------------------------

@@ -18,16 +18,8 @@ from typing import Any
 
 from unmask.core.domains import normalize_host
 from unmask.core.fetch.client import Fetcher
-from unmask.infra.base import (
-    Failure,
-    LookupFailed,
-    Observation,
-    ScanContext,
-    Source,
-    fetch_json,
-    option,
-    special_use,
-)
+from unmask.infra.base import Failure, LookupFailed, Observation, ScanContext, Source, option
+from unmask.infra.services import fetch_json, special_use
 
 DEFAULT_CT_URL = "https://crt.sh/"
 MAX_DETAIL = 5

@@ -24,16 +24,8 @@ from urllib.parse import quote
 
 from unmask.core.errors import ConfigError
 from unmask.core.fetch.client import Fetcher
-from unmask.infra.base import (
-    Failure,
-    LookupFailed,
-    Observation,
-    ScanContext,
-    Source,
-    fetch_json,
-    option,
-    special_use,
-)
+from unmask.infra.base import Failure, LookupFailed, Observation, ScanContext, Source, option
+from unmask.infra.services import fetch_json, special_use
 
 BOOTSTRAP_FILES = ("dns.json", "ipv4.json", "ipv6.json", "asn.json")
 ACCEPT = "application/rdap+json, application/json;q=0.9"

@@ -5,7 +5,7 @@ refused or (``replace``) replaced.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +33,7 @@ class ImportResult:
     """The id of the earlier import of the same file that this one replaced."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "import_id": self.import_id,
-            "file": self.file,
-            "sha256": self.sha256,
-            "layout": self.layout,
-            "rows": self.rows,
-            "domains": self.domains,
-            "replaced": self.replaced,
-        }
+        return asdict(self)
 
 
 def import_file(store: Store, path: Path, options: ImportOptions | None = None) -> ImportResult:
