@@ -95,7 +95,11 @@ def make_case(workdir: Path, dns: DnsServer, web: NginxServer) -> Path:
     config["fetch"].update({"delay": 0.0, "retries": 0, "connect_timeout": 5.0, "read_timeout": 10.0})
     loopback = f"http://127.0.0.1:{web.status_port}/nothing-here/"
     config["infra"].update(
-        {"resolver": dns.resolver, "concurrency": 64, "rdap_base_url": loopback, "ct_url": loopback}
+        {
+            "resolver": dns.resolver,
+            "concurrency": 64,
+            "sources": {"rdap": {"base_url": loopback}, "ct": {"url": loopback}},
+        }
     )
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return case

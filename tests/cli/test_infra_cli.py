@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from tests.helpers.cli import unmask
-from tests.helpers.dns_server import DnsServer
+from tests.helpers.cli import UNMASK, unmask
+from tests.helpers.dns_server import DnsServer, free_port
+from tests.helpers.nginx_server import NginxServer, VHost
 
 
 @pytest.fixture
@@ -100,7 +103,7 @@ def test_bad_input_is_one_line(new_case: Path, args: list[str], message: str) ->
 def test_bad_mmdb_setting_is_one_line(new_case: Path, dns: DnsServer) -> None:
     path = new_case / "case.yaml"
     config = yaml.safe_load(path.read_text())
-    config["infra"]["mmdb"] = str(new_case / "missing.mmdb")
+    config["infra"]["sources"] = {"networks": {"mmdb": str(new_case / "missing.mmdb")}}
     path.write_text(yaml.safe_dump(config))
     err = one_line_error(
         unmask(
@@ -108,6 +111,78 @@ def test_bad_mmdb_setting_is_one_line(new_case: Path, dns: DnsServer) -> None:
         )
     )
     assert "missing.mmdb" in err
+
+
+def set_config(case: Path, section: str, values: dict[str, Any]) -> None:
+    path = case / "case.yaml"
+    config = yaml.safe_load(path.read_text())
+    config[section].update(values)
+    path.write_text(yaml.safe_dump(config))
+
+
+def test_sources_lists_every_source_with_its_options(new_case: Path) -> None:
+    set_config(new_case, "infra", {"sources": {"certificate": {"https_port": 8443}}})
+    listing = json.loads(unmask("infra", "sources", "--case", str(new_case), "--json").stdout)
+    assert listing["case"] == str(new_case.resolve())
+    found = {s["name"]: s for s in listing["sources"]}
+    assert {"dns", "networks", "web", "certificate", "rdap", "ct", "masking", "origin"} <= set(found)
+    certificate = found["certificate"]
+    assert (certificate["connects_to_site"], certificate["needs_active"]) == (True, False)
+    assert found["origin"]["needs_active"] and not found["dns"]["connects_to_site"]
+    port = next(o for o in certificate["options"] if o["name"] == "https_port")
+    assert (port["type"], port["default"], port["value"], port["set"]) == ("int", 443, 8443, True)
+    assert port["help"]
+
+    text = unmask("infra", "sources", "--case", str(new_case)).stdout
+    assert "certificate: connects to the site; skipped with --dns-only" in text
+    assert "https_port (int) = 8443 (set in case.yaml) (default 443): TCP port of the TLS handshake" in text
+    assert "origin: only with --active" in text and "rdap: asks RDAP servers" in text
+
+
+def test_sources_without_a_case_lists_the_defaults(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [*UNMASK, "infra", "sources", "--json"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    listing = json.loads(proc.stdout)
+    assert listing["case"] is None
+    assert all(o["value"] == o["default"] and not o["set"] for s in listing["sources"] for o in s["options"])
+
+
+@pytest.mark.parametrize(
+    ("sources", "message"),
+    [
+        ({"certificate": {"https_port": "x"}}, "case.yaml.infra.sources.certificate.https_port: expected"),
+        ({"certificat": {}}, "case.yaml.infra.sources: unknown source 'certificat'"),
+        ({"web": {"max_scripts": -1}}, "case.yaml.infra.sources.web.max_scripts: must be at least 0"),
+    ],
+)
+def test_bad_source_options_are_one_line(new_case: Path, sources: dict[str, Any], message: str) -> None:
+    set_config(new_case, "infra", {"sources": sources})
+    for command in (["infra", "scan", "gamma.test", "--resolver", "127.0.0.1:9"], ["infra", "sources"]):
+        err = one_line_error(unmask(*command, "--case", str(new_case), check=False))
+        assert message in err
+
+
+def test_an_option_in_case_yaml_reaches_its_source(new_case: Path, dns: DnsServer, tmp_path: Path) -> None:
+    """The site serves TLS on a port of its own: the certificate is read only once case.yaml says where."""
+    with NginxServer(tmp_path / "web", https_port=free_port()) as web:
+        cert = web.add_certificate("site", "site.options.test", ["site.options.test"])
+        web.add_vhost(VHost(("site.options.test",), (web.address(7),), cert="site"))
+        web.start()
+        dns.zone("options.test", [f"site A {web.address(7)}"])
+        dns.reload()
+        set_config(new_case, "fetch", {"delay": 0.0, "retries": 0})
+        args = ["infra", "scan", "site.options.test", "--case", str(new_case), "--resolver", dns.resolver]
+
+        def certificates() -> tuple[list[str], list[str]]:
+            (domain,) = json.loads(unmask(*args, "--json").stdout)["domains"]
+            seen = [o["value"] for o in domain["observations"] if o["kind"] == "cert.sha256"]
+            return seen, [f["error"] for f in domain["failures"] if f["source"] == "certificate"]
+
+        assert certificates() == ([], ["tls: connection refused"])  # port 443: nothing listens
+        set_config(new_case, "infra", {"sources": {"certificate": {"https_port": web.https_port}}})
+        assert certificates() == ([cert.sha256], [])
 
 
 def test_import_passive_dns_extends_the_history(new_case: Path, dns: DnsServer, tmp_path: Path) -> None:

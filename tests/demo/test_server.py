@@ -18,17 +18,11 @@ import pytest
 from lxml import etree
 from parsel import Selector
 
+from unmask.demo.app import make_app
+from unmask.demo.formatting import fmt_duration, fmt_relative, fmt_views_short, iso_duration
 from unmask.demo.platform import PAGE_SIZES, DemoPlatform, Video
-from unmask.demo.server import (
-    FAVICON,
-    ServerThread,
-    fmt_duration,
-    fmt_relative,
-    fmt_views_short,
-    iso_duration,
-    make_app,
-    spawn,
-)
+from unmask.demo.render import FAVICON
+from unmask.demo.server import ServerThread, spawn
 
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 VIDEO = "{http://www.google.com/schemas/sitemap-video/1.1}"

@@ -21,6 +21,7 @@ class SourceContext:
     options: ScanOptions = field(default_factory=ScanOptions)
     observations: list[Observation] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    earlier_addresses: list[str] = field(default_factory=list)
     site_fetcher: Fetcher | None = None
     """Used by ``fetch`` (the site); None: the site is never contacted."""
     url_map: dict[str, str] = field(default_factory=dict)

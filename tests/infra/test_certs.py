@@ -12,11 +12,11 @@ from tests.helpers.nginx_server import Lab, LabContext, make_broken_san_certific
 from unmask.core.case import Case
 from unmask.core.fetch import Fetcher
 from unmask.infra.base import Failure, Observation
-from unmask.infra.certs import CertificateError, LiveCertificate, parse_certificate
+from unmask.infra.certs import CertificateError, CertificateOptions, LiveCertificate, parse_certificate
 
 
 def scan(
-    lab: Lab, case: Case, domain: str, addresses: list[str], **settings: object
+    lab: Lab, case: Case, domain: str, addresses: list[str], **options: int
 ) -> tuple[list[Observation], list[Failure]]:
     """Run the source for ``domain`` with the scan's own DNS answers already observed."""
 
@@ -25,7 +25,8 @@ def scan(
             ctx = LabContext(domain, fetcher, {(domain, "A"): addresses})
             for a in addresses:
                 ctx.observations.append(Observation("dns.a", a, domain, "dns"))
-            items = await ctx.run(LiveCertificate(settings={"https_port": lab.web.https_port, **settings}))
+            chosen = CertificateOptions(**{"https_port": lab.web.https_port, **options})
+            items = await ctx.run(LiveCertificate(chosen))
         return (
             [i for i in items if isinstance(i, Observation)],
             [i for i in items if isinstance(i, Failure)],
@@ -183,7 +184,7 @@ def test_without_dns_answers_the_context_resolves(lab: Lab, sqlite_case: Case) -
     async def go() -> tuple[list[Observation | Failure], list[tuple[str, int, str]]]:
         async with Fetcher.for_case(sqlite_case, purpose="test") as fetcher:
             ctx = LabContext("site.unmask.test", fetcher, {("site.unmask.test", "A"): [lab.origin]})
-            items = await ctx.run(LiveCertificate(settings={"https_port": lab.web.https_port}))
+            items = await ctx.run(LiveCertificate(CertificateOptions(https_port=lab.web.https_port)))
             return items, ctx.tls_calls
 
     items, calls = asyncio.run(go())

@@ -13,10 +13,11 @@ from tests.infra.source_context import SourceContext
 from unmask.core.case import Case
 from unmask.core.domains import normalize_host
 from unmask.core.fetch.client import Fetcher
-from unmask.infra.base import Failure, Observation, ScanOptions
+from unmask.infra.base import Failure, Observation
 from unmask.infra.ct import (
     CertificateTransparency,
     CtError,
+    CtOptions,
     hostnames,
     parse_crtsh,
     search_url,
@@ -117,15 +118,15 @@ def server() -> Iterator[JsonServer]:
         yield srv
 
 
-def _run(case: Case, server: JsonServer, domain: str, **options: bool) -> list[Observation | Failure]:
+def _run(case: Case, server: JsonServer, domain: str) -> list[Observation | Failure]:
     case.config.fetch.delay = 0.0
     case.config.fetch.retries = 0
     case.config.fetch.max_response_bytes = 200_000
 
     async def go() -> list[Observation | Failure]:
         async with Fetcher.for_case(case, purpose="ct") as fetcher:
-            source = CertificateTransparency(settings={"ct_url": server.url("/")}, fetcher=fetcher)
-            ctx = SourceContext(domain, options=ScanOptions(**options))
+            source = CertificateTransparency(CtOptions(url=server.url("/")))
+            ctx = SourceContext(domain, data_fetcher=fetcher)
             return [item async for item in source.run(ctx)]
 
     return asyncio.run(go())
@@ -151,16 +152,13 @@ def test_source_failures(case: Case, server: JsonServer, domain: str, error: str
     assert _run(case, server, domain) == [Failure("ct", domain, error)]
 
 
-def test_empty_answer_and_dns_only(case: Case, server: JsonServer) -> None:
+def test_empty_answer(case: Case, server: JsonServer) -> None:
     assert _run(case, server, "empty.test") == []
-    before = len(server.requests)
-    assert _run(case, server, "invented-tube.test", dns_only=True) == []
-    assert len(server.requests) == before
 
 
 def test_special_use_names_never_go_to_the_public_log_search() -> None:
     async def go() -> list[Observation | Failure]:
-        source = CertificateTransparency()  # default ct_url (crt.sh), no fetcher at all
+        source = CertificateTransparency()  # default url (crt.sh), no fetcher at all
         return [item async for item in source.run(SourceContext("invented-tube.test"))]
 
     assert asyncio.run(go()) == []

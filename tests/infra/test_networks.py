@@ -11,7 +11,7 @@ from netaddr import IPSet
 
 from unmask.core.errors import ConfigError
 from unmask.infra.base import Observation, ScanOptions
-from unmask.infra.networks import Networks, lookup, open_mmdb
+from unmask.infra.networks import NetworkOptions, Networks, lookup, open_mmdb
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_source_yields_one_observation_per_fact(tmp_path: Path) -> None:
             Observation("dns.aaaa", "2606:4700::6810:84e5", "site.test", "dns"),
         ]
     )
-    source = Networks(settings={"mmdb": str(make_mmdb(tmp_path / "asn.mmdb"))})
+    source = Networks(NetworkOptions(mmdb=str(make_mmdb(tmp_path / "asn.mmdb"))))
 
     async def collect() -> list[object]:
         return [item async for item in source.run(ctx)]  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,12 @@ from unmask.core.errors import ConfigError
 from unmask.core.fetch import Fetcher
 from unmask.core.store.models import Capture
 from unmask.infra.base import Failure, Observation
-from unmask.infra.certs import LiveCertificate
+from unmask.infra.certs import CertificateOptions, LiveCertificate
 from unmask.infra.masking import masking_table
 from unmask.infra.origin import (
     CandidateList,
     OriginDiscovery,
+    OriginOptions,
     origin_rules,
     parse_rules,
     similarity,
@@ -47,7 +49,7 @@ def zone(lab: Lab) -> dict[tuple[str, str], list[str]]:
 
 
 def discover(
-    lab: Lab, case: Case, *, masked: bool = True, **settings: Any
+    lab: Lab, case: Case, *, masked: bool = True, history: Sequence[str] = (), **options: Any
 ) -> tuple[dict[str, Observation], list[Failure], LabContext]:
     z = zone(lab)
     ports = {"https_port": lab.web.https_port, "http_port": lab.web.http_port}
@@ -55,6 +57,7 @@ def discover(
     async def go() -> tuple[list[Observation | Failure], LabContext]:
         async with Fetcher.for_case(case, purpose="test") as fetcher:
             ctx = LabContext(DOMAIN, fetcher, z)
+            ctx.earlier_addresses = list(history)  # what the store knew of the domain before the scan
             for (name, rdtype), records in z.items():  # what the dns source observed
                 if name in (DOMAIN, f"www.{DOMAIN}"):
                     ctx.observations += [
@@ -62,8 +65,8 @@ def discover(
                     ]
             if masked:
                 ctx.observations.append(Observation("masking", "Cloudflare", DOMAIN, "masking"))
-            await ctx.run(LiveCertificate(settings=ports))
-            return await ctx.run(OriginDiscovery(settings={**ports, **settings})), ctx
+            await ctx.run(LiveCertificate(CertificateOptions(https_port=lab.web.https_port)))
+            return await ctx.run(OriginDiscovery(OriginOptions(**{**ports, **options}))), ctx
 
     items, ctx = asyncio.run(go())
     obs = {i.value: i for i in items if isinstance(i, Observation)}
@@ -84,7 +87,7 @@ def case_settings(sqlite_case: Case) -> Case:
 
 
 def test_the_origin_scores_high_and_decoys_low(lab: Lab, case_settings: Case) -> None:
-    obs, failures, _ = discover(lab, case_settings, history_ips=[lab.front, lab.web.address(98)])
+    obs, failures, _ = discover(lab, case_settings, history=[lab.front, lab.web.address(98)])
     assert failures == []
     origin = detail(obs[lab.origin])
     assert origin["checked"] and origin["likely"] and origin["score"] == 1.0
@@ -131,17 +134,16 @@ def test_nothing_happens_without_a_masking_service(lab: Lab, case_settings: Case
 
 
 def test_the_candidate_limit_lists_the_rest_unchecked(lab: Lab, case_settings: Case) -> None:
-    obs, _, _ = discover(lab, case_settings, origin={"max_candidates": 1})
+    obs, _, _ = discover(lab, case_settings, max_candidates=1)
     checked = [a for a, o in obs.items() if "not_checked" not in detail(o)]
     assert checked == [lab.origin]  # found first (SPF ip4:), checked; the others only listed
     assert all(not detail(o)["checked"] for a, o in obs.items() if a != lab.origin)
 
 
-def test_history_by_domain_mapping(lab: Lab, case_settings: Case) -> None:
-    history = {DOMAIN: [lab.web.address(97)], "other.unmask.test": [lab.web.address(96)]}
-    obs, _, _ = discover(lab, case_settings, history_ips=history, origin={"hostname_prefixes": []})
+def test_earlier_addresses_are_candidates(lab: Lab, case_settings: Case) -> None:
+    obs, _, _ = discover(lab, case_settings, history=[lab.web.address(97)], hostname_prefixes=[])
     assert detail(obs[lab.web.address(97)])["found_via"] == ["history"]
-    assert lab.web.address(96) not in obs
+    assert not any(via.startswith("hostname") for o in obs.values() for via in detail(o)["found_via"])
 
 
 def test_candidates_inside_masking_ranges_or_private_are_dropped() -> None:
@@ -198,7 +200,7 @@ def test_megabytes_of_script_are_cheap_and_ignored() -> None:
 
 def test_rules_file_and_bad_rules() -> None:
     rules = origin_rules()
-    assert "mail" in rules.hostname_prefixes and rules.limits["max_candidates"] > 0
+    assert "mail" in rules.hostname_prefixes and 0 < rules.likely <= 1
     assert sum(rules.weights[k] for k in ("text_similarity", "same_title", "same_certificate")) == 1.0
     with pytest.raises(ConfigError, match=r"origin\.yaml: bad origin rules"):
         parse_rules({"weights": {}})
@@ -215,8 +217,8 @@ def test_a_real_scan_finds_the_old_address_behind_the_masking_service(case: Case
     require_knot()
     for key, value in {"delay": 0.0, "retries": 0, "verify_tls": False, "obey_robots": False}.items():
         setattr(case.config.fetch, key, value)
-    case.config.infra.rdap_base_url = "http://127.0.0.1:9/"  # nothing leaves the machine
-    case.config.infra.ct_url = "http://127.0.0.1:9/"
+    nowhere = "http://127.0.0.1:9/"  # nothing leaves the machine
+    case.config.infra.sources = {"rdap": {"base_url": nowhere}, "ct": {"url": nowhere}}
     lab = standard_lab(tmp_path / "lab")
     try:
         with DnsServer(tmp_path / "dns") as dns:

@@ -17,8 +17,16 @@ from unmask.core.case import Case
 from unmask.core.errors import ConfigError
 from unmask.core.fetch.client import Fetcher
 from unmask.core.store.models import Capture
-from unmask.infra.base import Failure, Observation, ScanOptions
-from unmask.infra.rdap import Bootstrap, RdapClient, RdapError, RdapLookup, parse_rdap, shipped_bootstrap
+from unmask.infra.base import Failure, Observation
+from unmask.infra.rdap import (
+    Bootstrap,
+    RdapClient,
+    RdapError,
+    RdapLookup,
+    RdapOptions,
+    parse_rdap,
+    shipped_bootstrap,
+)
 
 
 def _vcard(fn: str, *, email: str | None = None, org: str | None = None, cc: str | None = None) -> list[Any]:
@@ -109,8 +117,7 @@ def test_shipped_bootstrap_routes_to_the_registries() -> None:
     assert boot.for_ip("2a00:1450::1") == ("https://rdap.db.ripe.net/",)
     assert boot.for_asn(3333) == ("https://rdap.db.ripe.net/",)
     assert boot.for_domain("nothing.invalid") == ()
-    client = RdapClient.__new__(RdapClient)
-    client.bootstrap, client.base_url = boot, None
+    client = RdapClient(None, bootstrap=boot)
     assert client.url_for("ip", "8.8.8.8") == "https://rdap.arin.net/registry/ip/8.8.8.8"
     with pytest.raises(RdapError, match="no RDAP server"):
         client.url_for("domain", "nothing.invalid")
@@ -182,7 +189,7 @@ def server() -> Iterator[JsonServer]:
 def _run(case: Case, source: RdapLookup, ctx: SourceContext) -> list[Observation | Failure]:
     async def go() -> list[Observation | Failure]:
         async with Fetcher.for_case(case, purpose="rdap") as fetcher:
-            source.fetcher = fetcher
+            ctx.data_fetcher = fetcher
             return [item async for item in source.run(ctx)]
 
     return asyncio.run(go())
@@ -201,7 +208,7 @@ def test_lookup_source_end_to_end(case: Case, server: JsonServer) -> None:
         Observation("dns.a", ip, "invented-tube.test", "dns")
         for ip in ("192.0.2.10", "192.0.2.11", "192.0.2.12")
     ]
-    source = RdapLookup(settings={"rdap_base_url": server.url("/rdap/")})
+    source = RdapLookup(RdapOptions(base_url=server.url("/rdap/")))
     items = _run(_case(case), source, ctx)
     observed = {(i.kind, i.subject, i.value) for i in items if isinstance(i, Observation)}
     assert ("rdap.registrar", "invented-tube.test", "Example Registrar LLC") in observed
@@ -221,17 +228,14 @@ def test_lookup_source_end_to_end(case: Case, server: JsonServer) -> None:
     assert all("application/rdap+json" in a for a in accept)
 
 
-def test_lookup_failures_and_dns_only(case: Case, server: JsonServer) -> None:
-    source = RdapLookup(settings={"rdap_base_url": server.url("/rdap")})
+def test_a_missing_domain_is_a_failure(case: Case, server: JsonServer) -> None:
+    source = RdapLookup(RdapOptions(base_url=server.url("/rdap")))
     items = _run(_case(case), source, SourceContext("gone.test"))
     assert items == [Failure("rdap", "gone.test", "http 404")]
-    before = len(server.requests)
-    assert _run(case, source, SourceContext("gone.test", options=ScanOptions(dns_only=True))) == []
-    assert len(server.requests) == before
 
 
 def test_unreachable_server_is_a_failure(case: Case) -> None:
-    source = RdapLookup(settings={"rdap_base_url": "http://127.0.0.1:9/rdap"})
+    source = RdapLookup(RdapOptions(base_url="http://127.0.0.1:9/rdap"))
     case = _case(case)
     case.config.fetch.retries = 0
     (item,) = _run(case, source, SourceContext("invented-tube.test"))
@@ -240,7 +244,8 @@ def test_unreachable_server_is_a_failure(case: Case) -> None:
 
 def test_without_a_fetcher_it_says_so() -> None:
     async def go() -> list[Observation | Failure]:
-        return [i async for i in RdapLookup().run(SourceContext("x.test"))]
+        source = RdapLookup(RdapOptions(base_url="http://127.0.0.1:9/rdap"))
+        return [i async for i in source.run(SourceContext("x.test"))]
 
     assert asyncio.run(go()) == [Failure("rdap", "x.test", "rdap: no fetcher for data sources")]
 
@@ -253,14 +258,3 @@ def test_special_use_names_and_private_addresses_are_not_sent(case: Case) -> Non
     assert _run(_case(case), RdapLookup(), ctx) == []  # shipped bootstrap: nothing to ask, nothing asked
     with case.store.session() as session:
         assert session.scalar(select(func.count()).select_from(Capture)) == 0
-
-
-def test_data_fetcher_of_the_scan_context() -> None:
-    from types import SimpleNamespace
-
-    from unmask.core.config import FetchSettings
-    from unmask.infra.rdap import data_fetcher
-
-    fetcher = Fetcher(FetchSettings(), None)
-    assert data_fetcher(SimpleNamespace(data_fetcher=fetcher)) is fetcher  # type: ignore[arg-type]
-    assert data_fetcher(SourceContext("x.test")) is None

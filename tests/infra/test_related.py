@@ -7,7 +7,7 @@ import datetime as dt
 from unmask.core.case import Case
 from unmask.infra.base import Observation
 from unmask.infra.related import CAVEAT, related, related_report
-from unmask.infra.scan import DomainResult, open_scan, store_results
+from unmask.infra.storage import DomainResult, open_scan, store_results
 
 SHARED_CERT = "ab" * 32
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 from sqlalchemy import func, select
@@ -176,12 +174,11 @@ def test_timeouts_are_results_and_never_fake_a_change(case: Case, dns: DnsServer
     ]
 
 
-@dataclass
 class Stuck(Source):
     """A source that never finishes for one domain (to interrupt a scan in the middle)."""
 
-    name: ClassVar[str] = "stuck"
-    after: ClassVar[tuple[str, ...]] = ("dns",)
+    name = "stuck"
+    after = ("dns",)
 
     async def run(self, ctx: ScanContext) -> AsyncIterator[Observation | Failure]:
         if ctx.domain.startswith("slow"):
@@ -266,8 +263,8 @@ def test_full_scan_connects_to_the_addresses_the_resolver_gave(
         dns.start()
         case.config.fetch.delay = 0.0
         case.config.fetch.retries = 0
-        case.config.infra.rdap_base_url = "http://127.0.0.1:9/"  # nothing leaves the machine
-        case.config.infra.ct_url = "http://127.0.0.1:9/"
+        nowhere = "http://127.0.0.1:9/"  # nothing leaves the machine
+        case.config.infra.sources = {"rdap": {"base_url": nowhere}, "ct": {"url": nowhere}}
         options = ScanOptions(resolver=dns.resolver)
         result = scan(case, ["site.unmask.test", "sister-a.unmask.test", "sister-b.unmask.test"], options)
     finally:
@@ -288,3 +285,33 @@ def test_full_scan_connects_to_the_addresses_the_resolver_gave(
     links = {(link.domain, link.kind, link.strength) for link in related(case.store, "sister-a.unmask.test")}
     assert ("sister-b.unmask.test", "certificate", "strong") in links
     assert ("sister-b.unmask.test", "ip", "medium") in links
+
+
+def test_a_dns_only_scan_says_nothing_about_what_data_services_answered(case: Case, dns: DnsServer) -> None:
+    """RDAP is not asked in a --dns-only scan, so the hoster it gave stays as it was (it used to run there
+    without asking anything and leave an empty hoster: a change that never happened)."""
+    from tests.helpers.json_server import JsonServer, Reply
+
+    network = {"objectClassName": "ip network", "handle": "NET-1", "name": "INVENTED-NET"}
+    network["entities"] = [
+        {"roles": ["registrant"], "vcardArray": ["vcard", [["fn", {}, "text", "Invented Hosting B.V."]]]}
+    ]
+    dns.zone("hosted.test", ["@ A 127.0.0.90"])
+    dns.start()
+    domain = {"objectClassName": "domain", "ldhName": "hosted.test"}
+    routes = {
+        "/rdap/ip/127.0.0.90": Reply(200, network, content_type="application/rdap+json"),
+        "/rdap/domain/hosted.test": Reply(200, domain, content_type="application/rdap+json"),
+    }
+    case.config.fetch.delay = 0.0
+    case.config.fetch.retries = 0
+    with JsonServer(routes) as rdap:
+        case.config.infra.sources = {"rdap": {"base_url": rdap.url("/rdap")}, "ct": {"url": rdap.url("/ct")}}
+        full = scan(case, ["hosted.test"], ScanOptions(resolver=dns.resolver))
+        asked = len(rdap.requests)
+        scan(case, ["hosted.test"], dns_only(dns))
+        assert len(rdap.requests) == asked  # nothing asked
+    assert ("rdap.hoster", "Invented Hosting B.V.") in {
+        (o.kind, o.value) for o in full.domains[0].observations
+    }
+    assert changes(case.store, "hosted.test") == []

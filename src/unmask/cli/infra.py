@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from unmask.cli.common import CaseOpt, JsonOpt, err_console, opened_case, out_console, print_json
+from unmask.core.case import CONFIG_NAME
+from unmask.core.config import CaseConfig
 from unmask.core.domains import domain_name
 from unmask.core.errors import UnmaskError
 from unmask.infra.base import ScanOptions
 from unmask.infra.dns import parse_resolver
-from unmask.infra.scan import DomainResult, ScanResult
+from unmask.infra.scan import ScanResult
+from unmask.infra.storage import DomainResult
 from unmask.watch.schedule import Round
 
 app = typer.Typer(
@@ -111,6 +115,54 @@ def scan_cmd(
         print_json(result.as_dict())
     else:
         _print_scan(result)
+
+
+def _when(source: dict[str, Any]) -> str:
+    if source["needs_active"]:
+        return "only with --active"
+    if source["connects_to_site"]:
+        return "connects to the site; skipped with --dns-only"
+    if source["asks_service"]:
+        return f"asks {source['asks_service']}; skipped with --dns-only"
+    return "offline or DNS only; runs in every scan"
+
+
+def _plain(text: str) -> None:
+    """One line as it is (case.yaml values and help texts are not markup)."""
+    out_console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _print_sources(found: list[dict[str, Any]]) -> None:
+    for source in found:
+        if not source["available"]:
+            _plain(f"{source['path']}: not available")
+            continue
+        _plain(f"{source['name']}: {_when(source)}")
+        _plain(f"  {source['description']}")
+        for opt in source["options"]:
+            value = json.dumps(opt["value"], ensure_ascii=False)
+            note = " (set in case.yaml)" if opt["set"] else ""
+            if opt["value"] != opt["default"]:
+                note += f" (default {json.dumps(opt['default'], ensure_ascii=False)})"
+            _plain(f"  {opt['name']} ({opt['type']}) = {value}{note}: {opt['help']}")
+
+
+@app.command("sources")
+def sources_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
+    """Every infrastructure source: what it does, when it runs, its options (infra.sources.NAME in
+    case.yaml) with their defaults and the case's values."""
+    from unmask.infra.registry import describe
+
+    if case is None and not (Path.cwd() / CONFIG_NAME).is_file():
+        config, where = CaseConfig(), None  # no case here: the defaults
+    else:
+        with opened_case(case) as the_case:
+            config, where = the_case.config, str(the_case.root)
+    found = describe(config.infra)
+    if as_json:
+        print_json({"case": where, "sources": found})
+    else:
+        _print_sources(found)
 
 
 @app.command("changes")
@@ -226,7 +278,7 @@ def import_pdns_cmd(
         from unmask.infra.passive_dns import PassiveDnsReader
     except ModuleNotFoundError as exc:
         raise UnmaskError("passive-DNS import is not available in this installation") from exc
-    from unmask.infra.scan import import_passive_dns
+    from unmask.infra.passive_import import import_passive_dns
 
     reader = PassiveDnsReader(file, fmt, keep_going, domain=_domain(domain) if domain else None)
     parsed = list(reader)  # a malformed line raises here (file:line), before anything is stored

@@ -11,7 +11,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import yaml
 
@@ -110,19 +110,25 @@ class InfraSettings:
     resolver: str | None = None
     """HOST:PORT of the DNS resolver; None uses the system resolver. `--resolver` overrides it."""
     dns_timeout: float = 5.0
-    mmdb: str | None = None
-    """Optional MaxMind-format .mmdb (ASN or City) that adds AS numbers to the shipped offline data."""
-    rdap_bootstrap_dir: str | None = None
-    """Folder with IANA RDAP bootstrap files (dns.json, ipv4.json, ipv6.json); None uses the shipped copy."""
-    rdap_base_url: str | None = None
-    """One RDAP server for every look-up (overrides the bootstrap), e.g. a mirror."""
-    ct_url: str = "https://crt.sh/"
-    """Certificate-transparency search in crt.sh's JSON shape."""
     concurrency: int = 32
     """Domains scanned at the same time."""
     source_timeout: float = 120.0
     """Longest time one source may take for one domain before it counts as a timeout."""
+    give_up_after: int = 5
+    """Look-ups in a row a data service (RDAP, certificate transparency) may leave unanswered before a
+    scan stops asking it (the rest are recorded as failures); 0 never gives up."""
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Options of each source by source name, e.g. ``certificate: {https_port: 8443}``; `unmask infra
+    sources` lists them with their defaults. Checked by unmask.infra.registry."""
     alerts: AlertSettings = field(default_factory=AlertSettings)
+
+    MOVED: ClassVar[dict[str, tuple[str, ...]]] = {
+        "mmdb": ("sources", "networks", "mmdb"),
+        "rdap_bootstrap_dir": ("sources", "rdap", "bootstrap_dir"),
+        "rdap_base_url": ("sources", "rdap", "base_url"),
+        "ct_url": ("sources", "ct", "url"),
+    }
+    """Settings of earlier case files that are now options of one source: read at their new place."""
 
 
 @dataclass
@@ -196,6 +202,7 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
 
 def from_dict(cls: type[T], data: dict[str, Any], where: str = "config") -> T:
     """Build a settings dataclass from a mapping, rejecting unknown keys and wrong types."""
+    data = _moved(cls, data)
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(data) - known)
@@ -203,6 +210,27 @@ def from_dict(cls: type[T], data: dict[str, Any], where: str = "config") -> T:
         raise ConfigError(f"unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})", where=where)
     kwargs = {k: _coerce(v, hints[k], f"{where}.{k}") for k, v in data.items()}
     return cls(**kwargs)
+
+
+def _moved(cls: type[Any], data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with the keys ``cls.MOVED`` names put at their new place (a value already there wins)."""
+    moved: dict[str, tuple[str, ...]] = getattr(cls, "MOVED", {})
+    if not moved.keys() & data.keys():
+        return data
+    data = dict(data)
+    for old, path in moved.items():
+        if data.get(old) is None:
+            data.pop(old, None)  # nothing set: nothing to carry over
+            continue
+        parent = data
+        for key in path[:-1]:
+            child = parent.get(key) or {}
+            if not isinstance(child, dict):
+                break  # not a mapping where the key moved to: left as it is, to be reported
+            parent[key] = parent = dict(child)
+        else:
+            parent.setdefault(path[-1], data.pop(old))
+    return data
 
 
 def to_dict(obj: Any) -> dict[str, Any]:

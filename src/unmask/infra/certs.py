@@ -8,6 +8,7 @@ message, and a certificate whose extensions or key cannot be read still gives it
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
@@ -19,8 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from unmask.infra.base import Failure, Observation, ScanContext, Source
-from unmask.infra.connect import TlsError
+from unmask.infra.base import Failure, LookupFailed, Observation, ScanContext, Source, option
 
 SOURCE = "certificate"
 
@@ -217,12 +217,19 @@ def certificate_observations(
     return out
 
 
-@dataclass
-class LiveCertificate(Source):
+@dataclass(frozen=True)
+class CertificateOptions:
+    https_port: int = option(443, "TCP port of the TLS handshake", minimum=1, maximum=65535)
+    max_addresses: int = option(
+        4, "addresses of the domain asked for their certificate (A, then AAAA answers)", minimum=1
+    )
+
+
+class LiveCertificate(Source[CertificateOptions]):
     """The certificate each of the domain's addresses presents for the domain's name (SNI).
 
-    Settings: ``https_port`` (443), ``max_addresses`` (4: the domain's A then AAAA answers, each handshake
-    separate; the same certificate on several addresses is one observation listing them).
+    Each address is a separate handshake; the same certificate on several addresses is one observation
+    listing them.
     """
 
     name = SOURCE
@@ -230,25 +237,15 @@ class LiveCertificate(Source):
     connects = True
 
     async def run(self, ctx: ScanContext) -> AsyncIterator[Observation | Failure]:
-        port = int(self.settings.get("https_port", 443))
-        limit = int(self.settings.get("max_addresses", 4))
+        port = self.options.https_port
         domain = ctx.domain
-        found = [*ctx.values("dns.a", domain), *ctx.values("dns.aaaa", domain)][:limit]
-        addresses: list[str | None] = list(found) or [None]
+        found = [*ctx.values("dns.a", domain), *ctx.values("dns.aaaa", domain)]
+        addresses: list[str | None] = list(found[: self.options.max_addresses]) or [None]
         seen: dict[str, tuple[CertificateInfo, list[str]]] = {}
         for address in addresses:
-            try:
-                der = await ctx.tls_certificate(domain, port, address=address)
-            except TlsError as exc:
-                yield Failure(SOURCE, domain, str(exc))
-                continue
-            except OSError as exc:  # a context that refuses to connect (--dns-only) or a socket error
-                yield Failure(SOURCE, domain, f"tls: {type(exc).__name__}")
-                continue
-            try:
-                info = parse_certificate(der)
-            except CertificateError as exc:
-                yield Failure(SOURCE, domain, f"certificate: {exc}")
+            info = await self.ask(domain, functools.partial(presented, ctx, domain, port, address))
+            if isinstance(info, Failure):
+                yield info
                 continue
             where = seen.setdefault(info.sha256, (info, []))[1]
             if address:
@@ -257,3 +254,13 @@ class LiveCertificate(Source):
             extra = {"addresses": where, "port": port, "matches_name": info.covers(domain)}
             for obs in certificate_observations(info, domain, extra=extra):
                 yield obs
+
+
+async def presented(ctx: ScanContext, host: str, port: int, address: str | None) -> CertificateInfo:
+    """The certificate ``address`` (default: the scan's answer for ``host``) presents for SNI ``host``;
+    raises LookupFailed (``tls: …``, ``certificate: …``)."""
+    der = await ctx.tls_certificate(host, port, address=address)
+    try:
+        return parse_certificate(der)
+    except CertificateError as exc:
+        raise LookupFailed(f"certificate: {exc}") from exc

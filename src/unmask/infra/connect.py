@@ -28,8 +28,10 @@ from functools import cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from unmask.infra.base import LookupFailed
 
-class TlsError(Exception):
+
+class TlsError(LookupFailed):
     """A handshake that did not give a certificate; ``str(exc)`` is the short stable message."""
 
 
@@ -115,11 +117,12 @@ async def _open(
     if parts.hostname is None or parts.port is None:
         raise TlsError("tls: bad proxy address")
     reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    tunnel = Tunnel(address, port, parts.username, parts.password)
     try:
         if parts.scheme in ("socks5", "socks5h"):
-            await _socks5(reader, writer, address, port, parts.username, parts.password)
+            await _socks5(reader, writer, tunnel)
         elif parts.scheme in ("http", "https"):
-            await _http_connect(reader, writer, address, port, parts.username, parts.password)
+            await _http_connect(reader, writer, tunnel)
         else:
             raise TlsError(f"tls: unsupported proxy scheme {parts.scheme}")
     except BaseException:
@@ -128,14 +131,18 @@ async def _open(
     return reader, writer
 
 
-async def _socks5(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    address: str,
-    port: int,
-    user: str | None,
-    password: str | None,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class Tunnel:
+    """Where a proxy is asked to connect, and the proxy's credentials (from its URL)."""
+
+    address: str
+    port: int
+    user: str | None
+    password: str | None
+
+
+async def _socks5(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, tunnel: Tunnel) -> None:
+    address, port, user, password = tunnel.address, tunnel.port, tunnel.user, tunnel.password
     methods = b"\x00\x02" if user is not None else b"\x00"
     writer.write(b"\x05" + bytes([len(methods)]) + methods)
     ver, method = await reader.readexactly(2)
@@ -158,14 +165,8 @@ async def _socks5(
     await reader.readexactly(skip + 2)
 
 
-async def _http_connect(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    address: str,
-    port: int,
-    user: str | None,
-    password: str | None,
-) -> None:
+async def _http_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, tunnel: Tunnel) -> None:
+    address, port, user, password = tunnel.address, tunnel.port, tunnel.user, tunnel.password
     target = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
     lines = [f"CONNECT {target} HTTP/1.1", f"Host: {target}"]
     if user is not None:

@@ -1,12 +1,12 @@
 """Certificate transparency: hostnames from the certificates logged for a domain, in crt.sh's JSON shape.
 
-``{ct_url}?q=%25.DOMAIN&output=json`` (``infra.ct_url``, crt.sh by default) answers a list of log entries:
+``{url}?q=%25.DOMAIN&output=json`` (option ``url``, crt.sh by default) answers a list of log entries:
 ``{"id", "issuer_name", "common_name", "name_value" (names, one a line), "not_before", "not_after",
 "serial_number", "entry_timestamp"}``. Names come out lower-case, ``*.`` removed, in IDNA form.
 
 The CT service is a data source, not the site: it is asked through the case's Fetcher (evidence
 recorded), and not at all with ``--dns-only`` ("DNS and offline look-ups alone"). A large answer is read
-up to ``MAX_BODY`` bytes; a cut or malformed one is a failure, and at most ``MAX_HOSTNAMES`` names are kept.
+up to ``max_bytes``; a cut or malformed one is a failure, and at most ``max_hostnames`` names are kept.
 """
 
 from __future__ import annotations
@@ -14,24 +14,28 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from unmask.core.domains import normalize_host
-from unmask.core.errors import FetchRefused
 from unmask.core.fetch.client import Fetcher
-from unmask.core.fetch.transport import FetchError
-from unmask.infra.base import Failure, Observation, ScanContext, Source
-from unmask.infra.rdap import data_fetcher, special_use
+from unmask.infra.base import Failure, LookupFailed, Observation, ScanContext, Source, option
+from unmask.infra.services import fetch_json, special_use
 
 DEFAULT_CT_URL = "https://crt.sh/"
-MAX_BODY = 16 * 1024 * 1024
-"""Bytes of a CT answer parsed at most."""
-MAX_HOSTNAMES = 5000
 MAX_DETAIL = 5
 """Certificate IDs and issuers kept in an observation's detail."""
+MAX_ISSUERS = 50
+"""Issuers of one domain's certificates observed at most."""
 
 
-class CtError(Exception):
+@dataclass(frozen=True)
+class CtOptions:
+    url: str = option(DEFAULT_CT_URL, "certificate-transparency search answering in crt.sh's JSON shape")
+    max_hostnames: int = option(5000, "hostnames kept from one domain's certificates", minimum=0)
+    max_bytes: int = option(16 * 1024 * 1024, "bytes of one answer parsed at most", minimum=1)
+
+
+class CtError(LookupFailed):
     """The CT search did not answer a list of entries: ``str(exc)`` is the short failure text."""
 
 
@@ -88,6 +92,12 @@ def parse_crtsh(body: bytes) -> list[CtEntry]:
         doc = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CtError("ct: malformed JSON") from exc
+    return crtsh_entries(doc)
+
+
+def crtsh_entries(doc: Any) -> list[CtEntry]:
+    """The entries of crt.sh's decoded JSON answer. Raises :class:`CtError` for anything but a list of
+    objects."""
     if not isinstance(doc, list):
         raise CtError("ct: expected a JSON list")
     entries: list[CtEntry] = []
@@ -111,7 +121,7 @@ def parse_crtsh(body: bytes) -> list[CtEntry]:
     return entries
 
 
-def hostnames(entries: Iterable[CtEntry], limit: int = MAX_HOSTNAMES) -> list[HostSeen]:
+def hostnames(entries: Iterable[CtEntry], limit: int = CtOptions.max_hostnames) -> list[HostSeen]:
     """Each hostname once, in first-seen order, with what the certificates naming it say."""
     seen: dict[str, HostSeen] = {}
     for entry in entries:
@@ -137,55 +147,37 @@ class CtAnswer:
     entries: list[CtEntry]
 
 
-async def search(fetcher: Fetcher, base: str, domain: str) -> CtAnswer:
-    """One CT search. Raises :class:`CtError` with a short failure text."""
-    url = search_url(base, domain)
-    try:
-        response = await fetcher.get(url, headers=[("Accept", "application/json")], obey_robots=False)
-    except FetchRefused as exc:
-        raise CtError(f"refused: {exc.reason}") from exc
-    except FetchError as exc:
-        raise CtError("timeout" if exc.kind == "timeout" else f"{exc.kind}: {exc.detail}"[:200]) from exc
-    if response.status != 200:
-        raise CtError(f"http {response.status}")
-    if response.truncated or len(response.body) > MAX_BODY:
-        raise CtError("ct: answer too large")
-    return CtAnswer(url, response.capture_id, parse_crtsh(response.body))
+async def search(fetcher: Fetcher | None, options: CtOptions, domain: str) -> CtAnswer:
+    """One CT search. Raises a LookupFailed (short failure text), FetchError or FetchRefused."""
+    url = search_url(options.url, domain)
+    doc, response = await fetch_json(
+        fetcher, url, label="ct", accept="application/json", max_bytes=options.max_bytes
+    )
+    return CtAnswer(url, response.capture_id, crtsh_entries(doc))
 
 
-@dataclass
-class CertificateTransparency(Source):
+class CertificateTransparency(Source[CtOptions]):
     """Hostnames (``ct.hostname``) and issuers (``ct.issuer``) of the certificates logged for the domain."""
 
-    name: ClassVar[str] = "ct"
-    after: ClassVar[tuple[str, ...]] = ("dns",)
-    connects: ClassVar[bool] = False
-    fetcher: Fetcher | None = None
-    """The case's Fetcher for data sources; else :func:`unmask.infra.rdap.data_fetcher` of the context."""
+    name = "ct"
+    after = ("dns",)
+    service = "a certificate-transparency log search"
 
     async def run(self, ctx: ScanContext) -> AsyncIterator[Observation | Failure]:
-        if ctx.options.dns_only:
-            return  # --dns-only: DNS and offline look-ups alone
-        base = str(self.settings.get("ct_url") or DEFAULT_CT_URL)
-        if base == DEFAULT_CT_URL and special_use(ctx.domain):
+        if self.options.url == DEFAULT_CT_URL and special_use(ctx.domain):
             return  # a .test/.invalid/… name is never sent to the public log search
-        fetcher = self.fetcher or data_fetcher(ctx)
-        if fetcher is None:
-            yield Failure(self.name, ctx.domain, "ct: no fetcher for data sources")
-            return
-        try:
-            answer = await search(fetcher, base, ctx.domain)
-        except CtError as exc:
-            yield Failure(self.name, ctx.domain, str(exc))
+        answer = await self.ask(ctx.domain, lambda: search(ctx.data_fetcher, self.options, ctx.domain))
+        if isinstance(answer, Failure):
+            yield answer
             return
         issuers: dict[str, int] = {}
-        for host in hostnames(answer.entries):
+        for host in hostnames(answer.entries, self.options.max_hostnames):
             yield Observation(
                 "ct.hostname", host.hostname, ctx.domain, self.name, host.detail(), answer.capture_id
             )
         for entry in answer.entries:
             if entry.issuer:
                 issuers[entry.issuer] = issuers.get(entry.issuer, 0) + 1
-        for issuer, count in list(issuers.items())[:50]:
+        for issuer, count in list(issuers.items())[:MAX_ISSUERS]:
             detail = {"certificates": count, "url": answer.url}
             yield Observation("ct.issuer", issuer, ctx.domain, self.name, detail, answer.capture_id)

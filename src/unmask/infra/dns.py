@@ -12,7 +12,7 @@ import asyncio
 import ipaddress
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import dns.asyncquery
 import dns.exception
@@ -197,11 +197,10 @@ async def _records_of(
             yield Observation(_kind(rdtype), value, name, source, detail or None)
 
 
-@dataclass
 class DnsRecords(Source):
     """A, AAAA, CNAME, NS, MX, TXT, SOA and CAA of the domain; A, AAAA, CNAME of ``www.``."""
 
-    name: ClassVar[str] = "dns"
+    name = "dns"
 
     async def run(self, ctx: ScanContext) -> AsyncIterator[Observation | Failure]:
         async for item in _records_of(ctx, self.name, ctx.domain, APEX_TYPES):

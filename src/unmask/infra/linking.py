@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import ClassVar
 
 from unmask.core.identifiers import extract_from_txt
 from unmask.infra.base import Failure, Observation, ScanContext, Source
 
 
-@dataclass
 class TxtLinkingIds(Source):
     """Linking IDs in the domain's DNS TXT records (verification tokens, wallets…): no connection, so it
     runs with ``--dns-only`` too."""
 
-    name: ClassVar[str] = "txt_ids"
-    after: ClassVar[tuple[str, ...]] = ("dns",)
-    connects: ClassVar[bool] = False
+    name = "txt_ids"
+    after = ("dns",)
 
     async def run(self, ctx: ScanContext) -> AsyncIterator[Observation | Failure]:
         for ident in extract_from_txt(ctx.values("dns.txt", ctx.domain)):

@@ -11,7 +11,7 @@ import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, ClassVar
+from typing import Any
 
 import yaml
 
@@ -173,12 +173,11 @@ def _pairs(ctx: ScanContext, kind: str) -> list[tuple[str, str]]:
     return [(o.subject, o.value) for o in ctx.observations if o.kind == kind]
 
 
-@dataclass
 class Masking(Source):
     """``masking`` = service name, per domain, with the evidence that matched in its detail."""
 
-    name: ClassVar[str] = "masking"
-    after: ClassVar[tuple[str, ...]] = ("dns", "networks", "web")
+    name = "masking"
+    after = ("dns", "networks", "web")
 
     async def run(self, ctx: ScanContext) -> AsyncIterator[Observation | Failure]:
         table = masking_table()

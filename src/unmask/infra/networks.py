@@ -1,5 +1,6 @@
 """Addresses to networks, offline: AS name, announced range and country from the data geoip2fast
-ships (GeoLite2 derived, 2024-06), AS numbers from a user-supplied MaxMind-format ``.mmdb``.
+ships (GeoLite2 derived, 2024-06), AS numbers from a user-supplied MaxMind-format ``.mmdb`` (the source's
+option ``mmdb``).
 
 The geoip2fast tables take a few tenths of a second to load; they are loaded once per process.
 """
@@ -11,10 +12,10 @@ import ipaddress
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from unmask.core.errors import ConfigError
-from unmask.infra.base import Failure, Observation, ScanContext, Source
+from unmask.infra.base import Failure, Observation, ScanContext, Source, option
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,15 +107,24 @@ def lookup(ip_text: str, mmdb: Any = None) -> NetworkInfo:
     return NetworkInfo(ip.compressed, scope, asn_name, asn, cidr, country)
 
 
-@dataclass
-class Networks(Source):
+@dataclass(frozen=True)
+class NetworkOptions:
+    mmdb: str | None = option(
+        None, "a MaxMind-format .mmdb (ASN or City) that adds AS numbers to the shipped offline data"
+    )
+
+
+class Networks(Source[NetworkOptions]):
     """``net.asn_name``, ``net.asn``, ``net.cidr``, ``net.country`` (or ``net.scope``) of every address."""
 
-    name: ClassVar[str] = "networks"
-    after: ClassVar[tuple[str, ...]] = ("dns",)
+    name = "networks"
+    after = ("dns",)
+
+    def prepare(self) -> None:
+        open_mmdb(self.options.mmdb)  # a bad path is the user's to fix before anything runs
 
     async def run(self, ctx: ScanContext) -> AsyncIterator[Observation | Failure]:
-        mmdb = open_mmdb(self.settings.get("mmdb"))
+        mmdb = open_mmdb(self.options.mmdb)
         for ip in dict.fromkeys([*ctx.values("dns.a"), *ctx.values("dns.aaaa")]):
             try:
                 info = lookup(ip, mmdb)

@@ -1,12 +1,12 @@
 """Origin discovery (``--active`` only): which addresses may be the real server behind a masking service.
 
 When a ``masking`` observation says the domain sits behind a CDN or reverse proxy, candidate
-addresses are gathered from what the scan already knows and a few DNS look-ups (rules and limits in
-``data/origin.yaml``):
+addresses are gathered from what the scan already knows and a few DNS look-ups (the scoring rules are
+data, ``data/origin.yaml``; the limits are the source's options):
 
-* earlier addresses: ``settings["history_ips"]`` (a list, or a mapping domain → list: the scan passes
-  the domain's earlier A/AAAA answers and passive-DNS addresses from the store), and addresses other
-  hostnames of the scan resolved to (``dns.a``/``dns.aaaa`` of subjects other than the domain);
+* earlier addresses: ``ctx.earlier_addresses`` (the domain's earlier A/AAAA answers and passive-DNS
+  addresses from the store), and addresses other hostnames of the scan resolved to
+  (``dns.a``/``dns.aaaa`` of subjects other than the domain);
 * the A/AAAA records of usual side hostnames (``mail.``, ``direct.``, ``origin.``, ``cpanel.`` …);
 * the MX hosts' addresses, and ``ip4:``/``ip6:``/``a:`` of the SPF record;
 * certificate-transparency hostnames (``ct.hostname``) and certificate SANs (``cert.san``);
@@ -31,33 +31,45 @@ import zlib
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, ClassVar
+from typing import Any
 
 import lxml.html
 import yaml
 from lxml import etree
 
-from unmask.core.errors import ConfigError, FetchRefused
+from unmask.core.errors import ConfigError
 from unmask.core.fetch.exchange import FetchResponse
-from unmask.core.fetch.transport import FetchError
-from unmask.infra.base import Failure, Observation, ScanContext, Source
-from unmask.infra.certs import CertificateError, parse_certificate
-from unmask.infra.connect import TlsError
+from unmask.infra.base import Failure, Observation, ScanContext, Source, option
+from unmask.infra.certs import presented
 from unmask.infra.masking import masking_table
 
 SOURCE = "origin"
 WEIGHT_NAMES = ("text_similarity", "same_title", "same_certificate", "certificate_names_domain")
-LIMIT_NAMES = (
-    "max_candidates",
-    "max_listed",
-    "max_hostnames",
-    "max_page_bytes",
-    "concurrency",
-    "max_spf_hosts",
-)
 
 
-# -- rules ---------------------------------------------------------------------------------------
+# -- options and rules ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OriginOptions:
+    https_port: int = option(
+        443, "port of each candidate's HTTPS page and TLS handshake", minimum=1, maximum=65535
+    )
+    http_port: int = option(80, "port of each candidate's plain HTTP page", minimum=1, maximum=65535)
+    max_candidates: int = option(32, "addresses checked (the rest are listed unchecked)", minimum=0)
+    max_listed: int = option(128, "addresses listed at all", minimum=0)
+    max_hostnames: int = option(48, "CT names and certificate SANs resolved for candidates", minimum=0)
+    max_page_bytes: int = option(1024 * 1024, "bytes of HTML compared per page", minimum=1)
+    concurrency: int = option(4, "candidates checked at once", minimum=1)
+    max_spf_hosts: int = option(
+        16, "addresses taken from one SPF ip4:/ip6: network (small ones only)", minimum=0
+    )
+    hostname_prefixes: list[str] | None = option(  # noqa: RUF009 - option() is a dataclass field
+        None, "side hostnames tried (mail., direct. …); none: the list in data/origin.yaml"
+    )
+    likely: float | None = option(
+        None, "score from which a candidate is reported likely; none: the value in data/origin.yaml"
+    )
 
 
 @dataclass(frozen=True)
@@ -66,34 +78,25 @@ class OriginRules:
     weights: Mapping[str, float]
     likely: float
     shingle_words: int
-    limits: Mapping[str, int]
 
-    def with_overrides(self, overrides: Mapping[str, Any] | None) -> OriginRules:
-        """These rules with limits, ``likely`` or ``hostname_prefixes`` replaced (source settings)."""
-        if not overrides:
-            return self
-        limits = dict(self.limits)
-        limits.update({k: int(v) for k, v in overrides.items() if k in LIMIT_NAMES})
-        prefixes = overrides.get("hostname_prefixes", self.hostname_prefixes)
-        return OriginRules(
-            tuple(str(p) for p in prefixes),
-            self.weights,
-            float(overrides.get("likely", self.likely)),
-            self.shingle_words,
-            limits,
-        )
+    def with_options(self, options: OriginOptions) -> OriginRules:
+        """These rules with ``hostname_prefixes`` and ``likely`` replaced where the options set them."""
+        prefixes = self.hostname_prefixes
+        if options.hostname_prefixes is not None:
+            prefixes = tuple(p.strip(".").lower() for p in options.hostname_prefixes)
+        likely = self.likely if options.likely is None else options.likely
+        return OriginRules(prefixes, self.weights, likely, self.shingle_words)
 
 
 def parse_rules(data: Any, where: str = "origin.yaml") -> OriginRules:
     try:
         weights = {name: float(data["weights"][name]) for name in WEIGHT_NAMES}
-        limits = {name: int(data["limits"][name]) for name in LIMIT_NAMES}
         prefixes = tuple(str(p).strip(".").lower() for p in data["hostname_prefixes"])
-        rules = OriginRules(prefixes, weights, float(data["likely"]), int(data["shingle_words"]), limits)
+        rules = OriginRules(prefixes, weights, float(data["likely"]), int(data["shingle_words"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: bad origin rules ({type(exc).__name__}: {exc})") from None
-    if rules.shingle_words < 1 or any(v < 0 for v in limits.values()):
-        raise ConfigError(f"{where}: shingle_words and limits must be positive")
+    if rules.shingle_words < 1:
+        raise ConfigError(f"{where}: shingle_words must be positive")
     return rules
 
 
@@ -279,42 +282,35 @@ def _url(scheme: str, host: str, port: int) -> str:
     return f"{scheme}://{host}/" if port == default else f"{scheme}://{host}:{port}/"
 
 
-@dataclass
-class OriginDiscovery(Source):
-    """Candidate origin addresses behind a masking service, each checked and scored.
+class OriginDiscovery(Source[OriginOptions]):
+    """Candidate origin addresses behind a masking service, each checked and scored."""
 
-    Settings (all optional): ``history_ips`` (list, or mapping domain → list), ``https_port`` (443),
-    ``http_port`` (80), ``origin`` (a mapping overriding ``limits``, ``likely`` or
-    ``hostname_prefixes`` of data/origin.yaml).
-    """
-
-    name: ClassVar[str] = SOURCE
-    after: ClassVar[tuple[str, ...]] = ("dns", "networks", "masking", "certificate", "ct", "web")
-    connects: ClassVar[bool] = True
-    active: ClassVar[bool] = True
+    name = SOURCE
+    after = ("dns", "networks", "masking", "certificate", "ct", "web")
+    connects = True
+    active = True
 
     async def run(self, ctx: ScanContext) -> AsyncIterator[Observation | Failure]:
         if not ctx.values("masking", ctx.domain):
             return  # not behind a masking service: the addresses seen are the origin
-        rules = origin_rules().with_overrides(self.settings.get("origin"))
-        https_port = int(self.settings.get("https_port", 443))
-        http_port = int(self.settings.get("http_port", 80))
+        options = self.options
+        rules = origin_rules().with_options(options)
         candidates = await self.candidates(ctx, rules)
-        baseline = await self._page(ctx, None, https_port, http_port)
+        baseline = await self._page(ctx, None)
         base_summary: PageSummary | None = None
         if isinstance(baseline, FetchResponse) and 200 <= baseline.status < 300:
             base_summary = summarize(
-                baseline.body, shingle_words=rules.shingle_words, max_bytes=rules.limits["max_page_bytes"]
+                baseline.body, shingle_words=rules.shingle_words, max_bytes=options.max_page_bytes
             )
         else:
             yield Failure(SOURCE, ctx.domain, f"origin: no page of the masked site to compare ({baseline})")
         live = set(ctx.values("cert.sha256", ctx.domain))
-        to_check = list(candidates.items.values())[: rules.limits["max_candidates"]]
-        gate = asyncio.Semaphore(max(1, rules.limits["concurrency"]))
+        to_check = list(candidates.items.values())[: options.max_candidates]
+        gate = asyncio.Semaphore(options.concurrency)
 
         async def check(candidate: Candidate) -> Check:
             async with gate:
-                return await self._check(ctx, candidate, rules, base_summary, live, https_port, http_port)
+                return await self._check(ctx, candidate, rules, base_summary, live)
 
         checks = await asyncio.gather(*(check(c) for c in to_check))
         checked = {c.candidate.address for c in checks}
@@ -349,18 +345,16 @@ class OriginDiscovery(Source):
     # -- gathering --
 
     async def candidates(self, ctx: ScanContext, rules: OriginRules) -> CandidateList:
+        options = self.options
         domain = ctx.domain
         fronts = [*ctx.values("dns.a", domain), *ctx.values("dns.aaaa", domain)]
         scopes = {_scope(ip) for ip in map(_address, fronts) if ip is not None}
         found = CandidateList(
             {a.compressed for a in map(_address, fronts) if a is not None},
             scopes - {"global"},
-            rules.limits["max_listed"],
+            options.max_listed,
         )
-        history = self.settings.get("history_ips") or []
-        if isinstance(history, Mapping):
-            history = history.get(domain, [])
-        for address in history:
+        for address in ctx.earlier_addresses:
             found.add(str(address), "history")
         for obs in ctx.observations:
             if obs.kind in ("dns.a", "dns.aaaa") and obs.subject != domain:
@@ -370,7 +364,7 @@ class OriginDiscovery(Source):
             names.setdefault(f"{prefix}.{domain}", "hostname")
         for mx in ctx.values("dns.mx", domain):
             names.setdefault(mx.split()[-1].rstrip(".").lower(), "mx")
-        spf_ips, spf_hosts = spf_targets(ctx.values("dns.txt", domain), rules.limits["max_spf_hosts"])
+        spf_ips, spf_hosts = spf_targets(ctx.values("dns.txt", domain), options.max_spf_hosts)
         for address in spf_ips:
             found.add(address, "spf")
         for host in spf_hosts:
@@ -378,7 +372,7 @@ class OriginDiscovery(Source):
         related = [("ct", n) for n in ctx.values("ct.hostname")] + [
             ("san", n) for n in ctx.values("cert.san")
         ]
-        for why, name in related[: rules.limits["max_hostnames"]]:
+        for why, name in related[: options.max_hostnames]:
             if _address(name) is not None:
                 found.add(name, why)
                 continue
@@ -386,7 +380,7 @@ class OriginDiscovery(Source):
             if name and name != domain:
                 names.setdefault(name, why)
         names.pop(domain, None)
-        for name, why, address in await self._resolve_all(ctx, names, rules.limits["concurrency"] * 4):
+        for name, why, address in await self._resolve_all(ctx, names, options.concurrency * 4):
             found.add(address, f"{why} {name}")
         return found
 
@@ -410,16 +404,15 @@ class OriginDiscovery(Source):
 
     # -- checking --
 
-    async def _page(
-        self, ctx: ScanContext, address: str | None, https_port: int, http_port: int
-    ) -> FetchResponse | str:
+    async def _page(self, ctx: ScanContext, address: str | None) -> FetchResponse | str:
         """The domain's front page at ``address`` (None: the scan's own answer): https, else http."""
         errors = []
-        for scheme, port in (("https", https_port), ("http", http_port)):
-            try:
-                return await ctx.fetch(_url(scheme, ctx.domain, port), address=address)
-            except (FetchError, FetchRefused) as exc:
-                errors.append(f"{scheme}: {getattr(exc, 'kind', None) or exc}")
+        for scheme, port in (("https", self.options.https_port), ("http", self.options.http_port)):
+            url = _url(scheme, ctx.domain, port)
+            page = await self.ask(ctx.domain, functools.partial(ctx.fetch, url, address=address))
+            if not isinstance(page, Failure):
+                return page
+            errors.append(f"{scheme}: {page.error}")
         return "; ".join(errors)
 
     async def _check(
@@ -429,22 +422,19 @@ class OriginDiscovery(Source):
         rules: OriginRules,
         baseline: PageSummary | None,
         live: set[str],
-        https_port: int,
-        http_port: int,
     ) -> Check:
         result = Check(candidate)
-        try:
-            der = await ctx.tls_certificate(ctx.domain, https_port, address=candidate.address)
-            info = parse_certificate(der)
-        except (TlsError, OSError) as exc:
-            result.errors.append(str(exc) if isinstance(exc, TlsError) else f"tls: {type(exc).__name__}")
-        except CertificateError as exc:
-            result.errors.append(f"certificate: {exc}")
+        port = self.options.https_port
+        info = await self.ask(
+            candidate.address, functools.partial(presented, ctx, ctx.domain, port, candidate.address)
+        )
+        if isinstance(info, Failure):
+            result.errors.append(info.error)
         else:
             result.certificate = info.sha256
             result.same_certificate = info.sha256 in live
             result.certificate_names_domain = info.covers(ctx.domain)
-        page = await self._page(ctx, candidate.address, https_port, http_port)
+        page = await self._page(ctx, candidate.address)
         if isinstance(page, str):
             result.errors.append(page)
             return result
@@ -452,7 +442,7 @@ class OriginDiscovery(Source):
         result.scheme = page.url.split(":", 1)[0]
         result.capture_id = page.capture_id
         summary = summarize(
-            page.body, shingle_words=rules.shingle_words, max_bytes=rules.limits["max_page_bytes"]
+            page.body, shingle_words=rules.shingle_words, max_bytes=self.options.max_page_bytes
         )
         result.title = summary.title or None
         if baseline is not None and 200 <= page.status < 300:

@@ -3,39 +3,49 @@
 RDAP servers are data sources, not the investigated site: requests go through the case's own
 :class:`~unmask.core.fetch.client.Fetcher` (recorded as evidence like every response), never through
 the scan's pinned ``ctx.fetch``. Which server answers comes from IANA's bootstrap registries
-(RFC 9224), shipped as a snapshot in ``data/rdap/`` (see its README for the date);
-``infra.rdap_bootstrap_dir`` points at a newer copy and ``infra.rdap_base_url`` sends every look-up to
-one server (a mirror, or a test server).
+(RFC 9224), shipped as a snapshot in ``data/rdap/`` (see its README for the date); the source's
+option ``bootstrap_dir`` points at a newer copy and ``base_url`` sends every look-up to one server (a
+mirror, or a test server).
 
-``--dns-only`` means "DNS and offline look-ups alone", so :class:`RdapLookup` yields nothing then.
+``--dns-only`` means "DNS and offline look-ups alone", so a ``--dns-only`` scan skips :class:`RdapLookup`.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import quote
 
-from unmask.core.errors import ConfigError, FetchRefused
+from unmask.core.errors import ConfigError
 from unmask.core.fetch.client import Fetcher
-from unmask.core.fetch.transport import FetchError
-from unmask.infra.base import Failure, Observation, ScanContext, Source
+from unmask.infra.base import Failure, LookupFailed, Observation, ScanContext, Source, option
+from unmask.infra.services import fetch_json, special_use
 
 BOOTSTRAP_FILES = ("dns.json", "ipv4.json", "ipv6.json", "asn.json")
-MAX_BODY = 4 * 1024 * 1024
-"""Bytes of an RDAP answer parsed at most (a larger one is a failure, not a crash)."""
-MAX_IPS = 8
-"""Addresses of one domain looked up per scan."""
-ACCEPT = [("Accept", "application/rdap+json, application/json;q=0.9")]
+ACCEPT = "application/rdap+json, application/json;q=0.9"
 
 
-class RdapError(Exception):
+@dataclass(frozen=True)
+class RdapOptions:
+    base_url: str | None = option(
+        None, "one RDAP server for every look-up (a mirror); none: IANA's bootstrap"
+    )
+    bootstrap_dir: str | None = option(
+        None,
+        "folder with IANA's RDAP bootstrap files (dns.json, ipv4.json, ipv6.json, asn.json); "
+        "none: the shipped copy",
+    )
+    max_addresses: int = option(8, "addresses of one domain looked up", minimum=0)
+    max_bytes: int = option(4 * 1024 * 1024, "bytes of one RDAP answer parsed at most", minimum=1)
+
+
+class RdapError(LookupFailed):
     """A look-up that did not give an RDAP object: ``str(exc)`` is the short failure text."""
 
 
@@ -119,7 +129,7 @@ def _services(doc: Any) -> Iterator[tuple[list[Any], list[str]]]:
         yield list(keys), [str(u) for u in urls]
 
 
-@cache
+@functools.cache
 def shipped_bootstrap() -> Bootstrap:
     return Bootstrap.load(None)
 
@@ -279,17 +289,17 @@ class RdapClient:
     """Look-ups over the case's Fetcher (evidence recorded), with the bootstrap or a fixed base URL."""
 
     def __init__(
-        self, fetcher: Fetcher, *, bootstrap: Bootstrap | None = None, base_url: str | None = None
+        self,
+        fetcher: Fetcher | None,
+        *,
+        bootstrap: Bootstrap | None = None,
+        base_url: str | None = None,
+        max_bytes: int = RdapOptions.max_bytes,
     ) -> None:
         self.fetcher = fetcher
         self.bootstrap = bootstrap or shipped_bootstrap()
         self.base_url = base_url
-
-    @classmethod
-    def from_settings(cls, fetcher: Fetcher, settings: Mapping[str, Any]) -> RdapClient:
-        directory = settings.get("rdap_bootstrap_dir")
-        bootstrap = Bootstrap.load(Path(directory)) if directory else None
-        return cls(fetcher, bootstrap=bootstrap, base_url=settings.get("rdap_base_url"))
+        self.max_bytes = max_bytes
 
     def url_for(self, kind: str, query: str) -> str:
         if self.base_url:
@@ -305,48 +315,26 @@ class RdapClient:
         return f"{base.rstrip('/')}/{kind}/{quote(query, safe=':.')}"
 
     async def lookup(self, kind: str, query: str) -> RdapRecord:
-        """``kind`` is ``ip``, ``domain`` or ``autnum``. Raises :class:`RdapError` (short text) on failure."""
+        """``kind`` is ``ip``, ``domain`` or ``autnum``. Raises a LookupFailed (short text), FetchError or
+        FetchRefused on failure."""
         url = self.url_for(kind, query)
-        try:
-            response = await self.fetcher.get(url, headers=ACCEPT, obey_robots=False)
-        except FetchRefused as exc:
-            raise RdapError(f"refused: {exc.reason}") from exc
-        except FetchError as exc:
-            raise RdapError(
-                "timeout" if exc.kind == "timeout" else f"{exc.kind}: {exc.detail}"[:200]
-            ) from exc
-        if response.status != 200:
-            raise RdapError(f"http {response.status}")
-        if response.truncated or len(response.body) > MAX_BODY:
-            raise RdapError("rdap: answer too large")
-        try:
-            obj = json.loads(response.body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise RdapError("rdap: malformed JSON") from exc
+        obj, response = await fetch_json(
+            self.fetcher, url, label="rdap", accept=ACCEPT, max_bytes=self.max_bytes
+        )
         return parse_rdap(obj, query=query, url=url, capture_id=response.capture_id)
 
     async def ip(self, address: str) -> RdapRecord:
-        return await self.lookup("ip", str(ipaddress.ip_address(address)))
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            raise RdapError("rdap: not an IP address") from None
+        return await self.lookup("ip", str(ip))
 
     async def domain(self, name: str) -> RdapRecord:
         return await self.lookup("domain", name.lower().rstrip("."))
 
 
 # ---------------------------------------------------------------------------------- the source
-
-SPECIAL_USE_TLDS = frozenset(
-    {"test", "invalid", "localhost", "example", "local", "internal", "onion", "arpa"}
-)
-"""Names no public data source knows (RFC 6761 and kin): never sent to a public RDAP or CT service."""
-
-
-def special_use(name: str) -> bool:
-    return name.lower().rstrip(".").rsplit(".", 1)[-1] in SPECIAL_USE_TLDS
-
-
-def data_fetcher(ctx: ScanContext) -> Fetcher | None:
-    """The case's Fetcher for data sources (the context's, unpinned)."""
-    return ctx.data_fetcher
 
 
 def _observations(record: RdapRecord, subject: str, source: str) -> Iterator[Observation]:
@@ -375,49 +363,45 @@ def _public(address: str) -> bool:
         return True  # let the look-up say what is wrong with it
 
 
-@dataclass
-class RdapLookup(Source):
-    """Registrar and registrant of the domain, holder (hoster), network and abuse contact of its addresses."""
+class RdapLookup(Source[RdapOptions]):
+    """Registrar and registrant of the domain, holder (hoster), network and abuse contact of its addresses.
 
-    name: ClassVar[str] = "rdap"
-    after: ClassVar[tuple[str, ...]] = ("dns",)
-    connects: ClassVar[bool] = False
-    fetcher: Fetcher | None = None
-    """The case's Fetcher for data sources; else :func:`data_fetcher` of the context."""
+    The domain is looked up unless it is a special-use name, its public addresses each once per scan;
+    with ``base_url`` set, every name and address (a test or mirror server may know them).
+    """
+
+    name = "rdap"
+    after = ("dns",)
+    service = "RDAP servers"
+
+    def prepare(self) -> None:
+        self.bootstrap  # noqa: B018 - a bad bootstrap folder is the user's to fix before the scan
+
+    @functools.cached_property
+    def bootstrap(self) -> Bootstrap:
+        folder = self.options.bootstrap_dir
+        return Bootstrap.load(Path(folder)) if folder else shipped_bootstrap()
 
     async def run(self, ctx: ScanContext) -> AsyncIterator[Observation | Failure]:
-        """The domain (unless a special-use name) and its public addresses; with ``rdap_base_url`` set,
-        every name and address (a test or mirror server may know them)."""
-        if ctx.options.dns_only:
-            return  # --dns-only: DNS and offline look-ups alone
-        fetcher = self.fetcher or data_fetcher(ctx)
-        if fetcher is None:
-            yield Failure(self.name, ctx.domain, "rdap: no fetcher for data sources")
-            return
-        own_server = bool(self.settings.get("rdap_base_url"))
-        try:
-            client = RdapClient.from_settings(fetcher, self.settings)
-        except ConfigError as exc:
-            yield Failure(self.name, ctx.domain, f"rdap: {exc}"[:300])
-            return
+        options = self.options
+        own_server = bool(options.base_url)
+        client = RdapClient(
+            ctx.data_fetcher, bootstrap=self.bootstrap, base_url=options.base_url, max_bytes=options.max_bytes
+        )
         if own_server or not special_use(ctx.domain):
-            try:
-                record = await client.domain(ctx.domain)
+            record = await self.ask(ctx.domain, functools.partial(client.domain, ctx.domain))
+            if isinstance(record, Failure):
+                yield record
+            else:
                 for obs in _observations(record, ctx.domain, self.name):
                     yield obs
-            except RdapError as exc:
-                yield Failure(self.name, ctx.domain, str(exc))
-        addresses = [*ctx.values("dns.a", ctx.domain), *ctx.values("dns.aaaa", ctx.domain)][:MAX_IPS]
-        for address in addresses:
+        addresses = [*ctx.values("dns.a", ctx.domain), *ctx.values("dns.aaaa", ctx.domain)]
+        for address in addresses[: options.max_addresses]:
             if not own_server and not _public(address):
                 continue  # loopback, private, documentation ranges: no registry holds them
-            try:
-                record = await client.ip(address)
-            except RdapError as exc:
-                yield Failure(self.name, address, str(exc))
-                continue
-            except ValueError:
-                yield Failure(self.name, address, "rdap: not an IP address")
+            record = await self.ask(address, functools.partial(client.ip, address), key=("ip", address))
+            if isinstance(record, Failure):
+                yield record
                 continue
             for obs in _observations(record, address, self.name):
                 yield obs

@@ -5,28 +5,27 @@ connection goes to the scan's own DNS answer and every response is recorded as e
 observation carries the capture it came from. Linking IDs come from the page, from up to
 ``max_scripts`` same-site scripts, and from Tag Manager containers: a container the site serves
 itself is read in every scan, Google's copy (``googletagmanager.com/gtm.js?id=``) only with
-``--active`` (a third party). What is read and recorded is data (``data/web.yaml``), and every header
-that a masking signature (``data/masking.yaml``) names is recorded as ``web.header``.
+``--active`` (a third party). Which headers are read is data (``data/web.yaml``; every header that a
+masking signature of ``data/masking.yaml`` names is recorded as ``web.header`` too); how much is read
+is the source's options.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import html
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from functools import cache
 from importlib import resources
-from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import yaml
 
-from unmask.core.errors import FetchRefused
 from unmask.core.fetch.exchange import FetchResponse
-from unmask.core.fetch.transport import FetchError
 from unmask.core.identifiers import LinkingId, extract_linking_ids
-from unmask.infra.base import Failure, Observation, ScanContext, Source
+from unmask.infra.base import Failure, Observation, ScanContext, Source, http_failure, option
 from unmask.infra.favicon import shodan_favicon_hash
 
 _TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
@@ -41,15 +40,23 @@ script does not make the page's other observations (title, linking IDs in the HT
 
 
 @dataclass(frozen=True)
+class WebOptions:
+    max_html_bytes: int = option(4 * 1024 * 1024, "bytes of the home page read for title and IDs", minimum=1)
+    max_scripts: int = option(10, "same-site scripts fetched per domain", minimum=0)
+    max_script_bytes: int = option(2 * 1024 * 1024, "bytes of each script read", minimum=1)
+    max_gtm_containers: int = option(3, "Tag Manager containers fetched per domain (--active)", minimum=0)
+    max_header_value: int = option(300, "characters of a header value kept", minimum=1)
+
+
+@dataclass(frozen=True)
 class WebRules:
     server_headers: tuple[str, ...]
     headers: frozenset[str]
     set_cookie_names: bool
-    limits: dict[str, int]
     gtm_url: str
 
 
-@cache
+@functools.cache
 def web_rules() -> WebRules:
     text = resources.files("unmask.infra").joinpath("data/web.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
@@ -64,7 +71,6 @@ def web_rules() -> WebRules:
         server_headers=tuple(str(h).lower() for h in data["server_headers"]),
         headers=frozenset(headers - {"set-cookie"}),
         set_cookie_names=bool(data.get("set_cookie_names", True)),
-        limits={str(k): int(v) for k, v in data["limits"].items()},
         gtm_url=str(data["gtm_url"]),
     )
 
@@ -112,50 +118,41 @@ def is_gtm_container(url: str) -> bool:
     return parts.path.endswith("/gtm.js") and "id=GTM-" in parts.query
 
 
-def _failure_text(exc: Exception) -> str:
-    if isinstance(exc, FetchRefused):
-        return f"refused: {exc.reason}"
-    if isinstance(exc, FetchError):
-        return "timeout" if exc.kind == "timeout" else f"{exc.kind}: {exc.detail}"[:200]
-    return f"{type(exc).__name__}: {exc}"[:200]
-
-
-@dataclass
-class WebFingerprint(Source):
+class WebFingerprint(Source[WebOptions]):
     """Status, server headers, title, favicon hash and linking IDs of the home page."""
 
-    name: ClassVar[str] = "web"
-    after: ClassVar[tuple[str, ...]] = ("dns",)
-    connects: ClassVar[bool] = True
+    name = "web"
+    after = ("dns",)
+    connects = True
 
     async def run(self, ctx: ScanContext) -> AsyncIterator[Observation | Failure]:
         rules = web_rules()
+        limits = self.options
         domain = ctx.domain
-        response: FetchResponse | None = None
         errors: list[str] = []
         for scheme in ("https", "http"):
-            try:
-                response = await ctx.fetch(f"{scheme}://{domain}/")
+            answer = await self.ask(domain, functools.partial(ctx.fetch, f"{scheme}://{domain}/"))
+            if not isinstance(answer, Failure):
+                response = answer
                 break
-            except (FetchError, FetchRefused) as exc:
-                errors.append(f"{scheme}: {_failure_text(exc)}")
-        if response is None:
+            errors.append(f"{scheme}: {answer.error}")
+        else:
             yield Failure(self.name, domain, "; ".join(errors)[:300])
             return
         capture = response.capture_id
         yield Observation(
             "web.status", str(response.status), domain, self.name, {"url": response.url}, capture
         )
-        for obs in self._headers(response, domain, rules):
+        for obs in self._headers(response, domain, rules, limits.max_header_value):
             yield obs
         if response.status >= 400:
-            yield Failure(self.name, domain, f"http {response.status}")
+            yield Failure(self.name, domain, str(http_failure(response.status)))
             return
         ctype = response.content_type.split(";", 1)[0].strip().lower()
         if ctype not in HTML_TYPES:
             yield Failure(self.name, domain, f"not HTML ({ctype})")
             return
-        text = response.body[: rules.limits["max_html_bytes"]].decode("utf-8", errors="replace")
+        text = response.body[: limits.max_html_bytes].decode("utf-8", errors="replace")
         title = page_title(text)
         if title:
             yield Observation("web.title", title, domain, self.name, {"url": response.url}, capture)
@@ -168,8 +165,9 @@ class WebFingerprint(Source):
         async for item in self._scripts(ctx, links, response.url, ids, rules):
             yield item
 
-    def _headers(self, response: FetchResponse, domain: str, rules: WebRules) -> Iterator[Observation]:
-        cap = rules.limits["max_header_value"]
+    def _headers(
+        self, response: FetchResponse, domain: str, rules: WebRules, cap: int
+    ) -> Iterator[Observation]:
         detail = {"url": response.url}
         for key, value in response.headers:
             name = key.lower()
@@ -202,13 +200,12 @@ class WebFingerprint(Source):
         for url in dict.fromkeys(candidates):
             if url.startswith("data:") or urlsplit(url).scheme not in ("http", "https"):
                 continue
-            try:
-                icon = await ctx.fetch(url, favicon=True)
-            except (FetchError, FetchRefused) as exc:
-                last_error = _failure_text(exc)
+            icon = await self.ask(ctx.domain, functools.partial(ctx.fetch, url, favicon=True))
+            if isinstance(icon, Failure):
+                last_error = icon.error
                 continue
             if icon.status != 200 or not icon.body:
-                last_error = f"http {icon.status}" if icon.status != 200 else "empty"
+                last_error = str(http_failure(icon.status)) if icon.status != 200 else "empty"
                 continue
             if icon.truncated:
                 last_error = "too large"
@@ -227,7 +224,7 @@ class WebFingerprint(Source):
         page_ids: list[LinkingId],
         rules: WebRules,
     ) -> AsyncIterator[Observation | Failure]:
-        limits = rules.limits
+        limits = self.options
         page_host = (urlsplit(page_url).hostname or "").lower()
         own = [u for u in links.scripts if same_site(u, ctx.domain, page_host)]
         gtm_ids = [i.value for i in page_ids if i.kind == "gtm"]
@@ -235,17 +232,19 @@ class WebFingerprint(Source):
         if ctx.options.active:
             third_party = [u for u in links.scripts if is_gtm_container(u) and u not in own]
             third_party += [rules.gtm_url.format(id=gtm) for gtm in gtm_ids]
-            third_party = list(dict.fromkeys(third_party))[: limits["max_gtm_containers"]]
-        for url in [*own[: limits["max_scripts"]], *third_party]:
-            try:
-                script = await ctx.fetch(url)
-            except (FetchError, FetchRefused) as exc:
-                yield Failure(SCRIPT_SOURCE, ctx.domain, f"script {url[:200]}: {_failure_text(exc)}")
+            third_party = list(dict.fromkeys(third_party))[: limits.max_gtm_containers]
+        for url in [*own[: limits.max_scripts], *third_party]:
+            script = await self.ask(ctx.domain, functools.partial(ctx.fetch, url))
+            if isinstance(script, Failure):
+                yield dataclasses.replace(
+                    script, source=SCRIPT_SOURCE, error=f"script {url[:200]}: {script.error}"
+                )
                 continue
             if script.status != 200:
-                yield Failure(SCRIPT_SOURCE, ctx.domain, f"script {url[:200]}: http {script.status}")
+                failed = http_failure(script.status)
+                yield Failure(SCRIPT_SOURCE, ctx.domain, f"script {url[:200]}: {failed}")
                 continue
             where = "gtm" if is_gtm_container(url) else "script"
-            text = script.body[: limits["max_script_bytes"]].decode("utf-8", errors="replace")
+            text = script.body[: limits.max_script_bytes].decode("utf-8", errors="replace")
             for ident in extract_linking_ids(text, where=where):
                 yield self._linking(ident, ctx.domain, f"{where}:{url[:300]}", url, script.capture_id)
