@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from unmask.cli.common import CaseOpt, JsonOpt, open_case, print_json
+from unmask.cli.common import CaseOpt, JsonOpt, err_console, opened_case, print_json, privacy_policy
 
 app = typer.Typer(
     help="Census of a platform's public catalogue (metadata only, never media).", no_args_is_help=True
@@ -39,20 +39,22 @@ def crawl_cmd(
     from unmask.census.runner import CrawlOptions, crawl
     from unmask.census.summary import print_summary
 
-    the_case = open_case(case)
-    summary = crawl(
-        the_case,
-        CrawlOptions(
-            url=url,
-            adapter=adapter,
-            delay=delay,
-            concurrency=concurrency,
-            obey_robots=False if ignore_robots else None,
-            max_requests=max_requests,
-            progress=not (quiet or as_json),
-        ),
-    )
+    with opened_case(case) as the_case:
+        summary = crawl(
+            the_case,
+            CrawlOptions(
+                url=url,
+                adapter=adapter,
+                delay=delay,
+                concurrency=concurrency,
+                obey_robots=False if ignore_robots else None,
+                max_requests=max_requests,
+                progress=not (quiet or as_json),
+            ),
+        )
+        policy = privacy_policy(the_case)  # after the crawl: the persons it found are known now
+    summary.notes = [policy.redact(note) or "" for note in summary.notes]
     if as_json:
         print_json(summary.as_dict())
     else:
-        print_summary(summary)
+        print_summary(summary, console=err_console)
