@@ -427,6 +427,8 @@ def export_cmd(
             TextColumn("exporting {task.description}"),
             TimeElapsedColumn(),
             console=err_console,
+            transient=True,
+            disable=as_json or not err_console.is_terminal,
         ) as bar,
     ):
         bar.add_task(fmt, total=None)
