@@ -187,3 +187,11 @@ def test_real_names_on_request_show_them(outputs: Outputs, tmp_path: Path) -> No
     unmask("export", "--format", "json", "-o", str(target), "--real-names", "--case", str(outputs.case))
     text = target.read_text(encoding="utf-8")
     assert "Janet Doerwald" in text and "Zoë Ångström" in text and "JanetDoerwaldFan" in text
+
+
+def test_the_graph_export_of_a_crawled_platform_is_valid_ftm(outputs: Outputs) -> None:
+    from tests.safety.test_outputs_ftm_valid import assert_valid_ftm
+
+    proxies = assert_valid_ftm(outputs.texts["owners export file ftm"].splitlines())
+    platform = next(p for p in proxies if "Platform" in p.get("keywords", quiet=True))
+    assert any(p.get("subject") == [platform.id] for p in proxies if p.schema.name == "UnknownLink")
