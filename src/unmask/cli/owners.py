@@ -192,16 +192,19 @@ def resolve_cmd(
         proposals = resolve.candidates(the_case.store)
         if apply_:
             resolve.apply(the_case.store, proposals, include_names=include_names)
+        policy = privacy_policy(the_case)
     if as_json:
-        print_json({"candidates": [p.as_dict() for p in proposals]})
+        print_json({"candidates": policy.redact_all([p.as_dict() for p in proposals])})
         return
     if not proposals:
         out_console.print("no merge to propose")
     for p in proposals:
         state = f"applied as merge {p.merge_id}" if p.merge_id else "proposed"
         out_console.print(
-            f"{p.merged['name']} ({p.merged['id']}, {p.merged['key']}) → {p.canonical['name']} "
-            f"({p.canonical['id']}, {p.canonical['key']}): {p.reason}, score {p.score:g}, {state}",
+            policy.redact(
+                f"{p.merged['name']} ({p.merged['id']}, {p.merged['key']}) → {p.canonical['name']} "
+                f"({p.canonical['id']}, {p.canonical['key']}): {p.reason}, score {p.score:g}, {state}"
+            ),
             highlight=False,
             markup=False,
             soft_wrap=True,
@@ -258,7 +261,7 @@ def merges_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
     from unmask.owners import resolve
 
     with opened_case(case) as the_case:
-        rows = resolve.merges(the_case.store)
+        rows = privacy_policy(the_case).redact_all(resolve.merges(the_case.store))
     if as_json:
         print_json({"merges": rows})
         return

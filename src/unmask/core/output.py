@@ -72,28 +72,24 @@ def output_target(path: Path, case: Case | None = None, *, folder: bool = False)
     if folder:
         if target.exists() and not target.is_dir():
             raise UnmaskError("a folder is needed here, this is a file", where=str(path))
-        try:
-            target.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UnmaskError(f"cannot create the folder ({exc.strerror or exc})", where=str(path)) from exc
-        _writable(target, path)
+        _writable_folder(target)
         return target
     if target.is_dir():
         raise UnmaskError("is a folder; give a file name", where=str(path))
     if target.exists() and not os.access(target, os.W_OK):
         raise UnmaskError("the file is not writable", where=str(path))
-    parent = target.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UnmaskError(f"cannot create the folder ({exc.strerror or exc})", where=str(parent)) from exc
-    _writable(parent, parent)
+    _writable_folder(target.parent)
     return target
 
 
-def _writable(folder: Path, shown: Path) -> None:
+def _writable_folder(folder: Path) -> None:
+    """The folder exists (made if missing) and new files can be made in it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UnmaskError(f"cannot create the folder ({exc.strerror or exc})", where=str(folder)) from exc
     if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise UnmaskError("the folder is not writable", where=str(shown))
+        raise UnmaskError("the folder is not writable", where=str(folder))
 
 
 # -- atomic writes ----------------------------------------------------------------------------------

@@ -270,7 +270,8 @@ class _Source:
             q = q.where(Capture.run_id.in_(runs))
         for part in self._stream(q):
             for r in part:
-                yield (*r[:4], self.redact(r[4]), *r[5:10], self.redact(r[10]), self.redact(r[11]), *r[12:])
+                # url, refused and error may spell a name (a person page's URL)
+                yield (*r[:4], self.redact(r[4]), *r[5:11], self.redact(r[11]), self.redact(r[12]), *r[13:])
 
     def runs(self) -> Iterator[Row]:
         requests = (
