@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
 
 import typer
 
 from unmask.cli.common import CaseOpt, JsonOpt, err_console, opened_case, print_json, privacy_policy
+from unmask.core.privacy import PrivacyPolicy, RedactingFilter
 
 app = typer.Typer(
     help="Census of a platform's public catalogue (metadata only, never media).", no_args_is_help=True
 )
+
+
+@contextmanager
+def redacted_logs(policy: PrivacyPolicy) -> Iterator[None]:
+    """Every log record made meanwhile (the crawl log in the case's logs/) has the names the policy hides
+    replaced, as far as the case knows them when the crawl starts (a re-crawl knows every person)."""
+    previous = logging.getLogRecordFactory()
+    redact = RedactingFilter(policy)
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        redact.filter(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    try:
+        yield
+    finally:
+        logging.setLogRecordFactory(previous)
 
 
 @app.command("crawl")
@@ -39,7 +62,7 @@ def crawl_cmd(
     from unmask.census.runner import CrawlOptions, crawl
     from unmask.census.summary import print_summary
 
-    with opened_case(case) as the_case:
+    with opened_case(case) as the_case, redacted_logs(privacy_policy(the_case)):
         summary = crawl(
             the_case,
             CrawlOptions(

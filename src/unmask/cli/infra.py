@@ -61,7 +61,7 @@ def _progress(total: int, show: bool) -> Iterator[Callable[[DomainResult], None]
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        TextColumn("{task.fields[last]}"),
+        TextColumn("{task.fields[last]}", markup=False),
     )
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("scan", total=total, last="")

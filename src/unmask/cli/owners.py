@@ -66,7 +66,7 @@ def import_cmd(
         opened_case(case) as the_case,
         Progress(
             SpinnerColumn(),
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             TimeElapsedColumn(),
             console=err_console,
             transient=True,
@@ -427,7 +427,7 @@ def export_cmd(
         opened_case(case) as the_case,
         Progress(
             SpinnerColumn(),
-            TextColumn("exporting {task.description}"),
+            TextColumn("exporting {task.description}", markup=False),
             TimeElapsedColumn(),
             console=err_console,
             transient=True,

@@ -442,7 +442,10 @@ class RedactingFilter:
         self.policy = policy
 
     def filter(self, record: Any) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed record: logging reports it itself
+            return True
         redacted = self.policy.redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
