@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.text import Text
 
 from unmask.cli import analyze as analyze_cmds
 from unmask.cli import audience as audience_cmds
@@ -44,7 +45,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except UnmaskError as exc:
-        err_console.print(f"[red]unmask: error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(Text("unmask: error: ", style="red"), str(exc), sep="", soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("unmask: interrupted")

@@ -108,7 +108,7 @@ def show_cmd(
 def _print_domain(entry: dict[str, Any]) -> None:
     from unmask.analysis.audience import headline
 
-    out_console.print(f"[bold]{entry['domain']}[/]")
+    out_console.print(entry["domain"], style="bold")
     if (line := headline(entry)) is not None:
         out_console.print(f"  {line}", highlight=False, soft_wrap=True)
     for month in entry["monthly"]:

@@ -26,4 +26,4 @@ def init(
     if as_json:
         print_json(info)
     else:
-        err_console.print(f"case made in [bold]{info['case']}[/] ({info['database']} store)")
+        err_console.print(f"case made in {info['case']} ({info['database']} store)")

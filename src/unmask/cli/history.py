@@ -160,4 +160,4 @@ def _print(result: dict[str, Any]) -> None:
     out_console.print(table)
     for error in result["errors"]:
         when = f" {error['timestamp']}" if error["timestamp"] else ""
-        out_console.print(f"[yellow]{error['url']}{when}:[/] {error['message']}", highlight=False)
+        out_console.print(f"{error['url']}{when}: {error['message']}", style="yellow")

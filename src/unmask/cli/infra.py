@@ -65,7 +65,7 @@ def _progress(total: int, show: bool) -> Iterator[Callable[[DomainResult], None]
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        TextColumn("{task.fields[last]}"),
+        TextColumn("{task.fields[last]}", markup=False),
     )
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("scan", total=total, last="")
@@ -83,14 +83,12 @@ def _print_scan(result: ScanResult) -> None:
             if o.subject == entry.domain or o.kind.startswith(("masking", "linking_id", "cert.")):
                 kinds.setdefault(o.kind, []).append(o.value)
         name = entry.domain if entry.unicode == entry.domain else f"{entry.unicode} ({entry.domain})"
-        out_console.print(f"[bold]{name}[/]", highlight=False)
+        out_console.print(name, style="bold")
         for kind, values in kinds.items():
             shown = ", ".join(v[:80] for v in values[:6]) + (" …" if len(values) > 6 else "")
             out_console.print(f"  {kind}: {shown}", highlight=False, soft_wrap=True)
         for f in entry.failures:
-            out_console.print(
-                f"  [yellow]{f.source} {f.subject}: {f.error}[/]", highlight=False, soft_wrap=True
-            )
+            out_console.print(f"  {f.source} {f.subject}: {f.error}", style="yellow", soft_wrap=True)
     skipped = ", ".join(f"{s.path.rsplit(':', 1)[-1]} ({s.reason})" for s in result.skipped)
     err_console.print(f"scan {result.scan_id}: {result.status}" + (f"; skipped {skipped}" if skipped else ""))
 
@@ -250,9 +248,7 @@ def _show_round(done: Round) -> None:
     )
     for delivery in done.delivery or []:
         if not getattr(delivery, "ok", True):
-            err_console.print(
-                f"[yellow]alert via {delivery.channel} failed: {delivery.error}[/]", highlight=False
-            )
+            err_console.print(f"alert via {delivery.channel} failed: {delivery.error}", style="yellow")
 
 
 @app.command("import-pdns")

@@ -72,8 +72,11 @@ class CrawlSettings:
 
 @dataclass
 class PrivacySettings:
+    """How outputs show persons (unmask.core.privacy)."""
+
     pseudonymize: bool = True
-    """Depicted persons who are not known public figures are shown as pseudonyms."""
+    """Depicted persons who are not on the investigator's public-figure list are shown as pseudonyms, and
+    uploader handles that contain such a name too. False is what `--real-names` does for one command."""
 
 
 @dataclass
@@ -255,7 +258,8 @@ def load_config(path: Path) -> CaseConfig:
 
 
 def save_config(config: CaseConfig, path: Path) -> None:
+    """Write case.yaml atomically, readable by its owner only (it holds the secret)."""
+    from unmask.core.output import write_text
+
     data = {"unmask_case": 1, **to_dict(config)}
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    tmp.replace(path)
+    write_text(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True), private=True)
