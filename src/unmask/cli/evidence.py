@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -144,3 +145,48 @@ def log_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
         err_console.print(f"[red]the log's chain is broken[/] at byte {broken[0][0]}: {escape(broken[0][1])}")
     elif lines:
         err_console.print(f"{len(lines)} entries, chain intact", highlight=False)
+
+
+@app.command("export")
+def export_cmd(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The package to write (outside the case).")],
+    case: CaseOpt = None,
+    package_format: Annotated[str, typer.Option("--format", help="Package format: wacz.")] = "wacz",
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the captures, their index and pages, the seals and the custody log as one WACZ package."""
+    from unmask.core.errors import UnmaskError
+    from unmask.evidence.wacz import export_wacz
+
+    if package_format != "wacz":
+        raise UnmaskError(f"unknown format {package_format!r} (known: wacz)")
+    with opened_case(case) as the_case:
+        result = export_wacz(the_case, output)
+    if as_json:
+        print_json(result.as_dict())
+    else:
+        out_console.print(
+            f"wrote {escape(str(result.path))}: {result.captures} captures, {result.pages} HTML pages, "
+            f"{result.bytes:,} bytes",
+            highlight=False,
+        )
+
+
+@app.command("serve")
+def serve_cmd(
+    case: CaseOpt = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port on 127.0.0.1 (default: evidence.serve_port, 8642).")
+    ] = None,
+) -> None:
+    """Replay the case's captures offline on 127.0.0.1 (ReplayWeb.page); Ctrl-C stops."""
+    from unmask.evidence.serve import ReplayServer
+
+    with opened_case(case) as the_case:
+        server = ReplayServer(the_case, port=the_case.config.evidence.serve_port if port is None else port)
+        out_console.print(server.url, highlight=False, soft_wrap=True)
+        err_console.print(f"replaying {server.captures:,} captures offline; Ctrl-C stops", highlight=False)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            err_console.print("stopped", highlight=False)
