@@ -9,8 +9,10 @@ import typer
 from rich.table import Table
 
 from unmask.cli.common import CaseOpt, JsonOpt, err_console, open_case, out_console, print_json
+from unmask.evidence import custody
 
 
+@custody.logged("analyze")
 def analyze(
     case: CaseOpt = None,
     as_json: JsonOpt = False,

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from unmask.cli.common import CaseOpt, JsonOpt, open_case, print_json
+from unmask.evidence import custody
 
 app = typer.Typer(
     help="Census of a platform's public catalogue (metadata only, never media).", no_args_is_help=True
@@ -14,6 +15,7 @@ app = typer.Typer(
 
 
 @app.command("crawl")
+@custody.logged("census crawl", run=True)
 def crawl_cmd(
     url: Annotated[str, typer.Argument(help="The platform's address (home page or any page).")],
     case: CaseOpt = None,

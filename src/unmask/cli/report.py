@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 
 from unmask.cli.common import CaseOpt, JsonOpt, err_console, opened_case, print_json
+from unmask.evidence import custody
 
 
+@custody.logged("report")
 def report(
     case: CaseOpt = None,
     output: Path = typer.Option(..., "-o", "--output", help="The HTML file to write.", show_default=False),
