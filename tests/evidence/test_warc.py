@@ -102,3 +102,17 @@ def test_reading_a_large_record_takes_constant_memory(sqlite_case: Case) -> None
         tracemalloc.stop()
     assert [r.type for r in records] == ["warcinfo", "response", "request", "response", "request"]
     assert peak < 12 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB while reading 48 MB of records"
+
+
+@pytest.mark.parametrize("algorithm", ["sha1", "sha256", "sha512"])
+def test_warc_digests_are_read_in_base32_hex_and_base64(algorithm: str) -> None:
+    import base64
+    import hashlib
+
+    from unmask.evidence.digests import parse_digest
+
+    raw = hashlib.new(algorithm, b"payload").digest()
+    for encoded in (base64.b32encode(raw).decode(), raw.hex(), base64.b64encode(raw).decode()):
+        assert parse_digest(f"{algorithm}:{encoded}") == (algorithm, raw)
+    assert parse_digest(f"{algorithm}:{'0189' * 13}") is None  # not base32, not of the size
+    assert parse_digest("md5:abc") is None and parse_digest("no digest") is None

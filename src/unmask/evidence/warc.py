@@ -163,10 +163,11 @@ def _headers(block: bytes) -> tuple[str, dict[str, str]]:
     return lines[0].strip(), headers
 
 
-def _digest_problem(kind: str, declared: str | None, hashers: dict[str, hashlib._Hash]) -> str | None:
+def _digest_problem(
+    kind: str, declared: str | None, parsed: tuple[str, bytes] | None, hashers: dict[str, hashlib._Hash]
+) -> str | None:
     if declared is None:
         return f"no WARC-{kind}-Digest"
-    parsed = parse_digest(declared)
     if parsed is None:
         return f"unreadable WARC-{kind}-Digest {declared[:80]!r}"
     algorithm, expected = parsed
@@ -195,11 +196,9 @@ def read_records(raw: IO[bytes], *, gzipped: bool, on_raw: Callable[[bytes], Non
         record_type = headers.get("warc-type", "")
         declared_block = headers.get("warc-block-digest")
         declared_payload = headers.get("warc-payload-digest")
-        algorithms = {"sha256"}
-        for declared in (declared_block, declared_payload):
-            parsed = parse_digest(declared) if declared else None
-            if parsed:
-                algorithms.add(parsed[0])
+        block_digest = parse_digest(declared_block) if declared_block else None
+        payload_digest = parse_digest(declared_payload) if declared_payload else None
+        algorithms = {"sha256"} | {parsed[0] for parsed in (block_digest, payload_digest) if parsed}
         block = {name: hashlib.new(name) for name in algorithms}
         http = record_type in ("response", "request") and headers.get("content-type", "").startswith(
             "application/http"
@@ -230,11 +229,11 @@ def read_records(raw: IO[bytes], *, gzipped: bool, on_raw: Callable[[bytes], Non
             problems.append("record does not start a gzip member")
         if trailer != b"\r\n\r\n":
             problems.append("record does not end with CRLF CRLF (wrong Content-Length?)")
-        problem = _digest_problem("Block", declared_block, block)
+        problem = _digest_problem("Block", declared_block, block_digest, block)
         if problem:
             problems.append(problem)
         if http and declared_payload is not None:
-            problem = _digest_problem("Payload", declared_payload, payload)
+            problem = _digest_problem("Payload", declared_payload, payload_digest, payload)
             if problem:
                 problems.append(problem)
         yield WarcRecord(
