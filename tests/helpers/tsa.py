@@ -72,6 +72,15 @@ def _name(common: str) -> x509.Name:
     )
 
 
+def _key_usage(**allowed: bool) -> x509.KeyUsage:
+    """Digital signature plus the usages named."""
+    names = ("content_commitment", "key_encipherment", "data_encipherment", "key_agreement", "key_cert_sign")
+    flags = {
+        name: allowed.get(name, False) for name in (*names, "crl_sign", "encipher_only", "decipher_only")
+    }
+    return x509.KeyUsage(digital_signature=True, **flags)
+
+
 def make_pki(folder: Path, *, kind: str = "ec", name: str = "Test TSA") -> tuple[Path, Path, Path]:
     """Root CA and TSA certificate in FOLDER: (root.pem, tsa.pem, tsa.key)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -87,20 +96,7 @@ def make_pki(folder: Path, *, kind: str = "ec", name: str = "Test TSA") -> tuple
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False)
         .sign(root_key, hashes.SHA256())
     )
@@ -115,20 +111,7 @@ def make_pki(folder: Path, *, kind: str = "ec", name: str = "Test TSA") -> tuple
         .not_valid_after(now + dt.timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_key_usage(content_commitment=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(tsa_key.public_key()), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False

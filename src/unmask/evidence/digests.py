@@ -11,7 +11,7 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 CHUNK = 1 << 20
@@ -51,12 +51,18 @@ def hash_file(
 ) -> PrefixHasher:
     """Read PATH once; the hasher holds its SHA-256, size (``position``) and the prefixes asked."""
     hasher = PrefixHasher(prefixes)
+    for chunk in read_chunks(path):
+        hasher.update(chunk)
+        if on_bytes is not None:
+            on_bytes(len(chunk))
+    return hasher
+
+
+def read_chunks(path: Path) -> Iterator[bytes]:
+    """The file's bytes, CHUNK at a time."""
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK):
-            hasher.update(chunk)
-            if on_bytes is not None:
-                on_bytes(len(chunk))
-    return hasher
+            yield chunk
 
 
 def sha256_bytes(data: bytes) -> str:

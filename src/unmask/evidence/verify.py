@@ -28,7 +28,7 @@ from sqlalchemy import select
 from unmask.core.case import Case
 from unmask.core.store.models import Capture
 from unmask.evidence import custody
-from unmask.evidence.digests import CHUNK, PrefixHasher
+from unmask.evidence.digests import CHUNK, PrefixHasher, read_chunks
 from unmask.evidence.manifest import (
     MANIFEST_SUFFIX,
     ROWS_PER_FETCH,
@@ -219,9 +219,9 @@ class _Verifier:
     def check_plain(self, path: Path) -> None:
         name = relative(self.case, path)
         hasher = self._hasher(name)
-        with path.open("rb") as fh:
-            while chunk := fh.read(CHUNK):
-                self._update(hasher)(chunk)
+        feed = self._update(hasher)
+        for chunk in read_chunks(path):
+            feed(chunk)
         self._count(hasher)
         self._compare(name, hasher)
 

@@ -27,7 +27,7 @@ from typing import Any
 from unmask import __version__
 from unmask.core.case import Case
 from unmask.core.errors import UnmaskError
-from unmask.evidence.digests import CHUNK
+from unmask.evidence.digests import read_chunks
 from unmask.evidence.index import write_cdxj, write_pages
 from unmask.evidence.manifest import custody_path, seals_dir
 
@@ -133,11 +133,10 @@ def export_wacz(case: Case, out: Path, on_bytes: Callable[[int], None] | None = 
 
     def copy(path: Path) -> Callable[[_Hashing], None]:
         def write(stream: _Hashing) -> None:
-            with path.open("rb") as fh:
-                while chunk := fh.read(CHUNK):
-                    stream.write(chunk)
-                    if on_bytes is not None:
-                        on_bytes(len(chunk))
+            for chunk in read_chunks(path):
+                stream.write(chunk)
+                if on_bytes is not None:
+                    on_bytes(len(chunk))
 
         return write
 
