@@ -7,7 +7,9 @@ import gzip
 import shutil
 import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -94,6 +96,35 @@ def rewrite_member(path: Path, offset: int, change: bytes, to: bytes) -> None:
     assert change in record
     changed = gzip.compress(record.replace(change, to, 1))
     path.write_bytes(raw[:offset] + changed + raw[offset + member_length :])
+
+
+@dataclass
+class CrawledCase:
+    root: Path
+    tsa_root: Path
+    summary: dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def crawled_case(tmp_path_factory: pytest.TempPathFactory) -> CrawledCase:
+    """A real census of the demo platform (scale 0.01) by `unmask census crawl`, in a case made by
+    `unmask init` that seals itself after the run with a local TSA. Read it, do not change it."""
+    from tests.helpers.cli import crawl, unmask
+    from unmask.demo.server import spawn
+
+    folder = tmp_path_factory.mktemp("crawled")
+    root = folder / "case"
+    unmask("init", str(root))
+    with LocalTsa(folder / "tsa") as tsa, spawn(seed=11, scale=0.01) as server:
+        server.wait_ready()
+        case = Case.open(root)
+        case.config.evidence.tsa = [tsa.url]
+        case.config.evidence.tsa_roots = [str(tsa.root)]
+        case.config.evidence.seal_after_run = True
+        case.save()
+        case.close()
+        summary = crawl(root, server.url)
+    return CrawledCase(root, tsa.root, summary)
 
 
 @pytest.fixture

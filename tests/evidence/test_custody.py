@@ -4,25 +4,12 @@ seals itself when the case asks, and what it wrote passes every independent chec
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.evidence.conftest import openssl_verify, warcio_check
+from tests.evidence.conftest import CrawledCase, openssl_verify, warcio_check
 from tests.evidence.test_wacz import wacz_validate
-from tests.helpers.cli import crawl, unmask, unmask_json
-from tests.helpers.tsa import LocalTsa
-from unmask.core.case import Case
-from unmask.demo.server import SpawnedServer, spawn
+from tests.helpers.cli import unmask, unmask_json
 from unmask.evidence import custody
-
-
-@pytest.fixture
-def demo_server() -> Iterator[SpawnedServer]:
-    with spawn(seed=11, scale=0.01) as server:
-        server.wait_ready()
-        yield server
 
 
 def _log(case: Path) -> list[dict]:
@@ -30,17 +17,10 @@ def _log(case: Path) -> list[dict]:
 
 
 def test_a_sealed_crawl_is_logged_chained_and_passes_every_independent_check(
-    new_case: Path, demo_server: SpawnedServer, tmp_path: Path
+    crawled_case: CrawledCase, tmp_path: Path
 ) -> None:
-    with LocalTsa(tmp_path / "tsa") as tsa:
-        case = Case.open(new_case)
-        case.config.evidence.tsa = [tsa.url]
-        case.config.evidence.tsa_roots = [str(tsa.root)]
-        case.config.evidence.seal_after_run = True
-        case.save()
-        case.close()
-        summary = crawl(new_case, demo_server.url)
-        assert summary["status"] == "complete"
+    assert crawled_case.summary["status"] == "complete"
+    new_case = crawled_case.root
     lines = _log(new_case)
     assert [entry["action"] for entry in lines] == ["init", "census crawl"]
     init, run = lines
@@ -52,7 +32,7 @@ def test_a_sealed_crawl_is_logged_chained_and_passes_every_independent_check(
     manifest = new_case / run["seal"]
     assert json.loads(manifest.read_bytes())["sealed_by"] == "census crawl"
     [token] = manifest.parent.glob("*.tsr")
-    assert openssl_verify(token, manifest, tmp_path / "tsa" / "root.pem").returncode == 0
+    assert openssl_verify(token, manifest, crawled_case.tsa_root).returncode == 0
     warcio_check(sorted((new_case / "evidence" / "warc").glob("*.warc.gz")))
     report = json.loads(unmask("evidence", "verify", "--case", str(new_case), "--json").stdout)
     assert report["ok"], report["failures"][:5]

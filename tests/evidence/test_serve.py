@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.evidence.conftest import captures, record_pages
+from tests.evidence.conftest import CrawledCase, captures, record_pages
 from tests.helpers.cli import UNMASK
 from tests.report.test_report_browser import ARGS, CHROMIUM, _require_browser
 from unmask.core.case import Case
@@ -39,11 +39,21 @@ def served(sqlite_case: Case) -> Iterator[tuple[Case, str]]:
 
 def test_a_captured_page_replays_offline_in_chromium(served: tuple[Case, str]) -> None:
     _require_browser()
-    from playwright.sync_api import sync_playwright
-
     case, url = served
     target = captures(case)[2]  # "Catalogue page 2"
     link = reference(target, port=int(url.rsplit(":", 1)[1].strip("/")))
+    found, requests = _replayed_text(link.replay_url, "Catalogue page 2")
+    assert "Catalogue page 2" in found and "Listing line 3 of page 2." in found
+    _, header = _get(url, f"/capture/{target.id}")
+    assert str(target.payload_sha256).encode() in header and target.url.encode() in header
+    outside = [r for r in requests if not r.startswith(url.rstrip("/"))]
+    assert outside == [], f"requests left the replay server: {outside[:5]}"
+
+
+def _replayed_text(url: str, wanted: str) -> tuple[str, list[str]]:
+    """The text of the replayed page in Chromium, once it holds WANTED; and every URL the browser asked."""
+    from playwright.sync_api import sync_playwright
+
     requests: list[str] = []
     found = ""
     with sync_playwright() as pw:
@@ -51,7 +61,7 @@ def test_a_captured_page_replays_offline_in_chromium(served: tuple[Case, str]) -
         try:
             page = browser.new_page()
             page.context.on("request", lambda r: requests.append(r.url))
-            page.goto(link.replay_url)
+            page.goto(url)
             deadline = time.monotonic() + 45
             while time.monotonic() < deadline and not found:
                 for frame in page.frames:
@@ -61,16 +71,26 @@ def test_a_captured_page_replays_offline_in_chromium(served: tuple[Case, str]) -
                         text = frame.inner_text("body", timeout=1000)
                     except Exception:
                         continue
-                    if "Catalogue page 2" in text:
+                    if wanted in text:
                         found = text
                 page.wait_for_timeout(300)  # lets Playwright see new frames (time.sleep would not)
-            header = page.inner_text("header")
         finally:
             browser.close()
-    assert "Catalogue page 2" in found and "Listing line 3 of page 2." in found
-    assert target.payload_sha256 in header and target.url in header
-    outside = [r for r in requests if not r.startswith(url.rstrip("/"))]
-    assert outside == [], f"requests left the replay server: {outside[:5]}"
+    return found, requests
+
+
+def test_a_page_of_a_real_crawl_replays_from_its_case(crawled_case: CrawledCase) -> None:
+    _require_browser()
+    case = Case.open(crawled_case.root)
+    try:
+        pages = [c for c in captures(case) if c.status == 200 and "/photo/" in c.url]
+        target = pages[len(pages) // 2]
+        with ReplayServer(case, port=0) as server:
+            text, requests = _replayed_text(f"{server.url}capture/{target.id}", "Uploaded by")
+    finally:
+        case.close()
+    assert "Uploaded by" in text and "Views" in text
+    assert all(r.startswith(server.url.rstrip("/")) for r in requests)
 
 
 def _get(url: str, path: str, *, host: str | None = None, method: str = "GET", headers: dict | None = None):
