@@ -12,6 +12,7 @@ from unmask.cli import audience as audience_cmds
 from unmask.cli import case as case_cmds
 from unmask.cli import census as census_cmds
 from unmask.cli import demo as demo_cmds
+from unmask.cli import evidence as evidence_cmds
 from unmask.cli import export as export_cmds
 from unmask.cli import history as history_cmds
 from unmask.cli import infra as infra_cmds
@@ -39,6 +40,7 @@ app.command("report")(report_cmds.report)
 app.command("history")(history_cmds.history)
 app.add_typer(infra_cmds.app, name="infra")
 app.add_typer(owners_cmds.app, name="owners")
+app.add_typer(evidence_cmds.app, name="evidence")
 
 
 def main() -> None:

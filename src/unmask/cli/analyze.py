@@ -18,8 +18,10 @@ from unmask.cli.common import (
     print_json,
     privacy_policy,
 )
+from unmask.evidence import custody
 
 
+@custody.logged("analyze")
 def analyze(
     case: CaseOpt = None,
     as_json: JsonOpt = False,

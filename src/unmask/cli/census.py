@@ -11,6 +11,7 @@ import typer
 
 from unmask.cli.common import CaseOpt, JsonOpt, err_console, opened_case, print_json, privacy_policy
 from unmask.core.privacy import PrivacyPolicy, RedactingFilter
+from unmask.evidence import custody
 
 app = typer.Typer(
     help="Census of a platform's public catalogue (metadata only, never media).", no_args_is_help=True
@@ -37,6 +38,7 @@ def redacted_logs(policy: PrivacyPolicy) -> Iterator[None]:
 
 
 @app.command("crawl")
+@custody.logged("census crawl", run=True)
 def crawl_cmd(
     url: Annotated[str, typer.Argument(help="The platform's address (home page or any page).")],
     case: CaseOpt = None,

@@ -16,6 +16,7 @@ from unmask.core.case import CONFIG_NAME
 from unmask.core.config import CaseConfig
 from unmask.core.domains import domain_name
 from unmask.core.errors import UnmaskError
+from unmask.evidence import custody
 from unmask.infra.base import ScanOptions
 from unmask.infra.dns import parse_resolver
 from unmask.infra.scan import ScanResult
@@ -94,6 +95,7 @@ def _print_scan(result: ScanResult) -> None:
 
 
 @app.command("scan")
+@custody.logged("infra scan", run=True)
 def scan_cmd(
     domains: DomainsArg,
     case: CaseOpt = None,
@@ -219,6 +221,7 @@ def related_cmd(domain: DomainArg, case: CaseOpt = None, as_json: JsonOpt = Fals
 
 
 @app.command("watch")
+@custody.logged("infra watch", run=True)
 def watch_cmd(
     domains: DomainsArg,
     every: Annotated[str, typer.Option("--every", help="Interval between scans: 90s, 30m, 6h, 1d.")] = "6h",
@@ -252,6 +255,7 @@ def _show_round(done: Round) -> None:
 
 
 @app.command("import-pdns")
+@custody.logged("infra import-pdns")
 def import_pdns_cmd(
     file: Annotated[Path, typer.Argument(help="A passive-DNS export (COF JSON lines, JSON, CSV).")],
     case: CaseOpt = None,

@@ -20,6 +20,7 @@ from unmask.cli.common import (
     privacy_policy,
 )
 from unmask.core.privacy import PrivacyPolicy, Role, pseudonym
+from unmask.evidence import custody
 
 app = typer.Typer(
     help="Who is behind it: entity graph, ownership imports, ultimate owners, paths.", no_args_is_help=True
@@ -47,6 +48,7 @@ def shown(value: Any, policy: PrivacyPolicy) -> Any:
 
 
 @app.command("import")
+@custody.logged("owners import")
 def import_cmd(
     files: Annotated[list[Path], typer.Argument(help="Files to import (one transaction for all of them).")],
     case: CaseOpt = None,
@@ -162,6 +164,7 @@ def _print_entity(info: dict[str, Any]) -> None:
 
 
 @app.command("emit-case")
+@custody.logged("owners emit-case")
 def emit_case_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
     """Bring the case's platforms and infrastructure findings into the graph (idempotent)."""
     from unmask.owners.graph import emit_case
@@ -175,6 +178,7 @@ def emit_case_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
 
 
 @app.command("resolve")
+@custody.logged("owners resolve")
 def resolve_cmd(
     case: CaseOpt = None,
     apply_: Annotated[
@@ -217,6 +221,7 @@ def resolve_cmd(
 
 
 @app.command("merge")
+@custody.logged("owners merge")
 def merge_cmd(
     canonical: Annotated[str, typer.Argument(help="The entity that stays (ID or #KEY).")],
     merged: Annotated[str, typer.Argument(help="The entity merged into it (ID or #KEY).")],
@@ -237,6 +242,7 @@ def merge_cmd(
 
 
 @app.command("unmerge")
+@custody.logged("owners unmerge")
 def unmerge_cmd(
     merge_id: Annotated[
         int, typer.Argument(metavar="MERGE_ID", help="A merge number (see `owners merges`).")

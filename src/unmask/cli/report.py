@@ -16,8 +16,10 @@ from unmask.cli.common import (
     print_json,
     privacy_policy,
 )
+from unmask.evidence import custody
 
 
+@custody.logged("report")
 def report(
     case: CaseOpt = None,
     output: Path = typer.Option(..., "-o", "--output", help="The HTML file to write.", show_default=False),

@@ -147,6 +147,22 @@ class OwnersSettings:
 
 
 @dataclass
+class EvidenceSettings:
+    """Seals, timestamps and replay (`unmask evidence …`). Owned by unmask.evidence."""
+
+    tsa: list[str] = field(default_factory=list)
+    """RFC 3161 timestamp authorities asked by `evidence seal` (each one; `--tsa` overrides the list)."""
+    tsa_roots: list[str] = field(default_factory=list)
+    """PEM files of the TSAs' root certificates that `evidence verify` trusts (relative to the case)."""
+    tsa_timeout: float = 20.0
+    """Longest time one TSA may take to answer before its timestamp counts as failed."""
+    seal_after_run: bool = False
+    """Seal (and timestamp) the evidence at the end of every run that fetched (census, history, infra)."""
+    serve_port: int = 8642
+    """Port of `evidence serve` on 127.0.0.1, and the one the report's replay links point at."""
+
+
+@dataclass
 class CaseConfig:
     name: str = "case"
     database: str = "sqlite:///unmask.db"
@@ -159,6 +175,7 @@ class CaseConfig:
     history: HistorySettings = field(default_factory=HistorySettings)
     infra: InfraSettings = field(default_factory=InfraSettings)
     owners: OwnersSettings = field(default_factory=OwnersSettings)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
 
 T = TypeVar("T")
