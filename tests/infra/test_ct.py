@@ -13,6 +13,7 @@ from tests.infra.source_context import SourceContext
 from unmask.core.case import Case
 from unmask.core.domains import normalize_host
 from unmask.core.fetch.client import Fetcher
+from unmask.core.fetch.scope import Scope
 from unmask.infra.base import Failure, Observation, ScanOptions
 from unmask.infra.ct import (
     CertificateTransparency,
@@ -123,7 +124,7 @@ def _run(case: Case, server: JsonServer, domain: str, **options: bool) -> list[O
     case.config.fetch.max_response_bytes = 200_000
 
     async def go() -> list[Observation | Failure]:
-        async with Fetcher.for_case(case, purpose="ct") as fetcher:
+        async with Fetcher.for_case(case, purpose="ct", scope=Scope.for_sources([server.base])) as fetcher:
             source = CertificateTransparency(settings={"ct_url": server.url("/")}, fetcher=fetcher)
             ctx = SourceContext(domain, options=ScanOptions(**options))
             return [item async for item in source.run(ctx)]

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.helpers.json_server import JsonServer, Reply
+from tests.helpers.scopes import loopback_scope
 from tests.infra.source_context import SourceContext
 from unmask.core.case import Case
 from unmask.core.errors import ConfigError
@@ -181,7 +182,7 @@ def server() -> Iterator[JsonServer]:
 
 def _run(case: Case, source: RdapLookup, ctx: SourceContext) -> list[Observation | Failure]:
     async def go() -> list[Observation | Failure]:
-        async with Fetcher.for_case(case, purpose="rdap") as fetcher:
+        async with Fetcher.for_case(case, purpose="rdap", scope=loopback_scope()) as fetcher:
             source.fetcher = fetcher
             return [item async for item in source.run(ctx)]
 
@@ -261,6 +262,6 @@ def test_data_fetcher_of_the_scan_context() -> None:
     from unmask.core.config import FetchSettings
     from unmask.infra.rdap import data_fetcher
 
-    fetcher = Fetcher(FetchSettings(), None)
+    fetcher = Fetcher(FetchSettings(), None, scope=loopback_scope())
     assert data_fetcher(SimpleNamespace(data_fetcher=fetcher)) is fetcher  # type: ignore[arg-type]
     assert data_fetcher(SourceContext("x.test")) is None

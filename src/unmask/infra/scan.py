@@ -28,6 +28,7 @@ from unmask.core.domains import domain_name
 from unmask.core.errors import FetchRefused
 from unmask.core.fetch.client import REDIRECT_STATUSES, Fetcher
 from unmask.core.fetch.exchange import FetchResponse
+from unmask.core.fetch.scope import Scope, SiteDomain
 from unmask.core.fetch.transport import FetchError
 from unmask.core.store import Store
 from unmask.core.store.models import utcnow
@@ -368,6 +369,31 @@ def earlier_addresses(store: Store, domains: list[str]) -> dict[str, list[str]]:
 Progress = Callable[[DomainResult], None]
 
 
+def fetch_scope(case: Case, domains: Iterable[str], options: ScanOptions) -> Scope:
+    """Where a scan's requests may go: the scanned domains (and their subdomains), RDAP and CT, and
+    Google's tag containers with ``--active``; nothing else."""
+    from pathlib import Path
+
+    from unmask.infra.rdap import Bootstrap, shipped_bootstrap
+    from unmask.infra.web import web_rules
+
+    settings = case.config.infra
+    sources = [settings.ct_url]
+    if settings.rdap_base_url:
+        sources.append(settings.rdap_base_url)
+    else:
+        folder = settings.rdap_bootstrap_dir
+        boot = Bootstrap.load(Path(folder)) if folder else shipped_bootstrap()
+        sources += [u for urls in boot.tlds.values() for u in urls]
+        sources += [u for _, urls in boot.networks for u in urls]
+        sources += [u for *_, urls in boot.asns for u in urls]
+    if options.active:
+        sources.append(web_rules().gtm_url)
+    site = [SiteDomain(name) for name in domains]
+    private = case.config.fetch.allow_private_addresses
+    return Scope(site, Scope.for_sources(sources).sources, allow_private=private)
+
+
 def normalise_domains(domains: Iterable[str]) -> list[tuple[str, str]]:
     """(ascii, unicode) per distinct domain, in the given order; a bad one raises BadDomain."""
     found: dict[str, str] = {}
@@ -388,7 +414,8 @@ async def scan_async(
         shared["history_ips"] = earlier_addresses(store, [a for a, _ in names])
     chain, skipped = sources(options, shared)
     open_mmdb(settings.mmdb)  # a bad path is a user error before anything runs
-    fetcher = None if options.dns_only else Fetcher.for_case(case, purpose="infra")
+    scope = fetch_scope(case, [a for a, _ in names], options)
+    fetcher = None if options.dns_only else Fetcher.for_case(case, purpose="infra", scope=scope, scripts=True)
     scanner = Scanner(case, options, fetcher)
     scan_id = open_scan(store, [a for a, _ in names], {**asdict(options), "kind": "scan"})
     results: list[DomainResult] = []

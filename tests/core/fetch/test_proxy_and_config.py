@@ -10,7 +10,7 @@ import pytest
 from tests.helpers.hostile import HostileServer
 from tests.helpers.proxies import Socks5Server
 from unmask.core.case import Case
-from unmask.core.fetch import Fetcher
+from unmask.core.fetch import Fetcher, Scope
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def server() -> Iterator[HostileServer]:
 
 def _get(case: Case, url: str) -> int:
     async def go() -> int:
-        async with Fetcher.for_case(case, purpose="test") as f:
+        async with Fetcher.for_case(case, purpose="test", scope=Scope.for_site(url)) as f:
             return (await f.get(url, obey_robots=False)).status
 
     return asyncio.run(go())
