@@ -406,16 +406,21 @@ class TextCheck:
         return self._windows(b"", final=True)
 
     def _windows(self, data_in: bytes, *, final: bool) -> Refusal | None:
-        self._window += data_in
-        while len(self._window) >= self.window_bytes or (final and self._window):
-            block, self._window = self._window[: self.window_bytes], self._window[self.window_bytes :]
+        data_in = self._window + data_in if self._window else data_in
+        start = self.seen - len(data_in)  # where ``data_in`` starts in the decoded body
+        size = self.window_bytes
+        offset = 0
+        while len(data_in) - offset >= size or (final and offset < len(data_in)):
+            block = data_in[offset : offset + size]
             if self._decoder is not None:
                 binary = len(_BINARY_OR_REPLACEMENT.findall(self._decoder.decode(block, final=final)))
             else:
                 binary = len(block) - len(block.translate(None, BINARY_BYTES))
             if binary > self.max_binary:
-                start = self.seen - len(self._window) - len(block)
-                return _binary(f"{binary} control bytes in {len(block)} bytes at byte {start}", block[:32])
+                where = start + offset
+                return _binary(f"{binary} control bytes in {len(block)} bytes at byte {where}", block[:32])
+            offset += size
+        self._window = data_in[offset:]
         return None
 
 
