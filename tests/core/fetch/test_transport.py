@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 from collections.abc import Iterator
 from pathlib import Path
@@ -273,3 +274,20 @@ def test_warc_files_are_per_process_and_valid(
     out = subprocess.run([str(warcio_cli), "check", "-v", str(files[0])], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "digest pass" in out.stdout
+
+
+def test_refusals_are_counted_by_code_for_the_methodology(server: HostileServer, case: Case) -> None:
+    from unmask.core.fetch.recorder import refusal_counts
+
+    async def go() -> dict[str, int]:
+        async with fetcher(case, server) as f:
+            for path in ("/photo", "/clip", "/blob", "/lying", "/media/x.jpg", "/page"):
+                with contextlib.suppress(FetchRefused):
+                    await f.get(server.url(path), obey_robots=False)
+            with contextlib.suppress(FetchRefused):
+                await f.get("http://other.invented.test/", obey_robots=False)
+            return dict(f.transport.refusals)
+
+    in_memory = run(go())
+    assert in_memory == {"type": 2, "binary": 2, "media-url": 1, "off-origin": 1}
+    assert refusal_counts(case.store, purpose="test") == in_memory
