@@ -37,16 +37,16 @@ def run_isolated(
     argv: Sequence[str],
     *,
     addresses: Sequence[str] = (),
-    hosts: Mapping[str, str] | None = None,
+    hosts: Mapping[str, str | Sequence[str]] | None = None,
     timeout: float = 300,
     env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``argv`` (from the project root) in a fresh network and mount namespace."""
     with tempfile.TemporaryDirectory() as tmp:
         hosts_file = Path(tmp) / "hosts"
-        lines = ["127.0.0.1 localhost", "::1 localhost"] + [
-            f"{ip} {name}" for name, ip in (hosts or {}).items()
-        ]
+        lines = ["127.0.0.1 localhost", "::1 localhost"]
+        for name, ips in (hosts or {}).items():
+            lines += [f"{ip} {name}" for ip in ([ips] if isinstance(ips, str) else ips)]
         hosts_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
         setup = [f"mount --bind {shlex.quote(str(hosts_file))} /etc/hosts", "ip link set lo up"]
         setup += [f"ip addr add {shlex.quote(a)}/{128 if ':' in a else 32} dev lo" for a in addresses]

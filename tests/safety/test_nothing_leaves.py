@@ -189,3 +189,36 @@ def test_a_redirect_off_the_scope_is_refused_before_any_connection(sqlite_case: 
 
         asyncio.run(go())
         assert elsewhere.connections == 0
+
+
+FALLBACK = """
+import asyncio, json, sys
+from pathlib import Path
+from tests.helpers.raw_server import RawServer, reply
+from unmask.core.case import Case
+from unmask.core.fetch import Fetcher, Scope
+case = Case.init(Path(sys.argv[1]))
+case.config.fetch.delay = 0.0
+case.config.fetch.connect_timeout = 2.0
+with RawServer("11.1.1.1", 80) as srv:
+    srv.route("/", reply(b"<html>up</html>", [("Content-Type", "text/html")]))
+    async def go():
+        async with Fetcher.for_case(case, purpose="t", scope=Scope.for_site("http://multi.test/")) as f:
+            r = await f.get("http://multi.test/", obey_robots=False)
+            return r.status, r.remote_address
+    print(json.dumps(asyncio.run(go())))
+"""
+
+
+@needs_netns
+def test_a_name_with_several_addresses_is_tried_address_by_address(tmp_path: Path) -> None:
+    """The Transport pins each connection to an address it checked; when the first does not answer
+    (a dead IPv6 route, a server down), the next is tried, as a browser would."""
+    proc = netns.run_isolated(
+        [sys.executable, "-c", FALLBACK, str(tmp_path / "case")],
+        addresses=["11.1.1.1", "11.1.1.9"],
+        hosts={"multi.test": ["11.1.1.9", "11.1.1.1"]},  # the first comes first, and nothing listens there
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout) == [200, "11.1.1.1"]

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.helpers.nginx_server import Lab
+from tests.helpers.nginx_server import Lab, NginxServer, VHost
 from tests.helpers.proxies import Socks5Server
 from unmask.core.case import Case
 from unmask.core.errors import FetchRefused
@@ -198,3 +199,31 @@ def test_request_target_shapes() -> None:
     assert not request_target("https://x.test/", None).pool
     resolved = request_target("https://x.test/", "192.0.2.1", resolved=True)
     assert resolved.pool == "resolved https://x.test" and ("Connection", "close") not in resolved.headers
+
+
+def test_a_name_the_transport_resolves_is_pinned_to_the_checked_address_with_its_sni(
+    sqlite_case: Case, tmp_path: Path
+) -> None:
+    """Without connect_to, the Transport resolves the name itself, checks the address and pins the
+    connection to it: Host and SNI stay the name, and the host's connections are kept alive."""
+    web = NginxServer(tmp_path / "nginx", block="127.0.0")
+    web.add_certificate("lh", "localhost", ["localhost"])
+    web.add_vhost(VHost(("localhost",), ("127.0.0.1",), cert="lh", echo=True))
+    web.start()
+    try:
+        url = web.url("localhost", "/echo")
+        netloc = url.split("/")[2]
+
+        async def go() -> list[dict[str, str]]:
+            settings = {"delay": 0.0, "retries": 0, "verify_tls": False, "obey_robots": False}
+            for key, value in settings.items():
+                setattr(sqlite_case.config.fetch, key, value)
+            async with Fetcher.for_case(sqlite_case, purpose="test", scope=Scope.for_site(url)) as f:
+                seen = [echo((await f.get(url)).body) for _ in range(3)]
+                assert list(f.transport._clients) == [f"resolved https://{netloc} "]
+                return seen
+
+        for seen in run(go()):
+            assert seen == {"host": netloc, "sni": "localhost", "addr": "127.0.0.1"}
+    finally:
+        web.stop()

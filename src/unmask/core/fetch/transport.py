@@ -48,7 +48,7 @@ from unmask.core.config import DEFAULT_USER_AGENT, FetchSettings
 from unmask.core.errors import FetchRefused
 from unmask.core.fetch import policy
 from unmask.core.fetch.decoding import ACCEPT_ENCODING, ContentDecoder, DecodeError
-from unmask.core.fetch.exchange import Exchange, FetchRequest, FetchResponse
+from unmask.core.fetch.exchange import Exchange, FetchRequest, FetchResponse, Headers
 from unmask.core.fetch.policy import Refusal, Refused
 from unmask.core.fetch.recorder import EvidenceRecorder
 from unmask.core.fetch.scope import Scope
@@ -56,6 +56,8 @@ from unmask.core.fetch.scope import Scope
 DEFAULT_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,text/plain;q=0.8,*/*;q=0.1"
 ACCEPT_LANGUAGE = "en-US,en;q=0.9"
 DNS_CACHE_SECONDS = 60.0
+MAX_ADDRESSES = 4
+"""Addresses of one name tried in turn when a connection cannot be opened (IPv6 first, then IPv4…)."""
 
 
 class FetchError(Exception):
@@ -265,9 +267,10 @@ class Transport:
         self._addresses[key] = (time.monotonic() + DNS_CACHE_SECONDS, addresses)
         return addresses
 
-    async def _connect_address(self, req: FetchRequest) -> tuple[str | None, bool]:
-        """The address to pin the connection to (None: httpx connects as the URL says), whether the
-        Transport resolved it; refuses a special address the scope does not allow."""
+    async def _connect_addresses(self, req: FetchRequest) -> tuple[list[str | None], bool]:
+        """The addresses to pin the connection to, tried in turn (``[None]``: httpx connects as the URL
+        says), and whether the Transport resolved them; refuses special addresses the scope does not
+        allow."""
         parsed = httpx.URL(req.url)
         host = parsed.host
         if req.connect_to is not None:
@@ -275,14 +278,14 @@ class Transport:
             refusal = self.scope.refuse_address(pin, host)
             if refusal is not None:
                 raise self.refuse_unsent(req, refusal)
-            return pin, False
+            return [pin], False
         if _is_ip(host):
             refusal = self.scope.refuse_address(host, host)
             if refusal is not None:
                 raise self.refuse_unsent(req, refusal)
-            return None, False
+            return [None], False
         if self.settings.proxy:  # the proxy resolves the name (Tor: it must)
-            return None, False
+            return [None], False
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         try:
             addresses = await self._resolve(host, port)
@@ -294,7 +297,7 @@ class Transport:
         if not allowed:
             none = Refusal(policy.PRIVATE_ADDRESS, f"{host} has no address")
             raise self.refuse_unsent(req, next((r for r in refusals if r is not None), none))
-        return allowed[0], True
+        return list(allowed[:MAX_ADDRESSES]), True
 
     def _failed(self, req: FetchRequest, kind: str, detail: str) -> FetchError:
         ex = Exchange(request=req, requested_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
@@ -312,15 +315,15 @@ class Transport:
         refusal = self.check_request(req)
         if refusal is not None:
             raise self.refuse_unsent(req, refusal)
-        pin, resolved = await self._connect_address(req)
-        if pin is not None and not resolved and self._http_proxy_tunnel(req.url):
+        pins, resolved = await self._connect_addresses(req)
+        if pins[0] is not None and not resolved and self._http_proxy_tunnel(req.url):
             raise FetchRefused("a pinned HTTPS request cannot go through an HTTP proxy (use SOCKS)", req.url)
-        target = request_target(req.url, pin, resolved=resolved)
-        headers = merge_headers(merge_headers(self.base_headers(req.url), req.headers), target.headers)
+        targets = [request_target(req.url, pin, resolved=resolved) for pin in pins]
+        headers = merge_headers(merge_headers(self.base_headers(req.url), req.headers), targets[0].headers)
         limit = req.max_bytes or self.settings.max_response_bytes
         ex = Exchange(request=req, requested_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
         ex.request_headers = policy.redact(headers, self.secret_headers)
-        ex.remote_address = pin
+        ex.remote_address = pins[0]
         started = time.perf_counter()
         self.counters["requests"] += 1
         try:
@@ -329,7 +332,7 @@ class Transport:
                 if self.stopped:
                     self.interrupt(self._grace or 0.0)
                 try:
-                    await self._stream(ex, target, headers, limit)
+                    await self._stream(ex, targets, pins, headers, limit)
                 finally:
                     self._in_flight.discard(deadline)
         except TimeoutError:
@@ -364,14 +367,30 @@ class Transport:
             remote_address=ex.remote_address,
         )
 
-    async def _stream(self, ex: Exchange, target: Target, headers: list[tuple[str, str]], limit: int) -> None:
+    async def _send(
+        self, ex: Exchange, targets: list[Target], pins: list[str | None], headers: Headers
+    ) -> Any:
+        """Open the connection and send the request: to each address in turn until one answers."""
         req = ex.request
-        client = self._client(target.pool)
-        try:
+        for n, (target, pin) in enumerate(zip(targets, pins, strict=True)):
+            client = self._client(target.pool)
             request = client.build_request(
                 req.method, target.url, headers=headers, extensions=target.extensions
             )
-            response = await client.send(request, stream=True)
+            ex.remote_address = pin
+            try:
+                return await client.send(request, stream=True)
+            except (httpx.ConnectError, httpx.ConnectTimeout, OSError):
+                if n == len(targets) - 1:
+                    raise
+        raise AssertionError("no address to connect to")  # pragma: no cover - targets is never empty
+
+    async def _stream(
+        self, ex: Exchange, targets: list[Target], pins: list[str | None], headers: Headers, limit: int
+    ) -> None:
+        req = ex.request
+        try:
+            response = await self._send(ex, targets, pins, headers)
         except httpx.TimeoutException as exc:
             raise FetchError("timeout", req.url, type(exc).__name__) from exc
         except httpx.ProxyError as exc:
