@@ -25,6 +25,8 @@ DEFAULT_USER_AGENT = (
     "Chrome/156.0.0.0 Safari/537.36"
 )
 """An ordinary desktop browser: a User-Agent that announces an investigation is answered with 403s."""
+FORMER_DEFAULT_USER_AGENTS = frozenset({"unmask/0.1 (research census; +https://example.invalid/unmask)"})
+"""Defaults of earlier versions, written into every case.yaml made then: read as today's default."""
 
 
 @dataclass
@@ -70,6 +72,10 @@ class FetchSettings:
     cookies: dict[str, dict[str, str]] = field(default_factory=dict)
     """Cookies per host of the investigated site, e.g. an age gate's: {"example.com": {"age_ok": "1"}}."""
     warc_rotate_bytes: int = 1024 * MiB
+
+    def __post_init__(self) -> None:
+        if self.user_agent in FORMER_DEFAULT_USER_AGENTS:  # a case made before the default changed
+            self.user_agent = DEFAULT_USER_AGENT
 
 
 @dataclass
