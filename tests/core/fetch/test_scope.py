@@ -130,3 +130,9 @@ def test_private_addresses_only_when_given_or_allowed() -> None:
     assert on_loopback.refuse_address("10.0.0.1", "x") is not None
     assert Scope.for_site("http://localhost:8080/").refuse_address("::1", "localhost") is None
     assert Scope.for_site(SITE, allow_private=True).refuse_address("10.0.0.5", "x") is None
+
+
+@pytest.mark.parametrize("url", ["http://[::1/", "http://invented-tube.test/\x00", "http:///x", "not a url"])
+def test_a_url_httpx_cannot_send_is_refused_not_raised(url: str) -> None:
+    refusal = Scope.for_site(SITE).refuse(url)
+    assert refusal is not None and refusal.code == "scheme"

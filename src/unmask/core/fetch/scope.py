@@ -196,8 +196,8 @@ class Scope:
         try:
             parsed = httpx.URL(url)
             origin = Origin.parse(url)
-        except ValueError as exc:
-            return Refusal(SCHEME, str(exc))
+        except (ValueError, httpx.InvalidURL) as exc:
+            return Refusal(SCHEME, f"not a URL httpx can send ({exc})"[:300])
         if parsed.userinfo:
             return Refusal(USERINFO, f"credentials in the URL ({origin})")
         if self._role(origin) is not None:

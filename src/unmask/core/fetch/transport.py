@@ -272,7 +272,7 @@ class Transport:
         says), and whether the Transport resolved them; refuses special addresses the scope does not
         allow."""
         parsed = httpx.URL(req.url)
-        host = parsed.host
+        host = parsed.raw_host.decode("ascii")  # what is resolved: the A-label form httpx sends
         if req.connect_to is not None:
             pin = pin_address(req.connect_to, req.url)
             refusal = self.scope.refuse_address(pin, host)
