@@ -226,19 +226,9 @@ def test_a_census_of_dripping_pages_costs_at_most_the_budget_per_url(new_case: P
 def test_ctrl_c_stops_a_crawl_with_requests_in_flight_within_seconds(new_case: Path) -> None:
     with RawServer() as srv:
         drip_site(srv, items=6)  # the default budget would hold each for minutes
+        args = ("--case", str(new_case), "--delay", "0", "--concurrency", "4")
         proc = subprocess.Popen(
-            [
-                *UNMASK,
-                "census",
-                "crawl",
-                srv.base + "/",
-                "--case",
-                str(new_case),
-                "--delay",
-                "0",
-                "--concurrency",
-                "4",
-            ],
+            [*UNMASK, "census", "crawl", srv.base + "/", *args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import gzip
 import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.helpers.cli import unmask
 from tests.helpers.media import media_in_evidence, payloads
 from tests.helpers.raw_server import RawServer, reply
+from tests.helpers.store import sql
 from tests.safety.test_no_media_in_evidence import variants
 
 HTML = "text/html; charset=utf-8"
@@ -88,14 +87,6 @@ def site() -> Iterator[RawServer]:
         srv.smuggled = smuggled  # type: ignore[attr-defined]
         srv.good = good  # type: ignore[attr-defined]
         yield srv
-
-
-def sql(case: Path, query: str) -> list[tuple[Any, ...]]:
-    con = sqlite3.connect(case / "unmask.db")
-    try:
-        return con.execute(query).fetchall()
-    finally:
-        con.close()
 
 
 def test_a_census_of_a_platform_serving_media_every_way_stores_none(new_case: Path, site: RawServer) -> None:

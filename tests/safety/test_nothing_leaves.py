@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ import yaml
 from tests.helpers import netns, offsite_lab
 from tests.helpers.hostile import HostileServer
 from tests.helpers.raw_server import RawServer, reply
+from tests.helpers.store import sql
 from unmask.core.case import Case
 from unmask.core.errors import FetchRefused
 from unmask.core.fetch import Fetcher, Scope
@@ -49,14 +49,6 @@ def run_lab(scenario: str, case: Path, tmp_path: Path) -> dict[str, Any]:
     assert proc.returncode == 0 and out.exists(), proc.stderr[-3000:]
     result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return result
-
-
-def sql(case: Path, query: str) -> list[tuple[Any, ...]]:
-    con = sqlite3.connect(case / "unmask.db")
-    try:
-        return con.execute(query).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

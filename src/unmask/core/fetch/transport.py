@@ -45,6 +45,7 @@ from typing import Any
 import httpx
 
 from unmask.core.config import DEFAULT_USER_AGENT, FetchSettings
+from unmask.core.domains import is_ip
 from unmask.core.errors import FetchRefused
 from unmask.core.fetch import policy
 from unmask.core.fetch.decoding import ACCEPT_ENCODING, ContentDecoder, DecodeError
@@ -129,14 +130,6 @@ def peer_address(response: httpx.Response) -> str | None:
     if isinstance(addr, tuple) and addr and isinstance(addr[0], str):
         return addr[0]
     return None
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 class Transport:
@@ -279,7 +272,7 @@ class Transport:
             if refusal is not None:
                 raise self.refuse_unsent(req, refusal)
             return [pin], False
-        if _is_ip(host):
+        if is_ip(host):
             refusal = self.scope.refuse_address(host, host)
             if refusal is not None:
                 raise self.refuse_unsent(req, refusal)
