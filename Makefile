@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/python bench/linking_bench.py
 	$(BIN)/python bench/privacy_bench.py
 	$(BIN)/python bench/infra_bench.py
+	$(BIN)/python bench/fetch_bench.py
 	$(BIN)/python bench/owners_bench.py --store
 	$(BIN)/python bench/owners_import_bench.py
 

@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from unmask.core.errors import FetchRefused
 from unmask.core.fetch.client import Fetcher
+from unmask.core.fetch.scope import Scope
 from unmask.core.fetch.transport import FetchError
 from unmask.core.identifiers import extract_linking_ids
 from unmask.core.store.models import ArchiveCapture, ArchiveObservation, Capture
@@ -561,7 +562,10 @@ def _stored(case: Case, url: str, row: CdxRow) -> CaptureResult | None:
 async def run_history(case: Case, url: str, options: HistoryOptions) -> dict[str, Any]:
     """Query the CDX index for each page, replay one capture a month, store and return the growth curve."""
     results: list[CaptureResult] = []
-    async with Fetcher.for_case(case, purpose="history") as fetcher:
+    replay = replay_url(options, CdxRow("2000", "x"))
+    private = case.config.fetch.allow_private_addresses
+    archive = Scope.for_sources([options.cdx_url, replay], allow_private=private)
+    async with Fetcher.for_case(case, purpose="history", scope=archive) as fetcher:
         for page in dict.fromkeys((url, *options.pages)):
             answer, cdx_capture = await _query_cdx(case, fetcher, options, page)
             if answer.error is not None:
