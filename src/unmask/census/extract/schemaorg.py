@@ -213,7 +213,8 @@ def parse_jsonld(raw: str) -> object:
         return None
 
 
-def _jsonld_scripts(doc: Document) -> Iterator[object]:
+def jsonld_values(doc: Document) -> Iterator[object]:
+    """The value of each JSON-LD script of the page that reads as JSON, in document order."""
     found = _JSONLD_SCRIPTS(doc.root)
     for script in found if isinstance(found, list) else []:
         if isinstance(script, etree._Element):
@@ -436,7 +437,7 @@ def _microdata(doc: Document) -> Iterator[Node]:
 
 def structured_nodes(doc: Document) -> list[Node]:
     """JSON-LD then microdata nodes of the page, in JSON-LD shape."""
-    nodes = [node for data in _jsonld_scripts(doc) for node in _flatten(data)]
+    nodes = [node for data in jsonld_values(doc) for node in _flatten(data)]
     nodes.extend(_microdata(doc))
     return nodes[:MAX_NODES]
 
@@ -450,7 +451,9 @@ class Route(StrEnum):
     LIST = "list"
     """An ``ItemList`` element (a listing card)."""
     MEDIA = "media"
-    """Under another node's ``video``, ``subjectOf`` or ``associatedMedia``."""
+    """Under some node's ``video``, ``subjectOf`` or ``associatedMedia``."""
+    NESTED = "nested"
+    """Under any other property (an article's ``image``, a season's ``episode``): never an item itself."""
 
 
 @dataclass
@@ -487,27 +490,43 @@ class _Graph:
 
     def walk(self, kinds: Iterable[str]) -> Iterator[tuple[Node, Route]]:
         """Nodes with one of ``kinds``, with how they were reached: top-level ones, a page's main
-        entity, listing cards, and media nested under ``MEDIA_PROPERTIES`` of any node."""
-        wanted, seen, main = set(kinds), set[int](), self.main_entities()
+        entity, listing cards, media under ``MEDIA_PROPERTIES`` of any node at any depth (a series'
+        season's episode's ``video``), and any other nested node. A node reached in several ways is
+        yielded once per way."""
+        wanted, main = set(kinds), self.main_entities()
+        seen: set[tuple[int, Route]] = set()
+        visits = 0
         stack: list[tuple[object, int, Route]] = [(node, 0, Route.TOP) for node in reversed(self.nodes)]
-        while stack and len(seen) < MAX_NODES:
+        while stack and visits < MAX_NODES:
             value, depth, route = stack.pop()
             node = self.deref(value)
-            if not isinstance(node, dict) or id(node) in seen or depth > MAX_DEPTH:
+            if not isinstance(node, dict) or depth > MAX_DEPTH:
                 continue
-            seen.add(id(node))
+            route = Route.MAIN if id(node) in main else route
+            if (id(node), route) in seen:
+                continue
+            seen.add((id(node), route))
+            visits += 1
             types = types_of(node)
             if types & wanted:
-                yield node, Route.MAIN if id(node) in main else route
-            children: list[tuple[object, int, Route]] = []
-            if types & set(PAGE_TYPES):
-                children.extend((c, depth + 1, Route.MAIN) for c in as_list(node.get("mainEntity")))
-            for kind in types & LIST_PROPERTIES.keys():
-                for prop in LIST_PROPERTIES[kind]:
-                    children.extend((c, depth + 1, Route.LIST) for c in as_list(node.get(prop)))
-            for prop in MEDIA_PROPERTIES:
-                children.extend((c, depth + 1, Route.MEDIA) for c in as_list(node.get(prop)))
-            stack.extend(reversed(children))
+                yield node, route
+            stack.extend(reversed(list(self._children(node, types, depth + 1))))
+
+    @staticmethod
+    def _children(node: Node, types: set[str], depth: int) -> Iterator[tuple[object, int, Route]]:
+        list_props = {p for kind in types & LIST_PROPERTIES.keys() for p in LIST_PROPERTIES[kind]}
+        for prop, value in node.items():
+            if prop.startswith("@") or not isinstance(value, dict | list):
+                continue
+            if prop == "mainEntity" and types & set(PAGE_TYPES):
+                route = Route.MAIN
+            elif prop in list_props:
+                route = Route.LIST
+            elif prop in MEDIA_PROPERTIES:
+                route = Route.MEDIA
+            else:
+                route = Route.NESTED
+            yield from ((child, depth, route) for child in as_list(value))
 
 
 def _references(nodes: list[Node]) -> set[str]:
@@ -686,6 +705,8 @@ def _item_url(
         if route is Route.TOP and _is_main_picture(node, graph):
             return own or page_url
         return None
+    if route is Route.NESTED:
+        return None
     if route is Route.MEDIA:
         return own if kind is ItemKind.VIDEO else None  # an unnamed video: see schemaorg_records
     if route is Route.LIST:
@@ -746,7 +767,8 @@ def dedupe(records: Iterable[ItemRecord]) -> list[ItemRecord]:
 # ---------------------------------------------------------------------------------------- opengraph
 
 
-def _opengraph(doc: Document) -> dict[str, list[str]]:
+def opengraph_properties(doc: Document) -> dict[str, list[str]]:
+    """The page's OpenGraph properties, lower-case, without the ``og:`` prefix, values in page order."""
     properties: dict[str, list[str]] = {}
     try:
         blocks = list(OpenGraphExtractor().extract_items(doc.root))
@@ -771,7 +793,7 @@ def _og_person(value: str, doc: Document) -> PersonRef | None:
 
 def opengraph_record(doc: Document, page_url: str) -> ItemRecord | None:
     """A video record from OpenGraph ``og:type video.*`` (the only media type OpenGraph defines)."""
-    og = _opengraph(doc)
+    og = opengraph_properties(doc)
     og_type = (og.get("type") or [""])[0].lower()
     if not og_type.startswith("video"):
         return None
@@ -797,15 +819,15 @@ def schemaorg_records(doc: Document) -> list[ItemRecord]:
     graph = _Graph(structured_nodes(doc))
     wanted = set(ITEM_TYPES) | {"CollectionPage"}
     found: list[ItemRecord] = []
-    unnamed_videos: list[Node] = []
+    unnamed_videos: dict[int, Node] = {}
     for node, route in graph.walk(wanted):
         record = node_record(node, graph, doc, page_url, route)
         if record is not None:
             found.append(record)
         elif route is Route.MEDIA and _kind(node) is ItemKind.VIDEO and _own_url(node, doc) is None:
-            unnamed_videos.append(node)
+            unnamed_videos.setdefault(id(node), node)
     if len(unnamed_videos) == 1 and not any(r.url == page_url for r in found):
-        record = node_record(unnamed_videos[0], graph, doc, page_url, Route.MAIN)
+        record = node_record(next(iter(unnamed_videos.values())), graph, doc, page_url, Route.MAIN)
         found.extend([record] if record is not None else [])
     records = dedupe(found)
     if not any(record.url == page_url for record in records):
