@@ -182,7 +182,9 @@ class BaseExtractor:
         site = self._site(url)
         if doc.kind == "index":
             links = [
-                Link(u, PageKind.SITEMAP) for u in doc.sitemaps if same_site(u, site) and not is_media(u)
+                Link(u, PageKind.SITEMAP)
+                for u in doc.sitemaps
+                if same_site(u, site) and not is_media(u) and path_and_query(u) != "/robots.txt"
             ]
             return PageResult(links=links)
         items = [r for r in sitemap_items(doc, self.identify) if same_site(r.url, site)]

@@ -1,5 +1,5 @@
 """Sitemaps: ``Sitemap:`` lines of robots.txt, sitemap indexes and URL sets (with the Google video and
-image extensions), plain-text sitemaps, gzip.
+image extensions), RSS 2.0 and Atom feeds (which Google accepts as sitemaps), plain-text sitemaps, gzip.
 
 Parsing streams through lxml's pull parser with entity resolution, DTD loading and network access
 off (no XXE, no entity expansion), ``huge_tree`` off, and recovery on: a malformed or truncated file
@@ -242,6 +242,14 @@ class _State:
         return len(self.doc.entries) + len(self.doc.sitemaps) >= self.max_entries
 
 
+FEED_ROOTS: dict[str, int] = {"rss": 2, "feed": 1}
+"""Feeds Google accepts as sitemaps, and the depth of their entries (RSS: rss > channel > item)."""
+
+
+def _entry_depth(state: _State) -> int:
+    return FEED_ROOTS.get(state.root or "", 1)
+
+
 def _consume(parser: etree.XMLPullParser, state: _State) -> None:
     for event, element in parser.read_events():
         if event == "start":
@@ -250,14 +258,15 @@ def _consume(parser: etree.XMLPullParser, state: _State) -> None:
             state.depth += 1
             continue
         state.depth -= 1
+        depth = _entry_depth(state)
         if state.depth == 0:
             state.closed = True
-        elif state.depth == 1:
+        elif state.depth == depth:
             if state.full():
                 state.overflow = True
             else:
                 _take(element, state)
-        if state.depth <= 1:
+        if state.depth <= depth:
             _release(element)
 
 
@@ -272,6 +281,35 @@ def _take(element: etree._Element, state: _State) -> None:
         entry = _entry(element, state.url)
         if entry is not None:
             state.doc.entries.append(entry)
+    elif (state.root, name) in (("rss", "item"), ("feed", "entry")):
+        entry = _feed_entry(element, state.url)
+        if entry is not None:
+            state.doc.entries.append(entry)
+
+
+FEED_DATES: tuple[str, ...] = ("pubdate", "updated", "modified", "published", "issued")
+
+
+def _feed_entry(element: etree._Element, base: str) -> SitemapEntry | None:
+    """An RSS ``<item>`` (its ``<link>`` text) or an Atom ``<entry>`` (its first ``<link>`` whose rel is
+    absent or ``alternate``, Atom's default), with its date."""
+    loc: str | None = None
+    lastmod: dt.date | None = None
+    for child in element:
+        name = _local(child.tag)
+        if name == "link" and loc is None:
+            rel = (child.get("rel") or "alternate").strip().lower()
+            loc = child.get("href") if child.get("href") is not None else _text(child)
+            loc = loc if rel == "alternate" else None
+        elif name in FEED_DATES and lastmod is None:
+            lastmod = parse_date(_text(child))
+    if not loc:
+        return None
+    try:
+        url = urljoin(base, loc.strip())
+    except ValueError:
+        return None
+    return SitemapEntry(loc=url, lastmod=lastmod) if is_http(url) else None
 
 
 def _release(element: etree._Element) -> None:
@@ -367,7 +405,7 @@ def _finish(state: _State, error: str | None) -> SitemapDoc:
     doc = state.doc
     if state.root == "sitemapindex":
         doc.kind = "index"
-    elif state.root == "urlset":
+    elif state.root == "urlset" or state.root in FEED_ROOTS:
         doc.kind = "urlset"
     else:
         doc.kind = "invalid"
