@@ -6,7 +6,7 @@ types with or without the ``https://schema.org/`` prefix. Anything that does not
 Each JSON-LD script is decoded on its own, so one broken script does not hide the others; leading
 HTML or JavaScript comment lines and ``<!-- … -->``/CDATA wrappers are removed first.
 
-Which nodes are items (docs/adapters.md, "Which structured data is an item"):
+Which nodes are items (docs/extraction.md, "Structured data"):
 
 * a ``VideoObject`` at the top level, as a page's ``mainEntity``, in an ``ItemList``, or nested under
   another node's ``video``, ``subjectOf`` or ``associatedMedia`` (a ``TVEpisode`` or ``WebPage`` whose
@@ -436,10 +436,12 @@ def _microdata(doc: Document) -> Iterator[Node]:
 
 
 def structured_nodes(doc: Document) -> list[Node]:
-    """JSON-LD then microdata nodes of the page, in JSON-LD shape."""
-    nodes = [node for data in jsonld_values(doc) for node in _flatten(data)]
-    nodes.extend(_microdata(doc))
-    return nodes[:MAX_NODES]
+    """JSON-LD then microdata nodes of the page, in JSON-LD shape (read once per document)."""
+    if doc.structured is None:
+        nodes = [node for data in jsonld_values(doc) for node in _flatten(data)]
+        nodes.extend(_microdata(doc))
+        doc.structured = nodes[:MAX_NODES]
+    return doc.structured
 
 
 class Route(StrEnum):

@@ -436,7 +436,7 @@ Identify = Callable[[str], tuple[ItemKind, str] | None]
 
 
 def sitemap_items(doc: SitemapDoc, classify: Identify) -> list[ItemRecord]:
-    """Records for a URL set's entries (see docs/adapters.md, "What a sitemap entry counts as").
+    """Records for a URL set's entries (see docs/extraction.md, "Sitemaps and robots.txt").
 
     ``classify`` is the extractor's ``identify``: a canonical URL -> (item kind, platform id) or None.
 
