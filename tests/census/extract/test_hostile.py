@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from unmask.census.extract.adapter import load_extractor
-from unmask.census.extract.base import Extractor
+from unmask.census.extract.base import Extractor, is_sitemap_path
 from unmask.census.extract.document import Document, decode_html
 from unmask.census.extract.schemaorg import (
     MAX_MICRODATA_DEPTH,
@@ -227,3 +227,35 @@ def test_many_items_keep_the_first_ones() -> None:
     records = extract_schemaorg(html, f"{BASE}/videos")
     assert len(records) == MAX_MICRODATA_ELEMENTS // 2
     assert records[0].url == f"{BASE}/video/0/x"
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/sitemap.xml", True),
+        ("/sitemap-videos-3.xml.gz", True),
+        ("/SITEMAPS/videos.TXT", True),
+        ("/index.php?/sitemap.xml", True),
+        ("/sitemaps/.xml", False),
+        ("/a?sitemap.xml", False),
+        ("/sitemap.html", False),
+        ("/video/1/sitemap-of-my-life", False),
+    ],
+)
+def test_sitemap_paths(path: str, expected: bool) -> None:
+    assert is_sitemap_path(path) is expected
+
+
+def test_anchor_paths_of_4kb_are_read_in_linear_time() -> None:
+    """'sitemap.' repeated over 4 KB made the old sitemap-path pattern backtrack about 10 ms per anchor:
+    tens of seconds per page. A generous guard, not a speed target (bench/extract_bench.py)."""
+    shapes = ["/" + "sitemap." * 500, "/" + "a.xml?" * 680, "/sitemaps/" + "sitemap." * 500, "/" + "?" * 4000]
+    body = (
+        "<html><body>"
+        + "".join(f'<a href="{shapes[i % 4]}{i}">x</a>' for i in range(5_000))
+        + "</body></html>"
+    )
+    started = time.perf_counter()
+    for name in EXTRACTORS:
+        extractor(name).extract(PageKind.PAGE, f"{BASE}/", body.encode(), encoding=None, fetched_at=NOW)
+    assert time.perf_counter() - started < 20
