@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from unmask.cli.common import JsonOpt, err_console, out_console, print_json
+from unmask.cli.common import Choice, JsonOpt, err_console, out_console, print_json
 from unmask.core.errors import UnmaskError
+
+if TYPE_CHECKING:
+    from unmask.demo.render import Flavour
 
 app = typer.Typer(help="Serve and crawl the bundled synthetic platform (invented data, loopback only).")
 
@@ -20,8 +23,21 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the synthetic data
 AsOfOpt = Annotated[
     str | None, typer.Option("--as-of", help="The platform's state on this day (YYYY-MM-DD).")
 ]
+
+
+def _flavours() -> tuple[str, ...]:
+    from unmask.demo.render import FLAVOURS
+
+    return FLAVOURS
+
+
 FlavourOpt = Annotated[
-    str, typer.Option("--flavour", help="demo (own layout, adapter) or schema (standards).")
+    str,
+    typer.Option(
+        "--flavour",
+        callback=Choice("flavour", _flavours).check,
+        help="demo: its own page layout, read by the bundled adapter; schema: sitemaps and schema.org.",
+    ),
 ]
 
 
@@ -34,10 +50,8 @@ def _date(value: str | None) -> dt.date | None:
         raise UnmaskError(f"--as-of: not a date (YYYY-MM-DD): {value!r}") from exc
 
 
-def _flavour(value: str) -> Literal["demo", "schema"]:
-    if value not in ("demo", "schema"):
-        raise UnmaskError(f"--flavour: expected demo or schema, got {value!r}")
-    return "demo" if value == "demo" else "schema"
+def _flavour(value: str) -> Flavour:
+    return cast("Flavour", value)  # one of FLAVOURS: FlavourOpt's Choice checked it
 
 
 @app.callback(invoke_without_command=True)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from unmask.cli.common import CaseOpt, JsonOpt, err_console, opened_case, out_console, print_json
+from unmask.cli.common import CaseOpt, Choice, JsonOpt, err_console, opened_case, out_console, print_json
 from unmask.core.case import CONFIG_NAME
 from unmask.core.config import CaseConfig
 from unmask.core.domains import domain_name
@@ -251,13 +251,23 @@ def _show_round(done: Round) -> None:
             err_console.print(f"alert via {delivery.channel} failed: {delivery.error}", style="yellow")
 
 
+def _pdns_formats() -> tuple[str, ...]:
+    from unmask.infra.passive_dns import FORMATS
+
+    return FORMATS
+
+
 @app.command("import-pdns")
 def import_pdns_cmd(
     file: Annotated[Path, typer.Argument(help="A passive-DNS export (COF JSON lines, JSON, CSV).")],
     case: CaseOpt = None,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="Force the format (cof, json, csv) instead of detecting it."),
+        typer.Option(
+            "--format",
+            callback=Choice("format", _pdns_formats).check,
+            help="Force the format instead of detecting it (cof: Common Output Format JSON lines).",
+        ),
     ] = None,
     domain: Annotated[
         str | None, typer.Option("--domain", help="The domain of a history export that does not name it.")

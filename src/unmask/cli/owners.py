@@ -10,6 +10,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from unmask.cli.common import (
     CaseOpt,
+    Choice,
     JsonOpt,
     PublicFiguresOpt,
     RealNamesOpt,
@@ -46,13 +47,29 @@ def shown(value: Any, policy: PrivacyPolicy) -> Any:
     return out
 
 
+def _import_formats() -> list[str]:
+    from unmask.owners.importers import FORMATS
+
+    return [f.name for f in FORMATS]
+
+
+def _export_formats() -> tuple[str, ...]:
+    from unmask.owners.export import FORMATS
+
+    return FORMATS
+
+
 @app.command("import")
 def import_cmd(
     files: Annotated[list[Path], typer.Argument(help="Files to import (one transaction for all of them).")],
     case: CaseOpt = None,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="Force the format: bods, gleif, ftm, opencorporates, csv."),
+        typer.Option(
+            "--format",
+            callback=Choice("format", _import_formats).check,
+            help="Force the format instead of detecting it from the content (docs/owners.md).",
+        ),
     ] = None,
     keep_going: Annotated[
         bool, typer.Option("--keep-going", help="Import the valid records, list the ones skipped.")
@@ -218,8 +235,12 @@ def resolve_cmd(
 
 @app.command("merge")
 def merge_cmd(
-    canonical: Annotated[str, typer.Argument(help="The entity that stays (ID or #KEY).")],
-    merged: Annotated[str, typer.Argument(help="The entity merged into it (ID or #KEY).")],
+    canonical: Annotated[
+        str, typer.Argument(metavar="ID", help="The entity that stays (source ID or #KEY).")
+    ],
+    merged: Annotated[
+        str, typer.Argument(metavar="MERGED_ID", help="The entity merged into it (source ID or #KEY).")
+    ],
     case: CaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -411,9 +432,19 @@ def path_cmd(
 
 @app.command("export")
 def export_cmd(
-    fmt: Annotated[str, typer.Option("--format", help="ftm (Aleph), gexf (Gephi), cypher (Neo4j) or csv.")],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            callback=Choice("format", _export_formats).check,
+            help="ftm (Aleph), gexf (Gephi), cypher (Neo4j) or csv.",
+        ),
+    ],
     output: Annotated[
-        Path, typer.Option("-o", "--output", help="File to write (csv: edges; nodes beside it).")
+        Path,
+        typer.Option(
+            "-o", "--output", metavar="FILE", help="File to write (csv: the edges; the nodes beside it)."
+        ),
     ],
     case: CaseOpt = None,
     real_names: RealNamesOpt = False,
