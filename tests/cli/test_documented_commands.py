@@ -189,7 +189,8 @@ class DocError(AssertionError):
 
 
 def _option(command: Command, name: str) -> TyperOption | None:
-    for param in command.params:
+    help_option = command.get_help_option(Context(command))
+    for param in [*command.params, help_option]:
         if isinstance(param, TyperOption) and name in (*param.opts, *param.secondary_opts):
             return param
     return None
