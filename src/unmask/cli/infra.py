@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from unmask.cli.common import CaseOpt, Choice, JsonOpt, err_console, opened_case, out_console, print_json
+from unmask.cli.labels import label
 from unmask.core.case import CONFIG_NAME
 from unmask.core.config import CaseConfig
 from unmask.core.domains import domain_name
@@ -76,6 +77,14 @@ def _progress(total: int, show: bool) -> Iterator[Callable[[DomainResult], None]
         yield step
 
 
+def _source_name(path: str) -> str:
+    """The name a source goes by in case.yaml and `infra sources` (web), not its class (WebFingerprint)."""
+    from unmask.infra.registry import load_class
+
+    source = load_class(path)
+    return source.name if source is not None else path.partition(":")[0].rsplit(".", 1)[-1]
+
+
 def _print_scan(result: ScanResult) -> None:
     for entry in result.domains:
         kinds: dict[str, list[str]] = {}
@@ -86,10 +95,10 @@ def _print_scan(result: ScanResult) -> None:
         out_console.print(name, style="bold")
         for kind, values in kinds.items():
             shown = ", ".join(v[:80] for v in values[:6]) + (" …" if len(values) > 6 else "")
-            out_console.print(f"  {kind}: {shown}", highlight=False, soft_wrap=True)
+            out_console.print(f"  {label('infra_kind', kind)}: {shown}", highlight=False, soft_wrap=True)
         for f in entry.failures:
             out_console.print(f"  {f.source} {f.subject}: {f.error}", style="yellow", soft_wrap=True)
-    skipped = ", ".join(f"{s.path.rsplit(':', 1)[-1]} ({s.reason})" for s in result.skipped)
+    skipped = ", ".join(f"{_source_name(s.path)} ({s.reason})" for s in result.skipped)
     err_console.print(f"scan {result.scan_id}: {result.status}" + (f"; skipped {skipped}" if skipped else ""))
 
 
@@ -142,7 +151,7 @@ def _print_sources(found: list[dict[str, Any]]) -> None:
             note = " (set in case.yaml)" if opt["set"] else ""
             if opt["value"] != opt["default"]:
                 note += f" (default {json.dumps(opt['default'], ensure_ascii=False)})"
-            _plain(f"  {opt['name']} ({opt['type']}) = {value}{note}: {opt['help']}")
+            _plain(f"  {opt['name']} ({label('option_type', opt['type'])}) = {value}{note}: {opt['help']}")
 
 
 @app.command("sources")
@@ -178,7 +187,9 @@ def changes_cmd(domain: DomainArg, case: CaseOpt = None, as_json: JsonOpt = Fals
         out_console.print(f"{name}: no changes recorded (changes need two scans)", highlight=False)
     for c in found:
         out_console.print(
-            f"{c.as_dict()['time']}  {c.kind:<12} {c.old} → {c.new}", highlight=False, soft_wrap=True
+            f"{c.as_dict()['time']}  {label('infra_change', c.kind):<16} {c.old} → {c.new}",
+            highlight=False,
+            soft_wrap=True,
         )
 
 
@@ -193,7 +204,7 @@ def timeline_cmd(domain: DomainArg, case: CaseOpt = None, as_json: JsonOpt = Fal
     if as_json:
         print_json({"domain": name, "spans": [s.as_dict() for s in items]})
         return
-    for line in render(name, items):
+    for line in render(name, items, lambda kind: label("infra_kind", kind)):
         out_console.print(line, highlight=False, soft_wrap=True)
 
 
@@ -212,7 +223,8 @@ def related_cmd(domain: DomainArg, case: CaseOpt = None, as_json: JsonOpt = Fals
         out_console.print(f"{name}: no other domain of the case shares anything observed", highlight=False)
     for link in report["links"]:
         out_console.print(
-            f"{link['strength']:<7} {link['domain']:<30} {link['kind']:<15} {link['value'][:80]}",
+            f"{link['strength']:<7} {link['domain']:<30} {label('infra_change', link['kind']):<16} "
+            f"{link['value'][:80]}",
             highlight=False,
         )
     err_console.print(f"caveat: {report['caveat']}", highlight=False, soft_wrap=True)

@@ -20,6 +20,7 @@ from unmask.cli.common import (
     print_json,
     privacy_policy,
 )
+from unmask.cli.labels import label, labels, words
 from unmask.core.privacy import PrivacyPolicy, Role, pseudonym
 
 app = typer.Typer(
@@ -145,21 +146,26 @@ def _share(edge: dict[str, Any]) -> str:
         return "share unknown" if edge.get("kind") == "ownership" else ""
     if low == high:
         return f"{low:g}%"
-    return f"{'' if low is None else f'{low:g}'}–{'' if high is None else f'{high:g}'}%"
+    if high is None:
+        return f"at least {low:g}%"
+    if low is None:
+        return f"at most {high:g}%"
+    return f"{low:g}–{high:g}%"
 
 
 def _print_entity(info: dict[str, Any]) -> None:
-    top = f"  [chain top: {info['topmark']}]" if info["topmark"] else ""
+    top = f"  [top of its chains: {label('owner_top', info['topmark'])}]" if info["topmark"] else ""
     out_console.print(
-        f"{info['name'] or '(no name)'} {info['schema']} {info['id']} ({info['key']}){top}", style="bold"
+        f"{info['name'] or '(no name)'}, {words(info['schema'])}, {info['id']} ({info['key']}){top}",
+        style="bold",
     )
     for ident in info["identifiers"]:
-        out_console.print(f"  {ident['scheme']}: {ident['value']}", highlight=False)
+        out_console.print(f"  {label('identifier', ident['scheme'])}: {ident['value']}", highlight=False)
     for src in info["sources"]:
         where = src["capture_url"] or f"{src['file']}:{src['line']}"
         out_console.print(f"  source {src['key']}: {where}", highlight=False, markup=False, soft_wrap=True)
     for kind, edges in info["neighbours"].items():
-        out_console.print(f"  {kind}", style="bold")
+        out_console.print(f"  {label('edge_kind', kind)}", style="bold")
         for edge in edges:
             arrow = "→" if edge["direction"] == "out" else "←"
             dates = " ".join(x for x in (str(edge["start_date"] or ""), str(edge["end_date"] or "")) if x)
@@ -220,7 +226,8 @@ def resolve_cmd(
         out_console.print(
             policy.redact(
                 f"{p.merged['name']} ({p.merged['id']}, {p.merged['key']}) → {p.canonical['name']} "
-                f"({p.canonical['id']}, {p.canonical['key']}): {p.reason}, score {p.score:g}, {state}"
+                f"({p.canonical['id']}, {p.canonical['key']}): {label('merge_reason', p.reason)}, "
+                f"score {p.score:g}, {state}"
             ),
             highlight=False,
             markup=False,
@@ -290,7 +297,7 @@ def merges_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
         state = f"reverted {row['reverted_at']:%Y-%m-%d}" if row["reverted_at"] else "applied"
         out_console.print(
             f"{row['merge']}: {row['merged']['name']} ({row['merged']['id']}) → {row['canonical']['name']} "
-            f"({row['canonical']['id']}): {row['reason']}, {state}",
+            f"({row['canonical']['id']}): {label('merge_reason', row['reason'])}, {state}",
             highlight=False,
             markup=False,
             soft_wrap=True,
@@ -356,11 +363,16 @@ def _print_ultimate(result: dict[str, Any]) -> None:
         markup=False,
     )
     if result["is_top"]:
-        out_console.print(f"  a chain top itself ({result['top_reason']})", highlight=False, markup=False)
-    for o in result["owners"]:
-        flags = f"  [{', '.join(o['flags'])}]" if o["flags"] else ""
         out_console.print(
-            f"  {_effective_share(o):>18}  {o['name'] or o['id']} ({o['id']}, {o['top']}){flags}",
+            f"  at the top of its chains: {label('owner_top', result['top_reason'])}",
+            highlight=False,
+            markup=False,
+        )
+    for o in result["owners"]:
+        flags = f"  [{labels('owner_flag', o['flags'])}]" if o["flags"] else ""
+        out_console.print(
+            f"  {_effective_share(o):>18}  {o['name'] or o['id']} ({o['id']}): "
+            f"{label('owner_top', o['top'])}{flags}",
             highlight=False,
             soft_wrap=True,
             markup=False,
@@ -370,16 +382,20 @@ def _print_ultimate(result: dict[str, Any]) -> None:
         for c in result["control"]:
             role = f" ({c['role']})" if c["role"] else ""
             out_console.print(
-                f"    {c['kind']}{role}: {c['name'] or c['id']} over {c['of']['name'] or c['of']['id']}",
+                f"    {label('edge_kind', c['kind'])}{role}: {c['name'] or c['id']} "
+                f"over {c['of']['name'] or c['of']['id']}",
                 highlight=False,
                 soft_wrap=True,
                 markup=False,
             )
     for f in result["flags"]:
         names = ", ".join(e["name"] or e["id"] for e in f["entities"])
-        detail = f" {f['detail']}" if f.get("detail") else ""
+        detail = f" ({f['detail']})" if f.get("detail") else ""
         out_console.print(
-            f"  flag {f['flag']}{detail}: {names}", highlight=False, soft_wrap=True, markup=False
+            f"  flag: {label('owner_flag', f['flag'])}{detail}: {names}",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
         )
 
 
@@ -407,7 +423,7 @@ def path_cmd(
         out_console.print(f"no path between {a} and {b} within {max_hops} links", highlight=False)
         return
     for n, p in enumerate(result["paths"], 1):
-        out_console.print(f"path {n} ({p['length']} links)", style="bold")
+        out_console.print(f"path {n} ({p['length']} link{'' if p['length'] == 1 else 's'})", style="bold")
         for hop in p["hops"]:
             for e in hop["edges"]:
                 arrow = "→" if e["direction"] == "forward" else "←"
@@ -423,7 +439,8 @@ def path_cmd(
                 line = f":{src['line']}" if src["line"] is not None else ""
                 record = src["record_id"] or ""
                 out_console.print(
-                    f"  {hop['from']} {arrow} {hop['to']}  {e['kind']}{share}  [{where}{line} {record}]",
+                    f"  {hop['from']} {arrow} {hop['to']}  {label('edge_kind', e['kind'])}{share}  "
+                    f"[{where}{line} {record}]",
                     highlight=False,
                     soft_wrap=True,
                     markup=False,
