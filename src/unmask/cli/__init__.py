@@ -77,7 +77,7 @@ def _usage_error(exc: exceptions.ClickException) -> None:
     ctx = getattr(exc, "ctx", None)
     where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
     param = getattr(exc, "param", None)
-    if isinstance(exc, exceptions.BadParameter) and param is not None:
+    if isinstance(exc, exceptions.BadParameter) and param is not None and exc.message:
         name = param.opts[0] if param.param_type_name == "option" else (param.metavar or param.name)
         message = f"{name}: {exc.message}"
     else:

@@ -301,6 +301,9 @@ def import_pdns_cmd(
     reader = PassiveDnsReader(file, fmt, keep_going, domain=_domain(domain) if domain else None)
     parsed = list(reader)  # a malformed line raises here (file:line), before anything is stored
     skipped = [f"{s.where}: {s.problem}" for s in reader.skipped]
+    if not parsed:  # nothing to import is not an import
+        why = f"every record was skipped, first {skipped[0]}" if skipped else "no passive-DNS record"
+        raise UnmaskError(f"nothing understood in this file ({why}); nothing imported", where=str(file))
     with opened_case(case) as the_case:
         result = import_passive_dns(the_case.store, str(file), parsed, skipped)
     if as_json:
