@@ -17,7 +17,19 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Serve and crawl the bundled synthetic platform (invented data, loopback only).")
 
 ScaleOpt = Annotated[
-    float, typer.Option("--scale", min=0.001, max=2.0, help="1.0 = the investigated site's size.")
+    float,
+    typer.Option(
+        "--scale",
+        min=0.001,
+        max=2.0,
+        help="Size of the platform: 1.0 is the investigated site's (about 157,000 items), 0.01 a hundredth.",
+    ),
+]
+LatencyOpt = Annotated[
+    float,
+    typer.Option(
+        "--latency-ms", min=0, help="Milliseconds the server waits before each answer, like a distant site."
+    ),
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the synthetic data.")]
 AsOfOpt = Annotated[
@@ -62,9 +74,7 @@ def demo(
     seed: SeedOpt = 7,
     as_of: AsOfOpt = None,
     flavour: FlavourOpt = "demo",
-    latency_ms: Annotated[
-        float, typer.Option("--latency-ms", min=0, help="Server latency per response.")
-    ] = 0.0,
+    latency_ms: LatencyOpt = 0.0,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Connections to the server.")] = 8,
     as_json: JsonOpt = False,
 ) -> None:
@@ -106,12 +116,12 @@ def demo(
 
 @app.command("serve")
 def serve(
-    port: Annotated[int, typer.Option("--port", help="Loopback port.")] = 8765,
+    port: Annotated[int, typer.Option("--port", help="The port to listen on at 127.0.0.1.")] = 8765,
     scale: ScaleOpt = 1.0,
     seed: SeedOpt = 7,
     as_of: AsOfOpt = None,
     flavour: FlavourOpt = "demo",
-    latency_ms: Annotated[float, typer.Option("--latency-ms", min=0)] = 0.0,
+    latency_ms: LatencyOpt = 0.0,
 ) -> None:
     """Only serve the demo platform on 127.0.0.1 (Ctrl-C to stop)."""
     from unmask.demo.platform import DemoPlatform

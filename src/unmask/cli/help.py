@@ -37,9 +37,9 @@ from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from unmask.cli.common import Choice
 
-MAX_LISTED = 16
-"""The longest list of choices shown as a placeholder (cof|json|csv); a longer one is named (FORMAT) and
-listed in the help text."""
+MAX_LISTED = 20
+"""The longest list of choices shown as a placeholder (ftm|gexf|cypher|csv); a longer one is named
+(FORMAT) and listed in the help text."""
 
 TYPE_PLACEHOLDERS: dict[type, str] = {int: "N", float: "NUMBER", str: "TEXT", Path: "PATH"}
 """The last resort: a placeholder by the value's type."""

@@ -127,7 +127,7 @@ def show_cmd(
     case: CaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """An entity with its sources and its neighbours by edge kind."""
+    """An entity with its sources and its neighbours, by kind of link."""
     from unmask.owners.graph import describe, resolve_id
 
     with opened_case(case) as the_case:
@@ -409,7 +409,8 @@ def path_cmd(
     at: AtOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Shortest typed paths between two entities over every kind of link, each edge with its source."""
+    """The shortest chains of links between two entities (ownership, control, addresses, domains…), each
+    link with its source."""
     from unmask.owners.paths import path_query
 
     day = _parse_day(at)
@@ -454,7 +455,7 @@ def export_cmd(
         typer.Option(
             "--format",
             callback=Choice("format", _export_formats).check,
-            help="ftm (Aleph), gexf (Gephi), cypher (Neo4j) or csv.",
+            help="For Aleph (ftm), Gephi (gexf), Neo4j (cypher) or a spreadsheet (csv).",
         ),
     ],
     output: Annotated[
