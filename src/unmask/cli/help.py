@@ -37,6 +37,8 @@ from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from unmask.cli.common import Choice
 
+FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 MAX_LISTED = 20
 """The longest list of choices shown as a placeholder (ftm|gexf|cypher|csv); a longer one is named
 (FORMAT) and listed in the help text."""
@@ -60,7 +62,8 @@ class HelpData:
 
 @cache
 def help_data() -> HelpData:
-    raw = yaml.safe_load(resources.files("unmask.cli").joinpath("help.yaml").read_text(encoding="utf-8"))
+    text = resources.files("unmask.cli").joinpath("help.yaml").read_text(encoding="utf-8")
+    raw = yaml.load(text, Loader=FAST_LOADER)  # read on every command: libyaml's parser when installed
     return HelpData(
         examples={
             path: tuple(Example(str(e["run"]), str(e["note"])) for e in entries)

@@ -13,12 +13,15 @@ from importlib import resources
 
 import yaml
 
+from unmask.cli.help import FAST_LOADER
+
 CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 @cache
 def _table() -> dict[str, dict[str, str]]:
-    raw = yaml.safe_load(resources.files("unmask.cli").joinpath("labels.yaml").read_text(encoding="utf-8"))
+    text = resources.files("unmask.cli").joinpath("labels.yaml").read_text(encoding="utf-8")
+    raw = yaml.load(text, Loader=FAST_LOADER)
     return {kind: {str(k): str(v) for k, v in values.items()} for kind, values in raw.items()}
 
 
