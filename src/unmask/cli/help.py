@@ -9,7 +9,8 @@ Typer builds the click command tree from the command functions; :func:`readable`
   an argument by its parameter name, when the declaration gives no ``metavar`` of its own.
 
 An option with a fixed set of values (:class:`unmask.cli.common.Choice`, an Enum, a Literal) shows them
-(``csv|parquet|json|sqlite``); a flag shows nothing; anything else falls back on its type (``N``,
+(``cof|json|csv``), or names them (``FORMAT``) and lists them in its help text when they are many; a
+flag shows nothing; anything else falls back on its type (``N``,
 ``NUMBER``, ``TEXT``, ``PATH``), never on a Python type name. An argument reads ``URL`` in the usage
 line when required, ``[URL]`` when optional and ``FILE...`` when repeated.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import inspect
 import typing
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -167,7 +169,7 @@ def epilog(examples: tuple[Example, ...]) -> str:
     return "\n\n".join(blocks)
 
 
-def walk(command: Command, path: tuple[str, ...] = ()) -> typing.Iterator[tuple[tuple[str, ...], Command]]:
+def walk(command: Command, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Command]]:
     """Every command of the tree with its path (``()`` for ``unmask`` itself), parents first."""
     yield path, command
     if isinstance(command, TyperGroup):
