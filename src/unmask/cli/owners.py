@@ -10,6 +10,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from unmask.cli.common import (
     CaseOpt,
+    Choice,
     JsonOpt,
     PublicFiguresOpt,
     RealNamesOpt,
@@ -19,6 +20,7 @@ from unmask.cli.common import (
     print_json,
     privacy_policy,
 )
+from unmask.cli.labels import label, labels, words
 from unmask.core.privacy import PrivacyPolicy, Role, pseudonym
 from unmask.evidence import custody
 
@@ -47,6 +49,18 @@ def shown(value: Any, policy: PrivacyPolicy) -> Any:
     return out
 
 
+def _import_formats() -> list[str]:
+    from unmask.owners.importers import FORMATS
+
+    return [f.name for f in FORMATS]
+
+
+def _export_formats() -> tuple[str, ...]:
+    from unmask.owners.export import FORMATS
+
+    return FORMATS
+
+
 @app.command("import")
 @custody.logged("owners import")
 def import_cmd(
@@ -54,7 +68,11 @@ def import_cmd(
     case: CaseOpt = None,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="Force the format: bods, gleif, ftm, opencorporates, csv."),
+        typer.Option(
+            "--format",
+            callback=Choice("format", _import_formats).check,
+            help="Force the format instead of detecting it from the content (docs/owners.md).",
+        ),
     ] = None,
     keep_going: Annotated[
         bool, typer.Option("--keep-going", help="Import the valid records, list the ones skipped.")
@@ -111,7 +129,7 @@ def show_cmd(
     case: CaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """An entity with its sources and its neighbours by edge kind."""
+    """An entity with its sources and its neighbours, by kind of link."""
     from unmask.owners.graph import describe, resolve_id
 
     with opened_case(case) as the_case:
@@ -130,21 +148,26 @@ def _share(edge: dict[str, Any]) -> str:
         return "share unknown" if edge.get("kind") == "ownership" else ""
     if low == high:
         return f"{low:g}%"
-    return f"{'' if low is None else f'{low:g}'}–{'' if high is None else f'{high:g}'}%"
+    if high is None:
+        return f"at least {low:g}%"
+    if low is None:
+        return f"at most {high:g}%"
+    return f"{low:g}–{high:g}%"
 
 
 def _print_entity(info: dict[str, Any]) -> None:
-    top = f"  [chain top: {info['topmark']}]" if info["topmark"] else ""
+    top = f"  [top of its chains: {label('owner_top', info['topmark'])}]" if info["topmark"] else ""
     out_console.print(
-        f"{info['name'] or '(no name)'} {info['schema']} {info['id']} ({info['key']}){top}", style="bold"
+        f"{info['name'] or '(no name)'}, {words(info['schema'])}, {info['id']} ({info['key']}){top}",
+        style="bold",
     )
     for ident in info["identifiers"]:
-        out_console.print(f"  {ident['scheme']}: {ident['value']}", highlight=False)
+        out_console.print(f"  {label('identifier', ident['scheme'])}: {ident['value']}", highlight=False)
     for src in info["sources"]:
         where = src["capture_url"] or f"{src['file']}:{src['line']}"
         out_console.print(f"  source {src['key']}: {where}", highlight=False, markup=False, soft_wrap=True)
     for kind, edges in info["neighbours"].items():
-        out_console.print(f"  {kind}", style="bold")
+        out_console.print(f"  {label('edge_kind', kind)}", style="bold")
         for edge in edges:
             arrow = "→" if edge["direction"] == "out" else "←"
             dates = " ".join(x for x in (str(edge["start_date"] or ""), str(edge["end_date"] or "")) if x)
@@ -207,7 +230,8 @@ def resolve_cmd(
         out_console.print(
             policy.redact(
                 f"{p.merged['name']} ({p.merged['id']}, {p.merged['key']}) → {p.canonical['name']} "
-                f"({p.canonical['id']}, {p.canonical['key']}): {p.reason}, score {p.score:g}, {state}"
+                f"({p.canonical['id']}, {p.canonical['key']}): {label('merge_reason', p.reason)}, "
+                f"score {p.score:g}, {state}"
             ),
             highlight=False,
             markup=False,
@@ -223,8 +247,12 @@ def resolve_cmd(
 @app.command("merge")
 @custody.logged("owners merge")
 def merge_cmd(
-    canonical: Annotated[str, typer.Argument(help="The entity that stays (ID or #KEY).")],
-    merged: Annotated[str, typer.Argument(help="The entity merged into it (ID or #KEY).")],
+    canonical: Annotated[
+        str, typer.Argument(metavar="ID", help="The entity that stays (source ID or #KEY).")
+    ],
+    merged: Annotated[
+        str, typer.Argument(metavar="MERGED_ID", help="The entity merged into it (source ID or #KEY).")
+    ],
     case: CaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -275,7 +303,7 @@ def merges_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
         state = f"reverted {row['reverted_at']:%Y-%m-%d}" if row["reverted_at"] else "applied"
         out_console.print(
             f"{row['merge']}: {row['merged']['name']} ({row['merged']['id']}) → {row['canonical']['name']} "
-            f"({row['canonical']['id']}): {row['reason']}, {state}",
+            f"({row['canonical']['id']}): {label('merge_reason', row['reason'])}, {state}",
             highlight=False,
             markup=False,
             soft_wrap=True,
@@ -341,11 +369,16 @@ def _print_ultimate(result: dict[str, Any]) -> None:
         markup=False,
     )
     if result["is_top"]:
-        out_console.print(f"  a chain top itself ({result['top_reason']})", highlight=False, markup=False)
-    for o in result["owners"]:
-        flags = f"  [{', '.join(o['flags'])}]" if o["flags"] else ""
         out_console.print(
-            f"  {_effective_share(o):>18}  {o['name'] or o['id']} ({o['id']}, {o['top']}){flags}",
+            f"  at the top of its chains: {label('owner_top', result['top_reason'])}",
+            highlight=False,
+            markup=False,
+        )
+    for o in result["owners"]:
+        flags = f"  [{labels('owner_flag', o['flags'])}]" if o["flags"] else ""
+        out_console.print(
+            f"  {_effective_share(o):>18}  {o['name'] or o['id']} ({o['id']}): "
+            f"{label('owner_top', o['top'])}{flags}",
             highlight=False,
             soft_wrap=True,
             markup=False,
@@ -355,16 +388,20 @@ def _print_ultimate(result: dict[str, Any]) -> None:
         for c in result["control"]:
             role = f" ({c['role']})" if c["role"] else ""
             out_console.print(
-                f"    {c['kind']}{role}: {c['name'] or c['id']} over {c['of']['name'] or c['of']['id']}",
+                f"    {label('edge_kind', c['kind'])}{role}: {c['name'] or c['id']} "
+                f"over {c['of']['name'] or c['of']['id']}",
                 highlight=False,
                 soft_wrap=True,
                 markup=False,
             )
     for f in result["flags"]:
         names = ", ".join(e["name"] or e["id"] for e in f["entities"])
-        detail = f" {f['detail']}" if f.get("detail") else ""
+        detail = f" ({f['detail']})" if f.get("detail") else ""
         out_console.print(
-            f"  flag {f['flag']}{detail}: {names}", highlight=False, soft_wrap=True, markup=False
+            f"  flag: {label('owner_flag', f['flag'])}{detail}: {names}",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
         )
 
 
@@ -378,7 +415,8 @@ def path_cmd(
     at: AtOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Shortest typed paths between two entities over every kind of link, each edge with its source."""
+    """The shortest chains of links between two entities (ownership, control, addresses, domains…), each
+    link with its source."""
     from unmask.owners.paths import path_query
 
     day = _parse_day(at)
@@ -392,7 +430,7 @@ def path_cmd(
         out_console.print(f"no path between {a} and {b} within {max_hops} links", highlight=False)
         return
     for n, p in enumerate(result["paths"], 1):
-        out_console.print(f"path {n} ({p['length']} links)", style="bold")
+        out_console.print(f"path {n} ({p['length']} link{'' if p['length'] == 1 else 's'})", style="bold")
         for hop in p["hops"]:
             for e in hop["edges"]:
                 arrow = "→" if e["direction"] == "forward" else "←"
@@ -408,7 +446,8 @@ def path_cmd(
                 line = f":{src['line']}" if src["line"] is not None else ""
                 record = src["record_id"] or ""
                 out_console.print(
-                    f"  {hop['from']} {arrow} {hop['to']}  {e['kind']}{share}  [{where}{line} {record}]",
+                    f"  {hop['from']} {arrow} {hop['to']}  {label('edge_kind', e['kind'])}{share}  "
+                    f"[{where}{line} {record}]",
                     highlight=False,
                     soft_wrap=True,
                     markup=False,
@@ -417,9 +456,19 @@ def path_cmd(
 
 @app.command("export")
 def export_cmd(
-    fmt: Annotated[str, typer.Option("--format", help="ftm (Aleph), gexf (Gephi), cypher (Neo4j) or csv.")],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            callback=Choice("format", _export_formats).check,
+            help="For Aleph (ftm), Gephi (gexf), Neo4j (cypher) or a spreadsheet (csv).",
+        ),
+    ],
     output: Annotated[
-        Path, typer.Option("-o", "--output", help="File to write (csv: edges; nodes beside it).")
+        Path,
+        typer.Option(
+            "-o", "--output", metavar="FILE", help="File to write (csv: the edges; the nodes beside it)."
+        ),
     ],
     case: CaseOpt = None,
     real_names: RealNamesOpt = False,
