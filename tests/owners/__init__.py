@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from unmask.core.case import Case
+from unmask.owners.query import EntityRow, resolve
 from unmask.owners.tables import OwnerEdge, OwnerEntity
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -40,3 +41,9 @@ def entity(case: Case, source_id: str) -> OwnerEntity:
         assert len(rows) == 1, rows
         session.expunge(rows[0])
         return rows[0]
+
+
+def resolved(case: Case, ident: str) -> EntityRow:
+    """The entity an ID names, as every command resolves it."""
+    with case.store.engine.connect() as conn:
+        return resolve(conn, ident)

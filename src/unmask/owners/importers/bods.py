@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from unmask.owners.graph import EdgeSpec, Mark, NodeSpec, Problem, Record, Ref, Retire
 from unmask.owners.importers.kinds import key, table
 from unmask.owners.importers.source import Item, json_records
 from unmask.owners.importers.values import UNKNOWN, BadValue, Share, bods_share, parse_date
+from unmask.owners.specs import EdgeSpec, Mark, NodeSpec, Problem, Record, Ref, Retire
 
 
 def records(path: Path) -> Iterator[Record]:

@@ -20,9 +20,10 @@ from sqlalchemy import Table, and_, func, insert, select, update
 from unmask.core.errors import UnmaskError
 from unmask.core.store.db import Store
 from unmask.core.store.models import utcnow
-from unmask.owners.graph import GraphWriter, Problem, dumps
 from unmask.owners.importers import Format, get_format
+from unmask.owners.specs import Problem, dumps
 from unmask.owners.tables import OwnerEdge, OwnerEntity, OwnerImport
+from unmask.owners.writer import GraphWriter
 
 ROUNDING = 100.5
 """Owners of one asset may sum up to this much before it is worth a warning (rounding)."""
