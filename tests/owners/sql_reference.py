@@ -194,10 +194,14 @@ def sql_chain(conn: Connection, ref: str, at: dt.date, opts: FlagOptions) -> Cha
         [np.nan if e.share_max is None else e.share_max / 100.0 for e in counted],
         [ents[i].topmark is not None for i in order],
     )
+    codes: dict[str, int] = {}
+    per_entity = [[codes.setdefault(c, len(codes)) for c in jurisdictions(ents[i].properties)] for i in order]
     return Chain(
         order=np.asarray(order, dtype=np.int64),
         system=system,
-        jurisdictions=[jurisdictions(ents[i].properties) for i in order],
+        codes=tuple(codes),
+        juris_ptr=np.cumsum([0, *(len(c) for c in per_entity)]).astype(np.int64),
+        juris_code=np.asarray([c for cs in per_entity for c in cs], dtype=np.int64),
         mass_address=mass,
         control=[(e.id, e.src, e.dst) for e in sorted(control, key=lambda e: e.id)],
     )

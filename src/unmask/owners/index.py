@@ -168,12 +168,13 @@ class GraphIndex:
             seen[frontier] = True
         return np.flatnonzero(seen), np.sort(np.concatenate(walked)) if walked else np.empty(0, np.int64)
 
-    def jurisdictions(self, positions: IntArray) -> list[list[str]]:
-        out = []
-        for p in np.asarray(positions).tolist():
-            a, b = int(self.juris_ptr[p]), int(self.juris_ptr[p + 1])
-            out.append([self.codes[c] for c in self.juris_code[a:b].tolist()])
-        return out
+    def jurisdictions(self, positions: IntArray) -> tuple[IntArray, IntArray]:
+        """The jurisdiction codes of some entities, as CSR (``ptr`` per entity, indices into ``codes``)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        counts = self.juris_ptr[positions + 1] - self.juris_ptr[positions]
+        ptr = np.zeros(len(positions) + 1, dtype=np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        return ptr, np.asarray(self.juris_code[rows_of(self.juris_ptr, positions)], dtype=np.int64)
 
 
 # -- building ----------------------------------------------------------------------------------------------
@@ -195,10 +196,16 @@ def _canonical(ids: IntArray, merged_into: IntArray) -> IntArray:
 
 
 @cache
-def _jurisdictions_of(values: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
+def _jurisdictions_of(values: tuple[str | None, ...]) -> tuple[str, ...]:
+    """Country codes from the JSON of an entity's ``jurisdiction``, ``country``, ``mainCountry``."""
     from unmask.owners.flags import jurisdictions
 
-    return tuple(jurisdictions(dict(zip(("jurisdiction", "country", "mainCountry"), values, strict=True))))
+    props = {}
+    for key, raw in zip(query.JURISDICTION_KEYS, values, strict=True):
+        if raw is not None:
+            value = json.loads(raw)
+            props[key] = value if isinstance(value, list) else [value]
+    return tuple(jurisdictions(props))
 
 
 def snapshot(conn: Connection, *, flags: bool = True) -> GraphIndex:
@@ -302,13 +309,11 @@ def _jurisdiction_arrays(
     code_of: dict[str, int] = {}
     owners: list[int] = []
     values: list[int] = []
-    for internal_id, props in query.jurisdiction_rows(conn):
-        key = tuple(
-            tuple(str(v) for v in props.get(k) or []) for k in ("jurisdiction", "country", "mainCountry")
-        )
-        for c in _jurisdictions_of(key):
-            owners.append(internal_id)
-            values.append(code_of.setdefault(c, len(code_of)))
+    for rows in query.jurisdiction_rows(conn):
+        for row in rows:
+            for c in _jurisdictions_of(row[1:]):
+                owners.append(row[0])
+                values.append(code_of.setdefault(c, len(code_of)))
     ids = np.asarray(owners, dtype=np.int64)
     at = np.clip(np.searchsorted(entity_id, ids), 0, max(n - 1, 0))
     hit = entity_id[at] == ids if n else np.zeros(len(ids), dtype=bool)
@@ -353,7 +358,11 @@ def read(path: Path) -> GraphIndex | None:
         meta = json.loads((path / META).read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
             return None
-        arrays = {name: np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in _ARRAYS}
+        # plain arrays over the maps (a numpy memmap object per slice costs more than the slice)
+        arrays = {
+            name: np.asarray(np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False))
+            for name in _ARRAYS
+        }
     except (OSError, ValueError):
         return None
     return GraphIndex(
@@ -412,9 +421,9 @@ def ensure(store: Store, case_root: Path, note: Note | None = stderr_note) -> Gr
     if note is not None and not empty:
         stale = root.is_dir() and any(p.name.startswith("v") for p in root.iterdir())
         note(
-            "building the graph index (the graph changed since the last one)…"
+            "the entity graph changed: building its index again…"
             if stale
-            else "building the graph index (first query on this graph)…"
+            else "building the index of the entity graph…"
         )
     return build(store, root, note)
 

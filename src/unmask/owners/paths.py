@@ -309,7 +309,8 @@ def path_query_on(
     used = sorted({e for p in found for h in p.hops for e in h.edges})
     ids = index.entity_id
     rows = query.edges(conn, used, index.canonical)
-    ents = query.entities(conn, {int(ids[v]) for p in found for v in p.nodes} | {int(ids[a]), int(ids[b])})
+    ends = {int(ids[v]) for p in found for v in p.nodes} | {int(ids[a]), int(ids[b])}
+    ents = query.entities(conn, ends, properties=False)
     files = query.import_paths(conn, (r.import_id for r in rows.values()))
     urls = query.capture_urls(conn, (r.capture_id for r in rows.values()))
 

@@ -24,6 +24,7 @@ the one row of ``owner_graph_state`` on, in the writer's transaction; the compac
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     update,
@@ -303,9 +305,11 @@ def _by_ids(conn: Connection, stmt: Select[Any], column: Any, ids: Iterable[int]
         yield from conn.execute(stmt.where(column.in_(wanted[k : k + IN_CHUNK])))
 
 
-def entities(conn: Connection, ids: Iterable[int]) -> dict[int, EntityRow]:
-    """Entity rows by internal id (as stored: history and merged entities included)."""
-    return {int(r[0]): _entity_row(r) for r in _by_ids(conn, select(*_ENTITY_COLUMNS), ENTITY.c.id, ids)}
+def entities(conn: Connection, ids: Iterable[int], *, properties: bool = True) -> dict[int, EntityRow]:
+    """Entity rows by internal id (as stored: history and merged entities included); without their
+    properties (left empty) when only their names are wanted."""
+    columns = _ENTITY_COLUMNS if properties else (*_ENTITY_COLUMNS[:5], literal(None), *_ENTITY_COLUMNS[6:])
+    return {int(r[0]): _entity_row(r) for r in _by_ids(conn, select(*columns), ENTITY.c.id, ids)}
 
 
 def edges(
@@ -763,52 +767,60 @@ def carriers(conn: Connection, canonical_of: Callable[[int], int]) -> list[tuple
     return sorted(pairs)
 
 
-def jurisdiction_rows(conn: Connection) -> Iterator[tuple[int, dict[str, list[Any]]]]:
-    """(internal id, properties) of the canonical entities that give a jurisdiction or a country."""
-    stmt = select(ENTITY.c.id, ENTITY.c.properties).where(
+JURISDICTION_KEYS = ("jurisdiction", "country", "mainCountry")
+"""The properties an entity's jurisdictions are read from, in this order."""
+
+
+def jurisdiction_rows(conn: Connection) -> Iterator[list[tuple[Any, ...]]]:
+    """Chunks of (internal id, JSON of ``jurisdiction``, of ``country``, of ``mainCountry``) of the
+    canonical entities that may give one (few distinct values: the caller parses each once).
+
+    On SQLite its JSON functions pick the values out (properties that are not JSON read as none);
+    elsewhere the properties are read and parsed here."""
+    where = and_(
         canonical_entity(ENTITY),
         or_(ENTITY.c.properties.like("%jurisdiction%"), ENTITY.c.properties.like("%ountry%")),
     )
-    for rows in _raw_rows(conn, stmt):
+    if conn.dialect.name == "sqlite":  # the -> operator gives JSON text, for a string as for a list
+        cols: list[Any] = [literal_column(f"owner_entity.properties -> '$.{k}'") for k in JURISDICTION_KEYS]
+        yield from _raw_rows(
+            conn, select(ENTITY.c.id, *cols).where(where, func.json_valid(ENTITY.c.properties))
+        )
+        return
+    for rows in _raw_rows(conn, select(ENTITY.c.id, ENTITY.c.properties).where(where)):
+        out = []
         for i, raw in rows:
-            yield int(i), properties_of(raw)
+            props = properties_of(raw)
+            out.append((i, *(json.dumps(props[k]) if k in props else None for k in JURISDICTION_KEYS)))
+        yield out
 
 
 def address_counts(conn: Connection) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """For every entity that gives an address: how many canonical entities of the case give one of
     its addresses, at most (its own count included). Returns (internal ids, counts)."""
     e = ENTITY.alias("e")
-    stmt = select(
-        ADDRESS.c.entity_id,
-        ADDRESS.c.key,
-        _flag(canonical_entity(e), 1),
-    ).select_from(ADDRESS.join(e, e.c.id == ADDRESS.c.entity_id))
-    ids: list[np.ndarray] = []
-    hi: list[np.ndarray] = []
-    lo: list[np.ndarray] = []
-    counted: list[np.ndarray] = []
+    stmt = select(ADDRESS.c.entity_id, ADDRESS.c.key, _flag(canonical_entity(e), 1)).select_from(
+        ADDRESS.join(e, e.c.id == ADDRESS.c.entity_id)
+    )
+    groups: dict[str, int] = {}
+    parts: list[npt.NDArray[np.int64]] = []
     for rows in _raw_rows(conn, stmt):
-        ids.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
-        hi.append(np.fromiter((int(r[1][:16], 16) >> 1 for r in rows), dtype=np.int64, count=len(rows)))
-        lo.append(np.fromiter((int(r[1][16:32], 16) >> 1 for r in rows), dtype=np.int64, count=len(rows)))
-        counted.append(np.fromiter((r[2] for r in rows), dtype=np.int8, count=len(rows)))
-    if not ids:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty
-    eid, khi, klo, ok = (np.concatenate(x) for x in (ids, hi, lo, counted))
-    # distinct (key, entity) pairs, then per key the canonical entities giving it
-    order = np.lexsort((eid, klo, khi))
-    eid, khi, klo, ok = eid[order], khi[order], klo[order], ok[order].astype(bool)
-    first = np.r_[True, (khi[1:] != khi[:-1]) | (klo[1:] != klo[:-1]) | (eid[1:] != eid[:-1])]
-    eid, khi, klo, ok = eid[first], khi[first], klo[first], ok[first]
-    new_key = np.r_[True, (khi[1:] != khi[:-1]) | (klo[1:] != klo[:-1])]
-    group = np.cumsum(new_key) - 1
-    per_key = np.bincount(group, weights=ok.astype(np.float64)).astype(np.int64)
-    count = per_key[group]
+        part = np.empty((len(rows), 3), dtype=np.int64)
+        part[:, 0] = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        part[:, 1] = np.fromiter((groups.setdefault(r[1], len(groups)) for r in rows), np.int64, len(rows))
+        part[:, 2] = np.fromiter((r[2] for r in rows), dtype=np.int64, count=len(rows))
+        parts.append(part)
+    if not parts:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    rows_ = np.concatenate(parts)
+    width = max(len(groups), 1)
+    _, first = np.unique(rows_[:, 0] * width + rows_[:, 1], return_index=True)  # (entity, key) once each
+    eid, key, counted = rows_[first, 0], rows_[first, 1], rows_[first, 2]
+    per_key = np.bincount(key, weights=counted, minlength=len(groups)).astype(np.int64)[key]
     order = np.argsort(eid, kind="stable")
-    eid, count = eid[order], count[order]
+    eid, per_key = eid[order], per_key[order]
     starts = np.flatnonzero(np.r_[True, eid[1:] != eid[:-1]])
-    return eid[starts], np.maximum.reduceat(count, starts)
+    return eid[starts], np.maximum.reduceat(per_key, starts)
 
 
 # -- streams for the exports ---------------------------------------------------------------------------------

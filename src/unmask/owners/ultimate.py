@@ -37,8 +37,12 @@ class Chain:
     """Internal ids."""
     system: OwnershipSystem
     """Ownership that counts among them, edges in id order."""
-    jurisdictions: list[list[str]]
-    """Per local index: country codes (``jurisdiction`` first, then ``country``)."""
+    codes: tuple[str, ...]
+    """Country codes of ``juris_code``."""
+    juris_ptr: IntArray
+    juris_code: IntArray
+    """Per local index ``k``: ``juris_code[juris_ptr[k]:juris_ptr[k + 1]]`` are its jurisdictions
+    (``jurisdiction`` first, then ``country``), as indices into ``codes``."""
     mass_address: npt.NDArray[np.bool_]
     """Per local index: gives an address that at least the threshold of entities give."""
     control: list[tuple[int, int, int]]
@@ -80,16 +84,32 @@ def chain_from_index(index: GraphIndex, x: int, day: dt.date, opts: FlagOptions)
     control = index.into(order, at, CONTROL_KINDS)
     control = control[np.argsort(index.edge_id[control], kind="stable")]
     ids = index.entity_id
+    juris_ptr, juris_code = index.jurisdictions(order)
     return Chain(
         order=np.asarray(ids[order], dtype=np.int64),
         system=system,
-        jurisdictions=index.jurisdictions(order),
+        codes=index.codes,
+        juris_ptr=juris_ptr,
+        juris_code=juris_code,
         mass_address=mass,
         control=[
             (int(e), int(ids[s]), int(ids[d]))
             for e, s, d in zip(index.edge_id[control], index.src[control], index.dst[control], strict=True)
         ],
     )
+
+
+def cross_holdings(order: IntArray, system: OwnershipSystem) -> list[tuple[int, int]]:
+    """Pairs of entities (internal ids, smaller first, ascending) that hold each other."""
+    a, b = order[system.src], order[system.dst]
+    keep = a != b
+    a, b = a[keep], b[keep]
+    width = int(order.max()) + 1 if len(order) else 1
+    held = np.unique(a * width + b)
+    mutual = np.isin(b * width + a, held)
+    lo, hi = np.minimum(a[mutual], b[mutual]), np.maximum(a[mutual], b[mutual])
+    pairs = np.unique(lo * width + hi)
+    return list(zip((pairs // width).tolist(), (pairs % width).tolist(), strict=True))
 
 
 def _pct(value: float) -> float:
@@ -100,68 +120,62 @@ def answer(conn: Connection, chain: Chain, day: dt.date, opts: FlagOptions) -> d
     """The JSON answer of `owners ultimate` for a chain (the contract's shape)."""
     held = effective_column(chain.system, 0)
     order = chain.order.tolist()
-    entity_flags = [
-        [f"offshore:{c}" for c in codes if c in opts.offshore] + (["mass_address"] if massed else [])
-        for codes, massed in zip(chain.jurisdictions, chain.mass_address.tolist(), strict=True)
-    ]
+    offshore_code = np.array([c in opts.offshore for c in chain.codes], dtype=bool)
+    code_owner = np.repeat(np.arange(len(order)), np.diff(chain.juris_ptr))  # local entity of each code
+    flagged = offshore_code[chain.juris_code] if len(chain.juris_code) else np.zeros(0, dtype=bool)
+
+    def entity_flags(k: int) -> list[str]:
+        a, b = int(chain.juris_ptr[k]), int(chain.juris_ptr[k + 1])
+        codes = [f"offshore:{chain.codes[c]}" for c in chain.juris_code[a:b].tolist() if offshore_code[c]]
+        return codes + (["mass_address"] if chain.mass_address[k] else [])
+
     owners: list[tuple[int, float, float, list[str], bool]] = []
     for t, a, b in zip(held.tops.tolist(), held.low.tolist(), held.high.tolist(), strict=True):
         circular = bool(held.circular_top[t])
-        owners.append((order[t], a, b, [*entity_flags[t], *(["circular"] if circular else [])], circular))
+        owners.append((order[t], a, b, [*entity_flags(t), *(["circular"] if circular else [])], circular))
 
-    chain_flags: list[tuple[str, list[int], str | None]] = []
-    selfs = [order[k] for k in np.flatnonzero(held.self_holding).tolist()]
-    if selfs:
+    chain_order = chain.order
+    chain_flags: list[tuple[str, IntArray, str | None]] = []
+    selfs = chain_order[held.self_holding]
+    if len(selfs):
         chain_flags.append(("self_holding", selfs, None))
-    cyc = np.flatnonzero(np.bincount(held.scc)[held.scc] > 1)
-    groups: dict[int, list[int]] = {}
-    for k in cyc.tolist():
-        groups.setdefault(int(held.scc[k]), []).append(order[k])
-    for members in sorted(groups.values(), key=len, reverse=True):
-        if len(members) > 1:
-            chain_flags.append(("circular", members, None))
-    closed = [order[k] for k in np.flatnonzero(held.circular_top).tolist()]
-    if closed:
+    cyc = np.flatnonzero(np.bincount(held.scc)[held.scc] > 1)  # members of cycles, in chain order
+    if len(cyc):
+        by_label = cyc[np.argsort(held.scc[cyc], kind="stable")]
+        starts = np.flatnonzero(np.r_[True, np.diff(held.scc[by_label]) != 0])
+        groups = np.split(by_label, starts[1:])
+        groups.sort(key=lambda g: int(g[0]))  # as they first appear in the chain …
+        groups.sort(key=len, reverse=True)  # … largest first
+        chain_flags.extend(("circular", chain_order[g], None) for g in groups)
+    closed = chain_order[held.circular_top]
+    if len(closed):
         chain_flags.append(("circular", closed, "held only by each other"))
-    system = chain.system
-    pairs = {
-        (order[a], order[b]) for a, b in zip(system.src.tolist(), system.dst.tolist(), strict=True) if a != b
-    }
-    for a, b in sorted({(min(a, b), max(a, b)) for a, b in pairs if (b, a) in pairs})[:FLAG_ENTITIES]:
-        chain_flags.append(("cross_holding", [a, b], None))
+    for a, b in cross_holdings(chain.order, chain.system)[:FLAG_ENTITIES]:
+        chain_flags.append(("cross_holding", np.array([a, b]), None))
     if held.unbounded:
-        chain_flags.append(
-            ("unbounded_cycle", [order[k] for k in np.flatnonzero(held.cyclic).tolist()], None)
-        )
-    offshore: dict[str, list[int]] = {}
-    massed: list[int] = []
-    for k, i in enumerate(order):
-        for f in entity_flags[k]:
-            if f.startswith("offshore:"):
-                offshore.setdefault(f.split(":", 1)[1], []).append(i)
-            elif f == "mass_address":
-                massed.append(i)
-    for code, members in sorted(offshore.items()):
-        chain_flags.append(("offshore", members, code))
-    if massed:
-        chain_flags.append(("mass_address", massed, None))
+        chain_flags.append(("unbounded_cycle", chain_order[held.cyclic], None))
+    for c in sorted(np.unique(chain.juris_code[flagged]).tolist(), key=lambda c: chain.codes[c]):
+        members = chain_order[np.unique(code_owner[flagged & (chain.juris_code == c)])]
+        chain_flags.append(("offshore", members, chain.codes[c]))
+    if chain.mass_address.any():
+        chain_flags.append(("mass_address", chain_order[chain.mass_address], None))
 
     # the entities the answer names, read from the store
     x = order[0]
     named = {x, *(o[0] for o in owners), *(c[1] for c in chain.control), *(c[2] for c in chain.control)}
     for _flag, members, _detail in chain_flags:
-        named.update(members[:FLAG_ENTITIES])
-    ents = query.entities(conn, named)
+        named.update(members[:FLAG_ENTITIES].tolist())
+    ents = query.entities(conn, named, properties=False)
     rows = query.edges(conn, [c[0] for c in chain.control])
     files = query.import_paths(conn, (r.import_id for r in rows.values()))
     urls = query.capture_urls(conn, (r.capture_id for r in rows.values()))
 
-    def flag_json(name: str, members: list[int], detail: str | None) -> dict[str, Any]:
+    def flag_json(name: str, members: IntArray, detail: str | None) -> dict[str, Any]:
         entry: dict[str, Any] = {"flag": name}
         if detail is not None:
             entry["detail"] = detail
         entry["count"] = len(members)
-        entry["entities"] = [ents[i].brief() for i in members[:FLAG_ENTITIES]]
+        entry["entities"] = [ents[i].brief() for i in members[:FLAG_ENTITIES].tolist()]
         return entry
 
     is_top = bool(held.is_top[0])
