@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from owners_data import generate, generate_registry  # bench/ is on sys.path
 
 UNMASK = [sys.executable, "-m", "unmask"]
@@ -142,10 +143,10 @@ def main() -> None:
             walls["path"].append(wall)
             rsss["path"].append(rss)
         sizes = [c for c, _ in chains]
+        owners = [o for _, o in chains]
         print(
             f"{len(targets)} deepest assets: chains of {min(sizes):,}–{max(sizes):,} entities "
-            f"(median {statistics.median(sizes):,.0f}), {min(o for _, o in chains)}–{max(o for _, o in chains)} "
-            "ultimate owners"
+            f"(median {statistics.median(sizes):,.0f}), {min(owners)}–{max(owners)} ultimate owners"
         )
         target = 1.0 if args.shape == "registry" else 3.0
         for name in ("ultimate", "show", "path"):
