@@ -14,6 +14,8 @@ from unmask.owners.tables import OwnerEdge, OwnerEntity
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 DATA = Path(__file__).resolve().parent / "data"
+PEERS_BODS = Path(__file__).resolve().parents[1] / "fixtures" / "peers" / "bods"
+"""Peers' BODS test material (data-standard examples, lib-cove-bods fixtures), with their licences."""
 
 
 def edges(case: Case, **where: Any) -> list[dict[str, Any]]:

@@ -413,12 +413,14 @@ def _steps(ident: str) -> Iterator[tuple[str, Callable[[Connection], list[int]]]
         return lambda conn: [int(r[0]) for r in conn.execute(stmt)]
 
     yield "ID", rows(select(ENTITY.c.id).where(ENTITY.c.source_id == ident))
-    scheme, sep, value = ident.partition(":")
     match = IDENT.c.value == ident
-    if sep and scheme and value:
-        value = value.upper() if scheme.lower() in UPPER_SCHEMES else value
-        match = or_(match, and_(IDENT.c.scheme == scheme.lower(), IDENT.c.value == value))
-    elif ident.isalnum() and ident.upper() != ident:  # a bare LEI or ISIN typed in lower case
+    cuts = [k for k, c in enumerate(ident) if c == ":"][:4]  # scheme:value, the scheme may hold a colon
+    for k in cuts:
+        scheme, value = ident[:k].lower(), ident[k + 1 :]
+        if scheme and value:
+            value = value.upper() if scheme in UPPER_SCHEMES else value
+            match = or_(match, and_(IDENT.c.scheme == scheme, IDENT.c.value == value))
+    if not cuts and ident.isalnum() and ident.upper() != ident:  # a bare LEI or ISIN in lower case
         match = or_(match, and_(IDENT.c.scheme.in_(UPPER_SCHEMES), IDENT.c.value == ident.upper()))
     yield "identifier", rows(select(IDENT.c.entity_id).where(match).distinct())
     yield "name", rows(select(ENTITY.c.id).where(ENTITY.c.name == ident))

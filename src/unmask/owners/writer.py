@@ -57,6 +57,8 @@ class GraphWriter:
         self.problems: list[Problem] = []
         self.entities = 0
         self.edges = 0
+        self.marked = 0
+        """Chain-top marks and records retired (changes to entities that add none)."""
         self._next_entity = (
             int(conn.execute(select(func.coalesce(func.max(OwnerEntity.id), 0))).scalar_one()) + 1
         )
@@ -420,10 +422,11 @@ class GraphWriter:
                     stmt = update(table).where(table.c.source_id.in_(chunk)).values(replaced=True)
                     if not retire.this_import and self.import_id is not None:
                         stmt = stmt.where(table.c.import_id.is_distinct_from(self.import_id))
-                    self.conn.execute(stmt)
+                    self.marked += self.conn.execute(stmt).rowcount
         self._retired = []
 
     def _apply_marks(self) -> None:
+        self.marked += len(self._marks)
         for eid, mark in self._marks:
             old = self.conn.execute(
                 select(OwnerEntity.properties, OwnerEntity.topmark).where(OwnerEntity.id == eid)
