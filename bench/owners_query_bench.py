@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +40,19 @@ from owners_data import generate, generate_registry  # bench/ is on sys.path
 UNMASK = [sys.executable, "-m", "unmask"]
 
 
-def run(args: list[str]) -> tuple[float, float, str]:
-    """Wall seconds (start-up included), peak RSS (MB) and stdout of one `unmask` process."""
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    """Seconds, start-up included."""
+    cpu: float
+    """User + system seconds of the process (what an idle machine's wall time comes to)."""
+    rss: float
+    """Peak RSS, MB."""
+    out: str
+
+
+def run(args: list[str]) -> Run:
+    """One `unmask` process, timed."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen([*UNMASK, *args], stdout=out, stderr=err, text=True)
@@ -51,7 +63,7 @@ def run(args: list[str]) -> tuple[float, float, str]:
         err.seek(0)
         if proc.returncode:
             sys.exit(f"unmask {' '.join(args)} failed: {err.read()[-2000:]}")
-        return wall, usage.ru_maxrss / 1024, out.read()
+        return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read())
 
 
 def deepest(case: Path, count: int) -> list[int]:
@@ -74,10 +86,12 @@ def deepest(case: Path, count: int) -> list[int]:
     return [int(index.entity_id[k]) for k in order[:count]]
 
 
-def report(name: str, walls: list[float], rss: list[float], target: float) -> None:
+def report(name: str, runs: list[Run], target: float) -> None:
+    walls, cpus = [r.wall for r in runs], [r.cpu for r in runs]
     print(
-        f"{name:<18} median {statistics.median(walls):.2f} s, max {max(walls):.2f} s, "
-        f"peak RSS max {max(rss):,.0f} MB over {len(walls)} queries (target ≤ {target:g} s each)"
+        f"{name:<16} wall median {statistics.median(walls):.2f} s, max {max(walls):.2f} s; "
+        f"CPU median {statistics.median(cpus):.2f} s, max {max(cpus):.2f} s; "
+        f"peak RSS max {max(r.rss for r in runs):,.0f} MB; {len(runs)} queries (target ≤ {target:g} s each)"
     )
 
 
@@ -115,33 +129,29 @@ def main() -> None:
             print(f"generated {what} in {time.perf_counter() - t0:.1f} s")
             case = root / "case"
             subprocess.run([*UNMASK, "init", str(case)], check=True, capture_output=True)
-            wall, rss, _ = run(["owners", "import", *map(str, files), "--case", str(case), "--json"])
+            imported = run(["owners", "import", *map(str, files), "--case", str(case), "--json"])
             db = case / "unmask.db"
+            index = sum(p.stat().st_size for p in (case / "index").rglob("*") if p.is_file())
             print(
-                f"import (ends by building the graph index): {wall:.1f} s, peak RSS {rss:,.0f} MB, "
-                f"database {db.stat().st_size / 1e6:,.0f} MB"
-                + (" (target ≤ 300 s)" if args.shape == "gleif" else "")
+                "import (ends by building the graph index): "
+                f"{imported.wall:.1f} s wall, {imported.cpu:.1f} s CPU, "
+                f"peak RSS {imported.rss:,.0f} MB; database {db.stat().st_size / 1e6:,.0f} MB, "
+                f"index {index / 1e6:,.0f} MB" + (" (target ≤ 300 s)" if args.shape == "gleif" else "")
             )
         if args.no_queries:
             return
         targets = deepest(case, args.queries)
-        walls: dict[str, list[float]] = {"ultimate": [], "show": [], "path": []}
-        rsss: dict[str, list[float]] = {"ultimate": [], "show": [], "path": []}
+        runs: dict[str, list[Run]] = {"ultimate": [], "show": [], "path": []}
         chains = []
         for internal in targets:
             ref = f"#{internal}"
-            wall, rss, out = run(["owners", "ultimate", ref, "--case", str(case), "--json"])
-            answer = json.loads(out)
-            walls["ultimate"].append(wall)
-            rsss["ultimate"].append(rss)
+            answered = run(["owners", "ultimate", ref, "--case", str(case), "--json"])
+            runs["ultimate"].append(answered)
+            answer = json.loads(answered.out)
             chains.append((answer["chain_size"], len(answer["owners"])))
-            wall, rss, _ = run(["owners", "show", ref, "--case", str(case), "--json"])
-            walls["show"].append(wall)
-            rsss["show"].append(rss)
+            runs["show"].append(run(["owners", "show", ref, "--case", str(case), "--json"]))
             top = answer["owners"][-1]["internal_id"] if answer["owners"] else internal
-            wall, rss, _ = run(["owners", "path", ref, f"#{top}", "--case", str(case), "--json"])
-            walls["path"].append(wall)
-            rsss["path"].append(rss)
+            runs["path"].append(run(["owners", "path", ref, f"#{top}", "--case", str(case), "--json"]))
         sizes = [c for c, _ in chains]
         owners = [o for _, o in chains]
         print(
@@ -149,8 +159,9 @@ def main() -> None:
             f"(median {statistics.median(sizes):,.0f}), {min(owners)}–{max(owners)} ultimate owners"
         )
         target = 1.0 if args.shape == "registry" else 3.0
-        for name in ("ultimate", "show", "path"):
-            report(f"owners {name}", walls[name], rsss[name], target)
+        for name, measured in runs.items():
+            report(f"owners {name}", measured, target)
+        print(f"load average during the run: {os.getloadavg()[0]:.1f} (2 cores)")
 
 
 if __name__ == "__main__":

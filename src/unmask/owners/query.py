@@ -201,7 +201,7 @@ class MergeView(Protocol):
 # -- rows by id --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class EntityRow:
     id: int
     source_id: str
@@ -220,7 +220,7 @@ class EntityRow:
         return {"id": self.source_id, "name": self.name, "internal_id": self.id, "schema": self.schema}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class EdgeRow:
     """One edge, endpoints given as canonical internal ids."""
 
@@ -300,9 +300,12 @@ def _entity_row(r: Any) -> EntityRow:
 
 
 def _by_ids(conn: Connection, stmt: Select[Any], column: Any, ids: Iterable[int]) -> Iterator[Any]:
+    """Rows whose ``column`` is one of ``ids`` (integers, written into the statement), straight from
+    the driver: answers name thousands of entities at times."""
     wanted = sorted({int(i) for i in ids})
     for k in range(0, len(wanted), IN_CHUNK):
-        yield from conn.execute(stmt.where(column.in_(wanted[k : k + IN_CHUNK])))
+        for rows in _raw_rows(conn, stmt.where(column.in_(wanted[k : k + IN_CHUNK]))):
+            yield from rows
 
 
 def entities(conn: Connection, ids: Iterable[int], *, properties: bool = True) -> dict[int, EntityRow]:
