@@ -48,7 +48,8 @@ bench: install
 	$(BIN)/python bench/linking_bench.py
 	$(BIN)/python bench/infra_bench.py
 	$(BIN)/python bench/owners_bench.py --store
-	$(BIN)/python bench/owners_import_bench.py
+	$(BIN)/python bench/owners_query_bench.py
+	$(BIN)/python bench/owners_query_bench.py --shape gleif
 
 clean:
 	rm -rf $(VENV) demo-case .pytest_cache .mypy_cache .ruff_cache

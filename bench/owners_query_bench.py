@@ -71,12 +71,13 @@ def deepest(case: Path, count: int) -> list[int]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from unmask.owners.effective import _kahn_levels, _scc
     from unmask.owners.index import read
+    from unmask.owners.specs import KIND_CODE, OWNERSHIP_KINDS
 
     root = case / "index" / "owners"
     [folder] = [p for p in root.iterdir() if p.name.startswith("v")]
     index = read(folder)
     assert index is not None
-    own = np.isin(index.kind, [0, 8]) & (index.end == np.iinfo(np.int32).max)
+    own = np.isin(index.kind, [KIND_CODE[k] for k in OWNERSHIP_KINDS]) & (index.end == np.iinfo(np.int32).max)
     src, dst = index.src[own].astype(np.int64), index.dst[own].astype(np.int64)
     n_comp, labels = _scc(index.n, src, dst)
     external = labels[src] != labels[dst]

@@ -144,9 +144,13 @@ def collect(case: Case, *, limit: int, real_names: bool = False) -> View | None:
     from unmask.owners.export import is_public_figure
     from unmask.owners.index import ensure
     from unmask.owners.neighbourhood import around
+    from unmask.owners.query import has_entities
     from unmask.owners.specs import OWNERSHIP_KINDS
 
     pseudonymize = case.config.privacy.pseudonymize and not real_names
+    with case.store.engine.connect() as conn:
+        if not has_entities(conn):  # no graph: no index to build, no view
+            return None
     graph_index = ensure(case.store, case.root)
     with case.store.engine.connect() as conn:
         hood = around(conn, graph_index, PLATFORM_SCHEMAS, limit=limit)
