@@ -18,8 +18,8 @@ from sqlalchemy import Connection, bindparam, text
 
 from unmask.owners.effective import OwnershipSystem
 from unmask.owners.flags import FlagOptions, jurisdictions
-from unmask.owners.paths import Path, _enumerate, _hops, _meet, edge_json
-from unmask.owners.query import EdgeRow, EntityRow, double_counted
+from unmask.owners.paths import Path, _enumerate, _hops, _meet, answer
+from unmask.owners.query import EdgeRow, EntityRow, Merges, double_counted
 from unmask.owners.specs import CONTROL_KINDS, OWNERSHIP_KINDS, address_key, properties_of
 from unmask.owners.ultimate import Chain
 
@@ -47,22 +47,10 @@ class SqlGraph:
     def __init__(self, conn: Connection, at: dt.date) -> None:
         self.conn = conn
         self.at = at
-        merged = conn.execute(text("SELECT id, merged_into FROM owner_entity WHERE merged_into IS NOT NULL"))
-        parent = {int(a): int(b) for a, b in merged}
-        self._canon: dict[int, int] = {}
-        for a in parent:
-            seen = {a}
-            c = parent[a]
-            while c in parent and c not in seen:
-                seen.add(c)
-                c = parent[c]
-            self._canon[a] = c
-        self._members: dict[int, list[int]] = {}
-        for a, c in self._canon.items():
-            self._members.setdefault(c, []).append(a)
+        self.merges = Merges(conn)  # the store's merges, followed in Python (the index folds them in arrays)
 
     def canonical(self, internal_id: int) -> int:
-        return self._canon.get(internal_id, internal_id)
+        return self.merges.canonical(internal_id)
 
     def _in_chunks(self, sql: str, ids: Sequence[int], **params: Any) -> Iterator[Any]:
         stmt = text(sql).bindparams(bindparam("ids", expanding=True))
@@ -78,7 +66,7 @@ class SqlGraph:
         return found
 
     def edges(self, ids: Sequence[int], *, side: str, kinds: Sequence[str] | None = None) -> list[EdgeRow]:
-        member_ids = [m for i in ids for m in (i, *self._members.get(i, ()))]
+        member_ids = [m for i in ids for m in self.merges.members(i)]
         at = self.at.isoformat() if self.conn.dialect.name == "sqlite" else self.at
         params: dict[str, Any] = {"at": at}
         where_kind = ""
@@ -257,38 +245,4 @@ def sql_paths(
 
     dist, mids = _meet(step, a, b, dist_a, dist_b, max_hops)
     found = [Path(p, _hops(nb, p)) for p in _enumerate(nb, mids, dist_a, dist_b, k)] if dist >= 0 else []
-    ents = g.entities(sorted({v for p in found for v in p.nodes} | {a, b}))
-    used = {e for p in found for h in p.hops for e in h.edges}
-    files = {
-        int(i): str(p)
-        for i, p in g._in_chunks(
-            "SELECT id, path FROM owner_import WHERE id IN :ids",
-            sorted({rows[e].import_id for e in used if rows[e].import_id is not None}),
-        )
-    }
-
-    def node(i: int) -> dict[str, Any]:
-        return {"id": ents[i].source_id, "name": ents[i].name, "schema": ents[i].schema, "internal_id": i}
-
-    return {
-        "from": ents[a].source_id,
-        "to": ents[b].source_id,
-        "at": at.isoformat(),
-        "length": found[0].length if found else None,
-        "max_hops": max_hops,
-        "paths": [
-            {
-                "length": p.length,
-                "nodes": [node(v) for v in p.nodes],
-                "hops": [
-                    {
-                        "from": ents[h.a].source_id,
-                        "to": ents[h.b].source_id,
-                        "edges": [edge_json(rows[e], h.a, files, {}) for e in h.edges],
-                    }
-                    for h in p.hops
-                ],
-            }
-            for p in found
-        ],
-    }
+    return answer(conn, found, a, b, at, max_hops, g.canonical)

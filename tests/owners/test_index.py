@@ -180,3 +180,55 @@ def test_index_arrays_fold_merges_and_leave_history_out(case: Case) -> None:
     assert index.position(b.ids["GONE"]) is None
     assert int(index.src[0]) == a and float(index.share_min[0]) == 40.0
     assert index.members(b.ids["A"]) == [b.ids["A"], b.ids["A2"]]
+
+
+def test_case_findings_seen_again_leave_the_index_as_it_is(case: Case) -> None:
+    """emit-case moves the version on only when it wrote something: a second, unchanged emission keeps
+    the index (no rebuild for nothing)."""
+    from unmask.owners.emit import emit
+    from unmask.owners.query import graph_version
+    from unmask.owners.specs import EdgeSpec, NodeSpec, Ref
+
+    records = [
+        NodeSpec("Platform", "https://tube.invented.example/", "Invented Tube"),
+        NodeSpec("Domain", "tube.invented.example", "tube.invented.example"),
+        EdgeSpec(
+            "platform",
+            Ref("https://tube.invented.example/"),
+            Ref("tube.invented.example"),
+            role="served_from",
+        ),
+    ]
+    emit(case.store, records)
+    with case.store.engine.connect() as conn:
+        first = graph_version(conn)
+    assert emit(case.store, records) == (0, 0)
+    with case.store.engine.connect() as conn:
+        assert graph_version(conn) == first
+    emit(
+        case.store,
+        [
+            NodeSpec(
+                "Domain", "tube.invented.example", "tube.invented.example", {"address": ["1 Invented Row"]}
+            )
+        ],
+    )
+    with case.store.engine.connect() as conn:
+        assert graph_version(conn).version == first.version + 1  # new properties: the flags may change
+
+
+def test_leftovers_of_a_build_that_died_are_removed_once_old(sqlite_case: Case) -> None:
+    import os
+    import time
+
+    Builder(sqlite_case).entity("X")
+    root = graph_index.folder_of(sqlite_case.root)
+    root.mkdir(parents=True)
+    (root / ".tmp-1-old").mkdir()
+    (root / ".tmp-2-fresh").mkdir()
+    (root / "v0-stale").mkdir()
+    hours_ago = time.time() - 7200
+    os.utime(root / ".tmp-1-old", (hours_ago, hours_ago))
+    index = graph_index.ensure(sqlite_case.store, sqlite_case.root, None)
+    current = f"v{index.version}-{index.stamp[:12]}"
+    assert sorted(p.name for p in root.iterdir()) == [".tmp-2-fresh", current]

@@ -10,21 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, inspect, select, text, update
+from sqlalchemy import Connection, delete, insert, inspect, select, text, update
 
 from unmask.core.store.db import Store
 from unmask.core.store.models import Platform, utcnow
-from unmask.owners.query import bump_graph_version
+from unmask.owners.query import ADDRESS, EDGE, ENTITY, IDENT, IMPORT, bump_graph_version
 from unmask.owners.specs import EdgeSpec, NodeSpec, Ref, address_key, dumps, loads, merge_properties
-from unmask.owners.tables import OwnerAddress, OwnerEdge, OwnerEntity, OwnerIdentifier, OwnerImport
-
-_ENTITY = cast(Table, OwnerEntity.__table__)
-_EDGE = cast(Table, OwnerEdge.__table__)
-_IDENT = cast(Table, OwnerIdentifier.__table__)
-_ADDRESS = cast(Table, OwnerAddress.__table__)
-_IMPORT = cast(Table, OwnerImport.__table__)
+from unmask.owners.tables import OwnerEdge, OwnerEntity
 
 
 def emit(store: Store, records: Iterable[NodeSpec | EdgeSpec], *, label: str = "case") -> tuple[int, int]:
@@ -39,7 +33,7 @@ def emit(store: Store, records: Iterable[NodeSpec | EdgeSpec], *, label: str = "
     with store.engine.begin() as conn:
         now = utcnow()
         imp = conn.execute(
-            insert(_IMPORT).values(path=label, format="case", started_at=now, status="ok")
+            insert(IMPORT).values(path=label, format="case", started_at=now, status="ok")
         ).inserted_primary_key
         import_id = int(imp[0]) if imp else None
         ids: dict[tuple[str, str], int] = {}
@@ -59,12 +53,12 @@ def emit(store: Store, records: Iterable[NodeSpec | EdgeSpec], *, label: str = "
                 new_edges += _emit_edge(conn, rec, src, dst, import_id, now)
         if new_entities or new_edges:
             conn.execute(
-                update(_IMPORT)
-                .where(_IMPORT.c.id == import_id)
+                update(IMPORT)
+                .where(IMPORT.c.id == import_id)
                 .values(finished_at=utcnow(), entities=new_entities, edges=new_edges)
             )
         else:  # nothing new: no import row to show for it
-            conn.execute(delete(_IMPORT).where(_IMPORT.c.id == import_id))
+            conn.execute(delete(IMPORT).where(IMPORT.c.id == import_id))
         if new_entities or new_edges or changed:
             bump_graph_version(conn)
     return new_entities, new_edges
@@ -86,8 +80,8 @@ def _emit_node(
         props = merge_properties(old, spec.properties)
         _index_addresses(conn, int(row.id), props, old)
         conn.execute(
-            update(_ENTITY)
-            .where(_ENTITY.c.id == row.id)
+            update(ENTITY)
+            .where(ENTITY.c.id == row.id)
             .values(
                 last_seen=seen,
                 name=spec.name,
@@ -97,7 +91,7 @@ def _emit_node(
         )
         return int(row.id), 0, props != old
     result = conn.execute(
-        insert(_ENTITY).values(
+        insert(ENTITY).values(
             source_id=spec.source_id,
             schema=spec.schema,
             name=spec.name,
@@ -113,7 +107,7 @@ def _emit_node(
     )
     eid = int(result.inserted_primary_key[0])  # type: ignore[index]
     for scheme, value in spec.identifiers:
-        conn.execute(insert(_IDENT).values(entity_id=eid, scheme=scheme, value=value))
+        conn.execute(insert(IDENT).values(entity_id=eid, scheme=scheme, value=value))
     _index_addresses(conn, eid, spec.properties, {})
     return eid, 1, False
 
@@ -122,7 +116,7 @@ def _index_addresses(conn: Connection, eid: int, props: dict[str, Any], old: dic
     """``owner_address`` rows for the addresses an entity gives and did not give before."""
     before = {address_key(str(v)) for v in old.get("address", []) if str(v).strip()}
     for key in {address_key(str(v)) for v in props.get("address", []) if str(v).strip()} - before:
-        conn.execute(insert(_ADDRESS).values(entity_id=eid, key=key))
+        conn.execute(insert(ADDRESS).values(entity_id=eid, key=key))
 
 
 def _emit_edge(
@@ -137,13 +131,13 @@ def _emit_edge(
     seen = spec.last_seen or now
     if row is not None:
         conn.execute(
-            update(_EDGE)
-            .where(_EDGE.c.id == row.id)
+            update(EDGE)
+            .where(EDGE.c.id == row.id)
             .values(last_seen=seen, capture_id=row.capture_id or spec.capture_id)
         )
         return 0
     conn.execute(
-        insert(_EDGE).values(
+        insert(EDGE).values(
             kind=spec.kind,
             src_id=src,
             dst_id=dst,

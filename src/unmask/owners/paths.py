@@ -304,23 +304,44 @@ def path_query_on(
     """`owners path A B`: shortest typed paths with the source of every edge, as JSON-ready data."""
     day = at or dt.date.today()
     a, b = locate(conn, index, ref_a), locate(conn, index, ref_b)
-    nb = IndexNeighbours(index, query.day_of(day))
-    found = _search(nb, index.n, a, b, k, max_hops)
-    used = sorted({e for p in found for h in p.hops for e in h.edges})
+    found = _search(IndexNeighbours(index, query.day_of(day)), index.n, a, b, k, max_hops)
     ids = index.entity_id
-    rows = query.edges(conn, used, index.canonical)
-    ends = {int(ids[v]) for p in found for v in p.nodes} | {int(ids[a]), int(ids[b])}
-    ents = query.entities(conn, ends, properties=False)
+    named = [
+        Path(
+            tuple(int(ids[v]) for v in p.nodes),
+            tuple(Hop(int(ids[h.a]), int(ids[h.b]), h.edges) for h in p.hops),
+        )
+        for p in found
+    ]
+    return answer(
+        conn, named, int(index.entity_id[a]), int(index.entity_id[b]), day, max_hops, index.canonical
+    )
+
+
+def answer(
+    conn: Connection,
+    found: list[Path],
+    a: int,
+    b: int,
+    day: dt.date,
+    max_hops: int,
+    fold: Callable[[int], int],
+) -> dict[str, Any]:
+    """The JSON answer of `owners path` for paths between internal ids ``a`` and ``b`` (nodes as internal
+    ids, edge keys as edge ids), the edges and entities read from the store."""
+    used = sorted({e for p in found for h in p.hops for e in h.edges})
+    rows = query.edges(conn, used, fold)
+    ents = query.entities(conn, {v for p in found for v in p.nodes} | {a, b}, properties=False)
     files = query.import_paths(conn, (r.import_id for r in rows.values()))
     urls = query.capture_urls(conn, (r.capture_id for r in rows.values()))
 
     def node(v: int) -> dict[str, Any]:
-        e = ents[int(ids[v])]
+        e = ents[v]
         return {"id": e.source_id, "name": e.name, "schema": e.schema, "internal_id": e.id}
 
     return {
-        "from": ents[int(ids[a])].source_id,
-        "to": ents[int(ids[b])].source_id,
+        "from": ents[a].source_id,
+        "to": ents[b].source_id,
         "at": day.isoformat(),
         "length": found[0].length if found else None,
         "max_hops": max_hops,
@@ -330,9 +351,9 @@ def path_query_on(
                 "nodes": [node(v) for v in p.nodes],
                 "hops": [
                     {
-                        "from": ents[int(ids[h.a])].source_id,
-                        "to": ents[int(ids[h.b])].source_id,
-                        "edges": [edge_json(rows[e], int(ids[h.a]), files, urls) for e in h.edges],
+                        "from": ents[h.a].source_id,
+                        "to": ents[h.b].source_id,
+                        "edges": [edge_json(rows[e], h.a, files, urls) for e in h.edges],
                     }
                     for h in p.hops
                 ],

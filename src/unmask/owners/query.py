@@ -320,28 +320,30 @@ def edges(
 ) -> dict[int, EdgeRow]:
     """Edge rows by id, their ends as canonical internal ids (``fold`` follows merges)."""
     canon = fold or (lambda i: i)
-    out: dict[int, EdgeRow] = {}
-    for r in _by_ids(conn, select(*_EDGE_COLUMNS), EDGE.c.id, ids):
-        out[int(r[0])] = EdgeRow(
-            id=int(r[0]),
-            kind=str(r[1]),
-            src=canon(int(r[2])),
-            dst=canon(int(r[3])),
-            share_min=r[4],
-            share_max=r[5],
-            voting_min=r[6],
-            voting_max=r[7],
-            direct=None if r[8] is None else bool(r[8]),
-            component=bool(r[9]),
-            role=r[10],
-            start_date=_date(r[11]),
-            end_date=_date(r[12]),
-            source_id=r[13],
-            import_id=r[14],
-            line=r[15],
-            capture_id=r[16],
-        )
-    return out
+    return {int(r[0]): _edge_row(r, canon) for r in _by_ids(conn, select(*_EDGE_COLUMNS), EDGE.c.id, ids)}
+
+
+def _edge_row(r: Any, fold: Callable[[int], int]) -> EdgeRow:
+    """An edge from a row of :data:`_EDGE_COLUMNS` (first), its ends folded."""
+    return EdgeRow(
+        id=int(r[0]),
+        kind=str(r[1]),
+        src=fold(int(r[2])),
+        dst=fold(int(r[3])),
+        share_min=r[4],
+        share_max=r[5],
+        voting_min=r[6],
+        voting_max=r[7],
+        direct=None if r[8] is None else bool(r[8]),
+        component=bool(r[9]),
+        role=r[10],
+        start_date=_date(r[11]),
+        end_date=_date(r[12]),
+        source_id=r[13],
+        import_id=r[14],
+        line=r[15],
+        capture_id=r[16],
+    )
 
 
 def import_paths(conn: Connection, ids: Iterable[int | None]) -> dict[int, str]:
@@ -882,32 +884,9 @@ def stream_edges(conn: Connection) -> Iterator[ExportEdge]:
         .where(live_edge(EDGE), live_entity(a), live_entity(b))
         .order_by(EDGE.c.id)
     )
+    as_stored = int
     for r in conn.execution_options(stream_results=True, yield_per=5000).execute(stmt):
-        yield ExportEdge(
-            EdgeRow(
-                id=int(r[0]),
-                kind=str(r[1]),
-                src=int(r[2]),
-                dst=int(r[3]),
-                share_min=r[4],
-                share_max=r[5],
-                voting_min=r[6],
-                voting_max=r[7],
-                direct=None if r[8] is None else bool(r[8]),
-                component=bool(r[9]),
-                role=r[10],
-                start_date=_date(r[11]),
-                end_date=_date(r[12]),
-                source_id=r[13],
-                import_id=r[14],
-                line=r[15],
-                capture_id=r[16],
-            ),
-            str(r[17]),
-            str(r[18]),
-            str(r[19]),
-            str(r[20]),
-        )
+        yield ExportEdge(_edge_row(r, as_stored), str(r[17]), str(r[18]), str(r[19]), str(r[20]))
 
 
 # -- the report's graph view ---------------------------------------------------------------------------------

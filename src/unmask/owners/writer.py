@@ -12,12 +12,12 @@ import datetime as dt
 import json
 import operator
 from collections.abc import Iterator, Sequence
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, Date, DateTime, Table, func, insert, select, text, update
 
 from unmask.core.store.models import utcnow
-from unmask.owners.query import bump_graph_version
+from unmask.owners.query import ADDRESS, EDGE, ENTITY, IDENT, bump_graph_version
 from unmask.owners.specs import (
     EDGE_KINDS,
     STUB,
@@ -34,12 +34,7 @@ from unmask.owners.specs import (
     loads,
     merge_properties,
 )
-from unmask.owners.tables import OwnerAddress, OwnerEdge, OwnerEntity, OwnerIdentifier
-
-_ENTITY = cast(Table, OwnerEntity.__table__)
-_EDGE = cast(Table, OwnerEdge.__table__)
-_IDENT = cast(Table, OwnerIdentifier.__table__)
-_ADDRESS = cast(Table, OwnerAddress.__table__)
+from unmask.owners.tables import OwnerEdge, OwnerEntity, OwnerIdentifier
 
 
 class GraphWriter:
@@ -265,16 +260,16 @@ class GraphWriter:
 
     def flush(self) -> None:
         if self._entity_rows:
-            self._insert_rows(_ENTITY, list(self._entity_rows.values()))
+            self._insert_rows(ENTITY, list(self._entity_rows.values()))
             self._entity_rows = {}
         if self._ident_rows:
-            self._insert_rows(_IDENT, self._ident_rows)
+            self._insert_rows(IDENT, self._ident_rows)
             self._ident_rows = []
         if self._address_rows:
-            self._insert_rows(_ADDRESS, self._address_rows)
+            self._insert_rows(ADDRESS, self._address_rows)
             self._address_rows = []
         if self._edge_rows:
-            self._insert_rows(_EDGE, self._edge_rows)
+            self._insert_rows(EDGE, self._edge_rows)
             self._edge_rows = []
 
     def _insert_rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -339,7 +334,7 @@ class GraphWriter:
         if self._superseded:
             ids = sorted(self._superseded)
             for chunk in _chunks(ids, 500):
-                self.conn.execute(update(_EDGE).where(_EDGE.c.id.in_(chunk)).values(replaced=True))
+                self.conn.execute(update(EDGE).where(EDGE.c.id.in_(chunk)).values(replaced=True))
         self._apply_marks()
         self._apply_retired()
         if self.conn.dialect.name == "postgresql":
@@ -412,13 +407,13 @@ class GraphWriter:
                 props.pop(STUB, None)
                 values.update(schema=spec.schema, line=spec.line, capture_id=spec.capture_id)
             values["properties"] = dumps(props)
-            self.conn.execute(update(_ENTITY).where(_ENTITY.c.id == eid).values(**values))
+            self.conn.execute(update(ENTITY).where(ENTITY.c.id == eid).values(**values))
         self._entity_updates = {}
 
     def _apply_retired(self) -> None:
         for retire in self._retired:
             for chunk in _chunks(list(retire.source_ids), 500):
-                for table in (_EDGE, _ENTITY):
+                for table in (EDGE, ENTITY):
                     stmt = update(table).where(table.c.source_id.in_(chunk)).values(replaced=True)
                     if not retire.this_import and self.import_id is not None:
                         stmt = stmt.where(table.c.import_id.is_distinct_from(self.import_id))
@@ -439,7 +434,7 @@ class GraphWriter:
                 if note not in notes:
                     notes.append(note)
                 values["properties"] = dumps(props)
-            self.conn.execute(update(_ENTITY).where(_ENTITY.c.id == eid).values(**values))
+            self.conn.execute(update(ENTITY).where(ENTITY.c.id == eid).values(**values))
         self._marks = []
 
 
