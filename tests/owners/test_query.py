@@ -120,3 +120,13 @@ def test_csv_notes_name_their_entities(case: Case) -> None:
     assert {o["id"] for o in ultimate(case, "Quiet Lake Apps Ltd", note=None)["owners"]} >= {
         "Orchid Ventures LLC"
     }
+
+
+def test_normalised_names_across_punctuation_and_scripts(case: Case) -> None:
+    b = Builder(case)
+    b.entity("e1", "Acme-Widgets Holdings, S.A.")
+    b.entity("e2", "ООО Ромашка")
+    b.entity("e3", "Acme Widgets Holdings 2 Ltd")
+    assert resolved(case, "acme widgets holdings").id == b.ids["e1"]
+    assert resolved(case, "ромашка").id == b.ids["e2"]
+    assert resolved(case, "Ромашка ООО").id == b.ids["e2"]

@@ -392,23 +392,20 @@ UPPER_SCHEMES = ("lei", "isin", "bic")
 def _name_candidates(conn: Connection, name: str) -> list[int]:
     """Entities whose name normalises like ``name`` (legal forms, case and punctuation aside).
 
-    The longest word of the normalised name narrows the scan first (in the database when it is ASCII,
-    where ``LIKE`` ignores case), then every candidate is normalised and compared."""
+    The words of the normalised name, in their order, narrow the scan in the database first (``LIKE``,
+    which ignores the case of ASCII letters; words with other letters are left to the comparison), then
+    every candidate is normalised and compared."""
     from unmask.owners.names import normalize_name
 
     key = normalize_name(name)
     if not key:
         return []
-    word = max(key.split(), key=len)
+    words = [w for w in key.split() if w.isascii()]
     stmt = select(ENTITY.c.id, ENTITY.c.name).where(ENTITY.c.name.is_not(None))
-    if word.isascii():
-        stmt = stmt.where(func.replace(ENTITY.c.name, ".", "").ilike(f"%{word}%"))
-    found = []
-    for i, candidate in conn.execution_options(stream_results=True, yield_per=20_000).execute(stmt):
-        text = str(candidate)
-        if word in text.casefold().replace(".", "") and normalize_name(text) == key:
-            found.append(int(i))
-    return found
+    if words:
+        stmt = stmt.where(func.replace(ENTITY.c.name, ".", "").ilike("%" + "%".join(words) + "%"))
+    rows = conn.execution_options(stream_results=True, yield_per=20_000).execute(stmt)
+    return [int(i) for i, candidate in rows if normalize_name(str(candidate)) == key]
 
 
 def _steps(ident: str) -> Iterator[tuple[str, Callable[[Connection], list[int]]]]:
