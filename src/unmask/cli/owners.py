@@ -61,6 +61,17 @@ def _export_formats() -> tuple[str, ...]:
     return FORMATS
 
 
+def _note(message: str) -> None:
+    err_console.print(f"unmask: {message}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _build_index(the_case: Any) -> None:
+    """End a command that changed the graph by building the compact index the queries read."""
+    from unmask.owners.index import ensure
+
+    ensure(the_case.store, the_case.root, note=_note)
+
+
 @app.command("import")
 @custody.logged("owners import")
 def import_cmd(
@@ -101,6 +112,7 @@ def import_cmd(
         results = import_files(
             the_case.store, files, format_name=fmt, keep_going=keep_going, progress=progress
         )
+        _build_index(the_case)
     if as_json:
         print_json({"imports": [r.as_dict() for r in results]})
         return
@@ -130,12 +142,10 @@ def show_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """An entity with its sources and its neighbours, by kind of link."""
-    from unmask.owners.graph import describe, resolve_id
+    from unmask.owners.show import show
 
     with opened_case(case) as the_case:
-        info = shown(
-            describe(the_case.store, resolve_id(the_case.store, entity_id)), privacy_policy(the_case)
-        )
+        info = shown(show(the_case, entity_id, note=_note), privacy_policy(the_case))
     if as_json:
         print_json(info)
         return
@@ -190,10 +200,11 @@ def _print_entity(info: dict[str, Any]) -> None:
 @custody.logged("owners emit-case")
 def emit_case_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
     """Bring the case's platforms and infrastructure findings into the graph (idempotent)."""
-    from unmask.owners.graph import emit_case
+    from unmask.owners.emit import emit_case
 
     with opened_case(case) as the_case:
         entities, edges = emit_case(the_case.store)
+        _build_index(the_case)
     if as_json:
         print_json({"entities": entities, "edges": edges})
     else:
@@ -219,6 +230,7 @@ def resolve_cmd(
         proposals = resolve.candidates(the_case.store)
         if apply_:
             resolve.apply(the_case.store, proposals, include_names=include_names)
+            _build_index(the_case)
         policy = privacy_policy(the_case)
     if as_json:
         print_json({"candidates": policy.redact_all([p.as_dict() for p in proposals])})
@@ -261,6 +273,7 @@ def merge_cmd(
 
     with opened_case(case) as the_case:
         merge_id = resolve.merge(the_case.store, canonical, merged)
+        _build_index(the_case)
     if as_json:
         print_json({"merge": merge_id})
     else:
@@ -283,6 +296,7 @@ def unmerge_cmd(
 
     with opened_case(case) as the_case:
         result = resolve.unmerge(the_case.store, merge_id)
+        _build_index(the_case)
     if as_json:
         print_json(result)
     else:
@@ -344,11 +358,11 @@ def ultimate_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Ultimate owners with their effective share (all paths, cycles solved), flags and control."""
-    from unmask.owners.effective import ultimate
+    from unmask.owners.ultimate import ultimate
 
     day = _parse_day(at)
     with opened_case(case) as the_case:
-        result = ultimate(the_case.store, entity, at=day, settings=the_case.config.owners)
+        result = ultimate(the_case, entity, at=day, note=_note)
         result = shown(result, privacy_policy(the_case))
     if as_json:
         print_json(result)
@@ -421,7 +435,7 @@ def path_cmd(
 
     day = _parse_day(at)
     with opened_case(case) as the_case:
-        result = path_query(the_case.store, a, b, k=max_paths, max_hops=max_hops, at=day)
+        result = path_query(the_case, a, b, k=max_paths, max_hops=max_hops, at=day, note=_note)
         result = shown(result, privacy_policy(the_case))
     if as_json:
         print_json(result)
