@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -18,11 +18,12 @@ from unmask.core.config import CaseConfig
 from unmask.core.domains import domain_name
 from unmask.core.errors import UnmaskError
 from unmask.evidence import custody
-from unmask.infra.base import ScanOptions
-from unmask.infra.dns import parse_resolver
-from unmask.infra.scan import ScanResult
-from unmask.infra.storage import DomainResult
-from unmask.watch.schedule import Round
+
+if TYPE_CHECKING:  # stage modules load when their command runs (start-up of every other command)
+    from unmask.infra.base import ScanOptions
+    from unmask.infra.scan import ScanResult
+    from unmask.infra.storage import DomainResult
+    from unmask.watch.schedule import Round
 
 app = typer.Typer(
     help="Infrastructure over time: DNS, networks, masking, certificates, linking IDs.", no_args_is_help=True
@@ -48,6 +49,9 @@ ActiveOpt = Annotated[
 
 
 def _options(resolver: str | None, dns_only: bool, active: bool) -> ScanOptions:
+    from unmask.infra.base import ScanOptions
+    from unmask.infra.dns import parse_resolver
+
     if resolver is not None:
         parse_resolver(resolver)  # malformed → one line, non-zero
     return ScanOptions(dns_only=dns_only, active=active, resolver=resolver)
