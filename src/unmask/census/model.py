@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from unmask.census.schema import FIELD_NAMES
+
 
 class ItemKind(StrEnum):
     VIDEO = "video"
@@ -27,18 +29,8 @@ class PageKind(StrEnum):
     PAGE = "page"
 
 
-ITEM_FIELDS: tuple[str, ...] = (
-    "title",
-    "duration",
-    "views",
-    "upload_date",
-    "uploader",
-    "persons",
-    "tags",
-    "categories",
-    "gallery_id",
-    "photo_count",
-)
+ITEM_FIELDS: tuple[str, ...] = FIELD_NAMES
+"""The item's described fields, in the schema's order (``census/fields.yaml``)."""
 
 
 @dataclass
@@ -50,7 +42,10 @@ class PersonRef:
 
 @dataclass
 class ItemRecord:
-    """What one page says about one item. ``None`` (or an empty list) means "not said here"."""
+    """What one page says about one item. ``None`` (or an empty list) means "not said here".
+
+    Its described fields are the item schema's (``census/fields.yaml``); a test checks they agree.
+    """
 
     kind: ItemKind
     url: str

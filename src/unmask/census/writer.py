@@ -18,6 +18,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PersonRef
+from unmask.census.schema import COLUMN_FIELDS, FIELDS_BY_NAME, ITEM_FIELDS, LABEL_FIELDS, ItemField
 from unmask.core.config import CrawlSettings
 from unmask.core.store import Store
 from unmask.core.store.models import (
@@ -36,16 +37,6 @@ from unmask.core.store.models import (
 )
 from unmask.core.text import name_key
 
-FIELD_COLUMNS: dict[str, str] = {
-    "title": "title",
-    "duration": "duration_s",
-    "views": "views",
-    "upload_date": "upload_date",
-    "gallery_id": "gallery_pid",
-    "photo_count": "photo_count",
-}
-VIEWS_RANK: dict[PageKind, int] = {PageKind.ITEM: 3, PageKind.SITEMAP: 2}
-"""Views from an item page beat a sitemap's, which beat a listing card's (often rounded: "12.3K")."""
 LINK_PRIORITY: dict[PageKind, int] = {
     PageKind.ROBOTS: 100,
     PageKind.SITEMAP: 90,
@@ -133,8 +124,20 @@ def _row(f: Frontier) -> FrontierRow:
     )
 
 
+RANKED: tuple[ItemField, ...] = tuple(f for f in COLUMN_FIELDS if f.merge == "ranked")
+UPLOADER = FIELDS_BY_NAME["uploader"]
+
+
+def _identity(value: object) -> object:
+    """What makes two values of a list field the same: a person's name, a label's text."""
+    return value.name if isinstance(value, PersonRef) else value
+
+
 def _merge(records: Iterable[ItemRecord]) -> list[ItemRecord]:
-    """One record per (kind, platform id): a page that lists an item twice must not conflict with itself."""
+    """One record per (kind, platform id): a page that lists an item twice must not conflict with itself.
+
+    The first description's values stand; later ones fill its gaps and add to its lists.
+    """
     merged: dict[tuple[str, str], ItemRecord] = {}
     for rec in records:
         key = (rec.kind.value, rec.platform_id or rec.url)
@@ -142,16 +145,23 @@ def _merge(records: Iterable[ItemRecord]) -> list[ItemRecord]:
         if have is None:
             merged[key] = rec
             continue
-        for name in ("title", "duration", "views", "upload_date", "uploader", "uploader_url", "gallery_id"):
-            if getattr(have, name) is None:
-                setattr(have, name, getattr(rec, name))
-        if have.photo_count is None:
-            have.photo_count = rec.photo_count
-        have.persons.extend(p for p in rec.persons if p.name not in {q.name for q in have.persons})
-        have.tags.extend(t for t in rec.tags if t not in have.tags)
-        have.categories.extend(c for c in rec.categories if c not in have.categories)
+        for f in ITEM_FIELDS:
+            mine = getattr(have, f.name)
+            if f.many:
+                known = {_identity(v) for v in mine}
+                for value in getattr(rec, f.name):
+                    if _identity(value) not in known:
+                        known.add(_identity(value))
+                        mine.append(value)
+            elif mine is None:
+                setattr(have, f.name, getattr(rec, f.name))
         have.from_item_page = have.from_item_page or rec.from_item_page
     return list(merged.values())
+
+
+def _merged(f: ItemField, new: Any, old: Any) -> Any:
+    """The stored value after an upsert, for a single-valued field merged by ``replace`` or ``first``."""
+    return func.coalesce(old, new) if f.merge == "first" else func.coalesce(new, old)
 
 
 class CensusWriter:
@@ -360,14 +370,34 @@ class CensusWriter:
         ins = self._insert
         item = ins(Item.__table__)
         ex = item.excluded
-        newer = and_(
-            ex.views.is_not(None),
-            or_(
-                Item.views.is_(None),
-                Item.views_run.is_(None),
-                Item.views_run < ex.views_run,
-                ex.views_rank >= Item.views_rank,
-            ),
+        merged: dict[str, Any] = {"url": case((ex.page_run.is_not(None), ex.url), else_=Item.url)}
+        for f in COLUMN_FIELDS:
+            col = f.column or ""
+            if f.merge == "ranked":
+                # a value from a later run, or from a page at least as exact, replaces the stored one
+                newer = and_(
+                    ex[col].is_not(None),
+                    or_(
+                        Item.__table__.c[col].is_(None),
+                        Item.__table__.c[f.run_column].is_(None),
+                        Item.__table__.c[f.run_column] < ex[f.run_column],
+                        ex[f.rank_column] >= Item.__table__.c[f.rank_column],
+                    ),
+                )
+                for name in (col, f.rank_column, f.run_column):
+                    merged[name] = case((newer, ex[name]), else_=Item.__table__.c[name])
+            else:
+                merged[col] = _merged(f, ex[col], Item.__table__.c[col])
+        merged["uploader_id"] = _merged(UPLOADER, ex.uploader_id, Item.uploader_id)
+        merged.update(
+            {
+                "page_run": func.coalesce(ex.page_run, Item.page_run),
+                "last_seen_run": ex.last_seen_run,
+                "last_seen_at": ex.last_seen_at,
+                # a removal this run saw evidence of (404/410) stands; an earlier one is undone
+                "removed_at": case((Item.removed_run == ex.last_seen_run, Item.removed_at), else_=None),
+                "removed_run": case((Item.removed_run == ex.last_seen_run, Item.removed_run), else_=None),
+            }
         )
         self._stmts = {
             "uploader": ins(Uploader.__table__).on_conflict_do_nothing(),
@@ -379,24 +409,7 @@ class CensusWriter:
                 },
             ),
             "item": item.on_conflict_do_update(
-                index_elements=["platform_id", "kind", "platform_item_id"],
-                set_={
-                    "url": case((ex.page_run.is_not(None), ex.url), else_=Item.url),
-                    "title": func.coalesce(ex.title, Item.title),
-                    "duration_s": func.coalesce(ex.duration_s, Item.duration_s),
-                    "views": case((newer, ex.views), else_=Item.views),
-                    "views_rank": case((newer, ex.views_rank), else_=Item.views_rank),
-                    "views_run": case((newer, ex.views_run), else_=Item.views_run),
-                    "upload_date": func.coalesce(ex.upload_date, Item.upload_date),
-                    "uploader_id": func.coalesce(ex.uploader_id, Item.uploader_id),
-                    "gallery_pid": func.coalesce(ex.gallery_pid, Item.gallery_pid),
-                    "photo_count": func.coalesce(ex.photo_count, Item.photo_count),
-                    "page_run": func.coalesce(ex.page_run, Item.page_run),
-                    "last_seen_run": ex.last_seen_run,
-                    "last_seen_at": ex.last_seen_at,
-                    "removed_at": None,
-                    "removed_run": None,
-                },
+                index_elements=["platform_id", "kind", "platform_item_id"], set_=merged
             ),
             "label": ins(ItemLabel.__table__).on_conflict_do_nothing(),
             "item_person": ins(ItemPerson.__table__).on_conflict_do_nothing(),
@@ -479,30 +492,28 @@ class CensusWriter:
         uploaders = self._uploader_ids(s, records)
         persons = self._person_ids(s, [p for r in records for p in r.persons])
         now = utcnow()
-        rank = VIEWS_RANK.get(page.frontier.kind, 1)
-        rows = [
-            {
+        page_kind = page.frontier.kind.value
+        rows = []
+        for r in records:
+            row: dict[str, Any] = {
                 "platform_id": self.platform_id,
                 "kind": r.kind.value,
                 "platform_item_id": r.platform_id,
                 "url": r.url,
-                "title": r.title,
-                "duration_s": r.duration,
-                "views": r.views,
-                "views_rank": rank if r.views is not None else 0,
-                "views_run": self.run_id if r.views is not None else None,
-                "upload_date": r.upload_date,
                 "uploader_id": uploaders.get(name_key(r.uploader)) if r.uploader else None,
-                "gallery_pid": r.gallery_id,
-                "photo_count": r.photo_count,
                 "page_run": self.run_id if r.from_item_page else None,
                 "first_seen_run": self.run_id,
                 "last_seen_run": self.run_id,
                 "first_seen_at": now,
                 "last_seen_at": now,
             }
-            for r in records
-        ]
+            for f in COLUMN_FIELDS:
+                value = getattr(r, f.name)
+                row[f.column or ""] = value
+                if f.merge == "ranked":
+                    row[f.rank_column] = f.rank_of(page_kind) if value is not None else 0
+                    row[f.run_column] = self.run_id if value is not None else None
+            rows.append(row)
         s.connection().execute(self._statements()["item"], rows)
         ids = self._item_ids(s, records)
         self._links(s, records, ids, persons, page.capture_id)
@@ -534,8 +545,9 @@ class CensusWriter:
             iid = ids.get((r.kind.value, r.platform_id or ""))
             if iid is None:
                 continue
-            for kind, values in (("tag", r.tags), ("category", r.categories)):
-                for value in values:
+            for f in LABEL_FIELDS:
+                kind = f.label or f.name
+                for value in getattr(r, f.name):
                     if value:
                         labels[(iid, kind, value[:500])] = {
                             "item_id": iid,
@@ -553,7 +565,11 @@ class CensusWriter:
                     "run_id": self.run_id,
                     "fields": ",".join(r.provided()),
                 }
-            observations[iid] = {"item_id": iid, "run_id": self.run_id, "views": r.views}
+            observations[iid] = {
+                "item_id": iid,
+                "run_id": self.run_id,
+                **{f.column or "": getattr(r, f.name) for f in RANKED},
+            }
         conn = s.connection()
         stmts = self._statements()
         for name, rows in (
@@ -572,36 +588,7 @@ class CensusWriter:
     ) -> Iterator[list[Link]]:
         """Items seen this run, lacking a wanted field, whose page was not read this run (in chunks)."""
         for kind, fields in wanted.items():
-            conds = [
-                getattr(Item, FIELD_COLUMNS[f]).is_(None)
-                for f in fields
-                if f in FIELD_COLUMNS and f != "views"
-            ]
-            if "views" in fields:
-                # views change: where only the item page gives them, read it again in every run
-                conds.append(Item.views.is_(None))
-                conds.append(
-                    and_(
-                        Item.views_rank == VIEWS_RANK[PageKind.ITEM],
-                        ~select(ItemObservation.item_id)
-                        .where(
-                            ItemObservation.item_id == Item.id,
-                            ItemObservation.run_id == self.run_id,
-                            ItemObservation.views.is_not(None),
-                        )
-                        .exists(),
-                    )
-                )
-            if "uploader" in fields:
-                conds.append(Item.uploader_id.is_(None))
-            if "persons" in fields:
-                conds.append(~select(ItemPerson.item_id).where(ItemPerson.item_id == Item.id).exists())
-            if "tags" in fields:
-                conds.append(
-                    ~select(ItemLabel.item_id)
-                    .where(ItemLabel.item_id == Item.id, ItemLabel.kind == "tag")
-                    .exists()
-                )
+            conds = [self._missing(FIELDS_BY_NAME[name]) for name in fields if name in FIELDS_BY_NAME]
             if not conds:
                 continue
             after = 0
@@ -625,6 +612,35 @@ class CensusWriter:
                     break
                 after = rows[-1][0]
                 yield [Link(url, PageKind.ITEM, kind) for _iid, url in rows]
+
+    def _missing(self, f: ItemField) -> Any:
+        """The condition "this item lacks ``f``" (for a ranked field: or only its item page gives it, and
+        this run has not read it there yet: such values change, so the page is read again every run)."""
+        if f.store == "column":
+            column = Item.__table__.c[f.column or ""]
+            if f.merge != "ranked":
+                return column.is_(None)
+            observed = getattr(ItemObservation, f.column or "")
+            return or_(
+                column.is_(None),
+                and_(
+                    Item.__table__.c[f.rank_column] == f.best_rank,
+                    ~select(ItemObservation.item_id)
+                    .where(
+                        ItemObservation.item_id == Item.id,
+                        ItemObservation.run_id == self.run_id,
+                        observed.is_not(None),
+                    )
+                    .exists(),
+                ),
+            )
+        if f.store == "uploader":
+            return Item.uploader_id.is_(None)
+        if f.store == "persons":
+            return ~select(ItemPerson.item_id).where(ItemPerson.item_id == Item.id).exists()
+        return (
+            ~select(ItemLabel.item_id).where(ItemLabel.item_id == Item.id, ItemLabel.kind == f.label).exists()
+        )
 
     def enqueue(self, links: list[Link]) -> list[FrontierRow]:
         with self.store.session() as s:

@@ -26,7 +26,8 @@ from unmask.census.extract.base import BaseExtractor, Extractor
 from unmask.census.extract.document import Document, text_of
 from unmask.census.extract.generic import GenericExtractor
 from unmask.census.extract.schemaorg import dedupe, schemaorg_records
-from unmask.census.model import ITEM_FIELDS, ItemKind, ItemRecord, PageKind, PageResult, PersonRef
+from unmask.census.model import ItemKind, ItemRecord, PageKind, PageResult, PersonRef
+from unmask.census.schema import ITEM_FIELDS, WANTABLE
 from unmask.core.errors import ConfigError
 from unmask.core.text import (
     parse_count,
@@ -144,7 +145,9 @@ class FieldSpec:
                 continue
             if self.many:
                 return values
-            return float(values[0]) if self.name == "duration" and isinstance(values[0], int) else values[0]
+            return (
+                float(values[0]) if self.name in SECONDS_FIELDS and isinstance(values[0], int) else values[0]
+            )
         return None
 
 
@@ -552,18 +555,11 @@ def _rule_type(default: str, *others: str, many: bool = False) -> _RuleType:
 
 
 FIELD_TYPES: dict[str, _RuleType] = {
-    "title": _rule_type("text"),
-    "duration": _rule_type("duration", "int", "count"),
-    "views": _rule_type("count", "int"),
-    "upload_date": _rule_type("date", "relative_date"),
-    "uploader": _rule_type("text"),
-    "uploader_url": _rule_type("url"),
-    "tags": _rule_type("text", many=True),
-    "categories": _rule_type("text", many=True),
-    "gallery_id": _rule_type("id", "text"),
-    "photo_count": _rule_type("count", "int"),
+    f.name: _rule_type(*f.parse, many=f.many) for f in ITEM_FIELDS if f.parse
 }
-"""Fields an adapter can fill (``persons`` has its own block), their default and allowed ``parse``."""
+"""Fields an adapter can fill, their default and allowed ``parse`` (from the item schema; ``persons`` has
+its own block)."""
+SECONDS_FIELDS = frozenset(f.name for f in ITEM_FIELDS if f.type == "seconds")
 
 URL_RULE = _rule_type("url")
 TEXT_RULE = _rule_type("text")
@@ -729,7 +725,7 @@ def _wanted(value: object, at: _At) -> dict[ItemKind, frozenset[str]]:
         here = at.key(mapping, kind)
         fields = _list(names, here)
         for index, name in enumerate(fields):
-            _choice(name, here.item(fields, index), ITEM_FIELDS)
+            _choice(name, here.item(fields, index), WANTABLE)
         wanted[ItemKind(kind)] = frozenset(fields)
     return wanted
 
