@@ -2,7 +2,8 @@
 
 What counts (see ../shared/cli-contract.md): only items present (not marked removed); hours and views
 over videos; uploaders and targets are distinct names over videos and photos; first/last upload over
-videos; top lists sorted by number of videos, ties by views.
+videos; top lists sorted by number of videos, ties by views. ``complete`` and ``incomplete_reasons`` give
+the verdict of the latest census run (``verdict``: the same in one sentence).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, literal, select
 
+from unmask.core.outcome import Verdict, latest_verdict
 from unmask.core.privacy import display_name
 from unmask.core.store import Store
 from unmask.core.store.models import Capture, CrawlRun, Item, ItemPerson, Person, Platform, Uploader
@@ -101,6 +103,7 @@ def compute_figures(store: Store, opts: FigureOptions) -> dict[str, Any]:
         top_targets = _top(s, scoped, Person, opts)
         top_uploaders = _top(s, scoped, Uploader, opts)
         requests, run_info = _requests(s, platform_ids)
+        verdict = latest_verdict(s, platform_ids)
 
     per_month: dict[str, dict[str, int]] = {}
     for m, kind, n in monthly_rows:
@@ -135,7 +138,17 @@ def compute_figures(store: Store, opts: FigureOptions) -> dict[str, Any]:
         "removed": _removed(store, platform_ids),
         "runs": run_info,
         "pseudonymized": opts.pseudonymize,
+        **verdict.as_dict(),
+        "verdict": verdict.sentence(),
     }
+
+
+def census_verdict(store: Store, platform: str | None = None) -> Verdict:
+    """Whether the latest census run (of ``platform``, or of each platform) is complete, and why not:
+    for the report's top-of-report notice and the terminal summary (``Verdict.sentence()``)."""
+    with store.session() as s:
+        ids = list(s.scalars(select(Platform.id).where(Platform.base_url == platform))) if platform else None
+        return latest_verdict(s, ids)
 
 
 def headline(fig: dict[str, Any]) -> list[tuple[str, str]]:

@@ -95,3 +95,5 @@ class PageResult:
     canonical: str | None = None
     gone: bool = False
     """The page says the item was removed (even with a 200 status)."""
+    error: str | None = None
+    """The page could not be read whole (a damaged or cut sitemap): what came before the damage is here."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from unmask.cli.common import CaseOpt, JsonOpt, open_case, print_json
 
@@ -37,4 +38,7 @@ def stats(
     if as_json:
         print_json(figures)
     else:
-        print_figures(figures)
+        console = Console()
+        # the verdict first: a reader sees whether the figures are the whole census before reading them
+        console.print(figures["verdict"], style=None if figures["complete"] else "bold", markup=False)
+        print_figures(figures, console)

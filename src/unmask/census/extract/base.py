@@ -173,10 +173,10 @@ class BaseExtractor:
             links = [
                 Link(u, PageKind.SITEMAP) for u in doc.sitemaps if same_site(u, site) and not is_media(u)
             ]
-            return PageResult(links=links)
+            return PageResult(links=links, error=doc.error)
         items = [r for r in sitemap_items(doc, self.identify) if same_site(r.url, site)]
         links = self.item_links(items) if self.sitemap_item_links else []
-        return PageResult(items=items, links=links)
+        return PageResult(items=items, links=links, error=doc.error)
 
     @staticmethod
     def item_links(records: Iterable[ItemRecord]) -> list[Link]:

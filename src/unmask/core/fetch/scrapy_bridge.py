@@ -2,7 +2,8 @@
 
 Scrapy schedules, throttles and retries; the bytes still move through unmask's one Transport, so the
 census crawler gets exactly the same media refusal, size caps, timeouts, proxy support and evidence
-recording as every other module. Enabled by ``scrapy_settings()``:
+recording as every other module. Enabled by ``scrapy_settings()`` and an ``UnmaskCrawler`` (which carries
+the Transport to the components):
 
 * ``UnmaskDownloadHandler`` replaces Scrapy's HTTP(S) download handlers;
 * ``RetryAfterMiddleware`` replaces Scrapy's RetryMiddleware: backoff on 429/5xx and connection
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import (
@@ -32,22 +33,34 @@ from unmask.core.fetch.client import RETRY_STATUSES, backoff_delay, retry_after_
 from unmask.core.fetch.exchange import FetchRequest
 from unmask.core.fetch.transport import FetchError, Transport
 
-TRANSPORT_SETTING = "UNMASK_TRANSPORT"
-"""Names the Transport in ``LIVE_OBJECTS`` (Scrapy deep-copies settings, so objects cannot live there)."""
 
-LIVE_OBJECTS: dict[str, Any] = {}
+class UnmaskCrawler(Crawler):
+    """A Scrapy crawler that carries the run's Transport to the components that need it.
+
+    Scrapy deep-copies settings, so live objects cannot travel there; each component reaches them
+    through the crawler it is built with (``from_crawler``). Stages subclass it to carry their own
+    objects (the census its store writer).
+    """
+
+    def __init__(
+        self,
+        spidercls: type[Spider],
+        settings: dict[str, Any],
+        *,
+        transport: Transport,
+        init_reactor: bool = True,
+    ) -> None:
+        """``init_reactor``: install the Twisted reactor the settings name (a process's first crawler)."""
+        super().__init__(spidercls, settings, init_reactor=init_reactor)
+        self.transport = transport
 
 
-def register(name: str, obj: Any) -> str:
-    """Make an object reachable from Scrapy components through a settings value; returns the key."""
-    key = f"{name}:{id(obj)}"
-    LIVE_OBJECTS[key] = obj
-    return key
-
-
-def live(settings: Any, setting: str) -> Any:
-    key = settings.get(setting)
-    return LIVE_OBJECTS.get(key) if isinstance(key, str) else None
+def transport_of(crawler: Crawler) -> Transport:
+    """The Transport of an ``UnmaskCrawler``; any other crawler is a programming error."""
+    transport = getattr(crawler, "transport", None)
+    if not isinstance(transport, Transport):
+        raise RuntimeError("unmask's Scrapy components need an UnmaskCrawler carrying the case's Transport")
+    return transport
 
 
 class RefusedByPolicy(IgnoreRequest):
@@ -62,10 +75,7 @@ class UnmaskDownloadHandler:
     lazy = False
 
     def __init__(self, crawler: Crawler) -> None:
-        transport = live(crawler.settings, TRANSPORT_SETTING)
-        if not isinstance(transport, Transport):
-            raise RuntimeError(f"{TRANSPORT_SETTING} must hold the case's Transport")
-        self.transport = transport
+        self.transport = transport_of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> UnmaskDownloadHandler:
@@ -126,8 +136,7 @@ class RetryAfterMiddleware(RetryMiddleware):
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
         mw = cls(crawler.settings)
         mw.crawler = crawler
-        transport = live(crawler.settings, TRANSPORT_SETTING)
-        mw.fetch_settings = transport.settings if isinstance(transport, Transport) else FetchSettings()
+        mw.fetch_settings = transport_of(crawler).settings
         return mw
 
     def _slot(self, request: Request) -> Any:
@@ -171,10 +180,12 @@ class RetryAfterMiddleware(RetryMiddleware):
         return None
 
 
-def scrapy_settings(settings: FetchSettings, transport: Transport, *, delay: float, concurrency: int) -> dict:
-    """Every Scrapy setting unmask relies on, set deliberately (Scrapy's defaults are not ours)."""
+def scrapy_settings(settings: FetchSettings, *, delay: float, concurrency: int) -> dict:
+    """Every Scrapy setting unmask relies on, set deliberately (Scrapy's defaults are not ours).
+
+    The Transport is not a setting: it travels on the ``UnmaskCrawler``.
+    """
     return {
-        TRANSPORT_SETTING: register("transport", transport),
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "DOWNLOAD_HANDLERS": {
             "http": "unmask.core.fetch.scrapy_bridge.UnmaskDownloadHandler",
