@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 from lxml import etree
 
 from unmask.census.extract.document import Document
-from unmask.census.extract.sitemap import parse_sitemap, robots_sitemaps, sitemap_items
+from unmask.census.extract.sitemap import SitemapDoc, parse_sitemap, robots_sitemaps, sitemap_items
 from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PageResult
 from unmask.core.urls import canonicalize, is_http, is_media, origin, path_and_query, same_site
 
@@ -133,7 +133,7 @@ class BaseExtractor:
             return self._robots(url, body, encoding)
         if kind is PageKind.SITEMAP:
             return self._sitemap(url, body)
-        doc = Document.parse(body, url, encoding=encoding, site=self.base_url or url)
+        doc = self._document(kind, url, body, encoding)
         result = self._extract_html(kind, doc, fetched_at)
         result.canonical = result.canonical or doc.canonical()
         result.links = _unique_links(result.links)
@@ -146,6 +146,10 @@ class BaseExtractor:
 
     def _is_sitemap(self, path: str) -> bool:
         return SITEMAP_PATH.search(path) is not None
+
+    def _document(self, kind: PageKind, url: str, body: bytes, encoding: str | None) -> Document:
+        """The page parsed once (HTML; an adapter may read some pages as JSON)."""
+        return Document.parse(body, url, encoding=encoding, site=self.base_url or url)
 
     def _classify_page(self, url: str, path: str) -> tuple[PageKind, ItemKind | None] | None:
         raise NotImplementedError
@@ -176,7 +180,12 @@ class BaseExtractor:
             return PageResult(links=links, error=doc.error)
         items = [r for r in sitemap_items(doc, self.identify) if same_site(r.url, site)]
         links = self.item_links(items) if self.sitemap_item_links else []
+        links += self.sitemap_candidates(doc, items)
         return PageResult(items=items, links=links, error=doc.error)
+
+    def sitemap_candidates(self, doc: SitemapDoc, items: list[ItemRecord]) -> list[Link]:
+        """Entries of a URL set that may be items though nothing says so yet (their page will tell)."""
+        return []
 
     @staticmethod
     def item_links(records: Iterable[ItemRecord]) -> list[Link]:
