@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
@@ -137,6 +138,36 @@ class ProgressReporter:
         )
 
 
+class Interrupts:
+    """Ctrl-C (or SIGTERM) during a crawl: the first stops it gracefully (requests in flight end and are
+    stored; the run is resumable), a second one stops it at once, whatever the crawler is doing."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, process: CrawlerProcess) -> None:
+        self.process = process
+        self.received = 0
+        self.forced = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> Interrupts:
+        for signum in self.SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        from twisted.internet import reactor
+
+        self.received += 1
+        if self.received > 1:
+            raise KeyboardInterrupt
+        reactor.callFromThread(self.process.stop)
+
+
 class StartUnreachable(UnmaskError):
     """The start URL could not be fetched at all: the command fails (exit 1), nothing is inferred."""
 
@@ -217,11 +248,16 @@ def crawl(case: Case, opts: CrawlOptions) -> CrawlSummary:
         process = CrawlerProcess(settings)
         crawler = CensusCrawler(CensusSpider, settings, transport=transport, job=job)
         process.crawl(crawler, extractor=extractor, base_url=base)
-        with reporter.progress:
-            process.start()
+        with reporter.progress, Interrupts(process) as interrupts:
+            try:
+                process.start(install_signal_handlers=False)
+            except KeyboardInterrupt:  # a second Ctrl-C: stop at once; what was committed stays
+                interrupts.forced = True
             reporter(job, force=True)
         recorder.close()
         reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+        if interrupts.forced:
+            reason = "forced"
         if job.start_error is not None:
             writer.fail_start(job.start_error)
             raise StartUnreachable(f"cannot fetch it: {_one_line(job.start_error)}", where=opts.url)

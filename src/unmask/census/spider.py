@@ -89,7 +89,14 @@ class CensusSpider(scrapy.Spider):
 
     # -- responses --------------------------------------------------------------------------------
 
+    def stopping(self) -> bool:
+        """The crawl is being stopped (Ctrl-C): pages not yet read stay pending for the next session."""
+        engine = self.crawler.engine
+        return engine is not None and not engine.running
+
     def parse_page(self, response: Response) -> Iterator[PageCommit]:
+        if self.stopping():
+            return
         row: FrontierRow = response.meta["row"]
         capture_id = response.meta.get("capture_id")
         if response.status in GONE_STATUSES:
@@ -161,7 +168,7 @@ class CensusSpider(scrapy.Spider):
         """A request that got no page: refused by the fetch policy (media: an answer, not a page),
         disallowed by robots.txt, or failed (no response, a redirect loop, …)."""
         request = getattr(failure, "request", None)
-        if request is None:
+        if request is None or self.stopping():
             return
         row: FrontierRow = request.meta["row"]
         exc = failure.value

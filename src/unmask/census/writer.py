@@ -246,7 +246,7 @@ LIMITS: dict[str, str] = {
     "sitemap_children": "{n:,} sitemaps listed beyond {max:,} in one sitemap index were not read",
     "sitemap_depth": "{n:,} sitemaps nested deeper than {max:,} levels were not read",
     "listing_pages": "{n:,} listings were cut at {max:,} pages",
-    "requests": "the request limit ({max:,} a session) stopped the crawl",
+    "requests": "the request limit (--max-requests, crawl.max_requests) stopped the crawl",
 }
 """Limits that make a run incomplete (``crawl_limit.name`` → reason, given how often and the bound)."""
 STOPPED_AT_KNOWN = "stopped_at_known"
