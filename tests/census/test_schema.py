@@ -13,7 +13,8 @@ from unmask.core.errors import ConfigError
 from unmask.core.store.models import Item, ItemLabel, ItemObservation
 from unmask.report.export import ITEM_COLUMNS
 
-RECORD_KEYS = {"kind", "url", "platform_id", "from_item_page"}
+RECORD_KEYS = {"kind", "url", "platform_id", "from_item_page", "rejected"}
+"""What a record carries besides the item's fields (``rejected``: implausible values set aside)."""
 
 
 def test_item_record_carries_exactly_the_schema_fields() -> None:

@@ -232,7 +232,8 @@ def crawl(case: Case, opts: CrawlOptions) -> CrawlSummary:
             window=max(crawl_settings.schedule_window, 2 * concurrency),
             on_commit=reporter,
         )
-        settings = scrapy_settings(fetch, delay=delay, concurrency=concurrency)
+        url_cap = crawl_settings.max_url_length
+        settings = scrapy_settings(fetch, delay=delay, concurrency=concurrency, max_url_length=url_cap)
         settings.update(
             {
                 "ITEM_PIPELINES": {CensusPipeline: 300},

@@ -40,5 +40,6 @@ def stats(
     else:
         console = Console()
         # the verdict first: a reader sees whether the figures are the whole census before reading them
-        console.print(figures["verdict"], style=None if figures["complete"] else "bold", markup=False)
+        bold = None if figures["complete"] else "bold"
+        console.print(figures["verdict"], style=bold, markup=False, highlight=False, soft_wrap=True)
         print_figures(figures, console)

@@ -180,7 +180,9 @@ class RetryAfterMiddleware(RetryMiddleware):
         return None
 
 
-def scrapy_settings(settings: FetchSettings, *, delay: float, concurrency: int) -> dict:
+def scrapy_settings(
+    settings: FetchSettings, *, delay: float, concurrency: int, max_url_length: int = 2083
+) -> dict[str, Any]:
     """Every Scrapy setting unmask relies on, set deliberately (Scrapy's defaults are not ours).
 
     The Transport is not a setting: it travels on the ``UnmaskCrawler``.
@@ -227,7 +229,7 @@ def scrapy_settings(settings: FetchSettings, *, delay: float, concurrency: int) 
         "LOG_ENABLED": False,
         "STATS_DUMP": False,
         "DNS_TIMEOUT": settings.connect_timeout,
-        "URLLENGTH_LIMIT": 2083,
+        "URLLENGTH_LIMIT": max_url_length,
         "DEPTH_LIMIT": 0,
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
         "HTTPERROR_ALLOW_ALL": True,
