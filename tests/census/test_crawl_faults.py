@@ -44,7 +44,7 @@ from unmask.core.fetch.policy import is_media_url, sniff_media
 
 HTML = "text/html; charset=utf-8"
 XML = "application/xml"
-SETTLED = {"done", "failed", "refused", "gone", "skipped"}
+SETTLED = {"done", "failed", "unparsed", "refused", "disallowed", "gone", "skipped"}
 
 # -- an invented platform ------------------------------------------------------------------------
 
@@ -840,3 +840,45 @@ def test_ctrl_c_then_rerun_completes(new_case: Path, server: HostileServer) -> N
     # the second session fetched what the first had not finished: each page at most twice
     assert all(server.hits[c.path] in (1, 2) for c in clips)
     assert stats(new_case)["videos"] == len(clips)
+
+
+# -- 11. damaged sitemaps and walls: incomplete, never a removal ---------------------------------
+
+
+def test_a_sitemap_that_fails_to_parse_makes_the_run_incomplete(
+    new_case: Path, server: HostileServer
+) -> None:
+    clips = make_clips(10, "damaged")
+    site = Site(server)
+    site.standard(clips, sitemaps=("/sitemap.xml", "/sitemap-2.xml"))
+    base = site.base
+    whole = video_sitemap(base, clips[:6])
+    site.page("/sitemap.xml", whole, XML)
+    damaged = video_sitemap(base, clips[6:])
+    site.page("/sitemap-2.xml", damaged[: damaged.index("<url>", damaged.index("<url>") + 1) + 40], XML)
+    site.install()
+    summary = crawl(new_case, base + "/")
+    assert_settled(new_case, summary, incomplete=["1 sitemap could not be read whole"])
+    status, error = frontier(new_case, "%sitemap-2.xml")[base + "/sitemap-2.xml"]
+    assert status == "unparsed" and error
+    assert set(items(new_case)) == {c.path for c in clips[:7]}  # the entry before the damage is kept
+
+
+def test_a_403_wall_on_a_recrawl_removes_nothing(new_case: Path, server: HostileServer) -> None:
+    clips = make_clips(8, "walled")
+    site = Site(server)
+    site.standard(clips)
+    site.install()
+    first = crawl(new_case, site.base + "/")
+    assert_settled(new_case, first)
+    # the platform now answers 403 to every page (a wall for crawlers): an answer, but not a census
+    server.prefix("/", respond(403, "<html><body>Access denied</body></html>"))
+    for path in list(site.routes):
+        server.route(path, respond(403, "<html><body>Access denied</body></html>"))
+    second = crawl(new_case, site.base + "/")
+    assert second["status"] == "incomplete" and second["removed"] == 0, second
+    assert "robots.txt could not be read" in second["incomplete_reasons"]
+    assert "the start page could not be read (HTTP 403)" in second["incomplete_reasons"]
+    figures = stats(new_case)
+    assert figures["videos"] == len(clips) and figures["removed"] == 0
+    assert figures["complete"] is False
