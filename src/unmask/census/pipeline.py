@@ -161,7 +161,8 @@ class CensusPipeline:
         if self.refill(force=True):
             raise DontCloseSpider
         if job.scheduled >= job.max_requests:
-            if job.writer.pending(limit=1):
+            waiting = job.writer.counts()
+            if waiting.get("pending") or waiting.get("deferred") or job.phase == "enumerate":
                 job.writer.record_limit("requests")
                 job.notes.append(f"stopped at the request limit ({job.max_requests:,} a session)")
             job.phase = "done"
@@ -173,6 +174,11 @@ class CensusPipeline:
         wanted = {kind: job.extractor.wanted(kind) for kind in ItemKind}
         queued = job.writer.queue_incomplete(wanted, job.cursors)
         released = job.writer.release_deferred(self.spider.item_key)
+        if not (queued or released) and job.cursors:
+            # before the end, once more from the start: an item seen again late in the fill phase (on a
+            # gallery's page) may sit behind the cursors
+            job.cursors.clear()
+            queued = job.writer.queue_incomplete(wanted, job.cursors)
         if (queued or released) and self.refill(force=True):
             raise DontCloseSpider
         if queued or released:  # rows were added but none could be scheduled: the request limit

@@ -409,6 +409,14 @@ class CensusWriter:
 
     def commit(self, page: PageCommit) -> CommitResult:
         """Store one page whole: its items, its follow-up links, its removal evidence and its row's status."""
+        counted = (self._rows, self._sitemaps)
+        try:
+            return self._commit(page)
+        except Exception:  # the transaction was rolled back: so are the rows it counted
+            self._rows, self._sitemaps = counted
+            raise
+
+    def _commit(self, page: PageCommit) -> CommitResult:
         with self.store.session() as s:
             records = _merge(page.items)
             for r in records:
