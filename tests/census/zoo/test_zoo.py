@@ -82,11 +82,11 @@ def test_a_recrawl_follows_the_site_and_a_dead_site_removes_nothing(
         seen_removed = site.truth(adapter)["removed"]
 
         kinds = [k for k in ("video", "photo") if cat.present(k)]
-        for kind in kinds:  # new uploads, and removals: some vanish, some stay listed (stale)
-            for _ in range(site.rng.randint(1, 4)):
-                cat.add(kind, uploaded=TODAY)
+        for kind in kinds:  # removals (some vanish, some stay listed: stale), then new uploads
             gone = cat.remove_some(kind, 0.1, stale=site.rng.random() < 0.5)
             seen_removed += len(gone)
+            for _ in range(site.rng.randint(1, 4)):
+                cat.add(kind, uploaded=TODAY)
         second = census(case, site, adapter=adapter)
         truth = cat.truth(seen_removed=seen_removed)
         assert {k: figures(case)[k] for k in TRUTH_KEYS} == truth, said(site, mode, second)
