@@ -18,12 +18,12 @@ from tests.census.zoo.common import (
     Reply,
     Request,
     ZooSite,
-    chunks,
     escape,
     fmt_duration,
     fmt_views_short,
     iso_duration,
     page,
+    page_of,
 )
 
 CLIP = re.compile(r"^/clip/(\d+)-[a-z0-9-]*$")
@@ -91,11 +91,11 @@ class AgeGate(ZooSite):
         )
 
     def listing(self, number: int) -> Reply:
-        pages = chunks(self.cat.present("video"), self.per_page)
-        if not 0 < number <= len(pages):
+        shown = page_of(self.cat.present("video"), self.per_page, number)
+        if shown is None:
             return MISSING
-        nxt = f'<link rel="next" href="/videos/?page={number + 1}">' if number < len(pages) else ""
-        cards = "".join(self.microdata(e, full=False) for e in pages[number - 1])
+        nxt = f'<link rel="next" href="/videos/?page={number + 1}">' if shown[1] else ""
+        cards = "".join(self.microdata(e, full=False) for e in shown[0])
         return Reply(200, page("All videos", f'<div class="clips">{cards}</div>', head=nxt))
 
     def clip(self, e: Entry) -> Reply:

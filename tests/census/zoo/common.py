@@ -306,4 +306,10 @@ def chunks(items: list[Entry], size: int) -> list[list[Entry]]:
     return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
 
 
+def page_of(items: list[Entry], size: int, number: int) -> tuple[list[Entry], bool] | None:
+    """Page ``number`` (from 1) of ``items`` and whether another follows; None past the last page."""
+    pages = chunks(items, size)
+    return (pages[number - 1], number < len(pages)) if 0 < number <= len(pages) else None
+
+
 Router = Callable[[Request], Reply | None]

@@ -18,10 +18,10 @@ from tests.census.zoo.common import (
     Reply,
     Request,
     ZooSite,
-    chunks,
     escape,
     json_ld,
     page,
+    page_of,
     photo_ld,
 )
 
@@ -98,19 +98,19 @@ class GalleryScript(ZooSite):
         )
 
     def albums(self, number: int) -> Reply:
-        pages = chunks(self.cat.present("gallery"), self.per_page)
-        if not 0 < number <= len(pages):
+        shown = page_of(self.cat.present("gallery"), self.per_page, number)
+        if shown is None:
             return MISSING
-        more = f'<a rel="next" href="/albums/?page={number + 1}">Next »</a>' if number < len(pages) else ""
-        cards = "".join(self.album_card(g) for g in pages[number - 1])
+        more = f'<a rel="next" href="/albums/?page={number + 1}">Next »</a>' if shown[1] else ""
+        cards = "".join(self.album_card(g) for g in shown[0])
         return Reply(
             200, self.chrome("Albums", f'<div class="albums">{cards}</div><p class="pages">{more}</p>')
         )
 
     def album(self, g: Entry, number: int) -> Reply:
         photos = self.album_photos(g)
-        pages = chunks(photos, self.per_album_page)
-        if not 0 < number <= len(pages):
+        shown = page_of(photos, self.per_album_page, number)
+        if shown is None:
             return MISSING
         url = self.url(self.album_path(g))
         ld = {
@@ -127,12 +127,12 @@ class GalleryScript(ZooSite):
                 "userInteractionCount": g.views,
             },
         }
-        nxt = f"{self.album_path(g)}?page={number + 1}" if number < len(pages) else None
+        nxt = f"{self.album_path(g)}?page={number + 1}" if shown[1] else None
         head = f'<link rel="canonical" href="{url}">' + json_ld(ld)
         head += f'<link rel="next" href="{nxt}">' if nxt else ""
         thumbs = "".join(
             f'<a class="photo" href="/photo/{p.id}/"><img src="/data/t/{p.id}.jpg" alt=""></a>'
-            for p in pages[number - 1]
+            for p in shown[0]
         )
         body = (
             f'<h1>{escape(g.title)}</h1><div class="info">Added <time datetime="{g.uploaded.isoformat()}">'

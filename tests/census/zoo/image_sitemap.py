@@ -21,6 +21,7 @@ from tests.census.zoo.common import (
     escape,
     json_ld,
     page,
+    page_of,
     photo_ld,
     sitemap_index,
     urlset,
@@ -64,9 +65,8 @@ class ImageSitemap(ZooSite):
             count = len(chunks(self.cat.listed("photo"), self.per_file))
             return sitemap_index([self.url(f"/sitemaps/images-{n}.xml") for n in range(1, count + 1)])
         if (m := PART.match(req.path)) and self.per_file:
-            parts = chunks(self.cat.listed("photo"), self.per_file)
-            n = int(m.group(1))
-            return self.images(parts[n - 1]) if n <= len(parts) else MISSING
+            part = page_of(self.cat.listed("photo"), self.per_file, int(m.group(1)))
+            return self.images(part[0]) if part else MISSING
         if m := PHOTO.match(req.path):
             e = self.cat.get("photo", int(m.group(1)))
             if e is None or req.path != self.path(e):

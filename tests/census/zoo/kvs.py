@@ -26,6 +26,7 @@ from tests.census.zoo.common import (
     fmt_views_short,
     json_ld,
     page,
+    page_of,
     sitemap_index,
     urlset,
     video_ld,
@@ -109,14 +110,14 @@ class KvsTube(ZooSite):
         videos = self.cat.present("video")
         if which == "top-rated":
             videos = sorted(videos, key=lambda e: (-e.views, e.id))
-        pages = chunks(videos, self.per_page)
-        if number > len(pages):
+        shown = page_of(videos, self.per_page, number)
+        if shown is None:
             return MISSING
         base = f"/{which}/"
-        nxt = f"{base}{number + 1}/" if number < len(pages) else None
+        nxt = f"{base}{number + 1}/" if shown[1] else None
         head = f'<link href="{self.url(nxt)}" rel="next">' if nxt and self.rel_next else ""
         more = f'<div class="pagination"><a class="next" href="{nxt}">Next</a></div>' if nxt else ""
-        cards = "".join(self.card(e) for e in pages[number - 1])
+        cards = "".join(self.card(e) for e in shown[0])
         return Reply(200, self.chrome(which, f'<div class="list-videos">{cards}</div>{more}', head))
 
     def video(self, e: Entry) -> Reply:
@@ -144,11 +145,11 @@ class KvsTube(ZooSite):
         return Reply(200, self.chrome(slug, f'<div class="list-videos">{cards}</div>'))
 
     def sitemap(self, number: int) -> Reply:
-        parts = chunks(self.cat.listed("video"), self.per_sitemap)
-        if number > len(parts):
+        part = page_of(self.cat.listed("video"), self.per_sitemap, number)
+        if part is None:
             return MISSING
         entries = []
-        for e in parts[number - 1]:
+        for e in part[0]:
             views = f"<video:view_count>{e.views}</video:view_count>" if self.sitemap_views else ""
             entries.append(
                 f"<url><loc>{self.url(self.path(e))}</loc><video:video>"

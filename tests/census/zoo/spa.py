@@ -19,9 +19,9 @@ from tests.census.zoo.common import (
     Reply,
     Request,
     ZooSite,
-    chunks,
     json_ld,
     page,
+    page_of,
     photo_ld,
     urlset,
     video_ld,
@@ -72,8 +72,8 @@ class SinglePageApp(ZooSite):
         return Reply(200, page("App", SHELL))  # the app's router answers every other path
 
     def api(self, kind: str, number: int) -> Reply:
-        pages = chunks(self.cat.present(kind), self.per_page)
-        if not 0 < number <= len(pages):
+        shown = page_of(self.cat.present(kind), self.per_page, number)
+        if shown is None:
             return Reply(404, json.dumps({"error": "no such page"}), JSON)
         results = [
             {
@@ -87,8 +87,8 @@ class SinglePageApp(ZooSite):
                 "performers": [{"name": p} for p in e.persons],
                 "thumbnail": f"/static/media/thumbs/{e.id}.jpg",
             }
-            for e in pages[number - 1]
+            for e in shown[0]
         ]
-        nxt = f"/api/{kind}s?page={number + 1}" if number < len(pages) else None
-        data = {"page": number, "total_pages": len(pages), "results": results, "next": nxt}
+        nxt = f"/api/{kind}s?page={number + 1}" if shown[1] else None
+        data = {"page": number, "results": results, "next": nxt}
         return Reply(200, json.dumps(data), JSON)

@@ -25,6 +25,7 @@ from tests.census.zoo.common import (
     fmt_views_short,
     json_ld,
     page,
+    page_of,
     sitemap_index,
     urlset,
     video_ld,
@@ -115,15 +116,15 @@ class WordPressTheme(ZooSite):
         )
 
     def archive(self, posts: list[Entry], base: str, number: int, title: str) -> Reply:
-        pages = chunks(posts, self.per_page)
-        if number > len(pages):
+        shown = page_of(posts, self.per_page, number)
+        if shown is None:
             return MISSING
-        nxt = f"{base}page/{number + 1}/" if number < len(pages) else None
+        nxt = f"{base}page/{number + 1}/" if shown[1] else None
         head = f'<link rel="next" href="{self.url(nxt)}">' if nxt and self.rel_next else ""
         more = (
             f'<div class="pagination"><a class="next page-numbers" href="{nxt}">Next</a></div>' if nxt else ""
         )
-        cards = "".join(self.card(e) for e in pages[number - 1])
+        cards = "".join(self.card(e) for e in shown[0])
         return Reply(200, self.chrome(title, f'<div class="videos-list">{cards}</div>{more}', head))
 
     def post(self, e: Entry) -> Reply:
@@ -176,13 +177,12 @@ class WordPressTheme(ZooSite):
             ]
             return sitemap_index([self.url("/" + n) for n in names])
         if m := POSTS_MAP.match(path):
-            parts = chunks(posts, per)
-            number = int(m.group(1))
-            if number > len(parts):
+            part = page_of(posts, per, int(m.group(1)))
+            if part is None:
                 return MISSING
             return urlset(
                 f"<url><loc>{escape(self.url(self.post_path(e)))}</loc><lastmod>{e.uploaded.isoformat()}</lastmod></url>\n"
-                for e in parts[number - 1]
+                for e in part[0]
             )
         if path == "/wp-sitemap-posts-page-1.xml":
             return urlset(f"<url><loc>{self.url(p)}</loc></url>\n" for p in ("/about/", "/contact/"))
