@@ -44,7 +44,7 @@ from unmask.core.fetch.policy import is_media_url, sniff_media
 
 HTML = "text/html; charset=utf-8"
 XML = "application/xml"
-SETTLED = {"done", "failed", "refused", "gone", "skipped"}
+SETTLED = {"done", "failed", "unparsed", "refused", "disallowed", "gone", "skipped"}
 
 # -- an invented platform ------------------------------------------------------------------------
 
@@ -310,10 +310,19 @@ def crawl(case: Path, url: str) -> dict[str, Any]:
     return summary
 
 
-def assert_settled(case: Path, summary: dict[str, Any]) -> None:
-    """The run finished its job and lost nothing: settled frontier, captures backed by WARC records."""
-    assert summary["status"] == "complete", summary
-    assert sql(case, "SELECT status, phase FROM crawl_run ORDER BY id DESC LIMIT 1") == [("complete", "done")]
+def assert_settled(case: Path, summary: dict[str, Any], *, incomplete: Iterable[str] = ()) -> None:
+    """The run finished its job and lost nothing: settled frontier, captures backed by WARC records.
+
+    ``incomplete``: words of the reasons the run must give for being incomplete (none: it is complete).
+    """
+    reasons = list(incomplete)
+    status = "incomplete" if reasons else "complete"
+    assert summary["status"] == status, summary
+    assert summary["complete"] is not reasons
+    assert len(summary["incomplete_reasons"]) == len(reasons), summary["incomplete_reasons"]
+    for words, said in zip(reasons, summary["incomplete_reasons"], strict=True):
+        assert words in said, (words, said)
+    assert sql(case, "SELECT status, phase FROM crawl_run ORDER BY id DESC LIMIT 1") == [(status, "done")]
     unsettled = sql(
         case,
         f"SELECT url, status FROM frontier WHERE status NOT IN ({','.join('?' * len(SETTLED))})",
@@ -394,13 +403,18 @@ def test_malformed_and_truncated_item_pages(new_case: Path, server: HostileServe
             site.page(clips[i].path, page)
     site.install()
     summary = crawl(new_case, base + "/")
-    assert_settled(new_case, summary)
+    # two pages broke off: what came before the break is stored, and the census says it is incomplete
+    assert_settled(new_case, summary, incomplete=["2 pages were cut short"])
+    assert summary["removed"] == 0
     got = items(new_case)
     assert set(got) == {c.path for c in clips}  # every item the sitemap listed is stored
     parseable = {0, 1, 2, 3, 4, 7, 11}
+    titled = {5, 6}  # the JSON-LD is cut off, but the page's <title> came: the item page gives its title
     for i, c in enumerate(clips):
         if i in parseable:
             assert_clip(got[c.path], c)
+        elif i in titled:
+            assert (got[c.path]["title"], got[c.path]["duration"]) == (c.title, None), i
         else:
             assert got[c.path]["title"] is None, i
     rows = frontier(new_case, "%/video/%")
@@ -519,7 +533,7 @@ def test_redirect_loops_fail_alone(new_case: Path, server: HostileServer) -> Non
         lambda h: redirect("/browse/loop-a")(h) if "page=2" in h.path else page_one(h),
     )
     summary = crawl(new_case, base + "/")
-    assert_settled(new_case, summary)
+    assert_settled(new_case, summary, incomplete=["1 listing page failed", "1 item page failed"])
     rows = frontier(new_case)
     loops = {base + looping.path, base + "/browse/videos?page=2"}
     for url in loops:
@@ -542,8 +556,7 @@ def test_redirect_loops_fail_alone(new_case: Path, server: HostileServer) -> Non
     for c in clips:
         assert_clip(got[c.path], c)
     assert got[looping.path]["title"] is None  # known from the sitemap, its page never answered
-    # a listing page failed, so the run does not infer removals from what it did not see
-    assert any("removals not inferred" in note for note in summary["notes"])
+    assert summary["verdict"].endswith("the figures are lower bounds.")
 
 
 # -- 5. endless pagination -----------------------------------------------------------------------
@@ -561,7 +574,8 @@ def endless(base: str, path: str, cards: list[Clip], *, describe: bool) -> Handl
     return handler
 
 
-def test_endless_pagination_is_cut_by_the_trap_guard(new_case: Path, server: HostileServer) -> None:
+def test_endless_pagination_is_read_to_its_end(new_case: Path, server: HostileServer) -> None:
+    """Pages that repeat (or stay empty) forever end their chain: that is its end, not a limit."""
     clips = make_clips(10, "page")
     repeated = clips[:3]
     site = Site(server)
@@ -578,7 +592,6 @@ def test_endless_pagination_is_cut_by_the_trap_guard(new_case: Path, server: Hos
         assert 2 <= len(rows) <= guard + 1, (chain, sorted(rows))
         assert all(status == "done" for status, _ in rows.values())
         assert server.hits[chain] == len(rows)
-        assert any(chain in note and "trap guard" in note for note in summary["notes"])
     got = items(new_case)
     assert set(got) == {c.path for c in clips}
     for c in clips:
@@ -662,7 +675,7 @@ def test_dropped_connections_are_retried(new_case: Path, server: HostileServer) 
     site.install(lambda handler: dropping(handler, failures=1))  # every URL: the first try hangs up
     server.route(dead.path, dropping(site.routes[dead.path], failures=None))  # this one always
     summary = crawl(new_case, site.base + "/")
-    assert_settled(new_case, summary)
+    assert_settled(new_case, summary, incomplete=["1 item page failed"])
     tries = FetchSettings().retries + 1
     assert server.hits[dead.path] == tries
     status, error = frontier(new_case, f"%{dead.path}")[site.base + dead.path]
@@ -829,3 +842,45 @@ def test_ctrl_c_then_rerun_completes(new_case: Path, server: HostileServer) -> N
     # the second session fetched what the first had not finished: each page at most twice
     assert all(server.hits[c.path] in (1, 2) for c in clips)
     assert stats(new_case)["videos"] == len(clips)
+
+
+# -- 11. damaged sitemaps and walls: incomplete, never a removal ---------------------------------
+
+
+def test_a_sitemap_that_fails_to_parse_makes_the_run_incomplete(
+    new_case: Path, server: HostileServer
+) -> None:
+    clips = make_clips(10, "damaged")
+    site = Site(server)
+    site.standard(clips, sitemaps=("/sitemap.xml", "/sitemap-2.xml"))
+    base = site.base
+    whole = video_sitemap(base, clips[:6])
+    site.page("/sitemap.xml", whole, XML)
+    damaged = video_sitemap(base, clips[6:])
+    site.page("/sitemap-2.xml", damaged[: damaged.index("<url>", damaged.index("<url>") + 1) + 40], XML)
+    site.install()
+    summary = crawl(new_case, base + "/")
+    assert_settled(new_case, summary, incomplete=["1 sitemap could not be read whole"])
+    status, error = frontier(new_case, "%sitemap-2.xml")[base + "/sitemap-2.xml"]
+    assert status == "unparsed" and error
+    assert set(items(new_case)) == {c.path for c in clips[:7]}  # the entry before the damage is kept
+
+
+def test_a_403_wall_on_a_recrawl_removes_nothing(new_case: Path, server: HostileServer) -> None:
+    clips = make_clips(8, "walled")
+    site = Site(server)
+    site.standard(clips)
+    site.install()
+    first = crawl(new_case, site.base + "/")
+    assert_settled(new_case, first)
+    # the platform now answers 403 to every page (a wall for crawlers): an answer, but not a census
+    server.prefix("/", respond(403, "<html><body>Access denied</body></html>"))
+    for path in list(site.routes):
+        server.route(path, respond(403, "<html><body>Access denied</body></html>"))
+    second = crawl(new_case, site.base + "/")
+    assert second["status"] == "incomplete" and second["removed"] == 0, second
+    assert "robots.txt could not be read" in second["incomplete_reasons"]
+    assert "the start page could not be read (HTTP 403)" in second["incomplete_reasons"]
+    figures = stats(new_case)
+    assert figures["videos"] == len(clips) and figures["removed"] == 0
+    assert figures["complete"] is False

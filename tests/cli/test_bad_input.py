@@ -95,21 +95,17 @@ def test_stats_on_an_empty_case_is_zero_not_an_error(new_case: Path) -> None:
     assert proc.stderr.strip() == ""
 
 
-def test_a_dead_site_is_a_result_not_an_error(new_case: Path) -> None:
-    proc = unmask(
-        "census",
-        "crawl",
-        "http://127.0.0.1:9/",
-        "--case",
-        str(new_case),
-        "--delay",
-        "0",
-        "--json",
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    summary = json.loads(proc.stdout)
-    assert summary["status"] == "complete" and summary["failed"] >= 1
+def test_a_start_url_that_cannot_be_fetched_fails_with_one_line(new_case: Path) -> None:
+    """Contract: nothing listening at the start URL is the command failing (exit 1), never "complete"."""
+    args = ("census", "crawl", "http://127.0.0.1:9/", "--case", str(new_case), "--delay", "0", "--json")
+    proc = unmask(*args, check=False)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout == ""
+    lines = [line for line in proc.stderr.splitlines() if line.strip() and not line.startswith("census ")]
+    assert len(lines) == 1 and "http://127.0.0.1:9/" in lines[0] and "connect" in lines[0], proc.stderr
+    figures = json.loads(unmask("stats", "--case", str(new_case), "--json").stdout)
+    assert figures["complete"] is False and figures["removed"] == 0
+    assert figures["incomplete_reasons"][0].startswith("the start page could not be fetched")
 
 
 def _choices(where: str) -> list[str]:

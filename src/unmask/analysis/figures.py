@@ -5,6 +5,8 @@ over videos; uploaders and targets are distinct names over videos and photos; fi
 videos; top lists sorted by number of videos, ties by views. Names go through the privacy policy
 (unmask.core.privacy): depicted persons as DEPICTED, uploaders as UPLOADER; `public_figure` says whether
 the investigator's list names the person (the platform's own label is `platform_label`, advisory only).
+``complete`` and ``incomplete_reasons`` give the verdict of the latest census run (``verdict``: the same in
+one sentence).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, literal, select
+from sqlalchemy import and_, func, literal, or_, select
 
+from unmask.core.outcome import Verdict, latest_verdict
 from unmask.core.privacy import PrivacyPolicy, Role
 from unmask.core.store import Store
 from unmask.core.store.models import Capture, CrawlRun, Item, ItemPerson, Person, Platform, Uploader
@@ -111,6 +114,7 @@ def compute_figures(store: Store, opts: FigureOptions) -> dict[str, Any]:
         top_targets = _top(s, scoped, Person, opts.top, policy)
         top_uploaders = _top(s, scoped, Uploader, opts.top, policy)
         requests, run_info = _requests(s, platform_ids)
+        verdict = latest_verdict(s, platform_ids)
 
     per_month: dict[str, dict[str, int]] = {}
     for m, kind, n in monthly_rows:
@@ -145,7 +149,17 @@ def compute_figures(store: Store, opts: FigureOptions) -> dict[str, Any]:
         "removed": _removed(store, platform_ids),
         "runs": run_info,
         "pseudonymized": policy.pseudonymize,
+        **policy.redact_all(verdict.as_dict()),
+        "verdict": policy.redact(verdict.sentence()),
     }
+
+
+def census_verdict(store: Store, platform: str | None = None) -> Verdict:
+    """Whether the latest census run (of ``platform``, or of each platform) is complete, and why not:
+    for the report's top-of-report notice and the terminal summary (``Verdict.sentence()``)."""
+    with store.session() as s:
+        ids = list(s.scalars(select(Platform.id).where(Platform.base_url == platform))) if platform else None
+        return latest_verdict(s, ids)
 
 
 def headline(fig: dict[str, Any]) -> list[tuple[str, str]]:
@@ -214,7 +228,13 @@ def _requests(s: Any, platform_ids: list[int] | None) -> tuple[int, list[dict[st
     runs = list(s.scalars(q))
     per_run = dict(
         s.execute(
-            select(Capture.run_id, func.count()).where(Capture.run_id.is_not(None)).group_by(Capture.run_id)
+            select(Capture.run_id, func.count())
+            .where(
+                Capture.run_id.is_not(None),
+                # a request refused before it was sent (scope, private address) has a row but is no request
+                or_(Capture.status.is_not(None), Capture.error.is_not(None)),
+            )
+            .group_by(Capture.run_id)
         ).all()
     )
     latest: dict[int, int] = {}

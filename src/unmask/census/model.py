@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from unmask.census.schema import FIELD_NAMES
+
 
 class ItemKind(StrEnum):
     VIDEO = "video"
@@ -27,18 +29,8 @@ class PageKind(StrEnum):
     PAGE = "page"
 
 
-ITEM_FIELDS: tuple[str, ...] = (
-    "title",
-    "duration",
-    "views",
-    "upload_date",
-    "uploader",
-    "persons",
-    "tags",
-    "categories",
-    "gallery_id",
-    "photo_count",
-)
+ITEM_FIELDS: tuple[str, ...] = FIELD_NAMES
+"""The item's described fields, in the schema's order (``census/fields.yaml``)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +53,10 @@ class PersonRef:
 
 @dataclass
 class ItemRecord:
-    """What one page says about one item. ``None`` (or an empty list) means "not said here"."""
+    """What one page says about one item. ``None`` (or an empty list) means "not said here".
+
+    Its described fields are the item schema's (``census/fields.yaml``); a test checks they agree.
+    """
 
     kind: ItemKind
     url: str
@@ -113,3 +108,5 @@ class PageResult:
     canonical: str | None = None
     gone: bool = False
     """The page says the item was removed (even with a 200 status)."""
+    error: str | None = None
+    """The page could not be read whole (a damaged or cut sitemap): what came before the damage is here."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
@@ -15,16 +16,19 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from scrapy.crawler import CrawlerProcess
 
-from unmask.census.extract.adapter import load_extractor
-from unmask.census.pipeline import StorePipeline
+from unmask.census.extract.adapter import Extractor, load_extractor
+from unmask.census.model import Link, PageKind
+from unmask.census.pipeline import CensusCrawler, CensusPipeline, CrawlJob
 from unmask.census.spider import CensusSpider
-from unmask.census.writer import CensusWriter, open_run, platform_for
+from unmask.census.writer import CensusWriter, Settled, open_run, platform_for
 from unmask.core.case import Case
 from unmask.core.errors import CaseError, UnmaskError
 from unmask.core.fetch.recorder import EvidenceRecorder
 from unmask.core.fetch.scope import Scope
-from unmask.core.fetch.scrapy_bridge import live, register, scrapy_settings
+from unmask.core.fetch.scrapy_bridge import scrapy_settings
 from unmask.core.fetch.transport import Transport
+from unmask.core.outcome import Verdict
+from unmask.core.urls import canonicalize
 
 
 @dataclass
@@ -42,6 +46,11 @@ class CrawlOptions:
 class CrawlSummary:
     run: int
     status: str
+    """complete | incomplete | interrupted"""
+    complete: bool
+    incomplete_reasons: list[str]
+    verdict: str
+    """The verdict in one sentence ("This census is incomplete: …; the figures are lower bounds.")."""
     resumed: bool
     session: int
     phase: str
@@ -91,10 +100,11 @@ def crawl_lock(case: Case) -> Iterator[None]:
 
 
 class ProgressReporter:
-    """A rich progress line on stderr, refreshed after each stored page."""
+    """A rich progress line on stderr, refreshed after stored pages (at most four times a second)."""
 
-    def __init__(self, enabled: bool, writer: CensusWriter) -> None:
+    def __init__(self, enabled: bool, writer: CensusWriter, transport: Transport) -> None:
         self.writer = writer
+        self.transport = transport
         self.enabled = enabled
         self.progress = Progress(
             TextColumn("[bold]census[/] {task.fields[phase]}"),
@@ -111,23 +121,72 @@ class ProgressReporter:
         self.task = self.progress.add_task("crawl", total=1, phase="", items=0, requests=0)
         self._last = 0.0
 
-    def __call__(self, spider: CensusSpider, *, force: bool = False) -> None:
+    def __call__(self, job: CrawlJob, *, force: bool = False) -> None:
         now = time.monotonic()
         if not self.enabled or (now - self._last < 0.25 and not force):
             return
         self._last = now
         counts = self.writer.counts()
         total = sum(counts.values())
-        done = total - counts.get("pending", 0)
-        transport = live(spider.crawler.settings, "UNMASK_TRANSPORT")
+        waiting = counts.get("pending", 0) + counts.get("deferred", 0)
         self.progress.update(
             self.task,
             total=max(total, 1),
-            completed=done,
-            phase=spider.phase,
-            items=spider.counters["items"],
-            requests=transport.counters["requests"] if transport else 0,
+            completed=total - waiting,
+            phase=job.phase,
+            items=job.counters["items"],
+            requests=self.transport.counters["requests"],
         )
+
+
+class Interrupts:
+    """Ctrl-C (or SIGTERM) during a crawl: the first stops it gracefully (requests in flight end and are
+    stored; the run is resumable), a second one stops it at once, whatever the crawler is doing."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, process: CrawlerProcess) -> None:
+        self.process = process
+        self.received = 0
+        self.forced = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> Interrupts:
+        for signum in self.SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        from twisted.internet import reactor
+
+        self.received += 1
+        if self.received > 1:
+            raise KeyboardInterrupt
+        reactor.callFromThread(self.process.stop)
+
+
+class StartUnreachable(UnmaskError):
+    """The start URL could not be fetched at all: the command fails (exit 1), nothing is inferred."""
+
+    exit_code = 1
+
+
+def seeds(extractor: Extractor, start_url: str) -> list[Link]:
+    """robots.txt, the start URL when it is more than the site's root, the extractor's start pages.
+
+    The first page after robots.txt is the run's start page: when it and robots.txt get no response at
+    all, the site cannot be reached and the command fails.
+    """
+    robots, *pages = extractor.start_urls(start_url)
+    start = canonicalize(start_url)
+    if not pages or (urlsplit(start).path not in ("", "/") and all(link.url != start for link in pages)):
+        known = extractor.classify(start)
+        pages.insert(0, Link(start, known[0], known[1]) if known else Link(start, PageKind.PAGE))
+    return [robots, *pages]
 
 
 def crawl(case: Case, opts: CrawlOptions) -> CrawlSummary:
@@ -156,23 +215,30 @@ def crawl(case: Case, opts: CrawlOptions) -> CrawlSummary:
             {"adapter": extractor.name, "delay": delay, "concurrency": concurrency},
         )
         writer = CensusWriter(store, platform_id, run.id, crawl_settings, incremental=run.incremental)
+        seeded = seeds(extractor, run.start_url)
         if not resumed:
-            writer.seed(extractor.start_urls(opts.url))
-        initial = list(writer.pending())
+            writer.seed(seeded)
         recorder = EvidenceRecorder(
             case.warc_dir, store, purpose="census", run_id=run.id, rotate_bytes=fetch.warc_rotate_bytes
         )
         scope = Scope.for_site(opts.url, allow_private=fetch.allow_private_addresses)
         transport = Transport(fetch, recorder, scope=scope)
-        reporter = ProgressReporter(opts.progress, writer)
-        url_cap = crawl_settings.max_url_length
-        settings = scrapy_settings(
-            fetch, transport, delay=delay, concurrency=concurrency, max_url_length=url_cap
+        reporter = ProgressReporter(opts.progress, writer, transport)
+        job = CrawlJob(
+            writer=writer,
+            extractor=extractor,
+            start_url=seeded[1].url,
+            robots_url=seeded[0].url,
+            phase=run.phase,
+            max_requests=max_requests,
+            window=max(crawl_settings.schedule_window, 2 * concurrency),
+            on_commit=reporter,
         )
+        url_cap = crawl_settings.max_url_length
+        settings = scrapy_settings(fetch, delay=delay, concurrency=concurrency, max_url_length=url_cap)
         settings.update(
             {
-                "ITEM_PIPELINES": {StorePipeline: 300},
-                "UNMASK_ON_COMMIT": register("on_commit", reporter),
+                "ITEM_PIPELINES": {CensusPipeline: 300},
                 "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
                 "LOG_ENABLED": True,
                 "LOG_LEVEL": "INFO",
@@ -183,23 +249,25 @@ def crawl(case: Case, opts: CrawlOptions) -> CrawlSummary:
         )
         started = time.monotonic()
         process = CrawlerProcess(settings)
-        crawler = process.create_crawler(CensusSpider)
-        process.crawl(
-            crawler,
-            writer=writer,
-            extractor=extractor,
-            base_url=base,
-            phase=run.phase,
-            initial=initial,
-            max_requests=max_requests,
-        )
-        with reporter.progress:
-            process.start()
-            spider: CensusSpider = crawler.spider  # type: ignore[assignment]
-            reporter(spider, force=True)
+        crawler = CensusCrawler(CensusSpider, settings, transport=transport, job=job)
+        process.crawl(crawler, extractor=extractor, base_url=base)
+        with reporter.progress, Interrupts(process) as interrupts:
+            try:
+                process.start(install_signal_handlers=False)
+            except KeyboardInterrupt:  # a second Ctrl-C: stop at once; what was committed stays
+                interrupts.forced = True
+            reporter(job, force=True)
         recorder.close()
         reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
-        return _settle(writer, spider, run.id, resumed, run.sessions, reason, time.monotonic() - started)
+        if interrupts.forced:
+            reason = "forced"
+        if job.start_error is not None:
+            writer.fail_start(job.start_error)
+            raise StartUnreachable(f"cannot fetch it: {_one_line(job.start_error)}", where=opts.url)
+        finished = reason == "finished" and job.phase == "done"
+        settled = writer.settle(finished=finished, start_url=job.start_url)
+        seconds = time.monotonic() - started
+        return _summary(writer, job, settled, run.id, resumed, run.sessions, reason, seconds)
 
 
 def _log_path(case: Case, run_id: int) -> Path:
@@ -208,44 +276,44 @@ def _log_path(case: Case, run_id: int) -> Path:
     return logs / f"crawl-run-{run_id}.log"
 
 
-def _settle(
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:500]
+
+
+def _summary(
     writer: CensusWriter,
-    spider: CensusSpider,
+    job: CrawlJob,
+    settled: Settled,
     run_id: int,
     resumed: bool,
     session: int,
     reason: str | None,
     seconds: float,
 ) -> CrawlSummary:
-    removed = 0
-    notes = list(spider.notes)
-    if reason == "finished" and spider.phase == "done":
-        complete, why = writer.enumeration_complete(spider.counters["chains_cut"])
-        if complete:
-            removed = writer.mark_unseen_removed()
-        else:
-            notes.append(why)
-        status = "complete"
-    else:
-        status = "interrupted"
+    notes = list(job.notes)
+    if settled.status == "interrupted":
         notes.append(f"interrupted ({reason or 'stopped'}); run the same command again to continue")
-    writer.finish(status, "; ".join(notes[-20:]) or None)
     requests = writer.requests()
     present = writer.items_present()
+    verdict = Verdict(settled.complete, tuple(settled.reasons))
+    counters = job.counters
     return CrawlSummary(
         run=run_id,
-        status=status,
+        status=settled.status,
+        complete=settled.complete,
+        incomplete_reasons=verdict.texts,
+        verdict=verdict.sentence(),
         resumed=resumed,
         session=session,
-        phase=spider.phase,
+        phase=job.phase,
         requests=requests,
-        pages=spider.counters["pages"],
-        items=spider.counters["items"],
-        new_items=spider.counters["new_items"],
-        removed=removed,
-        failed=spider.counters["failed"],
-        refused=spider.counters["refused"],
-        gone=spider.counters["gone"],
+        pages=counters["pages"],
+        items=counters["items"],
+        new_items=counters["new_items"],
+        removed=settled.removed,
+        failed=counters["failed"] + counters["unparsed"],
+        refused=counters["refused"] + counters["disallowed"],
+        gone=counters["gone"],
         items_present=present,
         requests_per_item=round(requests / present, 4) if present else 0.0,
         seconds=round(seconds, 2),

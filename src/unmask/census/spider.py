@@ -1,30 +1,34 @@
-"""The census spider (Scrapy): turns responses into PageCommits; the pipeline stores them.
+"""The census spider (Scrapy): turns each response, or each request that got none, into a PageCommit.
 
-Two phases per run: *enumerate* (robots.txt, sitemaps, listings: where most metadata already is) and
-*fill* (item pages, only for items still missing a wanted field). Each phase's state is in the store,
-so a resumed run continues in the phase it was in.
+The spider reads; it never writes. Every commit goes through the item pipeline (``census/pipeline.py``),
+which stores it in one transaction and feeds Scrapy the next requests from the store's frontier.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import scrapy
-from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from unmask.census.extract.adapter import Extractor
-from unmask.census.model import ItemKind, Link, PageKind, PageResult
-from unmask.census.writer import CensusWriter, FrontierRow, PageCommit
+from unmask.census.model import Link, PageKind, PageResult
+from unmask.census.writer import TRUNCATED, FrontierRow, ItemKey, PageCommit
 from unmask.core.domains import site_key
+from unmask.core.fetch import policy
 from unmask.core.fetch.scrapy_bridge import RefusedByPolicy
+from unmask.core.urls import canonicalize, path_and_query
 
 GONE_STATUSES = frozenset({404, 410})
+ROBOTS_REFUSAL = "Forbidden by robots.txt"
+"""The message of the IgnoreRequest Scrapy's RobotsTxtMiddleware raises."""
+CHAIN_KINDS = frozenset({PageKind.LISTING, PageKind.PERSON, PageKind.PAGE})
+"""Pages whose ``rel=next`` starts or continues a pagination chain."""
 
 
 def server_time(response: Response) -> dt.datetime | None:
@@ -46,55 +50,27 @@ def _host(url: str) -> str:
     return site_key(url) or ""
 
 
+NOT_SENT = frozenset({policy.SCHEME, policy.USERINFO, policy.OFF_ORIGIN, policy.PRIVATE_ADDRESS})
+"""Refusals made before a request is sent: the page is unread, not answered."""
+
+
 class CensusSpider(scrapy.Spider):
     name = "unmask-census"
 
-    def __init__(
-        self,
-        *,
-        writer: CensusWriter,
-        extractor: Extractor,
-        base_url: str,
-        phase: str,
-        initial: list[FrontierRow],
-        max_requests: int,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, extractor: Extractor, base_url: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.writer = writer
         self.extractor = extractor
         self.base_url = base_url
         self.site_host = _host(base_url)
         # passive by default: no request (a redirect included) leaves the investigated site
         self.allowed_domains = [self.site_host]
-        self.phase = phase
-        self.initial = initial
-        self.max_requests = max_requests
-        self.scheduled = 0
-        self.counters: dict[str, int] = {
-            "pages": 0,
-            "items": 0,
-            "new_items": 0,
-            "failed": 0,
-            "refused": 0,
-            "gone": 0,
-            "chains_cut": 0,
-        }
-        self.notes: list[str] = []
-        self.attempted: set[int] = set()
-        """Frontier rows requested in this session (a row still pending after that had no result)."""
 
-    @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> CensusSpider:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
-        return spider
-
-    # -- requests ---------------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[Any]:
+        """Nothing here: the pipeline hands Scrapy the frontier's pending rows, a window at a time."""
+        return
+        yield  # an async generator that yields nothing
 
     def request_for(self, row: FrontierRow) -> scrapy.Request:
-        self.scheduled += 1
-        self.attempted.add(row.id)
         return scrapy.Request(
             row.url,
             callback=self.parse_page,
@@ -106,31 +82,32 @@ class CensusSpider(scrapy.Spider):
             meta={"row": row},
         )
 
-    def schedule(self, rows: Iterable[FrontierRow]) -> None:
-        engine = self.crawler.engine
-        assert engine is not None
-        for row in rows:
-            engine.crawl(self.request_for(row))
-
-    async def start(self) -> AsyncIterator[Any]:
-        for row in self.initial:
-            yield self.request_for(row)
-
     def on_site(self, url: str) -> bool:
         host = _host(url)
         return host == self.site_host or host.endswith("." + self.site_host)
 
+    def item_key(self, url: str) -> ItemKey:
+        """The item an item page stands for: its adapter id, else its path and query (as sitemaps and the
+        generic extractor name items); the kind only when the URL says it."""
+        known = self.extractor.identify(url)
+        return known if known is not None else (None, path_and_query(canonicalize(url)))
+
     # -- responses --------------------------------------------------------------------------------
 
-    def parse_page(self, response: Response) -> Iterable[PageCommit]:
+    def stopping(self) -> bool:
+        """The crawl is being stopped (Ctrl-C): pages not yet read stay pending for the next session."""
+        engine = self.crawler.engine
+        return engine is not None and not engine.running
+
+    def parse_page(self, response: Response) -> Iterator[PageCommit]:
+        if self.stopping():
+            return
         row: FrontierRow = response.meta["row"]
         capture_id = response.meta.get("capture_id")
-        self.counters["pages"] += 1
         if response.status in GONE_STATUSES:
             yield self._gone(row, capture_id, f"HTTP {response.status}")
             return
         if response.status >= 400:
-            self.counters["failed"] += 1
             yield PageCommit(row, capture_id, status="failed", error=f"HTTP {response.status}")
             return
         fetched_at = (
@@ -145,7 +122,6 @@ class CensusSpider(scrapy.Spider):
             )
         except Exception as exc:  # hostile input must not stop the crawl; the page is a failed result
             self.logger.exception("extraction failed for %s", response.url)
-            self.counters["failed"] += 1
             yield PageCommit(
                 row, capture_id, status="failed", error=f"extraction failed: {type(exc).__name__}: {exc}"
             )
@@ -155,79 +131,63 @@ class CensusSpider(scrapy.Spider):
             return
         links = [link for link in result.links if self._follow(link)]
         next_page = result.next_page if result.next_page and self.on_site(result.next_page) else None
+        status, error = "done", TRUNCATED if "truncated" in response.flags else None
+        if row.kind == PageKind.SITEMAP and result.error:
+            status, error = self._sitemap_outcome(response, result)
         yield PageCommit(
             frontier=row,
             capture_id=capture_id,
             items=result.items,
             links=links,
             next_page=next_page,
+            item_keys=self._item_keys(result, links)
+            if next_page and row.kind in CHAIN_KINDS
+            else frozenset(),
             sorted_newest=row.kind == PageKind.LISTING and self.extractor.sorted_newest(row.url),
-            error="truncated" if "truncated" in response.flags else None,
+            status=status,
+            error=error,
         )
+
+    def _sitemap_outcome(self, response: Response, result: PageResult) -> tuple[str, str]:
+        """A sitemap that could not be read whole is ``unparsed`` (what came before the damage is kept);
+        an HTML page where a sitemap was expected, with nothing in it, is an answer: there is none."""
+        ctype = (response.headers.get("Content-Type") or b"").decode("latin-1").lower()
+        if "html" in ctype and not result.items and not result.links:
+            return "done", f"not a sitemap: {result.error}"
+        return "unparsed", result.error or "unreadable"
+
+    def _item_keys(self, result: PageResult, links: list[Link]) -> frozenset[str]:
+        """The items a listing page shows, described or only linked, named as the store names them."""
+        keys = {r.platform_id or self.item_key(r.url)[1] for r in result.items}
+        keys.update(self.item_key(link.url)[1] for link in links if link.kind == PageKind.ITEM)
+        return frozenset(keys)
 
     def _follow(self, link: Link) -> bool:
         return link.kind == PageKind.SITEMAP or self.on_site(link.url)
 
     def _gone(self, row: FrontierRow, capture_id: int | None, why: str) -> PageCommit:
-        self.counters["gone"] += 1
-        if row.kind == PageKind.ITEM:
-            ident = self.extractor.identify(row.url)
-            if ident is not None:
-                self.writer.mark_item_gone(ident[0], ident[1])
-        return PageCommit(row, capture_id, status="gone", error=why)
+        gone = self.item_key(row.url) if row.kind == PageKind.ITEM else None
+        return PageCommit(row, capture_id, status="gone", error=why, gone_item=gone)
 
-    def on_error(self, failure: Failure) -> None:
+    def on_error(self, failure: Failure) -> Iterator[PageCommit]:
+        """A request that got no page: refused by the fetch policy (media: an answer, not a page),
+        disallowed by robots.txt, or failed (no response, a redirect loop, …)."""
         request = getattr(failure, "request", None)
-        if request is None:
+        if request is None or self.stopping():
             return
         row: FrontierRow = request.meta["row"]
         exc = failure.value
-        if isinstance(exc, RefusedByPolicy):
+        if isinstance(exc, RefusedByPolicy) and policy.refusal_code(exc.reason) in NOT_SENT:
+            # nothing was sent (another origin, a private address): the page was not read, which is no
+            # answer about it; at the start page it means the site cannot be reached
+            status, why = "failed", exc.reason
+        elif isinstance(exc, RefusedByPolicy):
             status, why = "refused", exc.reason
+        elif isinstance(exc, IgnoreRequest) and str(exc) == ROBOTS_REFUSAL:
+            status, why = "disallowed", str(exc)
         elif isinstance(exc, IgnoreRequest):
-            status, why = "refused", str(exc) or "ignored"
+            status, why = "failed", str(exc) or "ignored"
         else:
-            status, why = "failed", f"{type(exc).__name__}: {exc}"
-        self.counters["refused" if status == "refused" else "failed"] += 1
-        self.writer.fail(row.id, status, why, request.meta.get("capture_id"))
-
-    # -- phases -----------------------------------------------------------------------------------
-
-    def wanted(self) -> dict[ItemKind, frozenset[str]]:
-        return {kind: self.extractor.wanted(kind) for kind in ItemKind}
-
-    def on_idle(self, spider: scrapy.Spider) -> None:
-        if self.phase == "done":
-            return
-        if self.scheduled >= self.max_requests:
-            self.notes.append(f"stopped at the request cap ({self.max_requests})")
-            return
-        if self.phase == "enumerate":
-            self.phase = "fill"
-            self.writer.set_phase("fill")
-        rows: list[FrontierRow] = []
-        for links in self.writer.incomplete_items(self.wanted()):
-            rows.extend(self.writer.enqueue(links))
-            if len(rows) >= 2000:
-                break
-        if rows:
-            self.schedule(rows)
-            raise DontCloseSpider
-        rows = self.writer.release_deferred(self.extractor.identify)
-        if rows:
-            self.schedule(rows)
-            raise DontCloseSpider
-        pending = []
-        for row in self.writer.pending():
-            if row.id in self.attempted:  # fetched, yet nothing stored: never loop on it
-                self.counters["failed"] += 1
-                self.writer.fail(
-                    row.id, "failed", "no result was stored for this page (see the crawl log)", None
-                )
-            else:
-                pending.append(row)
-        if pending:  # rows not scheduled yet (beyond the request budget of an earlier session)
-            self.schedule(pending)
-            raise DontCloseSpider
-        self.phase = "done"
-        self.writer.set_phase("done")
+            status = "failed"
+            why = request.meta.get("unmask_error") or f"{type(exc).__name__}: {exc}"
+        yield PageCommit(row, request.meta.get("capture_id"), status=status, error=why, no_response=True)

@@ -29,5 +29,7 @@ def print_summary(summary: CrawlSummary, console: Console | None = None) -> None
     for what, value in rows:
         table.add_row(what, value)
     console.print(table)
+    if summary.status != "interrupted":
+        console.print(summary.verdict, highlight=False, markup=False, soft_wrap=True)
     for note in summary.notes[-10:]:
-        console.print(f"• {note}", highlight=False)
+        console.print(f"• {note}", highlight=False, markup=False)

@@ -41,4 +41,7 @@ def stats(
     if as_json:
         print_json(figures)
     else:
+        # the verdict first: a reader sees whether the figures are the whole census before reading them
+        bold = None if figures["complete"] else "bold"
+        out_console.print(figures["verdict"], style=bold, markup=False, highlight=False, soft_wrap=True)
         print_figures(figures, console=out_console)

@@ -80,17 +80,32 @@ class FetchSettings:
 
 @dataclass
 class CrawlSettings:
-    """Bounds that keep a crawl of hostile sites finite."""
+    """Bounds that keep a crawl of hostile sites finite. Each bound that cuts work short makes the run
+    incomplete, with the bound named among its reasons."""
 
     max_requests: int = 2_000_000
+    """Requests per session (`--max-requests`)."""
+    max_frontier: int = 3_000_000
+    """URLs one run may decide to fetch (its frontier rows); further links are not followed."""
+    max_sitemaps: int = 10_000
+    """Sitemap files and indexes one run reads."""
+    max_sitemap_children: int = 50_000
+    """Sitemaps taken from one sitemap index (the protocol allows 50,000)."""
     max_listing_pages: int = 20_000
     """Pages followed along one pagination chain."""
-    barren_pages: int = 3
-    """Consecutive listing pages that bring nothing new before the chain is dropped (trap guard)."""
+    barren_pages: int = 2
+    """Consecutive listing pages that add no item new to their pagination chain (empty, repeated, or
+    showing only items of earlier pages) before the chain is taken to have ended: reading to the end of
+    an endless or repeating pagination, not a limit."""
     max_sitemap_depth: int = 4
     max_url_length: int = 2083
     stop_at_known: bool = True
     """On a re-crawl, stop a newest-first listing at the first page of already known items."""
+    max_unseen_share: float = 0.5
+    """A re-crawl that no longer sees more than this share of the items present before (without a 404 or
+    410 for them) is incomplete: nothing is marked removed from absence alone."""
+    schedule_window: int = 512
+    """Requests handed to Scrapy at a time; the rest of the frontier waits in the store."""
 
 
 @dataclass

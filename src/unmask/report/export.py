@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 import unmask
 from unmask.analysis.figures import FigureOptions, compute_figures
+from unmask.census.schema import EXPORTED
 from unmask.core.case import Case
 from unmask.core.errors import UnmaskError
 from unmask.core.output import (
@@ -139,6 +140,14 @@ class _Source:
         return out
 
     def items(self) -> Iterator[Row]:
+        """One row per item: its keys, then the exported fields of the item schema, then provenance."""
+        stored = [f for f in EXPORTED if f.store in ("column", "uploader")]
+        selected = [
+            (Uploader.name if f.part == "name" else Uploader.url)
+            if f.store == "uploader"
+            else Item.__table__.c[f.column or ""]
+            for f in stored
+        ]
         q = (
             select(
                 Item.id,
@@ -146,13 +155,7 @@ class _Source:
                 Item.kind,
                 Item.platform_item_id,
                 Item.url,
-                Item.title,
-                Item.duration_s,
-                Item.views,
-                Item.upload_date,
-                Uploader.name,
-                Item.gallery_pid,
-                Item.photo_count,
+                *selected,
                 Item.first_seen_at,
                 Item.last_seen_at,
                 Item.removed_at,
@@ -181,15 +184,26 @@ class _Source:
                 .where(ItemSource.item_id.in_(ids))
                 .order_by(ItemSource.item_id, Capture.id)
             )
-            for iid, base, kind, pid, url, title, dur, views, up, upl, gal, photos, first, last, gone in part:
-                shown = sorted(policy.name(n, Role.DEPICTED) or "" for (n,) in persons.get(iid, ()))
-                tags = [redact(v) or "" for k, v in labels.get(iid, ()) if k == "tag"]
-                cats = [redact(v) or "" for k, v in labels.get(iid, ()) if k == "category"]
+            for iid, base, kind, pid, url, *values, first, last, gone in part:
+                by_field = dict(zip((f.name for f in stored), values, strict=True))
+                cells: list[Any] = []
+                for f in EXPORTED:
+                    value = by_field.get(f.name)
+                    if f.store == "persons":
+                        names = (policy.name(n, Role.DEPICTED) or "" for (n,) in persons.get(iid, ()))
+                        cells.append(SEP.join(sorted(names)))
+                    elif f.store == "label":
+                        texts = [redact(v) or "" for k, v in labels.get(iid, ()) if k == f.label]
+                        cells.append(SEP.join(texts))
+                    elif f.store == "uploader":  # a handle may carry a hidden name; its URL too
+                        cells.append(policy.name(value, Role.UPLOADER) if f.part == "name" else redact(value))
+                    elif f.type in ("text", "url") and f.store == "column":
+                        cells.append(redact(value))
+                    else:
+                        cells.append(value)
                 src = sources.get(iid, [])
                 yield (
-                    iid, base, kind, redact(pid), redact(url), redact(title), dur, views, up,
-                    policy.name(upl, Role.UPLOADER),
-                    SEP.join(shown), SEP.join(tags), SEP.join(cats), gal, photos, first, last, gone,
+                    iid, base, kind, redact(pid), redact(url), *cells, first, last, gone,
                     SEP.join(str(c) for c, _, _ in src),
                     SEP.join(f"{f}@{o}" for _, f, o in src if f is not None),
                 )  # fmt: skip
@@ -300,6 +314,13 @@ class _Source:
                 yield (*r[:2], self.redact(r[2]), *r[3:10], self.redact(r[10]))
 
 
+ITEM_COLUMNS = (
+    *_cols("item_id:integer platform:text kind:text platform_item_id:text url:text"),
+    *(Column(f.export or f.name, f.export_type or "text") for f in EXPORTED),
+    *_cols("first_seen:datetime last_seen:datetime removed_at:datetime capture_ids:text evidence_warc:text"),
+)
+"""The items table: keys, the exported fields of the item schema (census/fields.yaml), provenance."""
+
 FIGURE_COLUMNS = _cols(
     "videos:integer photos:integer galleries:integer hours:real views:integer uploaders:integer "
     "targets:integer first_upload:date last_upload:date items:integer removed:integer requests:integer "
@@ -316,12 +337,7 @@ def _tables(src: _Source, figures: dict[str, Any]) -> list[Table]:
             "items",
             "One row per video, photo or gallery (metadata only); evidence names the captures its fields "
             "came from.",
-            _cols(
-                "item_id:integer platform:text kind:text platform_item_id:text url:text title:text "
-                "duration_s:real views:integer upload_date:date uploader:text persons:text tags:text "
-                "categories:text gallery_id:text photo_count:integer first_seen:datetime last_seen:datetime "
-                "removed_at:datetime capture_ids:text evidence_warc:text"
-            ),
+            ITEM_COLUMNS,
             src.items,
             primary_key="item_id",
             indexes=("platform", "kind", "upload_date", "uploader", "views", "removed_at"),

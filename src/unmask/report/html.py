@@ -39,6 +39,7 @@ body{font:15px/1.45 system-ui,sans-serif;max-width:64rem;margin:2rem auto;paddin
 table{border-collapse:collapse;margin:1rem 0}
 td,th{border-bottom:1px solid #ddd;padding:.25rem .75rem;text-align:left;vertical-align:top}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
+.incomplete{border:2px solid #b00;padding:.6em .8em;font-weight:bold}
 .note{color:#555;font-size:.9em}.url{word-break:break-all;font-size:.85em}
 svg.chart{width:100%;max-width:45rem;height:auto;display:block;margin:1rem 0}
 nav a{margin-right:1rem}
@@ -513,6 +514,13 @@ SECTION_BODY = {
 }
 
 
+def _incomplete_notice(data: ReportData) -> str:
+    """At the top, when the latest census run is incomplete: why, and that the figures are bounds."""
+    if data.figures.get("complete", True):
+        return ""
+    return f"<p class=incomplete role=alert>{_e(data.figures['verdict'])}</p>"
+
+
 def render(data: ReportData, *, generated: dt.datetime | None = None) -> str:
     generated = generated or dt.datetime.now(dt.UTC)
     nav = "".join(f'<a href="#{key}">{_e(title)}</a>' for key, title in SECTIONS)
@@ -528,6 +536,7 @@ def render(data: ReportData, *, generated: dt.datetime | None = None) -> str:
 <title>{_e(data.case_name)} — unmask report</title><style>{STYLE}</style></head>
 <body><h1>{_e(data.case_name)}</h1>
 <p class=note>Generated {_e(generated.strftime("%Y-%m-%d %H:%M UTC"))} by unmask from the case store.</p>
+{_incomplete_notice(data)}
 <nav>{nav}</nav>
 {body}
 </body></html>

@@ -8,6 +8,7 @@ is a ``ConfigError`` naming the file, the line and the key. ``load_extractor`` g
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -23,10 +24,11 @@ from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
 from unmask.census.extract.base import BaseExtractor, Extractor
-from unmask.census.extract.document import Document, text_of
+from unmask.census.extract.document import MAX_HTML_BYTES, Document, text_of
 from unmask.census.extract.generic import GenericExtractor
 from unmask.census.extract.schemaorg import dedupe, schemaorg_records
-from unmask.census.model import ITEM_FIELDS, ItemKind, ItemRecord, PageKind, PageResult, PersonRef
+from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PageResult, PersonRef
+from unmask.census.schema import ITEM_FIELDS, WANTABLE
 from unmask.core.errors import ConfigError
 from unmask.core.text import (
     parse_count,
@@ -144,7 +146,9 @@ class FieldSpec:
                 continue
             if self.many:
                 return values
-            return float(values[0]) if self.name == "duration" and isinstance(values[0], int) else values[0]
+            return (
+                float(values[0]) if self.name in SECONDS_FIELDS and isinstance(values[0], int) else values[0]
+            )
         return None
 
 
@@ -187,6 +191,10 @@ class PageRule:
     record: RecordRule | None = None
     next: tuple[Rule, ...] = ()
     gone: Selector | None = None
+    links: Selector | None = None
+    """Links to follow from the page (hrefs, or URLs as text): item links, listings, person pages."""
+    format: str = "html"
+    """``html``, or ``json`` for a JSON API's answers (read as a tree: see ``json_document``)."""
 
 
 @dataclass(frozen=True)
@@ -279,6 +287,25 @@ class SiteAdapter(BaseExtractor):
         matching = [rule for rule in self.spec.pages if rule.pattern.search(path)]
         return next((r for r in matching if r.type is kind), matching[0] if matching else None)
 
+    def _document(self, kind: PageKind, url: str, body: bytes, encoding: str | None) -> Document:
+        rule = self._rule(path_and_query(canonicalize(url)), kind)
+        if rule is not None and rule.format == "json":
+            return json_document(body, url, site=self.base_url or url)
+        return super()._document(kind, url, body, encoding)
+
+    def _rule_links(self, rule: PageRule, doc: Document) -> list[Link]:
+        """The page's ``links``: each a followed page of the kind ``classify`` gives it (not the page)."""
+        if rule.links is None:
+            return []
+        out = []
+        for found in islice(rule.links.select(doc.root), MAX_CARDS):
+            element = isinstance(found, etree._Element)
+            url = doc.resolve((found.get("href") if element else None) or text_of(found))
+            known = self.classify(url) if url and url != doc.url else None
+            if url and known:
+                out.append(Link(url, known[0], known[1]))
+        return out
+
     # --------------------------------------------------------------------------------- reading
 
     def _extract_html(self, kind: PageKind, doc: Document, fetched_at: dt.datetime) -> PageResult:
@@ -299,10 +326,15 @@ class SiteAdapter(BaseExtractor):
         records = dedupe(
             r for card in islice(cards, MAX_CARDS) if (r := self._record(rule.record, card, ctx))
         )
+        return PageResult(
+            items=records,
+            links=self.item_links(records) + self._rule_links(rule, doc),
+            next_page=self._next(rule, doc, ctx),
+        )
+
+    def _next(self, rule: PageRule, doc: Document, ctx: _Context) -> str | None:
         next_page = _first(rule.next, doc.root, ctx) if rule.next else doc.next_page()
-        if not isinstance(next_page, str) or next_page == doc.url:
-            next_page = None
-        return PageResult(items=records, links=self.item_links(records), next_page=next_page)
+        return next_page if isinstance(next_page, str) and next_page != doc.url else None
 
     def _item(self, rule: PageRule, doc: Document, ctx: _Context) -> PageResult:
         if rule.record is None:  # not after validation
@@ -314,7 +346,10 @@ class SiteAdapter(BaseExtractor):
         if record is None:
             return PageResult()
         record.from_item_page = True
-        return PageResult(items=[record])
+        links = self._rule_links(rule, doc)
+        # a gallery's page lists its photos (``links``) and may go on over further pages (rel=next)
+        next_page = self._next(rule, doc, ctx) if rule.links else None
+        return PageResult(items=[record], links=links, next_page=next_page)
 
     def _item_url(self, doc: Document) -> str | None:
         """The page's canonical URL if it names the same item (or the page's URL names none), else its URL."""
@@ -354,6 +389,55 @@ class SiteAdapter(BaseExtractor):
         return PageResult(
             items=records, links=self.item_links(records) + list(links), next_page=doc.next_page()
         )
+
+
+# =================================================================================== JSON pages
+
+MAX_JSON_NODES = 200_000
+MAX_JSON_DEPTH = 64
+_JSON_TAG = re.compile(r"[^a-z0-9_-]+")
+
+
+def _json_tag(key: object) -> str:
+    tag = _JSON_TAG.sub("_", str(key).lower())[:100].strip("-") or "_"
+    return tag if tag[0].isalpha() or tag[0] == "_" else "_" + tag
+
+
+def json_document(body: bytes, url: str, *, site: str) -> Document:
+    """A JSON answer as a tree that selectors read like HTML: each key an element named after the key in
+    lower case (other characters as ``_``; the key itself in its ``key`` attribute), each list member
+    an ``item`` element, each value its element's text. ``{"videos": [{"url": "/v/1"}]}`` becomes
+    ``<json><videos><item><url>/v/1</url></item></videos></json>`` (``cards: 'videos > item'``).
+    Bounded in size, depth and nodes; a body that is not JSON gives an empty tree."""
+    root = lxml.html.Element("json")
+    try:
+        data = json.loads(body[:MAX_HTML_BYTES].decode("utf-8", "replace").lstrip("\ufeff"))
+    except (ValueError, RecursionError):
+        data = None
+    budget = [MAX_JSON_NODES]
+
+    def add(value: object, parent: etree._Element, depth: int) -> None:
+        if depth > MAX_JSON_DEPTH:
+            return
+        if isinstance(value, dict):
+            pairs: Iterable[tuple[object, object]] = value.items()
+        elif isinstance(value, list):
+            pairs = (("item", v) for v in value)
+        else:
+            if value is not None:
+                parent.text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+            return
+        for key, child_value in pairs:
+            if budget[0] <= 0:
+                return
+            budget[0] -= 1
+            child = parent.makeelement(_json_tag(key), {"key": str(key)[:200]})
+            parent.append(child)
+            add(child_value, child, depth + 1)
+
+    add(data, root, 0)
+    page = canonicalize(url)
+    return Document(root=root, url=page, base=page, site=site)
 
 
 # ================================================================================ loading YAML
@@ -552,18 +636,11 @@ def _rule_type(default: str, *others: str, many: bool = False) -> _RuleType:
 
 
 FIELD_TYPES: dict[str, _RuleType] = {
-    "title": _rule_type("text"),
-    "duration": _rule_type("duration", "int", "count"),
-    "views": _rule_type("count", "int"),
-    "upload_date": _rule_type("date", "relative_date"),
-    "uploader": _rule_type("text"),
-    "uploader_url": _rule_type("url"),
-    "tags": _rule_type("text", many=True),
-    "categories": _rule_type("text", many=True),
-    "gallery_id": _rule_type("id", "text"),
-    "photo_count": _rule_type("count", "int"),
+    f.name: _rule_type(*f.parse, many=f.many) for f in ITEM_FIELDS if f.parse
 }
-"""Fields an adapter can fill (``persons`` has its own block), their default and allowed ``parse``."""
+"""Fields an adapter can fill, their default and allowed ``parse`` (from the item schema; ``persons`` has
+its own block)."""
+SECONDS_FIELDS = frozenset(f.name for f in ITEM_FIELDS if f.type == "seconds")
 
 URL_RULE = _rule_type("url")
 TEXT_RULE = _rule_type("text")
@@ -654,10 +731,10 @@ def _record(value: object, at: _At, defaults: _Defaults) -> RecordRule:
 
 
 PAGE_KEYS: dict[PageKind, tuple[str, ...]] = {
-    PageKind.LISTING: ("cards", "record", "next", "sorted", "kind"),
-    PageKind.PERSON: ("cards", "record", "next", "sorted", "kind"),
-    PageKind.ITEM: ("record", "gone"),
-    PageKind.PAGE: (),
+    PageKind.LISTING: ("cards", "record", "next", "sorted", "kind", "links", "format"),
+    PageKind.PERSON: ("cards", "record", "next", "sorted", "kind", "links", "format"),
+    PageKind.ITEM: ("record", "gone", "links", "format"),
+    PageKind.PAGE: ("format",),
 }
 """Keys each page type takes besides ``type`` and ``url``."""
 PAGE_REQUIRED: dict[PageKind, tuple[str, ...]] = {
@@ -695,6 +772,8 @@ def _page(value: object, at: _At, records: Mapping[str, RecordRule], defaults: _
         if "next" in mapping
         else (),
         gone=_selector(mapping["gone"], at.key(mapping, "gone")) if "gone" in mapping else None,
+        links=_selector(mapping["links"], at.key(mapping, "links")) if "links" in mapping else None,
+        format=_choice(mapping.get("format", "html"), at.key(mapping, "format"), ("html", "json")),
     )
 
 
@@ -729,7 +808,7 @@ def _wanted(value: object, at: _At) -> dict[ItemKind, frozenset[str]]:
         here = at.key(mapping, kind)
         fields = _list(names, here)
         for index, name in enumerate(fields):
-            _choice(name, here.item(fields, index), ITEM_FIELDS)
+            _choice(name, here.item(fields, index), WANTABLE)
         wanted[ItemKind(kind)] = frozenset(fields)
     return wanted
 

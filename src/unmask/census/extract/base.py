@@ -14,7 +14,13 @@ from typing import Protocol, runtime_checkable
 from lxml import etree
 
 from unmask.census.extract.document import Document
-from unmask.census.extract.sitemap import media_pages, parse_sitemap, robots_sitemaps, sitemap_items
+from unmask.census.extract.sitemap import (
+    SitemapDoc,
+    media_pages,
+    parse_sitemap,
+    robots_sitemaps,
+    sitemap_items,
+)
 from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PageResult, RejectedValue
 from unmask.core.text import implausible
 from unmask.core.urls import canonicalize, is_http, is_media, origin, path_and_query, same_site
@@ -157,7 +163,7 @@ class BaseExtractor:
         if kind is PageKind.SITEMAP:
             result = self._sitemap(url, body)
         else:
-            doc = Document.parse(body, url, encoding=encoding, site=self.base_url or url)
+            doc = self._document(kind, url, body, encoding)
             result = self._extract_html(kind, doc, fetched_at)
             result.canonical = result.canonical or doc.canonical()
             result.links = _unique_links(result.links)
@@ -172,6 +178,10 @@ class BaseExtractor:
 
     def _is_sitemap(self, path: str) -> bool:
         return is_sitemap_path(path)
+
+    def _document(self, kind: PageKind, url: str, body: bytes, encoding: str | None) -> Document:
+        """The page parsed once (HTML; an adapter may read some pages as JSON)."""
+        return Document.parse(body, url, encoding=encoding, site=self.base_url or url)
 
     def _classify_page(self, url: str, path: str) -> tuple[PageKind, ItemKind | None] | None:
         raise NotImplementedError
@@ -201,13 +211,18 @@ class BaseExtractor:
                 for u in doc.sitemaps
                 if same_site(u, site) and not is_media(u) and path_and_query(u) != "/robots.txt"
             ]
-            return PageResult(links=links)
+            return PageResult(links=links, error=doc.error)
         items = [r for r in sitemap_items(doc, self.identify) if same_site(r.url, site)]
         links = self.item_links(items) if self.sitemap_item_links else []
         if self.sitemap_item_links:
             pages = media_pages(doc, self.identify)
             links.extend(Link(u, PageKind.ITEM) for u in pages if same_site(u, site))
-        return PageResult(items=items, links=links)
+        links += self.sitemap_candidates(doc, items)
+        return PageResult(items=items, links=links, error=doc.error)
+
+    def sitemap_candidates(self, doc: SitemapDoc, items: list[ItemRecord]) -> list[Link]:
+        """Entries of a URL set that may be items though nothing says so yet (their page will tell)."""
+        return []
 
     @staticmethod
     def item_links(records: Iterable[ItemRecord]) -> list[Link]:

@@ -2,7 +2,8 @@
 
 Scrapy schedules, throttles and retries; the bytes still move through unmask's one Transport, so the
 census crawler gets exactly the same body policy, scope, size caps, time budgets, proxy support and
-evidence recording as every other module. Enabled by ``scrapy_settings()``:
+evidence recording as every other module. Enabled by ``scrapy_settings()`` and an ``UnmaskCrawler`` (which
+carries the Transport to the components):
 
 * ``UnmaskDownloadHandler`` replaces Scrapy's HTTP(S) download handlers. It refuses a redirect whose
   target is outside the Transport's scope before Scrapy's RedirectMiddleware can schedule it, gives
@@ -20,7 +21,7 @@ import time
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from scrapy import Request, signals
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import (
@@ -45,22 +46,34 @@ STOP_GRACE = 2.0
 """Seconds an exchange in flight may still take once the engine stops."""
 STOP_POLL = 0.25
 
-TRANSPORT_SETTING = "UNMASK_TRANSPORT"
-"""Names the Transport in ``LIVE_OBJECTS`` (Scrapy deep-copies settings, so objects cannot live there)."""
 
-LIVE_OBJECTS: dict[str, Any] = {}
+class UnmaskCrawler(Crawler):
+    """A Scrapy crawler that carries the run's Transport to the components that need it.
+
+    Scrapy deep-copies settings, so live objects cannot travel there; each component reaches them
+    through the crawler it is built with (``from_crawler``). Stages subclass it to carry their own
+    objects (the census its store writer).
+    """
+
+    def __init__(
+        self,
+        spidercls: type[Spider],
+        settings: dict[str, Any],
+        *,
+        transport: Transport,
+        init_reactor: bool = True,
+    ) -> None:
+        """``init_reactor``: install the Twisted reactor the settings name (a process's first crawler)."""
+        super().__init__(spidercls, settings, init_reactor=init_reactor)
+        self.transport = transport
 
 
-def register(name: str, obj: Any) -> str:
-    """Make an object reachable from Scrapy components through a settings value; returns the key."""
-    key = f"{name}:{id(obj)}"
-    LIVE_OBJECTS[key] = obj
-    return key
-
-
-def live(settings: Any, setting: str) -> Any:
-    key = settings.get(setting)
-    return LIVE_OBJECTS.get(key) if isinstance(key, str) else None
+def transport_of(crawler: Crawler) -> Transport:
+    """The Transport of an ``UnmaskCrawler``; any other crawler is a programming error."""
+    transport = getattr(crawler, "transport", None)
+    if not isinstance(transport, Transport):
+        raise RuntimeError("unmask's Scrapy components need an UnmaskCrawler carrying the case's Transport")
+    return transport
 
 
 class RefusedByPolicy(IgnoreRequest):
@@ -105,10 +118,7 @@ class UnmaskDownloadHandler:
     lazy = False
 
     def __init__(self, crawler: Crawler) -> None:
-        transport = live(crawler.settings, TRANSPORT_SETTING)
-        if not isinstance(transport, Transport):
-            raise RuntimeError(f"{TRANSPORT_SETTING} must hold the case's Transport")
-        self.transport = transport
+        self.transport = transport_of(crawler)
         self.crawler = crawler
         self._watch: asyncio.Task[None] | None = None
         crawler.signals.connect(self._engine_started, signal=signals.engine_started)
@@ -219,9 +229,9 @@ class RetryAfterMiddleware(RetryMiddleware):
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
         mw = cls(crawler.settings)
         mw.crawler = crawler
-        transport = live(crawler.settings, TRANSPORT_SETTING)
-        mw.fetch_settings = transport.settings if isinstance(transport, Transport) else FetchSettings()
-        mw.transport = transport if isinstance(transport, Transport) else None
+        transport = transport_of(crawler)
+        mw.fetch_settings = transport.settings
+        mw.transport = transport
         return mw
 
     def _slot(self, request: Request) -> Any:
@@ -280,7 +290,6 @@ class RetryAfterMiddleware(RetryMiddleware):
 
 def scrapy_settings(
     settings: FetchSettings,
-    transport: Transport,
     *,
     delay: float,
     concurrency: int,
@@ -291,11 +300,11 @@ def scrapy_settings(
     Components are listed in full (``*_BASE``), so a Scrapy upgrade cannot switch one on silently:
     no RemoteControl (an HTTP endpoint that runs Python in the crawler), no telnet console, no HTTP
     cache, no feed exports, no meta refresh, no proxy or compression middleware (the Transport does
-    both), no Scrapy User-Agent (the Transport sends an ordinary browser's).
+    both), no Scrapy User-Agent (the Transport sends an ordinary browser's). The Transport is not a
+    setting: it travels on the ``UnmaskCrawler``.
     """
     user_agent = settings.user_agent or DEFAULT_USER_AGENT
     return {
-        TRANSPORT_SETTING: register("transport", transport),
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "ADDONS": {},
         "DOWNLOAD_HANDLERS_BASE": {},

@@ -69,7 +69,8 @@ class CrawlRun(Base):
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(20), default="running")
-    """running | interrupted | complete | failed"""
+    """running | interrupted (resumable) | complete | incomplete (see ``reasons``) | failed (the start URL
+    could not be fetched at all)"""
     phase: Mapped[str] = mapped_column(String(20), default="enumerate")
     """enumerate (robots, sitemaps, listings) | fill (item pages for missing fields) | done"""
     incremental: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -77,6 +78,17 @@ class CrawlRun(Base):
     message: Mapped[str | None] = mapped_column(Text)
     options: Mapped[str | None] = mapped_column(Text)
     """JSON of the options the run was started with."""
+    reasons: Mapped[str | None] = mapped_column(Text)
+    """JSON list of why the run is not complete (``unmask.core.outcome.Reason``); empty when it is."""
+
+
+class CrawlLimit(Base):
+    """How often a limit of the crawl cut work short in a run (frontier size, sitemaps, chain length…)."""
+
+    __tablename__ = "crawl_limit"
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Frontier(Base):
@@ -104,7 +116,9 @@ class Frontier(Base):
     parent_key: Mapped[str | None] = mapped_column(String(40))
     """Fingerprint of the previous page's items in the chain (a repeating page is barren)."""
     status: Mapped[str] = mapped_column(String(20), default="pending")
-    """pending | done | failed | refused | gone"""
+    """pending | deferred (an item link waiting for the fill phase) | done | gone (404/410, or the page says
+    the item was removed) | failed | unparsed (a sitemap not readable whole) | refused (media, policy) |
+    disallowed (robots.txt) | skipped (a deferred item another source described)"""
     error: Mapped[str | None] = mapped_column(Text)
     capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
     done_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
