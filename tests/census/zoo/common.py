@@ -19,8 +19,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.helpers.hostile import HostileServer
+from unmask.demo.formatting import fmt_duration, fmt_relative, fmt_views_short, iso_duration, json_ld
 from unmask.demo.names import person_name, photo_title, slugify, title, uploader_handle
-from unmask.demo.server import fmt_duration, fmt_relative, fmt_views_short, iso_duration, json_ld
 
 TODAY = dt.date.today()
 HTML = "text/html; charset=utf-8"

@@ -5,16 +5,12 @@ from __future__ import annotations
 from scrapy.settings import default_settings
 
 from unmask.core.config import DEFAULT_USER_AGENT, CrawlSettings, FetchSettings
-from unmask.core.fetch import Scope, Transport
-from unmask.core.fetch.scrapy_bridge import TRANSPORT_SETTING, redirect_target, scrapy_settings
+from unmask.core.fetch.scrapy_bridge import redirect_target, scrapy_settings
 
 
 def settings(**fetch: object) -> dict[str, object]:
     config = FetchSettings(**fetch)  # type: ignore[arg-type]
-    transport = Transport(config, None, scope=Scope.for_site("https://invented-tube.test/"))
-    return scrapy_settings(
-        config, transport, delay=1.5, concurrency=3, max_url_length=CrawlSettings().max_url_length
-    )
+    return scrapy_settings(config, delay=1.5, concurrency=3, max_url_length=CrawlSettings().max_url_length)
 
 
 def test_remote_control_telnet_and_other_extensions_are_off() -> None:
@@ -53,7 +49,7 @@ def test_every_default_that_matters_is_set_explicitly() -> None:
 
 def test_no_setting_is_unknown_or_deprecated() -> None:
     known = {name for name in dir(default_settings) if name.isupper()}
-    unknown = set(settings()) - known - {TRANSPORT_SETTING}
+    unknown = set(settings()) - known  # the Transport travels on the crawler, not in the settings
     assert not unknown, unknown
     assert "RANDOMIZE_DOWNLOAD_DELAY" not in settings()  # deprecated in Scrapy 2.19: DOWNLOAD_DELAY_JITTER
 
