@@ -218,7 +218,7 @@ class BaseExtractor:
             pages = media_pages(doc, self.identify)
             links.extend(Link(u, PageKind.ITEM) for u in pages if same_site(u, site))
         links += self.sitemap_candidates(doc, items)
-        return PageResult(items=items, links=links, error=doc.error)
+        return PageResult(items=items, links=_unique_links(links), error=doc.error)
 
     def sitemap_candidates(self, doc: SitemapDoc, items: list[ItemRecord]) -> list[Link]:
         """Entries of a URL set that may be items though nothing says so yet (their page will tell)."""
