@@ -8,8 +8,16 @@
 """
 
 from unmask.core.fetch.client import Fetcher
-from unmask.core.fetch.exchange import FetchRequest, FetchResponse
+from unmask.core.fetch.exchange import BinaryAllowance, FetchRequest, FetchResponse
 from unmask.core.fetch.recorder import EvidenceRecorder
 from unmask.core.fetch.transport import FetchError, Transport
 
-__all__ = ["EvidenceRecorder", "FetchError", "FetchRequest", "FetchResponse", "Fetcher", "Transport"]
+__all__ = [
+    "BinaryAllowance",
+    "EvidenceRecorder",
+    "FetchError",
+    "FetchRequest",
+    "FetchResponse",
+    "Fetcher",
+    "Transport",
+]

@@ -19,7 +19,7 @@ from protego import Protego
 
 from unmask.core.config import FetchSettings
 from unmask.core.errors import FetchRefused
-from unmask.core.fetch.exchange import FetchRequest, FetchResponse
+from unmask.core.fetch.exchange import BinaryAllowance, FetchRequest, FetchResponse
 from unmask.core.fetch.recorder import EvidenceRecorder
 from unmask.core.fetch.transport import FetchError, Transport
 
@@ -158,6 +158,7 @@ class Fetcher:
         follow_redirects: bool = True,
         obey_robots: bool | None = None,
         connect_to: str | None = None,
+        binary: BinaryAllowance | None = None,
     ) -> FetchResponse:
         """GET with politeness, robots.txt, retries and bounded redirects (each hop re-checked).
 
@@ -166,7 +167,8 @@ class Fetcher:
         pin while it stays on the same host name (any scheme or port); a redirect to another host is
         not pinned: that host is resolved the normal way (the system resolver or the proxy). Callers
         that must reach every host through their own resolver pass ``follow_redirects=False`` and
-        follow the ``Location`` themselves.
+        follow the ``Location`` themselves. ``binary``: the one binary body this request may keep
+        (``BinaryAllowance``; an APK with ``--fetch-apk``), on every hop.
         """
         obey = self.settings.obey_robots if obey_robots is None else obey_robots
         seen: set[str] = set()
@@ -176,7 +178,9 @@ class Fetcher:
                 raise FetchRefused("disallowed by robots.txt", url)
             seen.add(url)
             resp = await self._with_retries(
-                FetchRequest(url, headers=list(headers or []), favicon=favicon, connect_to=connect_to)
+                FetchRequest(
+                    url, headers=list(headers or []), favicon=favicon, connect_to=connect_to, binary=binary
+                )
             )
             location = resp.header("location")
             if not follow_redirects or resp.status not in REDIRECT_STATUSES or not location:

@@ -17,6 +17,22 @@ def find_header(headers: Headers, name: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class BinaryAllowance:
+    """An explicit exception to the body policy for one request: a binary the investigator asked for
+    (an APK with ``--fetch-apk``). Not media: the body must start with one of ``magic``, carry one of
+    ``content_types`` (or none), be sent without a content coding and be at most ``max_bytes`` long.
+    It is kept whole as evidence, or refused whole (a cut binary is no evidence); never cut."""
+
+    content_types: frozenset[str]
+    """Media types accepted (lower case); an unlabelled body (none, octet-stream) is judged by its magic."""
+    magic: tuple[bytes, ...]
+    """The body must start with one of these."""
+    max_bytes: int
+    label: str = "binary"
+    """What the caller expects, for refusal reasons ("apk")."""
+
+
 @dataclass
 class FetchRequest:
     url: str
@@ -31,6 +47,8 @@ class FetchRequest:
 
     The Host header, the TLS SNI and the name the certificate is verified against stay the URL's
     host: this is how a scan reaches the address its own resolver gave, or a candidate origin."""
+    binary: BinaryAllowance | None = None
+    """Read a binary body this allowance describes instead of refusing it (see ``BinaryAllowance``)."""
 
 
 @dataclass

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from unmask.core.fetch.exchange import BinaryAllowance
+
 MEDIA_EXTENSIONS: frozenset[str] = frozenset(
     {
         # images
@@ -126,3 +128,31 @@ def sniff_media(first_bytes: bytes, *, strong_only: bool = False) -> str | None:
         if first_bytes[offset : offset + len(magic)] == magic:
             return name
     return None
+
+
+# -- the explicit binary allowance of one request (FetchRequest.binary) ----------------------------------
+
+UNCODED: frozenset[str] = frozenset({"", "identity"})
+
+
+def refuse_binary_headers(
+    allowance: BinaryAllowance, content_type: str | None, content_length: str | None, coding: str | None
+) -> str | None:
+    """Why a response cannot be the binary ``allowance`` asks for, judged by its headers, or None."""
+    ctype = media_type(content_type)
+    if ctype not in allowance.content_types and ctype not in UNLABELLED_CONTENT_TYPES:
+        return f"{ctype} is not an expected {allowance.label} type"
+    if (coding or "").strip().lower() not in UNCODED:
+        return f"a content-coded {allowance.label} is not read ({coding})"
+    length = (content_length or "").strip()
+    if length.isdigit() and int(length) > allowance.max_bytes:
+        return f"{allowance.label} of {int(length)} bytes is over the cap ({allowance.max_bytes})"
+    return None
+
+
+def refuse_binary_head(allowance: BinaryAllowance, head: bytes) -> str | None:
+    """Why a body starting with ``head`` is not the binary ``allowance`` asks for, or None."""
+    if any(head.startswith(magic) for magic in allowance.magic):
+        return None
+    found = sniff_media(head)
+    return f"not an {allowance.label}: {f'media ({found})' if found else 'wrong magic number'}"

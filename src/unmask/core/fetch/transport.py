@@ -34,7 +34,7 @@ from unmask import __version__
 from unmask.core.config import FetchSettings
 from unmask.core.errors import FetchRefused
 from unmask.core.fetch import policy
-from unmask.core.fetch.exchange import Exchange, FetchRequest, FetchResponse
+from unmask.core.fetch.exchange import BinaryAllowance, Exchange, FetchRequest, FetchResponse
 from unmask.core.fetch.recorder import EvidenceRecorder
 
 try:  # brotli is optional: advertise it only when it can be decoded
@@ -207,6 +207,8 @@ class Transport:
         limit = req.max_bytes or (
             self.settings.favicon_max_bytes if req.favicon else self.settings.max_response_bytes
         )
+        if req.binary is not None:
+            limit = req.binary.max_bytes
         ex = Exchange(request=req, requested_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
         ex.request_headers = headers
         ex.remote_address = pin
@@ -269,6 +271,9 @@ class Transport:
             ex.http_version = _http_version(response)
             ex.response_headers = [(k, v) for k, v in response.headers.multi_items()]
             ctype = response.headers.get("content-type")
+            if req.binary is not None:
+                await self._read_binary(ex, response, req.binary)
+                return
             refusal = policy.refuse_headers(ctype, favicon=req.favicon)
             if refusal:
                 ex.refused = refusal
@@ -279,6 +284,41 @@ class Transport:
             await self._read_body(ex, response, limit, sniff=sniff)
         finally:
             await response.aclose()
+
+    async def _read_binary(self, ex: Exchange, response: httpx.Response, allowance: BinaryAllowance) -> None:
+        """Read a binary the request explicitly allows: whole and under its cap, or refused whole."""
+        headers = response.headers
+        ex.refused = policy.refuse_binary_headers(
+            allowance,
+            headers.get("content-type"),
+            headers.get("content-length"),
+            headers.get("content-encoding"),
+        )
+        if ex.refused:
+            return
+        chunks: list[bytes] = []
+        size = 0
+        need = max(len(m) for m in allowance.magic)
+        checked = False
+        try:
+            async for chunk in response.aiter_raw():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > allowance.max_bytes:
+                    ex.refused = f"{allowance.label} over the cap ({allowance.max_bytes} bytes)"
+                    break
+                if not checked and size >= need:
+                    checked = True
+                    ex.refused = policy.refuse_binary_head(allowance, b"".join(chunks)[:need])
+                    if ex.refused:
+                        break
+        except httpx.TimeoutException:
+            ex.error = "timeout while reading the body"
+        except (httpx.HTTPError, OSError) as exc:
+            ex.error = f"connection lost while reading the body ({type(exc).__name__})"
+        if not ex.refused and not checked:
+            ex.refused = policy.refuse_binary_head(allowance, b"".join(chunks))
+        ex.raw_body = b"" if ex.refused else b"".join(chunks)
 
     async def _read_body(
         self, ex: Exchange, response: httpx.Response, limit: int, *, sniff: str | None
