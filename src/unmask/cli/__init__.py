@@ -7,6 +7,7 @@ import sys
 import typer
 
 from unmask.cli import analyze as analyze_cmds
+from unmask.cli import apps as apps_cmds
 from unmask.cli import audience as audience_cmds
 from unmask.cli import case as case_cmds
 from unmask.cli import census as census_cmds
@@ -38,6 +39,7 @@ app.command("report")(report_cmds.report)
 app.command("history")(history_cmds.history)
 app.add_typer(infra_cmds.app, name="infra")
 app.add_typer(owners_cmds.app, name="owners")
+app.add_typer(apps_cmds.app, name="apps")
 
 
 def main() -> None:

@@ -387,9 +387,9 @@ class AppPromotion(Base):
     """A link or banner on a stored page of the investigated site that promotes the app."""
 
     __tablename__ = "app_promotion"
-    __table_args__ = (UniqueConstraint("app_id", "key", name="uq_app_promotion_app_key"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    app_id: Mapped[int] = mapped_column(ForeignKey("app.id", ondelete="CASCADE"), index=True)
+    app_id: Mapped[int | None] = mapped_column(ForeignKey("app.id", ondelete="CASCADE"), index=True)
+    """None while the app is not known (a direct APK download not fetched, a deep link)."""
     site: Mapped[str] = mapped_column(String(255), index=True)
     """The host of the page that showed the promotion (the platform in the graph)."""
     page_url: Mapped[str] = mapped_column(Text)
@@ -397,7 +397,7 @@ class AppPromotion(Base):
     """The store URL, APK URL, intent or deep link, or the banner's text."""
     kind: Mapped[str] = mapped_column(String(20))
     """play | apple | huawei | samsung | mirror | apk | intent | deeplink | banner"""
-    key: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(40), unique=True)
     """SHA-1 of page URL and link (the uniqueness key; both can be long)."""
     capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
     """The capture of the page that showed it (evidence)."""

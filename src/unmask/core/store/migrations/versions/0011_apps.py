@@ -101,7 +101,7 @@ def upgrade() -> None:
     op.create_table(
         "app_promotion",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("app_id", sa.Integer(), nullable=False),
+        sa.Column("app_id", sa.Integer(), nullable=True),
         sa.Column("site", sa.String(length=255), nullable=False),
         sa.Column("page_url", sa.Text(), nullable=False),
         sa.Column("link", sa.Text(), nullable=False),
@@ -116,7 +116,7 @@ def upgrade() -> None:
             ["capture_id"], ["capture.id"], name=op.f("fk_app_promotion_capture_id_capture")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_app_promotion")),
-        sa.UniqueConstraint("app_id", "key", name="uq_app_promotion_app_key"),
+        sa.UniqueConstraint("key", name=op.f("uq_app_promotion_key")),
     )
     with op.batch_alter_table("app_promotion", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_app_promotion_app_id"), ["app_id"], unique=False)
