@@ -16,6 +16,7 @@ from unmask.cli import export as export_cmds
 from unmask.cli import history as history_cmds
 from unmask.cli import infra as infra_cmds
 from unmask.cli import owners as owners_cmds
+from unmask.cli import policy as policy_cmds
 from unmask.cli import report as report_cmds
 from unmask.cli import stats as stats_cmds
 from unmask.cli.common import err_console
@@ -40,6 +41,7 @@ app.command("history")(history_cmds.history)
 app.add_typer(infra_cmds.app, name="infra")
 app.add_typer(owners_cmds.app, name="owners")
 app.add_typer(apps_cmds.app, name="apps")
+app.add_typer(policy_cmds.app, name="policy")
 
 
 def main() -> None:

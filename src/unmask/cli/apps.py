@@ -19,7 +19,7 @@ app = typer.Typer(
 UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def _line(text: str) -> None:
+def plain_line(text: str) -> None:
     """One line of what stores and APKs said, with no markup and no terminal control characters."""
     out_console.print(UNPRINTABLE.sub("\ufffd", text), markup=False, highlight=False, soft_wrap=True)
 
@@ -73,19 +73,19 @@ def add_cmd(
         print_json({"apps": results})
         return
     for result in results:
-        _line(f"{result['source']}: {result.get('package') or '(no package)'}")
+        plain_line(f"{result['source']}: {result.get('package') or '(no package)'}")
         if result.get("error"):
-            _line(f"  not analysed: {result['error']}")
+            plain_line(f"  not analysed: {result['error']}")
         apk = result.get("apk")
         if apk:
             for cert in apk["certificates"]:
-                _line(f"  certificate {cert['scheme']}: {cert['sha256']}")
-            _line(f"  trackers: {', '.join(apk['trackers']) or 'none found'}")
+                plain_line(f"  certificate {cert['scheme']}: {cert['sha256']}")
+            plain_line(f"  trackers: {', '.join(apk['trackers']) or 'none found'}")
             for note in apk["notes"]:
-                _line(f"  note: {note}")
+                plain_line(f"  note: {note}")
         for check in result.get("checks", []):
             reason = f" ({check['reason']})" if check.get("reason") else ""
-            _line(f"  {check['store']} {check['country']}: {check['status']}{reason}")
+            plain_line(f"  {check['store']} {check['country']}: {check['status']}{reason}")
 
 
 @app.command("show")
@@ -106,29 +106,29 @@ def show_cmd(
 
 
 def _print_summary(data: dict[str, Any]) -> None:
-    _line(f"{data['package']} ({data['platform']}){': ' + data['name'] if data['name'] else ''}")
+    plain_line(f"{data['package']} ({data['platform']}){': ' + data['name'] if data['name'] else ''}")
     for version in data["versions"]:
-        _line(f"  version {version['version']}")
+        plain_line(f"  version {version['version']}")
         for cert in version["certificates"]:
-            _line(f"    {cert['scheme']} {cert['sha256']} {cert['subject']}")
+            plain_line(f"    {cert['scheme']} {cert['sha256']} {cert['subject']}")
         if version["lineage"]:
-            _line(f"    lineage {' → '.join(h[:16] for h in version['lineage'])}")
-        _line(f"    trackers: {', '.join(version['trackers']) or 'none found'}")
-        _line(f"    permissions: {len(version['permissions'])}, domains: {len(version['domains'])}")
+            plain_line(f"    lineage {' → '.join(h[:16] for h in version['lineage'])}")
+        plain_line(f"    trackers: {', '.join(version['trackers']) or 'none found'}")
+        plain_line(f"    permissions: {len(version['permissions'])}, domains: {len(version['domains'])}")
         if version["same_signer"]:
-            _line(f"    same signing certificate as: {', '.join(version['same_signer'])}")
+            plain_line(f"    same signing certificate as: {', '.join(version['same_signer'])}")
     for front in data["stores"]:
         who = front["developer"] or front["seller"] or "?"
         window = f", listed {front['first_seen']} … {front['last_seen']}" if front["first_seen"] else ""
         where = f"{front['store']} {front['country']}"
-        _line(f"  {where}: {front['status']} (checked {front['seen']}){window}; {who}")
+        plain_line(f"  {where}: {front['status']} (checked {front['seen']}){window}; {who}")
     for event in data["events"]:
         where = f"{event['store']} {event['country']}"
-        _line(f"  {event['at']} {where}: {event['field']} {event['old']} → {event['new']}")
+        plain_line(f"  {event['at']} {where}: {event['field']} {event['old']} → {event['new']}")
     for promo in data["promotions"]:
-        _line(f"  promoted on {promo['page_url']} ({promo['kind']})")
+        plain_line(f"  promoted on {promo['page_url']} ({promo['kind']})")
     for policy in data["policies"]:
-        _line(f"  policy {policy['source']} ({policy['language']}): {len(policy['signals'])} signals")
+        plain_line(f"  policy {policy['source']} ({policy['language']}): {len(policy['signals'])} signals")
 
 
 @app.command("discover")
@@ -141,9 +141,9 @@ def discover_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(result)
         return
-    _line(f"{result['pages']} pages read, {result['promotions']} new promotions")
+    plain_line(f"{result['pages']} pages read, {result['promotions']} new promotions")
     for found in result["apps"]:
-        _line(
+        plain_line(
             f"  {found['app'] or '(not known yet)'}: {found['kind']} {found['link']} on {found['page_url']}"
         )
 
@@ -178,4 +178,4 @@ def trackers_cmd(
             }
         )
         return
-    _line(found.description)
+    plain_line(found.description)
