@@ -49,6 +49,7 @@ bench: install
 	$(BIN)/python bench/infra_bench.py
 	$(BIN)/python bench/owners_bench.py --store
 	$(BIN)/python bench/owners_import_bench.py
+	$(BIN)/python bench/apps_bench.py
 
 clean:
 	rm -rf $(VENV) demo-case .pytest_cache .mypy_cache .ruff_cache
