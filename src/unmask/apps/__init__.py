@@ -6,7 +6,8 @@
 * ``stores`` — one short class per store on a shared base; ``presence`` turns checks into statuses
   and events ("removed" only after repeated absence in every storefront checked);
 * ``policy`` — privacy-policy text, language, segments, OPP-115 categories, data types and signals;
-* ``storage`` writes the apps tables; ``show`` reads them for `apps show` and the report.
+* ``storage`` writes apps, promotions, APKs and store checks (``policy.read`` keeps policy versions);
+  ``show`` reads the tables for `apps show` and the report.
 
 A data stage: imports ``unmask.core`` only.
 """

@@ -269,15 +269,18 @@ def _has_host(url: str) -> bool:
 # -- the whole analysis ---------------------------------------------------------------------------
 
 
+def _check_size(data: bytes, settings: AppsSettings, where: str) -> None:
+    if len(data) > settings.max_apk_bytes:
+        cap = settings.max_apk_bytes
+        raise ApkInputError(f"{len(data)} bytes is over apps.max_apk_bytes ({cap})", where=where)
+
+
 def analyse(data: bytes, settings: AppsSettings, trackers: TrackerList, *, where: str) -> ApkReport:
     """Analyse an APK's bytes in this process (see :func:`analyse_bounded` for hostile input)."""
     from androguard.core.apk import APK
 
     _quiet_androguard()
-    if len(data) > settings.max_apk_bytes:
-        raise ApkInputError(
-            f"{len(data)} bytes is over apps.max_apk_bytes ({settings.max_apk_bytes})", where=where
-        )
+    _check_size(data, settings, where)
     report = ApkReport(sha256=hashlib.sha256(data).hexdigest(), size=len(data))
     archive = Archive.open(data, budget=settings.max_expanded_bytes, where=where)
     if MANIFEST not in archive.entries:
@@ -342,10 +345,7 @@ def analyse_bounded(
     """:func:`analyse` in a forked child with an address-space limit and a time limit.
 
     A crafted APK that makes a parser loop or grow ends as one ApkInputError naming ``where``."""
-    if len(data) > settings.max_apk_bytes:
-        raise ApkInputError(
-            f"{len(data)} bytes is over apps.max_apk_bytes ({settings.max_apk_bytes})", where=where
-        )
+    _check_size(data, settings, where)
     from androguard.core.apk import APK  # noqa: F401  (imported once here, not in every child)
 
     _quiet_androguard()

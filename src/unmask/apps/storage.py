@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from unmask.apps.apk import ApkReport
+from unmask.apps.certificates import Certificate
 from unmask.apps.stores.base import FIELDS, LISTED, UNKNOWN, Listing
 from unmask.core.store.models import (
     App,
@@ -78,10 +79,7 @@ def add_promotion(
     return True
 
 
-def _certificate_id(session: Session, cert: object) -> int:
-    from unmask.apps.certificates import Certificate
-
-    assert isinstance(cert, Certificate)
+def _certificate_id(session: Session, cert: Certificate) -> int:
     row = session.scalar(select(AppCertificate).where(AppCertificate.sha256 == cert.sha256))
     if row is None:
         row = AppCertificate(
