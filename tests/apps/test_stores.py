@@ -21,6 +21,7 @@ from tests.apps.store_server import (
 )
 from tests.helpers.cli import unmask, unmask_json
 from unmask.apps.stores.play import parse
+from unmask.core.case import Case
 
 PACKAGE = "com.lumenpixel.mirage"
 
@@ -160,3 +161,31 @@ def test_bad_arguments_are_one_line_errors(new_case: Path) -> None:
         assert len(lines) == 1 and text in lines[0], proc.stderr
     proc = unmask("apps", "show", "com.nowhere.app", "--case", str(new_case), check=False)
     assert proc.returncode != 0 and "no app" in proc.stderr
+
+
+def test_presence_and_events_on_both_stores(case: Case) -> None:
+    """The removed rule and the events, written and read on SQLite and on PostgreSQL."""
+    from unmask.apps import storage
+    from unmask.apps.show import summary
+    from unmask.apps.stores.base import Listing
+
+    def check(country: str, status: str, developer: str | None = None) -> None:
+        listing = Listing("play", country, f"https://play.example/?gl={country}", status, developer=developer)
+        with case.store.session() as session:
+            app = storage.upsert_app(session, PACKAGE)
+            storage.store_check(session, app, listing)
+
+    check("us", "listed", "Lumen Pixel Ltd")
+    check("de", "listed", "Lumen Pixel Ltd")
+    check("us", "listed", "Lumen Pixel Holdings Ltd")
+    for _ in range(2):
+        check("us", "unknown")
+        check("us", "unavailable")
+        check("de", "unavailable")
+    data = summary(case.store, PACKAGE, case.config.apps)
+    assert {s["status"] for s in data["stores"]} == {"removed"}
+    fields = [(e["country"], e["field"], e["old"], e["new"]) for e in data["events"]]
+    assert ("us", "developer", "Lumen Pixel Ltd", "Lumen Pixel Holdings Ltd") in fields
+    assert ("us", "status", "listed", "unavailable") in fields
+    us = next(s for s in data["stores"] if s["country"] == "us")
+    assert us["developer"] == "Lumen Pixel Holdings Ltd", "the facts the listing last showed"
