@@ -46,7 +46,9 @@ bench: install
 	$(BIN)/python bench/census_bench.py
 	$(BIN)/python bench/analysis_bench.py
 	$(BIN)/python bench/linking_bench.py
+	$(BIN)/python bench/privacy_bench.py
 	$(BIN)/python bench/infra_bench.py
+	$(BIN)/python bench/fetch_bench.py
 	$(BIN)/python bench/owners_bench.py --store
 	$(BIN)/python bench/owners_import_bench.py
 	$(BIN)/python bench/apps_bench.py

@@ -93,6 +93,7 @@ def make_case(workdir: Path, dns: DnsServer, web: NginxServer) -> Path:
     path = case / "case.yaml"
     config = yaml.safe_load(path.read_text())
     config["fetch"].update({"delay": 0.0, "retries": 0, "connect_timeout": 5.0, "read_timeout": 10.0})
+    config["fetch"]["allow_private_addresses"] = True  # every bench name resolves to loopback
     loopback = f"http://127.0.0.1:{web.status_port}/nothing-here/"
     config["infra"].update(
         {

@@ -101,7 +101,8 @@ def test_command_prints_json_and_tables(sqlite_case: Case, tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["targets"]["persons"]["top"][0] == {
-        "name": "Bo Rin", "public_figure": True, "items": 9, "videos": 9, "photos": 0, "views": 90,
+        "name": "Bo Rin", "public_figure": True, "platform_label": False, "items": 9, "videos": 9,
+        "photos": 0, "views": 90,
     }  # fmt: skip
     table = CliRunner().invoke(_app(), ["--case", root])
     assert table.exit_code == 0, table.output

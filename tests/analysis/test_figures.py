@@ -8,7 +8,7 @@ from unmask.analysis.figures import FigureOptions, compute_figures
 from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PersonRef
 from unmask.census.writer import CensusWriter, PageCommit, open_run, platform_for
 from unmask.core.case import Case
-from unmask.core.privacy import pseudonym
+from unmask.core.privacy import pseudonym, record_public_figures
 
 BASE = "http://127.0.0.1:1"
 
@@ -42,6 +42,7 @@ def test_figures_follow_the_contract(case: Case) -> None:
         _rec(ItemKind.GALLERY, 5, photo_count=3, upload_date=dt.date(2017, 1, 1), uploader="u9"),
     ]  # fmt: skip
     _load(case, items)
+    record_public_figures(case.store, ["Ana Vel"])  # the investigator's list, not the platform's label
     fig = compute_figures(case.store, FigureOptions(secret="s3cret"))
     assert (fig["videos"], fig["photos"], fig["galleries"]) == (3, 1, 1)
     assert fig["hours"] == 2.0 and fig["views"] == 450
@@ -58,6 +59,28 @@ def test_figures_follow_the_contract(case: Case) -> None:
     ]
     assert [u["name"] for u in fig["top_uploaders"]] == ["u1", "u2"]
     assert fig["requests_per_item"] == 0.0
+
+
+def test_the_platforms_celebrity_label_does_not_unmask_anyone(case: Case) -> None:
+    labelled = PersonRef("Ana Vel", public_figure=True)
+    _load(case, [_rec(ItemKind.VIDEO, 1, views=10, persons=[labelled])])
+    (top,) = compute_figures(case.store, FigureOptions(secret="k"))["top_targets"]
+    assert top == {
+        "name": pseudonym("Ana Vel", "k"),
+        "videos": 1,
+        "views": 10,
+        "public_figure": False,
+        "platform_label": True,
+    }
+
+
+def test_an_uploader_handle_built_from_a_hidden_name_is_a_pseudonym(case: Case) -> None:
+    person = PersonRef("Janet Doerwald")
+    _load(case, [_rec(ItemKind.VIDEO, 1, views=10, persons=[person], uploader="JanetDoerwaldFan")])
+    (top,) = compute_figures(case.store, FigureOptions(secret="k"))["top_uploaders"]
+    assert top["name"] == pseudonym("JanetDoerwaldFan", "k", prefix="Uploader")
+    shown = compute_figures(case.store, FigureOptions(pseudonymize=False))["top_uploaders"]
+    assert shown[0]["name"] == "JanetDoerwaldFan"
 
 
 def test_real_names_on_request_and_removed_items_do_not_count(case: Case) -> None:

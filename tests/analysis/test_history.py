@@ -92,10 +92,9 @@ def _run(case: Case, url: str, **options: Any) -> dict[str, Any]:
 def test_growth_curve_from_pywb(case: Case, archive: PywbServer) -> None:
     result = _run(case, HOME, cdx_url=archive.cdx_url, replay_url=archive.replay_url)
     assert result["url"] == HOME
-    assert result["captures"] == 5  # six records, two in July 2019: one a month
+    assert result["captures"] == 4  # six records, two in July 2019 (one a month), one an image
     assert result["points"] == EXPECTED
-    (error,) = result["errors"]
-    assert error["timestamp"] == "20210210000000" and "refused" in error["message"]
+    assert result["errors"] == []  # the image is no capture of the page: the index says so, it is not fetched
 
     with case.store.session() as s:
         rows = s.scalars(select(ArchiveCapture).order_by(ArchiveCapture.timestamp)).all()
@@ -103,7 +102,6 @@ def test_growth_curve_from_pywb(case: Case, archive: PywbServer) -> None:
             "20180512090000",
             "20190703120000",
             "20200915000000",
-            "20210210000000",
             "20220101000000",
         ]
         assert all(r.capture_id is not None for r in rows)
@@ -125,7 +123,7 @@ def test_growth_curve_from_pywb(case: Case, archive: PywbServer) -> None:
     assert again["points"] == EXPECTED
     with case.store.session() as s:
         after = len(s.scalars(select(Capture).where(~Capture.url.endswith("/robots.txt"))).all())
-    assert after - before == 2  # the CDX query and the refused image, nothing else
+    assert after - before == 1  # the CDX query, nothing else
 
 
 def test_limit_and_years(sqlite_case: Case, archive: PywbServer) -> None:
@@ -162,11 +160,11 @@ def test_cdx_and_replay_failures_are_recorded_results(sqlite_case: Case, archive
     )
     assert gone["points"] == []
     assert {e["message"] for e in gone["errors"]} == {"replay answered HTTP 404"}
-    assert len(gone["errors"]) == 5
+    assert len(gone["errors"]) == 4
 
     with sqlite_case.store.session() as s:
         failed = s.scalars(select(ArchiveCapture).where(ArchiveCapture.error.is_not(None))).all()
-    assert len(failed) == 3 + 5
+    assert len(failed) == 3 + 4
 
 
 def _cli() -> typer.Typer:
@@ -193,7 +191,7 @@ def test_cli_json_and_table(new_case: Path, archive: PywbServer) -> None:
     assert json.loads(out.stdout)["points"] == EXPECTED
     table = runner.invoke(_cli(), [*args, "--delay", "0"])
     assert table.exit_code == 0, table.output
-    assert "58,123" in table.stdout and "UA-1111-1" in table.stdout and "refused" in table.stdout
+    assert "58,123" in table.stdout and "UA-1111-1" in table.stdout
 
 
 @pytest.mark.parametrize(
@@ -315,3 +313,51 @@ def test_monthly_and_spread() -> None:
     assert [r.timestamp[:8] for r in months] == ["20190105", "20190201", "20190301", "20190401"]
     assert [r.timestamp[:6] for r in spread(months, 3)] == ["201901", "201903", "201904"]
     assert spread(months, 1) == [months[-1]] and spread(months, None) == months
+
+
+# --------------------------------------------------------------- a CDX answer with other captures
+
+LAYOUTS = [
+    Archived(
+        HOME, "20170305000000", _page("<div><span>Videos: 13160</span> · <span>Photos: 6566</span></div>")
+    ),
+    Archived(
+        HOME + "robots.txt", "20170410000000", "User-agent: *\nSitemap: /s.xml\n13160 videos\n", "text/plain"
+    ),
+    Archived(HOME + "videos", "20170512000000", _page("<h1>99,999 videos</h1>")),
+    Archived(
+        HOME,
+        "20180601000000",
+        _page(
+            '<nav><a href="/videos">Videos <span>21,400</span></a>'
+            '<a href="/photos">Photos <span>7,010</span></a></nav>'
+        ),
+    ),
+    Archived(HOME, "20190101000000", _page("<p>Moved</p>"), status="301 Moved Permanently"),
+    Archived(HOME, "20190215000000", _page("<p>13.1K videos · 8,2K photos</p>")),
+]
+
+
+@pytest.fixture(scope="module")
+def layouts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PywbServer]:
+    with PywbServer(tmp_path_factory.mktemp("pywb-layouts"), LAYOUTS) as server:
+        yield server
+
+
+def test_only_html_200_captures_of_the_page_are_months_and_each_layout_is_read(
+    sqlite_case: Case, layouts: PywbServer
+) -> None:
+    """The CDX server answers for the whole host (robots.txt, a listing, a redirect): only the home page's
+    HTML 200 captures are its months, and the older "Videos: 13160 · Photos: 6566" layout gives both."""
+    result = _run(
+        sqlite_case, HOME, cdx_url=layouts.cdx_url + "?matchType=host", replay_url=layouts.replay_url
+    )
+    assert [(p["date"], p["videos"], p["photos"]) for p in result["points"]] == [
+        ("2017-03-05", 13160, 6566),
+        ("2018-06-01", 21400, 7010),
+        ("2019-02-15", 13100, 8200),
+    ]
+    assert result["captures"] == 3 and result["errors"] == []
+    with sqlite_case.store.session() as s:
+        originals = set(s.scalars(select(ArchiveCapture.original)).all())
+    assert originals == {HOME}

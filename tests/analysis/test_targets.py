@@ -8,11 +8,11 @@ import pytest
 
 from tests.analysis.test_figures import _load, _rec
 from unmask.analysis.analyze import AnalysisOptions, run_analysis
-from unmask.analysis.targets import import_public_figures, read_public_figures
+from unmask.analysis.targets import import_public_figures
 from unmask.census.model import ItemKind, PersonRef
 from unmask.core.case import Case
 from unmask.core.errors import UnmaskError
-from unmask.core.privacy import pseudonym
+from unmask.core.privacy import pseudonym, read_public_figures, record_public_figures
 
 
 def _depicting(case: Case) -> None:
@@ -29,6 +29,7 @@ def _depicting(case: Case) -> None:
             _rec(ItemKind.VIDEO, 7, views=999, persons=[bo]),  # removed below
         ],
     ).mark_item_gone(ItemKind.VIDEO, "7")
+    record_public_figures(case.store, ["Ana Vel"])  # Ana's platform label alone would unmask no one
 
 
 def test_items_and_views_per_person_and_by_public_status(case: Case) -> None:
@@ -66,7 +67,7 @@ def test_public_figure_list_marks_names_and_aliases(case: Case, tmp_path: Path) 
 def test_public_figure_list_reads_aliases_with_either_separator(tmp_path: Path) -> None:
     csv = tmp_path / "pf.csv"
     csv.write_text(" Name ,ALIASES\nA  B,c|D;e\nF\n", encoding="utf-8")
-    assert read_public_figures(csv) == {"a b", "c", "d", "e", "f"}
+    assert read_public_figures(csv) == ["A  B", "c", "D", "e", "F"]
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,12 @@ from tests.helpers.json_server import JsonServer, Reply, Request
 
 STORES = Path(__file__).resolve().parents[1] / "fixtures" / "stores"
 HTML = "text/html; charset=utf-8"
+APPLE_JSON = "text/javascript; charset=utf-8"
+"""What Apple's lookup really labels its JSON (the fetch layer keeps it only for callers that ask)."""
 
 
 def page(name: str, status: int = 200) -> Reply:
-    kind = "application/json" if name.endswith(".json") else HTML
+    kind = APPLE_JSON if name.endswith(".json") else HTML
     return Reply(status, (STORES / name).read_text(encoding="utf-8"), content_type=kind)
 
 

@@ -14,7 +14,7 @@ from tests.helpers.cli import unmask, unmask_json
 from tests.helpers.json_server import JsonServer, Reply
 from unmask.core.case import Case
 from unmask.core.errors import FetchRefused
-from unmask.core.fetch import Fetcher
+from unmask.core.fetch import Fetcher, Scope
 from unmask.core.store.models import Capture
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "apks"
@@ -101,7 +101,7 @@ def test_html_served_as_an_apk_is_refused_and_recorded(new_case: Path) -> None:
     with JsonServer(routes) as server:
         result = add(new_case, server.url("/dl/fake.apk"), "--fetch-apk")
     assert result["apps"][0]["package"] is None
-    assert "not an APK" in result["apps"][0]["error"]
+    assert "allowance: not an apk" in result["apps"][0]["error"]
     case = Case.open(new_case)
     try:
         with case.store.session() as session:
@@ -128,7 +128,8 @@ def test_the_binary_allowance_is_explicit_per_request_and_capped(sqlite_case: Ca
     settings = sqlite_case.config.apps
 
     async def run(server: JsonServer) -> None:
-        async with Fetcher.for_case(sqlite_case, purpose="apps") as fetcher:
+        scope = Scope.for_sources([server.url("/")])
+        async with Fetcher.for_case(sqlite_case, purpose="apps", scope=scope) as fetcher:
             ok = await fetcher.get(server.url("/a.apk"), binary=apk_allowance(settings))
             assert ok.body == apk
             for path in ("/movie.apk", "/page.apk"):

@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.helpers.cli import unmask_json
 from tests.helpers.json_server import JsonServer, Reply
 from unmask.core.case import Case
-from unmask.core.fetch import Fetcher
+from unmask.core.fetch import Fetcher, Scope
 
 HOME = """<!doctype html><html><head>
 <meta name="apple-itunes-app" content="app-id=6400000001, app-argument=mirage://home">
@@ -28,7 +28,8 @@ def record(case: Case, url: str) -> None:
     case.config.fetch.delay = 0
 
     async def run() -> None:
-        async with Fetcher.for_case(case, purpose="census") as fetcher:
+        scope = Scope.for_site(url)
+        async with Fetcher.for_case(case, purpose="census", scope=scope) as fetcher:
             await fetcher.get(url)
 
     asyncio.run(run())

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from unmask.core.identifiers import (
     MAX_IDS,
@@ -156,3 +159,64 @@ def test_hostile_input_is_bounded() -> None:
     assert [i.kind for i in extract_linking_ids(base64_blob)] == ["btc"]
     non_ascii = "Привет 🙂 " * 10000 + "ym(87654321, 'init')"
     assert [i.key for i in extract_linking_ids(non_ascii)] == ["yandex_metrica:87654321"]
+
+
+# ----------------------------------------------------------------------------- peers' test cases
+
+PEERS = Path(__file__).resolve().parents[1] / "fixtures" / "peers"
+
+
+def _keys(text: str, where: str = "html") -> set[str]:
+    return {i.key for i in extract_linking_ids(text, where=where)}
+
+
+SPIDERFOOT = yaml.safe_load((PEERS / "spiderfoot" / "cases.yaml").read_text(encoding="utf-8"))
+SPIDERFOOT_EXPECTED = {
+    # SpiderFoot keeps the page's spelling; unmask writes one spelling (upper case) so that the same
+    # property on two sites compares equal
+    "<p>example data ua-1111111111-123 example data</p>": {"ua:UA-1111111111-123"},
+    "google-site-verification=abcdefghijklmnopqrstuvwxyz1234567890abc_def": {
+        "google_site_verification:abcdefghijklmnopqrstuvwxyz1234567890abc_def"
+    },
+    "example data": set(),
+}
+
+
+@pytest.mark.parametrize("case", SPIDERFOOT, ids=[c["test"][-60:] for c in SPIDERFOOT])
+def test_spiderfoot_web_analytics_cases(case: dict[str, str]) -> None:
+    where = "txt" if case["event_type"] == "DNS_TEXT" else "html"
+    assert _keys(case["data"], where) == SPIDERFOOT_EXPECTED[case["data"]]
+    assert bool(SPIDERFOOT_EXPECTED[case["data"]]) is (case["spiderfoot_expected"] is not None)
+
+
+IOC_FINDER = yaml.safe_load((PEERS / "ioc-finder" / "cases.yaml").read_text(encoding="utf-8"))
+IOC_KINDS = {
+    # ioc-finder's list -> unmask's kind, and how unmask writes the value
+    "google_adsense_publisher_ids": ("adsense", lambda v: "ca-" + v),  # one spelling: AdSense's own "ca-pub-"
+    "google_analytics_tracker_ids": ("ua", str.upper),
+    "email_addresses": ("email", str),
+    "xmpp_addresses": ("email", str),  # an address of that form is read as an e-mail address
+    "bitcoin_addresses": ("btc", str),
+    "monero_addresses": ("xmr", str),
+}
+NOT_BITCOIN = "18ddf28a71089acdbab5038f58044c0a"
+"""ioc-finder lists this imphash as a Bitcoin address too; unmask checks the Base58Check checksum."""
+
+
+@pytest.mark.parametrize("case", IOC_FINDER, ids=[f"{c['source']}: {c['text'][:40]}" for c in IOC_FINDER])
+def test_ioc_finder_id_cases(case: dict[str, Any]) -> None:
+    expected: set[str] = set()
+    for field, (kind, spelled) in IOC_KINDS.items():
+        expected |= {f"{kind}:{spelled(v)}" for v in case.get(field, []) if v != NOT_BITCOIN}
+    found = {key for key in _keys(case["text"]) if key.split(":")[0] in {k for k, _ in IOC_KINDS.values()}}
+    assert found == expected
+    assert f"btc:{NOT_BITCOIN}" not in found
+
+
+RECONTRACK = yaml.safe_load((PEERS / "recontrack" / "cases.yaml").read_text(encoding="utf-8"))
+
+
+def test_recontrack_case() -> None:
+    (case,) = RECONTRACK
+    assert case["recontrack_codes"] == ["UA-12345678-1", "123456789012345"]
+    assert _keys(case["html"]) == {"ua:UA-12345678-1", "fb_pixel:123456789012345"}

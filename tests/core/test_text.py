@@ -7,11 +7,14 @@ import datetime as dt
 import pytest
 
 from unmask.core.text import (
+    EARLIEST_UPLOAD,
+    implausible,
     parse_count,
     parse_date,
     parse_duration,
     parse_int,
     parse_relative_date,
+    read_count,
 )
 
 COUNTS: list[tuple[object, str | None, int | None]] = [
@@ -59,6 +62,12 @@ COUNTS: list[tuple[object, str | None, int | None]] = [
     ([1, 2], None, None),
     ("9" * 600, None, None),
     ("views " * 100_000 + "12", None, None),
+    ("-5", None, None),  # a negative count is refused, not read as 5
+    ("Views: -5", None, None),
+    ("\u22125 views", None, None),
+    ("－12", None, None),
+    ("5-10 views", None, 5),  # a range, not a sign
+    ("ID-5", None, 5),  # a hyphen inside a word, not a sign
 ]
 
 
@@ -230,3 +239,52 @@ def test_parse_relative_date(text: object, expected: D | None) -> None:
 def test_relative_date_from_a_date_reference_counts_from_noon() -> None:
     assert parse_relative_date("5 hours ago", D(2024, 3, 31)) == D(2024, 3, 31)
     assert parse_relative_date("13 hours ago", D(2024, 3, 31)) == D(2024, 3, 30)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("-5", -5),
+        ("Views: -5", -5),
+        ("\u22121.2K", -1200),
+        ("5", 5),
+        (-7, -7),
+        ("x", None),
+        ("-" + "9" * 20, None),
+    ],
+)
+def test_read_count_keeps_the_sign_for_extraction_to_refuse(text: object, expected: int | None) -> None:
+    assert read_count(text) == expected
+
+
+TODAY = dt.date(2025, 1, 15)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "refused"),
+    [
+        ("upload_date", dt.date(1900, 1, 1), True),
+        ("upload_date", dt.date(1970, 1, 1), True),  # the Unix epoch: a placeholder
+        ("upload_date", EARLIEST_UPLOAD, False),
+        ("upload_date", dt.date(2199, 12, 31), True),
+        ("upload_date", TODAY + dt.timedelta(days=1), False),  # the platform's time zone runs ahead
+        ("upload_date", TODAY + dt.timedelta(days=2), True),
+        ("upload_date", dt.date(2019, 6, 1), False),
+        ("views", -5, True),
+        ("views", 0, False),
+        ("views", 16_000_000_000, False),
+        ("views", 10**12, True),
+        ("duration", 0.0, True),
+        ("duration", 754.0, False),
+        ("duration", 72 * 3600.0, False),
+        ("duration", 366 * 24 * 3600.0, True),
+        ("duration", float("nan"), True),
+        ("photo_count", -1, True),
+        ("photo_count", 0, False),
+        ("photo_count", 250_000, True),
+        ("title", "anything", False),
+    ],
+)
+def test_implausible_values(field: str, value: object, refused: bool) -> None:
+    reason = implausible(field, value, TODAY)
+    assert (reason is not None) is refused, reason

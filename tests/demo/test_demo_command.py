@@ -15,7 +15,7 @@ def test_demo_prints_where_things_are_and_the_report_shows_every_stage(tmp_path:
     assert lines[-2] == f"case: {case_dir}" and lines[-1] == f"report: {case_dir / 'reports' / 'report.html'}"
     report = (case_dir / "reports" / "report.html").read_text(encoding="utf-8")
     assert 'id="owners"' in report and "gv-node" in report and "Quiet Lantern Media Ltd" in report
-    assert "Ines Morrow-Fable" not in report  # a person who is not a public figure: pseudonymized
+    assert "Ines Morrow-Fable" in report  # an owner from the register: named, as in `owners ultimate`
 
     owners = json.loads(
         unmask("owners", "ultimate", "Quiet Lantern Media Ltd", "--case", str(case_dir), "--json").stdout

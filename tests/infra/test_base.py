@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.helpers.json_server import JsonServer, Reply
+from tests.helpers.scopes import loopback_scope
 from tests.infra.source_context import SourceContext
 from unmask.core.case import Case
 from unmask.core.errors import ConfigError
@@ -35,7 +36,7 @@ def run_sources(
     items: list[Observation | Failure] = []
 
     async def go() -> None:
-        async with Fetcher.for_case(case, purpose="test") as fetcher:
+        async with Fetcher.for_case(case, purpose="test", scope=loopback_scope()) as fetcher:
             for ctx in ctxs:
                 ctx.site_fetcher = ctx.data_fetcher = fetcher
                 ctx.url_map = {f"https://{ctx.domain}": base, f"http://{ctx.domain}": base}

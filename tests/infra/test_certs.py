@@ -9,6 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from tests.helpers.nginx_server import Lab, LabContext, make_broken_san_certificate
+from tests.helpers.scopes import lab_scope
 from unmask.core.case import Case
 from unmask.core.fetch import Fetcher
 from unmask.infra.base import Failure, Observation
@@ -21,7 +22,7 @@ def scan(
     """Run the source for ``domain`` with the scan's own DNS answers already observed."""
 
     async def go() -> tuple[list[Observation], list[Failure]]:
-        async with Fetcher.for_case(case, purpose="test") as fetcher:
+        async with Fetcher.for_case(case, purpose="test", scope=lab_scope()) as fetcher:
             ctx = LabContext(domain, fetcher, {(domain, "A"): addresses})
             for a in addresses:
                 ctx.observations.append(Observation("dns.a", a, domain, "dns"))
@@ -171,7 +172,7 @@ class GarbageContext(LabContext):
 
 def test_a_malformed_certificate_is_a_failure(lab: Lab, sqlite_case: Case) -> None:
     async def go() -> list[Observation | Failure]:
-        async with Fetcher.for_case(sqlite_case, purpose="test") as fetcher:
+        async with Fetcher.for_case(sqlite_case, purpose="test", scope=lab_scope()) as fetcher:
             ctx = GarbageContext("site.unmask.test", fetcher, {})
             return await ctx.run(LiveCertificate())
 
@@ -182,7 +183,7 @@ def test_a_malformed_certificate_is_a_failure(lab: Lab, sqlite_case: Case) -> No
 
 def test_without_dns_answers_the_context_resolves(lab: Lab, sqlite_case: Case) -> None:
     async def go() -> tuple[list[Observation | Failure], list[tuple[str, int, str]]]:
-        async with Fetcher.for_case(sqlite_case, purpose="test") as fetcher:
+        async with Fetcher.for_case(sqlite_case, purpose="test", scope=lab_scope()) as fetcher:
             ctx = LabContext("site.unmask.test", fetcher, {("site.unmask.test", "A"): [lab.origin]})
             items = await ctx.run(LiveCertificate(CertificateOptions(https_port=lab.web.https_port)))
             return items, ctx.tls_calls

@@ -13,6 +13,7 @@ from tests.infra.source_context import SourceContext
 from unmask.core.case import Case
 from unmask.core.domains import normalize_host
 from unmask.core.fetch.client import Fetcher
+from unmask.core.fetch.scope import Scope
 from unmask.infra.base import Failure, Observation
 from unmask.infra.ct import (
     CertificateTransparency,
@@ -124,7 +125,7 @@ def _run(case: Case, server: JsonServer, domain: str) -> list[Observation | Fail
     case.config.fetch.max_response_bytes = 200_000
 
     async def go() -> list[Observation | Failure]:
-        async with Fetcher.for_case(case, purpose="ct") as fetcher:
+        async with Fetcher.for_case(case, purpose="ct", scope=Scope.for_sources([server.base])) as fetcher:
             source = CertificateTransparency(CtOptions(url=server.url("/")))
             ctx = SourceContext(domain, data_fetcher=fetcher)
             return [item async for item in source.run(ctx)]

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.helpers.nginx_server import DECOY_HTML, SITE_HTML, Lab, LabContext, standard_lab
+from tests.helpers.scopes import lab_scope
 from unmask.core.case import Case
 from unmask.core.errors import ConfigError
 from unmask.core.fetch import Fetcher
@@ -55,7 +56,7 @@ def discover(
     ports = {"https_port": lab.web.https_port, "http_port": lab.web.http_port}
 
     async def go() -> tuple[list[Observation | Failure], LabContext]:
-        async with Fetcher.for_case(case, purpose="test") as fetcher:
+        async with Fetcher.for_case(case, purpose="test", scope=lab_scope()) as fetcher:
             ctx = LabContext(DOMAIN, fetcher, z)
             ctx.earlier_addresses = list(history)  # what the store knew of the domain before the scan
             for (name, rdtype), records in z.items():  # what the dns source observed

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.helpers.json_server import JsonServer, Reply
+from tests.helpers.scopes import loopback_scope
 from tests.infra.source_context import SourceContext
 from unmask.core.case import Case
 from unmask.core.errors import ConfigError
@@ -188,7 +189,7 @@ def server() -> Iterator[JsonServer]:
 
 def _run(case: Case, source: RdapLookup, ctx: SourceContext) -> list[Observation | Failure]:
     async def go() -> list[Observation | Failure]:
-        async with Fetcher.for_case(case, purpose="rdap") as fetcher:
+        async with Fetcher.for_case(case, purpose="rdap", scope=loopback_scope()) as fetcher:
             ctx.data_fetcher = fetcher
             return [item async for item in source.run(ctx)]
 

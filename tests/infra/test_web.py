@@ -10,6 +10,7 @@ import mmh3
 import pytest
 
 from tests.helpers.json_server import JsonServer, Reply
+from tests.helpers.scopes import loopback_scope
 from tests.infra.source_context import SourceContext
 from unmask.core.case import Case
 from unmask.core.fetch.client import Fetcher
@@ -80,7 +81,7 @@ def _run(case: Case, ctx: SourceContext) -> list[Observation | Failure]:
     case.config.fetch.retries = 0
 
     async def go() -> list[Observation | Failure]:
-        async with Fetcher.for_case(case, purpose="infra") as fetcher:
+        async with Fetcher.for_case(case, purpose="infra", scope=loopback_scope(), scripts=True) as fetcher:
             ctx.site_fetcher = fetcher
             return [item async for item in WebFingerprint().run(ctx)]
 

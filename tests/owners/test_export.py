@@ -1,4 +1,7 @@
-"""Graph exports: FtM lines load back, GEXF parses with the right counts, Cypher escapes, CSV, pseudonyms."""
+"""Graph exports: FtM lines load back, GEXF parses with the right counts, Cypher escapes, CSV, pseudonyms.
+
+Owners are named (role OWNER of unmask.core.privacy) unless the same person is a depicted person of the
+case: Jane Invented is both here, so she is the one exported as a pseudonym."""
 
 from __future__ import annotations
 
@@ -10,8 +13,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from tests.analysis.test_figures import _load, _rec
 from tests.helpers.cli import unmask
 from tests.owners.build import Builder
+from unmask.census.model import ItemKind, PersonRef
 from unmask.core.case import Case
 from unmask.owners.export import cypher_literal, cypher_name, export_graph
 
@@ -19,6 +24,7 @@ HOSTILE = 'O\'Brien \\ "Holdings" <script>alert(1)</script>\nLtd'
 
 
 def _case(case: Case) -> Builder:
+    _load(case, [_rec(ItemKind.VIDEO, 1, persons=[PersonRef("Jane Invented")])])  # also depicted
     b = Builder(case)
     b.entity("plat", "The Platform", "Platform", website="https://site.example/")
     b.entity("site.example", "site.example", "Domain")

@@ -17,7 +17,7 @@ from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PersonRef
 from unmask.census.writer import CensusWriter, PageCommit, open_run, platform_for
 from unmask.cli.report import report
 from unmask.core.case import Case
-from unmask.core.privacy import pseudonym
+from unmask.core.privacy import pseudonym, record_public_figures
 from unmask.core.store.models import (
     ArchiveCapture,
     ArchiveObservation,
@@ -84,6 +84,7 @@ def load_hostile_case(case: Case) -> None:
         s.add(
             AudienceCountry(import_id=imp.id, domain="127.0.0.1", period="2024-04", country="US", share=0.4)
         )
+    record_public_figures(case.store, [f"Ana Vel{XSS}"])  # the investigator's list names Ana
 
 
 class _Refs(HTMLParser):

@@ -18,6 +18,7 @@ from unmask.analysis import concentration, distributions, growth, targets
 from unmask.analysis.growth import Scope, Task
 from unmask.core.case import Case
 from unmask.core.errors import UnmaskError
+from unmask.core.privacy import PrivacyPolicy
 from unmask.core.store import Store
 from unmask.core.store.models import AnalysisResult, Platform, utcnow
 
@@ -46,13 +47,20 @@ class AnalysisOptions:
     """Store the results in the case (one row per part, replacing the previous one)."""
     workers: int = 2
     """Tasks computed at once, each on its own connection."""
+    privacy: PrivacyPolicy | None = None
+    """How names are shown; None = the case's (or store's) policy with ``real_names`` and ``secret``."""
 
 
 def run_analysis(case_or_store: Case | Store, opts: AnalysisOptions | None = None) -> dict[str, Any]:
     """Compute every part; returns {"computed_at", "params", "growth", "targets", …}."""
     opts = opts or AnalysisOptions()
     store, scope = _scope(case_or_store, opts)
-    params = {"platform": opts.platform, "pseudonymized": scope.pseudonymize, "top": opts.top}
+    params = {
+        "platform": opts.platform,
+        "pseudonymized": scope.privacy.pseudonymize,
+        "privacy": scope.privacy.fingerprint,
+        "top": opts.top,
+    }
     results = _run_tasks(store, scope, opts.workers)
     computed_at = utcnow()
     if opts.save:
@@ -87,22 +95,23 @@ def _compute(store: Store, scope: Scope, task: Task) -> Any:
 
 
 def _scope(case_or_store: Case | Store, opts: AnalysisOptions) -> tuple[Store, Scope]:
-    store, secret, pseudonymize = _privacy(case_or_store, opts)
-    return store, Scope(
-        store.dialect,
-        _platform_ids(store, opts.platform),
-        secret=secret,
-        pseudonymize=pseudonymize,
-        top=opts.top,
-    )
+    store, policy = _privacy(case_or_store, opts)
+    return store, Scope(store.dialect, _platform_ids(store, opts.platform), privacy=policy, top=opts.top)
 
 
-def _privacy(case_or_store: Case | Store, opts: AnalysisOptions) -> tuple[Store, str, bool]:
+def _privacy(case_or_store: Case | Store, opts: AnalysisOptions) -> tuple[Store, PrivacyPolicy]:
     if isinstance(case_or_store, Case):
+        store = case_or_store.store
+        if opts.privacy is not None:
+            return store, opts.privacy
         config = case_or_store.config
         secret = config.secret if opts.secret is None else opts.secret
-        return case_or_store.store, secret, config.privacy.pseudonymize and not opts.real_names
-    return case_or_store, opts.secret or "", not opts.real_names
+        pseudonymize = config.privacy.pseudonymize and not opts.real_names
+    else:
+        store, secret, pseudonymize = case_or_store, opts.secret or "", not opts.real_names
+        if opts.privacy is not None:
+            return store, opts.privacy
+    return store, PrivacyPolicy.for_store(store, secret=secret, pseudonymize=pseudonymize)
 
 
 def _platform_ids(store: Store, platform: str | None) -> tuple[int, ...] | None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from unmask.analysis.growth import Scope, Task
 from unmask.analysis.targets import MEDIA
+from unmask.core.privacy import Role
 from unmask.core.store.models import Item, Uploader
 
 TOP_UPLOADERS = 10
@@ -101,7 +102,9 @@ def uploaders(s: Session, scope: Scope) -> dict[str, Any]:
         "median": median([n for n, _ in reversed(counts)]),
         "max": counts[0][0] if counts else 0,
         "top10_share": round(sum(n for n, _ in top) / items, 4) if items else 0.0,
-        "top": [{"name": names.get(uid, ""), "items": n} for n, uid in top],
+        "top": [
+            {"name": scope.privacy.name(names.get(uid, ""), Role.UPLOADER), "items": n} for n, uid in top
+        ],
     }
 
 

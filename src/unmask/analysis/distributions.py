@@ -1,7 +1,8 @@
 """Distributions: video durations, and tag frequencies overall and by upload year.
 
 A duration bin holds durations from its lower bound (inclusive) to its upper bound (exclusive).
-Tags count the items present carrying them (any kind).
+Tags count the items present carrying them (any kind); a tag that names a hidden person is counted under
+its pseudonymized form (unmask.core.privacy), so `#JanetDoerwald` and `janet-doerwald` are one tag.
 """
 
 from __future__ import annotations
@@ -57,10 +58,16 @@ def tags(s: Session, scope: Scope) -> dict[str, Any]:
     )
     overall: dict[str, int] = {}
     by_year: dict[str, dict[str, int]] = {}
+    shown: dict[str, str] = {}
+    redact = scope.privacy.redact
     for y, value, n in s.execute(scope.items(q)):
-        overall[value] = overall.get(value, 0) + int(n)
+        tag = shown.get(value)
+        if tag is None:
+            tag = shown[value] = redact(value) or ""
+        overall[tag] = overall.get(tag, 0) + int(n)
         if y is not None:
-            by_year.setdefault(str(int(y)), {})[value] = int(n)
+            in_year = by_year.setdefault(str(int(y)), {})
+            in_year[tag] = in_year.get(tag, 0) + int(n)
     return {
         "overall": _ranked(overall, TOP_TAGS),
         "by_year": [

@@ -2,7 +2,9 @@
 
 What counts (see ../shared/cli-contract.md): only items present (not marked removed); hours and views
 over videos; uploaders and targets are distinct names over videos and photos; first/last upload over
-videos; top lists sorted by number of videos, ties by views.
+videos; top lists sorted by number of videos, ties by views. Names go through the privacy policy
+(unmask.core.privacy): depicted persons as DEPICTED, uploaders as UPLOADER; `public_figure` says whether
+the investigator's list names the person (the platform's own label is `platform_label`, advisory only).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, literal, select
 
-from unmask.core.privacy import display_name
+from unmask.core.privacy import PrivacyPolicy, Role
 from unmask.core.store import Store
 from unmask.core.store.models import Capture, CrawlRun, Item, ItemPerson, Person, Platform, Uploader
 
@@ -25,6 +27,13 @@ class FigureOptions:
     top: int = 10
     pseudonymize: bool = True
     secret: str = ""
+    privacy: PrivacyPolicy | None = None
+    """How names are shown; None = the store's policy with ``secret`` and ``pseudonymize``."""
+
+    def policy(self, store: Store) -> PrivacyPolicy:
+        if self.privacy is None:
+            self.privacy = PrivacyPolicy.for_store(store, secret=self.secret, pseudonymize=self.pseudonymize)
+        return self.privacy
 
 
 def _present(kind: str | None = None) -> list[Any]:
@@ -53,6 +62,7 @@ def _months_between(first: str, last: str) -> list[str]:
 
 
 def compute_figures(store: Store, opts: FigureOptions) -> dict[str, Any]:
+    policy = opts.policy(store)
     with store.session() as s:
         platform_ids: list[int] | None = None
         if opts.platform:
@@ -98,8 +108,8 @@ def compute_figures(store: Store, opts: FigureOptions) -> dict[str, Any]:
                 .group_by(month, Item.kind)
             )
         ).all()
-        top_targets = _top(s, scoped, Person, opts)
-        top_uploaders = _top(s, scoped, Uploader, opts)
+        top_targets = _top(s, scoped, Person, opts.top, policy)
+        top_uploaders = _top(s, scoped, Uploader, opts.top, policy)
         requests, run_info = _requests(s, platform_ids)
 
     per_month: dict[str, dict[str, int]] = {}
@@ -134,7 +144,7 @@ def compute_figures(store: Store, opts: FigureOptions) -> dict[str, Any]:
         "items": items,
         "removed": _removed(store, platform_ids),
         "runs": run_info,
-        "pseudonymized": opts.pseudonymize,
+        "pseudonymized": policy.pseudonymize,
     }
 
 
@@ -165,7 +175,7 @@ def _iso(value: Any) -> str | None:
 
 
 def _top(
-    s: Any, scoped: Any, entity: type[Person] | type[Uploader], opts: FigureOptions
+    s: Any, scoped: Any, entity: type[Person] | type[Uploader], top: int, policy: PrivacyPolicy
 ) -> list[dict[str, Any]]:
     videos = func.count(Item.id)
     views = func.coalesce(func.sum(Item.views), 0)
@@ -184,17 +194,14 @@ def _top(
             .join(Uploader, Uploader.id == Item.uploader_id)
             .group_by(Uploader.id, Uploader.name)
         )
-    q = scoped(q.where(*_present("video"))).order_by(videos.desc(), views.desc()).limit(opts.top)
+    q = scoped(q.where(*_present("video"))).order_by(videos.desc(), views.desc()).limit(top)
     out = []
-    for name, public, n, v in s.execute(q):
-        shown = (
-            display_name(name, public, secret=opts.secret, pseudonymize=opts.pseudonymize)
-            if entity is Person
-            else name
-        )
-        row: dict[str, Any] = {"name": shown, "videos": int(n), "views": int(v)}
+    for name, label, n, v in s.execute(q):
+        role = Role.DEPICTED if entity is Person else Role.UPLOADER
+        row: dict[str, Any] = {"name": policy.name(name, role), "videos": int(n), "views": int(v)}
         if entity is Person:
-            row["public_figure"] = bool(public)
+            row["public_figure"] = policy.is_public(name)
+            row["platform_label"] = bool(label)
         out.append(row)
     return out
 

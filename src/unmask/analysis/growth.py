@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from unmask.analysis.figures import _months_between, _present
+from unmask.core.privacy import PrivacyPolicy
 from unmask.core.store.models import CrawlRun, Item
 
 KINDS = {"video": "videos", "photo": "photos", "gallery": "galleries"}
@@ -27,8 +28,8 @@ class Scope:
 
     dialect: str
     platform_ids: tuple[int, ...] | None = None
-    secret: str = ""
-    pseudonymize: bool = True
+    privacy: PrivacyPolicy = field(default_factory=lambda: PrivacyPolicy(secret=""))
+    """How names and free text are shown (unmask.core.privacy)."""
     top: int = 20
 
     def items(self, q: Any) -> Any:

@@ -2,10 +2,14 @@
 
 A CDX index (the Wayback Machine's, or any server of the same shape such as pywb) lists the captures of
 the platform's home and listing pages; one capture per month is replayed in its original bytes
-(``id_``) through the one fetch layer, as evidence with purpose ``history``. Each page gives the
-catalogue counts it states ("58,123 videos", "Showing 1-40 of 12,345"), a pagination estimate (last
+(``id_``) through the one fetch layer, as evidence with purpose ``history``. Only HTML 200 captures of
+the page itself count (a CDX server may answer with robots.txt, redirects or other pages of the host).
+Each page gives the catalogue counts it states, in the forms home pages showed over the years
+("13,160 videos", "Videos: 13,160", "Videos (13160)", "13.1K videos", "Videos: 13160 · Photos: 6566",
+a count beside each link of a navigation menu, "Showing 1-40 of 12,345"), a pagination estimate (last
 page × items on the page) and the tracker/ad IDs it embeds. Every failure (CDX errors, empty or
 malformed indexes, replay 404s, media or non-HTML captures) is a recorded result, never an exception.
+Reading a page is linear in its size: no pattern here can backtrack over a hostile page.
 """
 
 from __future__ import annotations
@@ -16,13 +20,16 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from html import unescape
+from itertools import islice
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from sqlalchemy import select
 
 from unmask.core.errors import FetchRefused
 from unmask.core.fetch.client import Fetcher
+from unmask.core.fetch.scope import Scope
 from unmask.core.fetch.transport import FetchError
 from unmask.core.identifiers import extract_linking_ids
 from unmask.core.store.models import ArchiveCapture, ArchiveObservation, Capture
@@ -117,6 +124,17 @@ PAGINATION_PATHS: tuple[str, ...] = ("page", "seite", "pagina", "p", "strona")
 NUMBER = r"(\d{1,3}(?:[ ,.'’\u00a0]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
 SCALE = r"(?:\s?(k|m|b|mio\.?|mln|million|millionen|millions|mrd|tsd\.?|тыс\.?|млн))?"
 
+BLOCK_TAGS: frozenset[str] = frozenset(
+    {"address", "article", "aside", "blockquote", "body", "br", "dd", "div", "dl", "dt", "fieldset",
+     "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "head", "header", "hr",
+     "html", "li", "main", "nav", "ol", "option", "p", "section", "select", "table", "tbody", "td", "tfoot",
+     "th", "thead", "title", "tr", "ul"}
+)  # fmt: skip
+"""Tags that end a phrase: a number and a word on either side of one are not read together. ``a`` and
+``span`` are not among them, so "<a>Videos <span>13,160</span></a>" is one phrase."""
+SEPARATORS = "·•|;,/–—"
+"""Characters between two counts of one line ("Videos: 13160 · Photos: 6566")."""
+
 
 @dataclass(frozen=True)
 class CountRule:
@@ -133,13 +151,12 @@ def _words(words: Iterable[str]) -> str:
 
 
 def _compile_count_rules() -> tuple[CountRule, ...]:
+    """The plain-text rules: a shown range and its total. (Kind words are read by ``read_counts``.)
+    Every repetition is bounded, so no rule can backtrack quadratically over a page of digits."""
     rules: list[CountRule] = []
-    for kind, languages in KIND_WORDS.items():
-        for language, words in languages.items():
-            pattern = rf"(?<![\w.,]){NUMBER}{SCALE}\s*(?:{_words(words)})(?!\w)"
-            rules.append(CountRule(kind, language, re.compile(pattern, re.IGNORECASE)))
     for language, words in RANGE_OF_WORDS.items():
-        pattern = rf"\b\d[\d,. ]*\s*[-–—]\s*\d[\d,. ]*\s+(?:{_words(words)})\s+{NUMBER}{SCALE}(?![\w])"
+        shown = r"(?<![\w.,])\d[\d,.]{0,12}\s?[-–—]\s?\d[\d,.]{0,12}"
+        pattern = rf"{shown} (?:{_words(words)}) {NUMBER}{SCALE}(?![\w])"
         rules.append(CountRule("total", language, re.compile(pattern, re.IGNORECASE)))
     return tuple(rules)
 
@@ -147,11 +164,17 @@ def _compile_count_rules() -> tuple[CountRule, ...]:
 COUNT_RULES: tuple[CountRule, ...] = _compile_count_rules()
 _PAGE_QUERY = re.compile(rf"[?&](?:{_words(PAGINATION_PARAMS)})=(\d{{1,7}})(?:&|#|$)", re.IGNORECASE)
 _PAGE_PATH = re.compile(rf"/(?:{_words(PAGINATION_PATHS)})/(\d{{1,7}})/?(?:[?#]|$)", re.IGNORECASE)
-_HREF = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
-_DROP = re.compile(r"<(script|style|noscript|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]*>")
-_LANG = re.compile(r"<html\b[^>]*\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
-_ENTITIES = {"&nbsp;": " ", "&amp;": "&", "&#160;": " ", "&ndash;": "–", "&mdash;": "—", "&#8211;": "–"}
+_HREF = re.compile(
+    r"""<a\b[^<>]{0,2000}?\bhref\s*=\s*(?:"([^"<>]*)"|'([^'<>]*)'|([^\s<>]+))""", re.IGNORECASE
+)
+_RAW_TEXT_OPEN = re.compile(r"<(script|style|noscript|template)\b", re.IGNORECASE)
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]{0,20})?[^<>]*>")
+_LANG = re.compile(r"<html\b[^<>]*\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
+_TOKEN = re.compile(
+    rf"(?P<number>{NUMBER}{SCALE})(?![\w])|(?P<word>[^\W\d_][\w'’.-]*)|(?P<colon>:)|(?P<open>[(\[])"
+    rf"|(?P<close>[)\]])|(?P<dash>-)|(?P<sep>[{re.escape(SEPARATORS)}])|(?P<other>[^\s\w])",
+    re.IGNORECASE,
+)
 
 
 # ---------------------------------------------------------------------------------- extraction
@@ -165,12 +188,29 @@ class Observation:
     source: str
 
 
+def without_raw_text(html: str) -> str:
+    """The page without the content of script, style, noscript and template elements (linear: each
+    element's end is found with one ``str.find`` from its start; an unclosed one ends the page)."""
+    lowered = html.lower()
+    parts: list[str] = []
+    position = 0
+    for match in _RAW_TEXT_OPEN.finditer(html):
+        if match.start() < position:
+            continue
+        parts.append(html[position : match.start()])
+        end = lowered.find(f"</{match.group(1).lower()}", match.end())
+        if end < 0:
+            return " ".join(parts)
+        close = html.find(">", end)
+        position = len(html) if close < 0 else close + 1
+        parts.append(" ")
+    parts.append(html[position:])
+    return "".join(parts)
+
+
 def page_text(html: str) -> str:
-    """Visible text of a page, tags removed and whitespace folded (enough for counts)."""
-    text = _TAG.sub(" ", _DROP.sub(" ", html))
-    for entity, char in _ENTITIES.items():
-        text = text.replace(entity, char)
-    return " ".join(text.split())
+    """Visible text of a page, tags removed, entities decoded and whitespace folded (enough for counts)."""
+    return " ".join(unescape(_TAG.sub(" ", without_raw_text(html))).split())
 
 
 def page_language(html: str) -> str | None:
@@ -178,19 +218,150 @@ def page_language(html: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
+MAX_TOKENS = 200_000
+"""Numbers, words and marks read per page for counts (catalogue counts sit in headers and menus; a
+hostile page of a million numbers stops here)."""
+
+
+class Token(NamedTuple):
+    kind: str
+    """number, label (a kind word), word, colon, open, close, dash, sep, other or block."""
+    text: str
+    label: str | None = None
+    """For a label: the catalogue kind it names (videos, photos, galleries, total)."""
+    tagged: bool = False
+    """A tag stands between this token and the one before (a menu's "Videos <span>13160</span>")."""
+
+
+def kind_phrases(language: str | None) -> dict[str, str]:
+    """Lower-case kind words and phrases of the page's language and English -> the kind they name."""
+    out: dict[str, str] = {}
+    for kind, languages in KIND_WORDS.items():
+        for lang, words in languages.items():
+            if language is None or lang in (language, "en"):
+                for word in words:
+                    out.setdefault(word.lower(), kind)
+    return out
+
+
+def tokens(markup: str, language: str | None) -> list[Token]:
+    """Numbers, kind words and punctuation of a page (or a plain text), with block boundaries."""
+    phrases = kind_phrases(language)
+    longest = max((len(p.split()) for p in phrases), default=1)
+    out: list[Token] = []
+    tagged = False
+    position = 0
+    for tag in _TAG.finditer(markup):
+        if len(out) >= MAX_TOKENS:
+            return out[:MAX_TOKENS]
+        _text_tokens(unescape(markup[position : tag.start()]), phrases, longest, tagged, out)
+        position = tag.end()
+        name = (tag.group(2) or "").lower()
+        if name in BLOCK_TAGS:
+            if out and out[-1].kind != "block":
+                out.append(Token("block", name))
+            tagged = False
+        else:
+            tagged = True
+    _text_tokens(unescape(markup[position:]), phrases, longest, tagged, out)
+    return out[:MAX_TOKENS]
+
+
+def _text_tokens(text: str, phrases: dict[str, str], longest: int, tagged: bool, out: list[Token]) -> None:
+    found = [(m.lastgroup or "", m.group(0)) for m in islice(_TOKEN.finditer(text), MAX_TOKENS - len(out))]
+    index = 0
+    while index < len(found):
+        kind, value = found[index]
+        step = 1
+        if kind == "word":
+            kind = "word"
+            for size in range(min(longest, len(found) - index), 0, -1):
+                words = [v for k, v in found[index : index + size] if k == "word"]
+                phrase = " ".join(words).lower().rstrip(".")
+                if len(words) == size and phrase in phrases:
+                    out.append(Token("label", phrase, phrases[phrase], tagged))
+                    break
+            else:
+                out.append(Token("word", value, None, tagged))
+                size = 1
+            step = size
+        else:
+            out.append(Token(kind, value, None, tagged))
+        tagged = False
+        index += step
+
+
+Pair = tuple[str, str, bool]
+"""(kind, number text, strong): strong when the page wrote the pair unmistakably."""
+STRONG_JOINERS = frozenset({"colon", "open"})
+"""Between a kind word and its number they make the pair unmistakable ("Videos: 13160", "Videos (13160)")."""
+WEAK_JOINERS = frozenset({"close", "dash"})
+"""They may stand inside a run without ending it."""
+
+
+def _runs(stream: list[Token]) -> list[list[tuple[Token, bool]]]:
+    """Maximal alternations of numbers and kind words, each member with whether a colon, a bracket or
+    a tag joins it to the one before ("Videos: 13160 Photos: 6566", "13,160 videos", a menu)."""
+    runs: list[list[tuple[Token, bool]]] = []
+    current: list[tuple[Token, bool]] = []
+    joined = False
+    for token in stream:
+        if token.kind in STRONG_JOINERS or token.kind in WEAK_JOINERS:
+            joined = joined or token.kind in STRONG_JOINERS
+            continue
+        if token.kind in ("number", "label") and (not current or current[-1][0].kind != token.kind):
+            current.append((token, joined or token.tagged))
+        else:
+            if len(current) > 1:
+                runs.append(current)
+            current = [(token, token.tagged)] if token.kind in ("number", "label") else []
+        joined = False
+    if len(current) > 1:
+        runs.append(current)
+    return runs
+
+
+def count_pairs(stream: list[Token]) -> list[Pair]:
+    """The (kind, number) pairs a page states.
+
+    A run that starts with a number pairs each number with the kind word after it ("13,160 videos
+    6,566 photos"); one that starts with a kind word pairs each word with the number after it
+    ("Videos: 13160 Photos: 6566", "Photos (6566)"). A word-first pair standing alone with nothing
+    joining it ("best videos 2019") is not a count; a colon, a bracket, a tag around the number, or
+    another pair in the same run makes it one.
+    """
+    pairs: list[Pair] = []
+    for run in _runs(stream):
+        number_first = run[0][0].kind == "number"
+        couples = [(run[i], run[i + 1]) for i in range(0, len(run) - 1, 2)]
+        for first, second in couples:
+            number, label = (first, second) if number_first else (second, first)
+            strong = number_first or second[1] or len(couples) > 1
+            if label[0].label:
+                pairs.append((label[0].label, number[0].text, strong))
+    return pairs
+
+
 def extract_counts(
-    text: str, language: str | None, rules: Sequence[CountRule] = COUNT_RULES
+    markup: str, language: str | None, rules: Sequence[CountRule] = COUNT_RULES
 ) -> dict[str, int]:
-    """The largest count the text states per kind (a catalogue header beats a card's small numbers)."""
+    """The largest count the page (or text) states per kind (a catalogue header beats a card's)."""
     best: dict[str, int] = {}
+
+    def keep(kind: str, raw: str) -> None:
+        value = parse_count(raw, language)
+        if value is not None and value > best.get(kind, -1):
+            best[kind] = value
+
+    for kind, number, strong in count_pairs(tokens(markup, language)):
+        if strong:
+            keep(kind, number)
+    text = page_text(markup) if "<" in markup else markup
     for rule in rules:
         if language and rule.language not in (language, "en") and rule.source == "text":
             continue
         for match in rule.pattern.finditer(text):
-            raw = match.group(1) + (match.group(2) or "")
-            value = parse_count(raw, language)
-            if value is not None and value > best.get(rule.kind, -1):
-                best[rule.kind] = value
+            keep(rule.kind, match.group(1) + (match.group(2) or ""))
     return best
 
 
@@ -264,7 +435,7 @@ def extract_page(html: str, page_url: str, extra_rules: Sequence[CountRule] = ()
     html = html[:MAX_HTML]
     language = page_language(html)
     out: list[Observation] = []
-    counts = extract_counts(page_text(html), language, (*COUNT_RULES, *extra_rules))
+    counts = extract_counts(without_raw_text(html), language, (*COUNT_RULES, *extra_rules))
     sources = {r.kind: r.source for r in extra_rules}
     for kind, value in counts.items():
         out.append(Observation(kind, value, None, sources.get(kind, "text")))
@@ -384,6 +555,32 @@ def parse_cdx(body: str, default_url: str) -> CdxAnswer:
     return answer
 
 
+HTML_TYPES: frozenset[str] = frozenset({"text/html", "application/xhtml+xml"})
+
+
+def _page_key(url: str) -> tuple[str, str, str] | None:
+    """(host without www., path, query) of a URL: captures over http and https, with or without www.
+    and with or without the root's slash are captures of the same page."""
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower().rstrip(".").removeprefix("www.")
+    except ValueError:
+        return None
+    return (host, parts.path or "/", parts.query) if host else None
+
+
+def is_capture_of(row: CdxRow, page: str) -> bool:
+    """An HTML 200 capture of ``page`` itself: not its robots.txt, a redirect, an error page, an image
+    or another page of the host that a CDX server answered with."""
+    if row.status != 200:
+        return False
+    mimetype = (row.mimetype or "").split(";")[0].strip().lower()
+    if mimetype not in HTML_TYPES:
+        return False
+    key = _page_key(row.original)
+    return key is not None and key == _page_key(page)
+
+
 def monthly(rows: Iterable[CdxRow]) -> list[CdxRow]:
     """One capture per month (the first 200 of the month, else the first), oldest first."""
     by_month: dict[str, CdxRow] = {}
@@ -429,10 +626,13 @@ class CaptureResult:
 
 
 def cdx_query_url(options: HistoryOptions, url: str) -> str:
+    # No ``fl``: the Wayback Machine and pywb name the fields differently (original/url,
+    # statuscode/status, mimetype/mime) and each drops the names it does not know, so a row would come
+    # back without the URL, status and type that tell a capture of the page from a robots.txt or a
+    # redirect. Without ``fl`` both send every field under their own names (``CDX_ALIASES``).
     params: list[tuple[str, str]] = [
         ("url", url),
         ("output", "json"),
-        ("fl", ",".join(CDX_FIELDS)),
         ("filter", "statuscode:200"),
         ("collapse", "timestamp:6"),
     ]
@@ -561,7 +761,10 @@ def _stored(case: Case, url: str, row: CdxRow) -> CaptureResult | None:
 async def run_history(case: Case, url: str, options: HistoryOptions) -> dict[str, Any]:
     """Query the CDX index for each page, replay one capture a month, store and return the growth curve."""
     results: list[CaptureResult] = []
-    async with Fetcher.for_case(case, purpose="history") as fetcher:
+    replay = replay_url(options, CdxRow("2000", "x"))
+    private = case.config.fetch.allow_private_addresses
+    archive = Scope.for_sources([options.cdx_url, replay], allow_private=private)
+    async with Fetcher.for_case(case, purpose="history", scope=archive) as fetcher:
         for page in dict.fromkeys((url, *options.pages)):
             answer, cdx_capture = await _query_cdx(case, fetcher, options, page)
             if answer.error is not None:
@@ -575,7 +778,12 @@ async def run_history(case: Case, url: str, options: HistoryOptions) -> dict[str
                 )
                 _store(case, note, cdx_capture)
                 results.append(note)
-            for row in spread(monthly(answer.rows), options.limit):
+            own = [row for row in answer.rows if is_capture_of(row, page)]
+            if not own:
+                skipped = CaptureResult(page, None, "no HTML 200 captures of this page in the archive")
+                _store(case, skipped, cdx_capture)
+                results.append(skipped)
+            for row in spread(monthly(own), options.limit):
                 done = _stored(case, page, row)
                 if done is not None:
                     results.append(done)

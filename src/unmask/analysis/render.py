@@ -1,4 +1,4 @@
-"""Terminal rendering of the headline figures (rich)."""
+"""Terminal rendering of the headline figures (rich; the CLI passes a console that reads no markup)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,9 @@ def print_figures(fig: dict[str, Any], console: Console | None = None) -> None:
         console.print(table)
     if fig["pseudonymized"]:
         console.print(
-            "[dim]Persons who are not known public figures are shown as pseudonyms (--real-names).[/]"
+            "Persons who are not on the public-figure list are shown as pseudonyms (--real-names).",
+            style="dim",
+            markup=False,
         )
     years: dict[str, int] = {}
     for row in fig["monthly"]:

@@ -1,41 +1,38 @@
 """Who is depicted: items and views per person, public figures against everyone else.
 
-Over videos and photos present. A person counts as public only when known to be a public figure
-(`person.public_figure` true, set by the platform or by a public-figure list); everyone else — false or
-unknown — is non-public and shown as a pseudonym unless real names are asked for.
+Over videos and photos present. A person counts as public only when the investigator's public-figure
+list names them (unmask.core.privacy); the platform's own label (`person.public_figure`, e.g. a
+"celebrity" class) is advisory: reported as `platform_label`, never counted as public and never
+unmasking anyone. Everyone else is non-public and shown as a pseudonym unless real names are asked for.
 """
 
 from __future__ import annotations
 
-import csv
-import re
-from collections.abc import Iterator
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from unmask.analysis.growth import Scope, Task, present_joined
-from unmask.core.errors import UnmaskError
-from unmask.core.privacy import display_name
+from unmask.core.privacy import PrivacyPolicy, Role, name_key, read_public_figures, record_public_figures
 from unmask.core.store import Store
 from unmask.core.store.models import Item, ItemPerson, Person
-from unmask.core.text import name_key
 
 MEDIA = ("video", "photo")
-ALIAS_SEPARATORS = re.compile(r"[|;]")
 
 
 def persons(s: Session, scope: Scope) -> dict[str, Any]:
     """Depicted persons, how many are public figures, and the most depicted (items, then views)."""
     rows = _per_person(s, scope)
-    public = sum(1 for p in rows if p["public_figure"] is True)
+    policy = scope.privacy
+    for p in rows:
+        p["public_figure"] = policy.is_public(p["name"])
+    public = sum(1 for p in rows if p["public_figure"])
     top = sorted(rows, key=lambda p: (-p["items"], -p["views"]))[: scope.top]
     for p in top:
-        p["name"] = display_name(
-            p["name"], p["public_figure"], secret=scope.secret, pseudonymize=scope.pseudonymize
-        )
+        p["name"] = policy.name(p["name"], Role.DEPICTED)
     return {"persons": len(rows), "public_figures": public, "non_public": len(rows) - public, "top": top}
 
 
@@ -87,20 +84,23 @@ def _per_person(s: Session, scope: Scope) -> list[dict[str, Any]]:
     return [
         {
             "name": name,
-            "public_figure": public,
+            "platform_label": bool(label),
             "items": int(n),
             "videos": int(v),
             "photos": int(n) - int(v),
             "views": int(views),
         }
-        for name, public, n, v, views in s.execute(q)
+        for name, label, n, v, views in s.execute(q)
     ]
 
 
 def _items_by_status(s: Session, scope: Scope) -> dict[str, dict[str, int]]:
     """Distinct items (and their views) depicting anyone, a public figure, a non-public person."""
     # Only the (few) public figures are joined: a person not among them is non-public.
-    public = select(Person.id).where(Person.public_figure.is_(True)).subquery()
+    ids = public_person_ids(s, scope.privacy)
+    public = (
+        select(Person.id).where(Person.id.in_(ids)) if ids else select(Person.id).where(literal(False))
+    ).subquery()
     per_item = _media(
         scope,
         select(
@@ -137,49 +137,26 @@ TASKS: dict[str, Task] = {"persons": persons, "items": items}
 # -- public-figure lists ---------------------------------------------------------------------------
 
 
-def read_public_figures(path: Path) -> set[str]:
-    """Name keys (casefolded, whitespace-normalised) of the names and aliases in a public-figure CSV.
-
-    Columns: `name`, optional `aliases` separated by `|` or `;`. Errors name the file and line.
-    """
-    keys: set[str] = set()
-    for line, row in _rows(path):
-        name = (row.get("name") or "").strip()
-        if not name:
-            raise UnmaskError("empty name", where=f"{path}:{line}")
-        aliases = ALIAS_SEPARATORS.split(row.get("aliases") or "")
-        keys.update(k for k in (name_key(a) for a in [name, *aliases]) if k)
-    return keys
-
-
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, str | None]]]:
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
-            header = [h.strip().casefold() for h in reader.fieldnames or []]
-            if "name" not in header:
-                raise UnmaskError("no `name` column in the header", where=f"{path}:1")
-            reader.fieldnames = header
-            for row in reader:
-                if None in row:
-                    raise UnmaskError("more fields than the header names", where=f"{path}:{reader.line_num}")
-                yield reader.line_num, row
-    except OSError as exc:
-        raise UnmaskError(f"cannot read the public-figure list ({exc.strerror})", where=str(path)) from exc
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise UnmaskError(f"malformed public-figure list ({exc})", where=str(path)) from exc
+def public_person_ids(s: Session, policy: PrivacyPolicy) -> list[int]:
+    """Ids of the depicted persons the investigator's list names (read only when there is a list)."""
+    if not policy.public_figures:
+        return []
+    q = select(Person.id, Person.name).execution_options(yield_per=10_000)
+    return [int(pid) for pid, name in s.execute(q) if name_key(str(name)) in policy.public_figures]
 
 
 def import_public_figures(store: Store, path: Path) -> int:
-    """Mark the persons a public-figure list names (by name or alias) as public figures.
+    """Record a public-figure list (names and aliases) in the case; returns how many depicted persons it
+    names. The whole file is read before the store changes."""
+    names = read_public_figures(path)
+    record_public_figures(store, names)
+    return count_named(store, names)
 
-    The whole file is read before the store changes. Returns how many persons matched.
-    """
-    keys = sorted(read_public_figures(path))
-    matched = 0
+
+def count_named(store: Store, names: Sequence[str]) -> int:
+    keys = {k for k in map(name_key, names) if k}
     with store.session() as s:
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            result = s.execute(update(Person).where(Person.name_key.in_(chunk)).values(public_figure=True))
-            matched += int(getattr(result, "rowcount", 0) or 0)
-    return matched
+        return sum(1 for (name,) in s.execute(select(Person.name)) if name_key(str(name)) in keys)
+
+
+__all__ = ["MEDIA", "TASKS", "import_public_figures", "public_person_ids", "read_public_figures"]

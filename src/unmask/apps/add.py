@@ -1,6 +1,11 @@
 """`unmask apps add SOURCE...`: an APK file (analysed offline), an APK URL (downloaded through the fetch
 layer's binary allowance only with ``--fetch-apk``), a package name or bundle ID, or a store URL (its
-listing checked in every storefront asked for, each check an observation in the evidence)."""
+listing checked in every storefront asked for, each check an observation in the evidence).
+
+Where requests may go: store checks only to the configured store bases (``apps.play_base``,
+``apps.apple_base``, or ``--store-base``); an APK download only to the origin of its URL (a redirect to
+another origin is refused and recorded). Store checks are single listings the investigator asked for,
+not a crawl: they do not read robots.txt (the politeness delay applies); a download does."""
 
 from __future__ import annotations
 
@@ -16,29 +21,23 @@ from sqlalchemy import select
 from unmask.apps import storage, trackers
 from unmask.apps.apk import ApkReport, analyse_bounded
 from unmask.apps.archive import ApkInputError
+from unmask.apps.fetching import source_fetcher, store_fetcher
 from unmask.apps.links import PACKAGE, classify
 from unmask.apps.stores import STORES
 from unmask.apps.stores.apple import APPLE_ID_PREFIX
 from unmask.apps.stores.base import Listing
 from unmask.core.config import AppsSettings
 from unmask.core.errors import FetchRefused, UnmaskError
-from unmask.core.fetch import BinaryAllowance, Fetcher, FetchError
+from unmask.core.fetch import BinaryAllowance, Fetcher, FetchError, binary_allowance
 from unmask.core.store.models import App
 
-APK_TYPES = frozenset(
-    {
-        "application/vnd.android.package-archive",
-        "application/zip",
-        "application/x-zip-compressed",
-        "application/java-archive",
-    }
-)
 COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 
 
 def apk_allowance(settings: AppsSettings) -> BinaryAllowance:
-    """The one binary unmask fetches, and only when asked (``--fetch-apk``): an APK, whole, under the cap."""
-    return BinaryAllowance(APK_TYPES, (b"PK\x03\x04",), settings.max_apk_bytes, label="APK")
+    """The one binary unmask fetches, and only when asked (``--fetch-apk``): an APK (the fetch policy's
+    ``apk`` allowance), whole, under ``apps.max_apk_bytes``."""
+    return binary_allowance("apk", settings.max_apk_bytes)
 
 
 @dataclass(frozen=True)
@@ -186,36 +185,32 @@ async def add_sources(case: Any, sources: list[Source], options: AddOptions) -> 
             except OSError as exc:
                 raise UnmaskError(f"cannot read ({exc.strerror})", where=source.raw) from exc
             results.append(add_apk_bytes(case, content, source=source.raw))
-    remote = [s for s in sources if s.kind != "apk_file"]
-    if not remote:
-        return results
-    fetcher = Fetcher.for_case(case, purpose="apps")
+    stores: Fetcher | None = None
     try:
-        for source in remote:
+        for source in sources:
             if source.kind == "apk_url":
-                data, capture_id, error = await _download(fetcher, source.raw, case.config.apps)
-                if data is None:
-                    results.append(
-                        {"source": source.raw, "package": None, "apk": None, "checks": [], "error": error}
-                    )
-                    continue
-                try:
-                    results.append(
-                        await asyncio.to_thread(
-                            add_apk_bytes, case, data, source=source.raw, capture_id=capture_id
-                        )
-                    )
-                except ApkInputError as exc:  # what a site served is a result, not the user's mistake
-                    results.append(
-                        {"source": source.raw, "package": None, "apk": None, "checks": [], "error": str(exc)}
-                    )
-            else:
-                checks = await _checks(case, fetcher, source, options)
+                results.append(await _add_download(case, source))
+            elif source.kind == "listing":
+                stores = stores or store_fetcher(case, options.store_base)
+                checks = await _checks(case, stores, source, options)
                 package = checks[-1]["package"] if checks else source.app_id
                 results.append({"source": source.raw, "package": package, "apk": None, "checks": checks})
     finally:
-        await fetcher.aclose()
+        if stores is not None:
+            await stores.aclose()
     return results
+
+
+async def _add_download(case: Any, source: Source) -> dict[str, Any]:
+    async with source_fetcher(case, source.raw) as fetcher:
+        data, capture_id, error = await _download(fetcher, source.raw, case.config.apps)
+    failed: dict[str, Any] = {"source": source.raw, "package": None, "apk": None, "checks": []}
+    if data is None:
+        return {**failed, "error": error}
+    try:
+        return await asyncio.to_thread(add_apk_bytes, case, data, source=source.raw, capture_id=capture_id)
+    except ApkInputError as exc:  # what a site served is a result, not the user's mistake
+        return {**failed, "error": str(exc)}
 
 
 def host_of(url: str) -> str:

@@ -41,6 +41,17 @@ ITEM_FIELDS: tuple[str, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class RejectedValue:
+    """A value a page stated that extraction refused as implausible (kept so the refusal can be counted)."""
+
+    field: str
+    """The record field it was for (``views``, ``upload_date``…)."""
+    value: str
+    """The value as read."""
+    reason: str
+
+
 @dataclass
 class PersonRef:
     name: str
@@ -71,6 +82,8 @@ class ItemRecord:
     """For a gallery: how many photos it holds."""
     from_item_page: bool = False
     """True when the record comes from the item's own page (as complete as the site allows)."""
+    rejected: list[RejectedValue] = field(default_factory=list)
+    """Values the page stated for this item that were refused as implausible (the field stays None)."""
 
     def provided(self) -> list[str]:
         """Names of the fields this record carries a value for."""

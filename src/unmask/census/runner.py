@@ -22,6 +22,7 @@ from unmask.census.writer import CensusWriter, open_run, platform_for
 from unmask.core.case import Case
 from unmask.core.errors import CaseError, UnmaskError
 from unmask.core.fetch.recorder import EvidenceRecorder
+from unmask.core.fetch.scope import Scope
 from unmask.core.fetch.scrapy_bridge import live, register, scrapy_settings
 from unmask.core.fetch.transport import Transport
 
@@ -161,9 +162,13 @@ def crawl(case: Case, opts: CrawlOptions) -> CrawlSummary:
         recorder = EvidenceRecorder(
             case.warc_dir, store, purpose="census", run_id=run.id, rotate_bytes=fetch.warc_rotate_bytes
         )
-        transport = Transport(fetch, recorder)
+        scope = Scope.for_site(opts.url, allow_private=fetch.allow_private_addresses)
+        transport = Transport(fetch, recorder, scope=scope)
         reporter = ProgressReporter(opts.progress, writer)
-        settings = scrapy_settings(fetch, transport, delay=delay, concurrency=concurrency)
+        url_cap = crawl_settings.max_url_length
+        settings = scrapy_settings(
+            fetch, transport, delay=delay, concurrency=concurrency, max_url_length=url_cap
+        )
         settings.update(
             {
                 "ITEM_PIPELINES": {StorePipeline: 300},

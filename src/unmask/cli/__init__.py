@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.text import Text
 
 from unmask.cli import analyze as analyze_cmds
 from unmask.cli import apps as apps_cmds
@@ -12,6 +13,7 @@ from unmask.cli import audience as audience_cmds
 from unmask.cli import case as case_cmds
 from unmask.cli import census as census_cmds
 from unmask.cli import demo as demo_cmds
+from unmask.cli import evidence as evidence_cmds
 from unmask.cli import export as export_cmds
 from unmask.cli import history as history_cmds
 from unmask.cli import infra as infra_cmds
@@ -42,13 +44,14 @@ app.add_typer(infra_cmds.app, name="infra")
 app.add_typer(owners_cmds.app, name="owners")
 app.add_typer(apps_cmds.app, name="apps")
 app.add_typer(policy_cmds.app, name="policy")
+app.add_typer(evidence_cmds.app, name="evidence")
 
 
 def main() -> None:
     try:
         code = app(standalone_mode=False)
     except UnmaskError as exc:
-        err_console.print(f"[red]unmask: error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(Text("unmask: error: ", style="red"), str(exc), sep="", soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("unmask: interrupted")

@@ -8,9 +8,20 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from unmask.cli.common import CaseOpt, JsonOpt, err_console, open_case, out_console, print_json
+from unmask.cli.common import (
+    CaseOpt,
+    JsonOpt,
+    RealNamesOpt,
+    err_console,
+    opened_case,
+    out_console,
+    print_json,
+    privacy_policy,
+)
+from unmask.evidence import custody
 
 
+@custody.logged("analyze")
 def analyze(
     case: CaseOpt = None,
     as_json: JsonOpt = False,
@@ -18,7 +29,8 @@ def analyze(
         list[Path] | None,
         typer.Option(
             "--public-figures",
-            help="CSV of public figures (columns name, aliases separated by | or ;); repeatable.",
+            help="CSV of public figures (columns name, aliases separated by | or ;), recorded in the case "
+            "and named in every output from now on; repeatable.",
             show_default=False,
         ),
     ] = None,
@@ -26,20 +38,19 @@ def analyze(
         str | None, typer.Option("--platform", help="Only this platform (its base URL).")
     ] = None,
     top: Annotated[int, typer.Option("--top", min=1, max=1000, help="Length of the list of persons.")] = 20,
-    real_names: Annotated[
-        bool, typer.Option("--real-names", help="Show non-public depicted persons by name (no pseudonyms).")
-    ] = False,
+    real_names: RealNamesOpt = False,
 ) -> None:
     """Analyse the census (growth, targets, concentration, distributions) and store the results."""
     from unmask.analysis.analyze import AnalysisOptions, run_analysis
     from unmask.analysis.targets import import_public_figures
 
-    the_case = open_case(case)
-    for path in public_figures or []:
-        matched = import_public_figures(the_case.store, path)
-        if not as_json:
-            err_console.print(f"{path}: {matched:,} depicted persons marked as public figures")
-    result = run_analysis(the_case, AnalysisOptions(platform=platform, real_names=real_names, top=top))
+    with opened_case(case) as the_case:
+        for path in public_figures or []:
+            matched = import_public_figures(the_case.store, path)
+            if not as_json:
+                err_console.print(f"{path}: names {matched:,} depicted persons; recorded as public figures")
+        policy = privacy_policy(the_case, real_names)
+        result = run_analysis(the_case, AnalysisOptions(platform=platform, top=top, privacy=policy))
     if as_json:
         print_json(result)
     else:
@@ -80,7 +91,8 @@ def print_analysis(result: dict[str, Any]) -> None:
         out_console.print(table)
     if result["params"]["pseudonymized"]:
         out_console.print(
-            "[dim]Persons who are not known public figures are shown as pseudonyms (--real-names).[/]"
+            "Persons who are not on the public-figure list are shown as pseudonyms (--real-names).",
+            style="dim",
         )
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from unmask.cli.common import CaseOpt, JsonOpt, opened_case, out_console, print_json
+from unmask.evidence import custody
 
 
 class Layout(StrEnum):
@@ -25,6 +26,7 @@ app = typer.Typer(
 
 
 @app.command("import")
+@custody.logged("audience import")
 def import_cmd(
     file: Annotated[Path, typer.Argument(help="A CSV export (see docs/audience.md for the layouts).")],
     case: CaseOpt = None,
@@ -108,7 +110,7 @@ def show_cmd(
 def _print_domain(entry: dict[str, Any]) -> None:
     from unmask.analysis.audience import headline
 
-    out_console.print(f"[bold]{entry['domain']}[/]")
+    out_console.print(entry["domain"], style="bold")
     if (line := headline(entry)) is not None:
         out_console.print(f"  {line}", highlight=False, soft_wrap=True)
     for month in entry["monthly"]:

@@ -9,8 +9,10 @@ import typer
 
 from unmask.cli.common import JsonOpt, err_console, print_json
 from unmask.core.case import Case
+from unmask.evidence import custody
 
 
+@custody.logged("init", case_param="directory")
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder of the new case.")],
     db: Annotated[
@@ -26,4 +28,4 @@ def init(
     if as_json:
         print_json(info)
     else:
-        err_console.print(f"case made in [bold]{info['case']}[/] ({info['database']} store)")
+        err_console.print(f"case made in {info['case']} ({info['database']} store)")

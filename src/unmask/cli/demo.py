@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from unmask.cli.common import JsonOpt, err_console, print_json
+from unmask.cli.common import JsonOpt, err_console, out_console, print_json
 from unmask.core.errors import UnmaskError
 
 app = typer.Typer(help="Serve and crawl the bundled synthetic platform (invented data, loopback only).")
@@ -84,8 +84,8 @@ def demo(
             }
         )
         return
-    print_summary(summary)
-    print_figures(figures)
+    print_summary(summary, console=err_console)
+    print_figures(figures, console=out_console)
     typer.echo(f"case: {the_case.root}")
     typer.echo(f"report: {report}")
 

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from unmask.cli.common import CaseOpt, JsonOpt, opened_case, out_console, print_json
+from unmask.cli.common import (
+    CaseOpt,
+    JsonOpt,
+    PublicFiguresOpt,
+    RealNamesOpt,
+    opened_case,
+    out_console,
+    print_json,
+    privacy_policy,
+)
 from unmask.report.export import FORMATS
 
 
@@ -23,16 +32,15 @@ def export(
             "--output",
             "-o",
             help="A folder for csv/parquet (one file per table), a file for json/sqlite "
-            "(default: the case's exports/ folder, timestamped).",
+            "(default: the case's exports/ folder, timestamped). Never the case's own files.",
             show_default=False,
         ),
     ] = None,
     platform: Annotated[
         str | None, typer.Option("--platform", help="Only this platform (its base URL).")
     ] = None,
-    real_names: Annotated[
-        bool, typer.Option("--real-names", help="Show non-public depicted persons by name (no pseudonyms).")
-    ] = False,
+    real_names: RealNamesOpt = False,
+    public_figures: PublicFiguresOpt = None,
     include_removed: Annotated[
         bool, typer.Option("--include-removed", help="Also export items the platform removed.")
     ] = False,
@@ -42,20 +50,22 @@ def export(
     from unmask.report.export import ExportOptions, export_case
 
     with opened_case(case) as the_case:
+        policy = privacy_policy(the_case, real_names, public_figures)
         result = export_case(
             the_case,
-            fmt.strip().lower(),
+            fmt,
             output,
             ExportOptions(
                 platform=platform.rstrip("/") if platform else None,
-                pseudonymize=the_case.config.privacy.pseudonymize and not real_names,
-                secret=the_case.config.secret,
+                pseudonymize=policy.pseudonymize,
+                secret=policy.secret,
                 include_removed=include_removed,
+                privacy=policy,
             ),
         )
     if as_json:
         print_json(result.as_dict())
         return
     rows = ", ".join(f"{name} {n:,}" for name, n in result.tables.items())
-    out_console.print(f"Exported {result.format} to {result.path}", highlight=False, soft_wrap=True)
-    out_console.print(rows, highlight=False, soft_wrap=True)
+    out_console.print(f"Exported {result.format} to {result.path}", soft_wrap=True)
+    out_console.print(rows, soft_wrap=True)

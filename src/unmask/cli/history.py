@@ -13,6 +13,7 @@ from rich.table import Table
 from unmask.cli.common import CaseOpt, JsonOpt, opened_case, out_console, print_json
 from unmask.core.config import HistorySettings
 from unmask.core.errors import UnmaskError
+from unmask.evidence import custody
 
 
 def _check_url(url: str, option: str) -> str:
@@ -61,6 +62,7 @@ def _archive_endpoints(
     return endpoint, replay
 
 
+@custody.logged("history", run=True)
 def history(
     url: Annotated[str, typer.Argument(help="The platform's home page (or any page to follow over time).")],
     case: CaseOpt = None,
@@ -160,4 +162,4 @@ def _print(result: dict[str, Any]) -> None:
     out_console.print(table)
     for error in result["errors"]:
         when = f" {error['timestamp']}" if error["timestamp"] else ""
-        out_console.print(f"[yellow]{error['url']}{when}:[/] {error['message']}", highlight=False)
+        out_console.print(f"{error['url']}{when}: {error['message']}", style="yellow")

@@ -16,6 +16,7 @@ from unmask.core.case import CONFIG_NAME
 from unmask.core.config import CaseConfig
 from unmask.core.domains import domain_name
 from unmask.core.errors import UnmaskError
+from unmask.evidence import custody
 from unmask.infra.base import ScanOptions
 from unmask.infra.dns import parse_resolver
 from unmask.infra.scan import ScanResult
@@ -65,7 +66,7 @@ def _progress(total: int, show: bool) -> Iterator[Callable[[DomainResult], None]
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        TextColumn("{task.fields[last]}"),
+        TextColumn("{task.fields[last]}", markup=False),
     )
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("scan", total=total, last="")
@@ -83,19 +84,18 @@ def _print_scan(result: ScanResult) -> None:
             if o.subject == entry.domain or o.kind.startswith(("masking", "linking_id", "cert.")):
                 kinds.setdefault(o.kind, []).append(o.value)
         name = entry.domain if entry.unicode == entry.domain else f"{entry.unicode} ({entry.domain})"
-        out_console.print(f"[bold]{name}[/]", highlight=False)
+        out_console.print(name, style="bold")
         for kind, values in kinds.items():
             shown = ", ".join(v[:80] for v in values[:6]) + (" …" if len(values) > 6 else "")
             out_console.print(f"  {kind}: {shown}", highlight=False, soft_wrap=True)
         for f in entry.failures:
-            out_console.print(
-                f"  [yellow]{f.source} {f.subject}: {f.error}[/]", highlight=False, soft_wrap=True
-            )
+            out_console.print(f"  {f.source} {f.subject}: {f.error}", style="yellow", soft_wrap=True)
     skipped = ", ".join(f"{s.path.rsplit(':', 1)[-1]} ({s.reason})" for s in result.skipped)
     err_console.print(f"scan {result.scan_id}: {result.status}" + (f"; skipped {skipped}" if skipped else ""))
 
 
 @app.command("scan")
+@custody.logged("infra scan", run=True)
 def scan_cmd(
     domains: DomainsArg,
     case: CaseOpt = None,
@@ -221,6 +221,7 @@ def related_cmd(domain: DomainArg, case: CaseOpt = None, as_json: JsonOpt = Fals
 
 
 @app.command("watch")
+@custody.logged("infra watch", run=True)
 def watch_cmd(
     domains: DomainsArg,
     every: Annotated[str, typer.Option("--every", help="Interval between scans: 90s, 30m, 6h, 1d.")] = "6h",
@@ -250,12 +251,11 @@ def _show_round(done: Round) -> None:
     )
     for delivery in done.delivery or []:
         if not getattr(delivery, "ok", True):
-            err_console.print(
-                f"[yellow]alert via {delivery.channel} failed: {delivery.error}[/]", highlight=False
-            )
+            err_console.print(f"alert via {delivery.channel} failed: {delivery.error}", style="yellow")
 
 
 @app.command("import-pdns")
+@custody.logged("infra import-pdns")
 def import_pdns_cmd(
     file: Annotated[Path, typer.Argument(help="A passive-DNS export (COF JSON lines, JSON, CSV).")],
     case: CaseOpt = None,

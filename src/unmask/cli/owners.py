@@ -8,14 +8,47 @@ from typing import Annotated, Any
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from unmask.cli.common import CaseOpt, JsonOpt, err_console, opened_case, out_console, print_json
+from unmask.cli.common import (
+    CaseOpt,
+    JsonOpt,
+    PublicFiguresOpt,
+    RealNamesOpt,
+    err_console,
+    opened_case,
+    out_console,
+    print_json,
+    privacy_policy,
+)
+from unmask.core.privacy import PrivacyPolicy, Role, pseudonym
+from unmask.evidence import custody
 
 app = typer.Typer(
     help="Who is behind it: entity graph, ownership imports, ultimate owners, paths.", no_args_is_help=True
 )
 
 
+def shown(value: Any, policy: PrivacyPolicy) -> Any:
+    """A query's answer with persons as every output shows them (role OWNER: named, unless the same person
+    is a hidden depicted person of the case; then the pseudonym, keyed as in `owners export`, with no
+    properties or identifiers)."""
+    if isinstance(value, list):
+        return [shown(v, policy) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: shown(v, policy) for k, v in value.items()}
+    name = out.get("name")
+    if out.get("schema") == "Person" and isinstance(name, str) and policy.is_hidden(name, Role.OWNER):
+        out["name"] = pseudonym(name, policy.secret)
+        if isinstance(out.get("id"), str):
+            out["id"] = pseudonym(f"id:{out['id']}", policy.secret)
+        for key in ("properties", "identifiers"):
+            if key in out:
+                out[key] = type(out[key])()
+    return out
+
+
 @app.command("import")
+@custody.logged("owners import")
 def import_cmd(
     files: Annotated[list[Path], typer.Argument(help="Files to import (one transaction for all of them).")],
     case: CaseOpt = None,
@@ -35,7 +68,7 @@ def import_cmd(
         opened_case(case) as the_case,
         Progress(
             SpinnerColumn(),
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             TimeElapsedColumn(),
             console=err_console,
             transient=True,
@@ -82,7 +115,9 @@ def show_cmd(
     from unmask.owners.graph import describe, resolve_id
 
     with opened_case(case) as the_case:
-        info = describe(the_case.store, resolve_id(the_case.store, entity_id))
+        info = shown(
+            describe(the_case.store, resolve_id(the_case.store, entity_id)), privacy_policy(the_case)
+        )
     if as_json:
         print_json(info)
         return
@@ -101,7 +136,7 @@ def _share(edge: dict[str, Any]) -> str:
 def _print_entity(info: dict[str, Any]) -> None:
     top = f"  [chain top: {info['topmark']}]" if info["topmark"] else ""
     out_console.print(
-        f"[bold]{info['name'] or '(no name)'}[/] {info['schema']} {info['id']} ({info['key']}){top}"
+        f"{info['name'] or '(no name)'} {info['schema']} {info['id']} ({info['key']}){top}", style="bold"
     )
     for ident in info["identifiers"]:
         out_console.print(f"  {ident['scheme']}: {ident['value']}", highlight=False)
@@ -109,7 +144,7 @@ def _print_entity(info: dict[str, Any]) -> None:
         where = src["capture_url"] or f"{src['file']}:{src['line']}"
         out_console.print(f"  source {src['key']}: {where}", highlight=False, markup=False, soft_wrap=True)
     for kind, edges in info["neighbours"].items():
-        out_console.print(f"  [bold]{kind}[/]")
+        out_console.print(f"  {kind}", style="bold")
         for edge in edges:
             arrow = "→" if edge["direction"] == "out" else "←"
             dates = " ".join(x for x in (str(edge["start_date"] or ""), str(edge["end_date"] or "")) if x)
@@ -129,6 +164,7 @@ def _print_entity(info: dict[str, Any]) -> None:
 
 
 @app.command("emit-case")
+@custody.logged("owners emit-case")
 def emit_case_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
     """Bring the case's platforms and infrastructure findings into the graph (idempotent)."""
     from unmask.owners.graph import emit_case
@@ -142,6 +178,7 @@ def emit_case_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
 
 
 @app.command("resolve")
+@custody.logged("owners resolve")
 def resolve_cmd(
     case: CaseOpt = None,
     apply_: Annotated[
@@ -159,16 +196,19 @@ def resolve_cmd(
         proposals = resolve.candidates(the_case.store)
         if apply_:
             resolve.apply(the_case.store, proposals, include_names=include_names)
+        policy = privacy_policy(the_case)
     if as_json:
-        print_json({"candidates": [p.as_dict() for p in proposals]})
+        print_json({"candidates": policy.redact_all([p.as_dict() for p in proposals])})
         return
     if not proposals:
         out_console.print("no merge to propose")
     for p in proposals:
         state = f"applied as merge {p.merge_id}" if p.merge_id else "proposed"
         out_console.print(
-            f"{p.merged['name']} ({p.merged['id']}, {p.merged['key']}) → {p.canonical['name']} "
-            f"({p.canonical['id']}, {p.canonical['key']}): {p.reason}, score {p.score:g}, {state}",
+            policy.redact(
+                f"{p.merged['name']} ({p.merged['id']}, {p.merged['key']}) → {p.canonical['name']} "
+                f"({p.canonical['id']}, {p.canonical['key']}): {p.reason}, score {p.score:g}, {state}"
+            ),
             highlight=False,
             markup=False,
             soft_wrap=True,
@@ -181,6 +221,7 @@ def resolve_cmd(
 
 
 @app.command("merge")
+@custody.logged("owners merge")
 def merge_cmd(
     canonical: Annotated[str, typer.Argument(help="The entity that stays (ID or #KEY).")],
     merged: Annotated[str, typer.Argument(help="The entity merged into it (ID or #KEY).")],
@@ -201,6 +242,7 @@ def merge_cmd(
 
 
 @app.command("unmerge")
+@custody.logged("owners unmerge")
 def unmerge_cmd(
     merge_id: Annotated[
         int, typer.Argument(metavar="MERGE_ID", help="A merge number (see `owners merges`).")
@@ -225,7 +267,7 @@ def merges_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
     from unmask.owners import resolve
 
     with opened_case(case) as the_case:
-        rows = resolve.merges(the_case.store)
+        rows = privacy_policy(the_case).redact_all(resolve.merges(the_case.store))
     if as_json:
         print_json({"merges": rows})
         return
@@ -279,6 +321,7 @@ def ultimate_cmd(
     day = _parse_day(at)
     with opened_case(case) as the_case:
         result = ultimate(the_case.store, entity, at=day, settings=the_case.config.owners)
+        result = shown(result, privacy_policy(the_case))
     if as_json:
         print_json(result)
         return
@@ -341,6 +384,7 @@ def path_cmd(
     day = _parse_day(at)
     with opened_case(case) as the_case:
         result = path_query(the_case.store, a, b, k=max_paths, max_hops=max_hops, at=day)
+        result = shown(result, privacy_policy(the_case))
     if as_json:
         print_json(result)
         return
@@ -348,7 +392,7 @@ def path_cmd(
         out_console.print(f"no path between {a} and {b} within {max_hops} links", highlight=False)
         return
     for n, p in enumerate(result["paths"], 1):
-        out_console.print(f"[bold]path {n}[/] ({p['length']} links)", highlight=False)
+        out_console.print(f"path {n} ({p['length']} links)", style="bold")
         for hop in p["hops"]:
             for e in hop["edges"]:
                 arrow = "→" if e["direction"] == "forward" else "←"
@@ -378,9 +422,8 @@ def export_cmd(
         Path, typer.Option("-o", "--output", help="File to write (csv: edges; nodes beside it).")
     ],
     case: CaseOpt = None,
-    real_names: Annotated[
-        bool, typer.Option("--real-names", help="Do not pseudonymise persons who are not public figures.")
-    ] = False,
+    real_names: RealNamesOpt = False,
+    public_figures: PublicFiguresOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Export the whole entity graph: FtM JSON lines, GEXF, Cypher or CSV edge and node lists."""
@@ -390,13 +433,16 @@ def export_cmd(
         opened_case(case) as the_case,
         Progress(
             SpinnerColumn(),
-            TextColumn("exporting {task.description}"),
+            TextColumn("exporting {task.description}", markup=False),
             TimeElapsedColumn(),
             console=err_console,
+            transient=True,
+            disable=as_json or not err_console.is_terminal,
         ) as bar,
     ):
         bar.add_task(fmt, total=None)
-        result = export_graph(the_case, fmt, output, real_names=real_names)
+        policy = privacy_policy(the_case, real_names, public_figures)
+        result = export_graph(the_case, fmt, output, policy=policy)
     if as_json:
         print_json(result.as_dict())
         return

@@ -3,26 +3,35 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
-from unmask.cli.common import CaseOpt, JsonOpt, err_console, opened_case, print_json
+from unmask.cli.common import (
+    CaseOpt,
+    JsonOpt,
+    PublicFiguresOpt,
+    RealNamesOpt,
+    err_console,
+    opened_case,
+    print_json,
+    privacy_policy,
+)
+from unmask.evidence import custody
 
 
+@custody.logged("report")
 def report(
     case: CaseOpt = None,
     output: Path = typer.Option(..., "-o", "--output", help="The HTML file to write.", show_default=False),
-    real_names: Annotated[
-        bool, typer.Option("--real-names", help="Show non-public depicted persons by name (no pseudonyms).")
-    ] = False,
+    real_names: RealNamesOpt = False,
+    public_figures: PublicFiguresOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write one self-contained HTML report: figures, charts, methodology, links to the evidence."""
     from unmask.report.html import write_report
 
     with opened_case(case) as the_case:
-        path = write_report(the_case, output, real_names=real_names)
+        path = write_report(the_case, output, policy=privacy_policy(the_case, real_names, public_figures))
     if as_json:
         print_json({"report": str(path), "bytes": path.stat().st_size})
     else:

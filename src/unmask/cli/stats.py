@@ -6,7 +6,16 @@ from typing import Annotated
 
 import typer
 
-from unmask.cli.common import CaseOpt, JsonOpt, open_case, print_json
+from unmask.cli.common import (
+    CaseOpt,
+    JsonOpt,
+    PublicFiguresOpt,
+    RealNamesOpt,
+    opened_case,
+    out_console,
+    print_json,
+    privacy_policy,
+)
 
 
 def stats(
@@ -16,25 +25,20 @@ def stats(
         str | None, typer.Option("--platform", help="Only this platform (its base URL).")
     ] = None,
     top: Annotated[int, typer.Option("--top", min=1, max=1000, help="Length of the top lists.")] = 10,
-    real_names: Annotated[
-        bool, typer.Option("--real-names", help="Show non-public depicted persons by name (no pseudonyms).")
-    ] = False,
+    real_names: RealNamesOpt = False,
+    public_figures: PublicFiguresOpt = None,
 ) -> None:
     """Headline figures of the census: items, hours, views, uploaders, targets, growth."""
     from unmask.analysis.figures import FigureOptions, compute_figures
     from unmask.analysis.render import print_figures
 
-    the_case = open_case(case)
-    figures = compute_figures(
-        the_case.store,
-        FigureOptions(
-            platform=platform.rstrip("/") if platform else None,
-            top=top,
-            pseudonymize=the_case.config.privacy.pseudonymize and not real_names,
-            secret=the_case.config.secret,
-        ),
-    )
+    with opened_case(case) as the_case:
+        policy = privacy_policy(the_case, real_names, public_figures)
+        figures = compute_figures(
+            the_case.store,
+            FigureOptions(platform=platform.rstrip("/") if platform else None, top=top, privacy=policy),
+        )
     if as_json:
         print_json(figures)
     else:
-        print_figures(figures)
+        print_figures(figures, console=out_console)

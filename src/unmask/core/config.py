@@ -20,11 +20,20 @@ from unmask.core.errors import ConfigError
 MiB = 1024 * 1024
 
 
+DEFAULT_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/156.0.0.0 Safari/537.36"
+)
+"""An ordinary desktop browser: a User-Agent that announces an investigation is answered with 403s."""
+FORMER_DEFAULT_USER_AGENTS = frozenset({"unmask/0.1 (research census; +https://example.invalid/unmask)"})
+"""Defaults of earlier versions, written into every case.yaml made then: read as today's default."""
+
+
 @dataclass
 class FetchSettings:
     """Options of the one fetch layer (standalone client and Scrapy integration alike)."""
 
-    user_agent: str = "unmask/0.1 (research census; +https://example.invalid/unmask)"
+    user_agent: str = DEFAULT_USER_AGENT
     delay: float = 1.0
     """Seconds between requests to one host. 0 turns every politeness delay off."""
     concurrency: int = 2
@@ -33,11 +42,16 @@ class FetchSettings:
     """Adapt the delay to the server's latency (only when delay > 0)."""
     obey_robots: bool = True
     max_response_bytes: int = 32 * MiB
-    """Bodies above this are cut and marked truncated."""
-    favicon_max_bytes: int = 256 * 1024
+    """Bodies above this (as received, and with their content coding removed) are cut and marked truncated."""
+    favicon_max_bytes: int = 32 * 1024
+    """A larger favicon is refused, not cut."""
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     total_timeout: float = 120.0
+    """Seconds one attempt may take in all, headers and body."""
+    url_budget: float = 180.0
+    """Seconds one URL may cost in all: every attempt, retry wait and redirect hop (a server that drips
+    its headers one byte a second costs this much, not more)."""
     max_redirects: int = 5
     retries: int = 3
     """Retries on 429, 5xx and connection errors."""
@@ -46,13 +60,22 @@ class FetchSettings:
     retry_after_max: float = 300.0
     """Longest Retry-After honoured; a longer one counts as a failed try."""
     proxy: str | None = None
-    """http://host:port or socks5://host:port (Tor: socks5h://127.0.0.1:9050)."""
+    """http://host:port or socks5://host:port (Tor: socks5h://127.0.0.1:9050). Through a proxy, the
+    proxy resolves names: the private-address check then applies to IP literals only."""
     verify_tls: bool = True
+    allow_private_addresses: bool = False
+    """Let the site's names (and the data sources') resolve to loopback, link-local, private or other
+    special addresses. Off: only a site given as such an address (an IP literal, localhost) may be one."""
     headers: dict[str, str] = field(default_factory=dict)
-    """Extra headers sent with every request."""
+    """Extra headers sent to the investigated site only (never to data sources); their values never
+    enter evidence."""
     cookies: dict[str, dict[str, str]] = field(default_factory=dict)
-    """Cookies per host, e.g. an age-gate cookie: {"example.com": {"age_ok": "1"}}."""
+    """Cookies per host of the investigated site, e.g. an age gate's: {"example.com": {"age_ok": "1"}}."""
     warc_rotate_bytes: int = 1024 * MiB
+
+    def __post_init__(self) -> None:
+        if self.user_agent in FORMER_DEFAULT_USER_AGENTS:  # a case made before the default changed
+            self.user_agent = DEFAULT_USER_AGENT
 
 
 @dataclass
@@ -72,8 +95,11 @@ class CrawlSettings:
 
 @dataclass
 class PrivacySettings:
+    """How outputs show persons (unmask.core.privacy)."""
+
     pseudonymize: bool = True
-    """Depicted persons who are not known public figures are shown as pseudonyms."""
+    """Depicted persons who are not on the investigator's public-figure list are shown as pseudonyms, and
+    uploader handles that contain such a name too. False is what `--real-names` does for one command."""
 
 
 @dataclass
@@ -177,6 +203,22 @@ class AppsSettings:
 
 
 @dataclass
+class EvidenceSettings:
+    """Seals, timestamps and replay (`unmask evidence …`). Owned by unmask.evidence."""
+
+    tsa: list[str] = field(default_factory=list)
+    """RFC 3161 timestamp authorities asked by `evidence seal` (each one; `--tsa` overrides the list)."""
+    tsa_roots: list[str] = field(default_factory=list)
+    """PEM files of the TSAs' root certificates that `evidence verify` trusts (relative to the case)."""
+    tsa_timeout: float = 20.0
+    """Longest time one TSA may take to answer before its timestamp counts as failed."""
+    seal_after_run: bool = False
+    """Seal (and timestamp) the evidence at the end of every run that fetched (census, history, infra)."""
+    serve_port: int = 8642
+    """Port of `evidence serve` on 127.0.0.1, and the one the report's replay links point at."""
+
+
+@dataclass
 class CaseConfig:
     name: str = "case"
     database: str = "sqlite:///unmask.db"
@@ -190,6 +232,7 @@ class CaseConfig:
     infra: InfraSettings = field(default_factory=InfraSettings)
     owners: OwnersSettings = field(default_factory=OwnersSettings)
     apps: AppsSettings = field(default_factory=AppsSettings)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
 
 T = TypeVar("T")
@@ -289,7 +332,8 @@ def load_config(path: Path) -> CaseConfig:
 
 
 def save_config(config: CaseConfig, path: Path) -> None:
+    """Write case.yaml atomically, readable by its owner only (it holds the secret)."""
+    from unmask.core.output import write_text
+
     data = {"unmask_case": 1, **to_dict(config)}
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    tmp.replace(path)
+    write_text(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True), private=True)

@@ -1,24 +1,452 @@
-"""Pseudonyms for depicted persons who are not public figures.
+"""The one privacy policy every output takes: who is named, who is a pseudonym, what free text hides.
 
-Every export and report shows such persons as a stable, case-specific pseudonym unless the user opts
-out. The pseudonym is an HMAC of the name under the case's secret: the same person gets the same
-pseudonym throughout a case, and it cannot be reversed without the case folder.
+Roles, not strings: a name is looked up with the role it has in the case.
+
+- ``DEPICTED``: a person the platform's items show. A pseudonym unless the investigator's public-figure
+  list names them (``analyze --public-figures`` records a list in the case; ``--public-figures FILE`` adds
+  one for a single command). The platform's own labels ("celebrity", adapter flags) are advisory only
+  and never unmask anyone.
+- ``UPLOADER``: an account's handle, shown as it is unless it contains a hidden name
+  (``JanetDoerwaldFan``); then it is a pseudonym of its own (``Uploader-…``).
+- ``OWNER``: a person from registers and imports (owner, officer, company contact in the entity graph).
+  Named, everywhere alike, unless the same person is also a hidden depicted person of the case.
+- ``PROTECTED``: persons the protect stage will add (``PrivacyPolicy.protected``). Never named in any
+  output, not even with ``--real-names``.
+
+Free text (titles, tags, URLs, run messages) has every hidden name replaced by its pseudonym wherever it
+occurs, matched on a normalised form: percent-decoded (``zo%C3%AB-%C3%A5ngstr%C3%B6m``), NFKC, case-folded,
+ASCII-folded (``zoe-angstrom``), words joined or separated by anything (``JanetDoerwald_HD``,
+``#JanetDoerwald``). One Aho–Corasick automaton over the normalised text finds every name at once; a text
+without a hit costs a few string operations in C.
+
+A pseudonym is ``Person-`` and 8 hex digits of an HMAC-SHA256 under the case secret of the name's
+normalised key (:func:`name_key`): the same person gets the same pseudonym in every output and every
+spelling, and it cannot be reversed without the case folder. ``--real-names`` (or
+``privacy.pseudonymize: false`` in case.yaml) opts out for depicted persons and uploaders.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
 import hashlib
 import hmac
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+import ahocorasick
+from unidecode import unidecode
+
+from unmask.core.errors import UnmaskError
+
+if TYPE_CHECKING:
+    from unmask.core.case import Case
+    from unmask.core.store import Store
 
 
-def pseudonym(name: str, secret: str) -> str:
-    key = " ".join(name.casefold().split()).encode("utf-8")
-    digest = hmac.new(secret.encode("utf-8"), key, hashlib.sha256).hexdigest()
-    return f"Person-{digest[:8]}"
+class Role(StrEnum):
+    DEPICTED = "depicted"
+    UPLOADER = "uploader"
+    OWNER = "owner"
+    PROTECTED = "protected"
 
 
-def display_name(name: str, public_figure: bool | None, *, secret: str, pseudonymize: bool) -> str:
-    """The name to show: real for public figures (or when the user opted out), a pseudonym otherwise."""
-    if not pseudonymize or public_figure is True:
-        return name
-    return pseudonym(name, secret)
+LONG_NAME = 6
+"""A normalised name of at least this many letters and digits is found anywhere in a text (inside
+``JanetDoerwaldFan`` too); a shorter one only as whole words, so that ``Bo Rin`` does not hit ``boring``."""
+MIN_NAME = 2
+"""Shorter normalised names (one letter) are never searched for in free text."""
+PUBLIC_FIGURES_META = "privacy.public_figures"
+"""The case_meta key under which the investigator's public-figure list (names and aliases) is kept."""
+ALIAS_SEPARATORS = re.compile(r"[|;]")
+
+_NOT_ALNUM = re.compile(r"[\W_]+")
+_ESCAPES = re.compile(r"(?:%(?:25)*[0-9A-Fa-f]{2})+")
+_ESCAPE = re.compile(r"%(?:25)*([0-9A-Fa-f]{2})")
+_ALNUM = re.compile(r"[A-Za-z0-9]")
+_WORD_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]|(?<=[a-z])[A-Z]|(?<=[A-Za-z])[0-9]|(?<=[0-9])[A-Za-z]")
+
+
+# -- normalised forms -------------------------------------------------------------------------------
+
+
+def fold(text: str) -> str:
+    """NFKC, case-folded and ASCII-folded (``Zoë Ångström`` → ``zoe angstrom``)."""
+    if text.isascii():
+        return text.lower()
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return folded if folded.isascii() else unidecode(folded).lower()
+
+
+def decode_escapes(text: str, rounds: int = 3) -> str:
+    """Percent-escapes decoded (twice-encoded ones too)."""
+    for _ in range(rounds):
+        if "%" not in text:
+            break
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def name_key(name: str) -> str:
+    """The one normalised key of a name: escapes decoded, folded, letters and digits only.
+
+    ``Janet Doerwald``, ``janet-doerwald``, ``JanetDoerwald`` and ``janet%20doerwald`` share one key.
+    """
+    return _NOT_ALNUM.sub("", fold(decode_escapes(name)))
+
+
+def pseudonym(name: str, secret: str, *, prefix: str = "Person") -> str:
+    """``Person-`` and 8 hex digits of an HMAC of the name's key under the case secret."""
+    return _label(name_key(name), secret, prefix)
+
+
+def _label(key: str, secret: str, prefix: str = "Person") -> str:
+    digest = hmac.new(secret.encode("utf-8"), key.encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"{prefix}-{digest[:8]}"
+
+
+# -- finding names in free text ---------------------------------------------------------------------
+
+
+def _units(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, character) of each character of the text as read: a run of percent-escapes that
+    decodes to one character is one character."""
+    pos = 0
+    for m in _ESCAPES.finditer(text):
+        yield from ((i, i + 1, text[i]) for i in range(pos, m.start()))
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        begin = m.start()
+        for esc in _ESCAPE.finditer(text, m.start(), m.end()):
+            out = decoder.decode(bytes([int(esc.group(1), 16)]))
+            if out:
+                yield from ((begin, esc.end(), ch) for ch in out)
+                begin = esc.end()
+        yield from ((begin, m.end(), ch) for ch in decoder.decode(b"", final=True))
+        pos = m.end()
+    yield from ((i, i + 1, text[i]) for i in range(pos, len(text)))
+
+
+def _kind(ch: str) -> int:
+    """0 separator, 1 lower-case or uncased letter, 2 upper-case letter, 3 digit."""
+    if ch.isdigit():
+        return 3
+    if ch.isupper():
+        return 2
+    if ch.isalnum():
+        return 1
+    return 0
+
+
+def _read_units(text: str) -> tuple[list[int], list[int], str, list[bool]]:
+    """The normalised letters of a text, each with the span of the text it came from and whether a
+    word starts there (after a separator, at a lower→upper or letter↔digit change)."""
+    starts: list[int] = []
+    ends: list[int] = []
+    letters: list[str] = []
+    starts_word: list[bool] = []
+    previous = 0
+    for start, end, ch in _units(text):
+        kind = _kind(ch)
+        folded = _NOT_ALNUM.sub("", fold(ch)) if kind else ""
+        if not folded:
+            previous = 0
+            continue
+        boundary = previous == 0 or (previous == 1 and kind == 2) or ((previous == 3) != (kind == 3))
+        for n, letter in enumerate(folded):
+            starts.append(start)
+            ends.append(end)
+            letters.append(letter)
+            starts_word.append(boundary and n == 0)
+        previous = kind
+    return starts, ends, "".join(letters), starts_word
+
+
+class NameMatcher:
+    """Every occurrence of a set of names in free text, in any of the spellings the module describes."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        """``names``: normalised key → what replaces it."""
+        self._replacement = {k: v for k, v in names.items() if len(k) >= MIN_NAME}
+        self._automaton: Any = None
+        if self._replacement:
+            automaton = ahocorasick.Automaton()
+            for key in self._replacement:
+                automaton.add_word(key, key)
+            automaton.make_automaton()
+            self._automaton = automaton
+
+    def __bool__(self) -> bool:
+        return self._automaton is not None
+
+    def _screen(self, text: str) -> bool:
+        """Whether any name's key occurs in the text's normalised form (a superset of real hits)."""
+        compact = _NOT_ALNUM.sub("", fold(decode_escapes(text)))
+        return next(self._automaton.iter(compact), None) is not None
+
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, key) of each occurrence, leftmost and longest first, never overlapping."""
+        if self._automaton is None or not text or not self._screen(text):
+            return []
+        if text.isascii() and "%" not in text:  # the common case, read with regular expressions
+            starts = [m.start() for m in _ALNUM.finditer(text)]
+            ends = [i + 1 for i in starts]
+            joined = "".join(text[i] for i in starts).lower()
+            word_starts = {m.start() for m in _WORD_START.finditer(text)}
+            starts_word = [i in word_starts for i in starts]
+        else:
+            starts, ends, joined, starts_word = _read_units(text)
+        found: list[tuple[int, int, str]] = []
+        for last, key in self._automaton.iter(joined):
+            first = last - len(key) + 1
+            if len(key) < LONG_NAME and not (
+                starts_word[first] and (last + 1 == len(joined) or starts_word[last + 1])
+            ):
+                continue
+            found.append((first, last + 1, key))
+        found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
+        out: list[tuple[int, int, str]] = []
+        reach = 0
+        for first, end, key in found:
+            if first >= reach:
+                out.append((starts[first], ends[end - 1], key))
+                reach = end
+        return out
+
+    def replace(self, text: str) -> str:
+        spans = self.spans(text)
+        if not spans:
+            return text
+        parts: list[str] = []
+        pos = 0
+        for start, end, key in spans:
+            parts += [text[pos:start], self._replacement[key]]
+            pos = end
+        return "".join(parts) + text[pos:]
+
+
+# -- public-figure lists ----------------------------------------------------------------------------
+
+
+def read_public_figures(path: Path) -> list[str]:
+    """The names and aliases of a public-figure CSV (columns ``name``, optional ``aliases`` separated by
+    ``|`` or ``;``). Errors name the file and line."""
+    names: list[str] = []
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = [h.strip().casefold() for h in reader.fieldnames or []]
+            if "name" not in header:
+                raise UnmaskError("no `name` column in the header", where=f"{path}:1")
+            reader.fieldnames = header
+            for row in reader:
+                if None in row:
+                    raise UnmaskError("more fields than the header names", where=f"{path}:{reader.line_num}")
+                name = (row.get("name") or "").strip()
+                if not name:
+                    raise UnmaskError("empty name", where=f"{path}:{reader.line_num}")
+                aliases = ALIAS_SEPARATORS.split(row.get("aliases") or "")
+                names += [a.strip() for a in [name, *aliases] if a.strip()]
+    except OSError as exc:
+        raise UnmaskError(f"cannot read the public-figure list ({exc.strerror})", where=str(path)) from exc
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise UnmaskError(f"malformed public-figure list ({exc})", where=str(path)) from exc
+    return names
+
+
+def recorded_public_figures(store: Store) -> list[str]:
+    """The public-figure names recorded in the case (``analyze --public-figures``)."""
+    from sqlalchemy import select
+
+    from unmask.core.store.models import CaseMeta
+
+    with store.session() as s:
+        raw = s.scalar(select(CaseMeta.value).where(CaseMeta.key == PUBLIC_FIGURES_META))
+    return list(json.loads(raw)) if raw else []
+
+
+def record_public_figures(store: Store, names: Iterable[str]) -> list[str]:
+    """Add names to the case's public-figure list; returns the whole list."""
+    from unmask.core.store.models import CaseMeta
+
+    merged = sorted({*recorded_public_figures(store), *names})
+    with store.session() as s:
+        row = {"key": PUBLIC_FIGURES_META, "value": json.dumps(merged, ensure_ascii=False)}
+        stmt = store.insert()(CaseMeta.__table__).values(**row)
+        s.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": row["value"]}))
+    return merged
+
+
+# -- the policy -------------------------------------------------------------------------------------
+
+
+@dataclass
+class PrivacyPolicy:
+    """How every output shows persons and free text: :meth:`for_case` (or :meth:`for_store`) builds one."""
+
+    secret: str
+    pseudonymize: bool = True
+    """False with ``--real-names`` or ``privacy.pseudonymize: false``: depicted persons, uploaders named."""
+    public_figures: frozenset[str] = frozenset()
+    """Normalised keys of the investigator's public figures (names and aliases)."""
+    depicted: frozenset[str] = frozenset()
+    """Normalised keys of every depicted person of the case (read from the store)."""
+    protected: frozenset[str] = frozenset()
+    """Normalised keys of protected persons: never named (filled by the protect stage)."""
+    _matcher: NameMatcher | None = field(default=None, repr=False)
+    _cache: dict[tuple[str, Role], str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def for_store(
+        cls,
+        store: Store | None,
+        *,
+        secret: str,
+        pseudonymize: bool = True,
+        public_figures: Iterable[str] = (),
+        protected: Iterable[str] = (),
+    ) -> PrivacyPolicy:
+        names = list(public_figures)
+        depicted: frozenset[str] = frozenset()
+        if store is not None:
+            names += recorded_public_figures(store)
+            depicted = frozenset(_depicted_keys(store))
+        return cls(
+            secret=secret,
+            pseudonymize=pseudonymize,
+            public_figures=frozenset(k for k in map(name_key, names) if k),
+            depicted=depicted,
+            protected=frozenset(k for k in map(name_key, protected) if k),
+        )
+
+    @classmethod
+    def for_case(
+        cls, case: Case, *, real_names: bool = False, public_figure_files: Iterable[Path] = ()
+    ) -> PrivacyPolicy:
+        """The case's policy: its secret and settings, its recorded public-figure list, the given files."""
+        extra = [name for path in public_figure_files for name in read_public_figures(path)]
+        return cls.for_store(
+            case.store,
+            secret=case.config.secret,
+            pseudonymize=case.config.privacy.pseudonymize and not real_names,
+            public_figures=extra,
+            protected=protected_names(case),
+        )
+
+    # -- who is hidden ------------------------------------------------------------------------------
+
+    @property
+    def hidden(self) -> frozenset[str]:
+        """Keys of the names no output shows: protected persons, and depicted persons who are not public
+        figures (unless names were asked for)."""
+        if not self.pseudonymize:
+            return self.protected
+        return self.protected | (self.depicted - self.public_figures)
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever the policy would show some name differently (stored analyses carry it)."""
+        parts = [str(self.pseudonymize), *sorted(self.public_figures), "|", *sorted(self.protected)]
+        return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
+
+    def is_public(self, name: str) -> bool:
+        """On the investigator's public-figure list (and not protected)."""
+        key = name_key(name)
+        return key in self.public_figures and key not in self.protected
+
+    def is_hidden(self, name: str, role: Role) -> bool:
+        key = name_key(name)
+        if role is Role.PROTECTED or key in self.protected:
+            return True
+        if not self.pseudonymize:
+            return False
+        if role is Role.DEPICTED:
+            return key not in self.public_figures
+        if role is Role.OWNER:
+            return key in self.depicted and key not in self.public_figures
+        return bool(self.matcher.spans(name))  # an uploader handle that contains a hidden name
+
+    # -- what is shown ------------------------------------------------------------------------------
+
+    def name(self, name: str | None, role: Role) -> str | None:
+        """The name as an output shows it: the name itself, or the pseudonym of its role."""
+        if name is None:
+            return None
+        cached = self._cache.get((name, role))
+        if cached is None:
+            if not self.is_hidden(name, role):
+                cached = name
+            elif role is Role.UPLOADER:
+                cached = pseudonym(name, self.secret, prefix="Uploader")
+            else:
+                cached = pseudonym(name, self.secret)
+            if len(self._cache) < 100_000:
+                self._cache[(name, role)] = cached
+        return cached
+
+    @property
+    def matcher(self) -> NameMatcher:
+        if self._matcher is None:
+            self._matcher = NameMatcher({k: _label(k, self.secret) for k in self.hidden})
+        return self._matcher
+
+    def redact(self, text: str | None) -> str | None:
+        """Free text with every hidden name (any spelling) replaced by its pseudonym."""
+        if not text:
+            return text
+        matcher = self.matcher
+        return matcher.replace(text) if matcher else text
+
+    def redact_all(self, value: Any) -> Any:
+        """Every string inside a JSON-like value redacted (for messages and stored results)."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, list | tuple):
+            return [self.redact_all(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.redact_all(v) for k, v in value.items()}
+        return value
+
+
+def _depicted_keys(store: Store) -> Iterator[str]:
+    from sqlalchemy import select
+
+    from unmask.core.store.models import Person
+
+    with store.session() as s:
+        for (name,) in s.execute(select(Person.name).distinct()):
+            key = name_key(str(name))
+            if key:
+                yield key
+
+
+def protected_names(case: Case) -> list[str]:
+    """Protected persons of the case: none yet. The protect stage (``unmask protect``) keeps them in a
+    file of its own (mode 0600) and returns their names and aliases here."""
+    return []
+
+
+class RedactingFilter:
+    """A ``logging`` filter that redacts every record's message with a policy (crawl logs, run messages)."""
+
+    def __init__(self, policy: PrivacyPolicy) -> None:
+        self.policy = policy
+
+    def filter(self, record: Any) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed record: logging reports it itself
+            return True
+        redacted = self.policy.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True

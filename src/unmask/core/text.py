@@ -18,6 +18,7 @@ MAX_INPUT = 256
 MAX_COUNT = 10**15
 MAX_DURATION = 366 * 24 * 3600.0
 MIN_YEAR, MAX_YEAR = 1900, 2200
+"""What the parsers read at all. What is *plausible* for an item is narrower: ``PLAUSIBLE_RANGES``."""
 
 
 def _clip(value: object) -> str | None:
@@ -102,22 +103,35 @@ def _multiplier(word: str | None) -> int:
     return 1
 
 
-def parse_count(value: object, locale: str | None = None) -> int | None:
-    """A displayed count: ``"12.3K views"`` -> 12300, ``"1.234.567"`` -> 1234567, ``"1,2 Mio."`` -> 1200000.
+MINUS_SIGNS = "-\u2212\ufe63\uff0d"
+"""Hyphen-minus, minus sign, small and full-width hyphen-minus."""
 
-    Integers pass through. ``locale`` (``"de"``, ``"fr-FR"``…) fixes the decimal mark; without it a
-    single mark followed by exactly three digits groups thousands, otherwise it is decimal.
+
+def _negative(text: str, start: int) -> bool:
+    """A minus sign (not a hyphen inside a word or a range) stands just before the number at ``start``."""
+    before = text[:start].rstrip(" ")
+    if not before or before[-1] not in MINUS_SIGNS:
+        return False
+    return len(before) == 1 or not before[-2].isalnum()
+
+
+def read_count(value: object, locale: str | None = None) -> int | None:
+    """A displayed count with its sign, as the page states it: ``"-5"`` -> -5 (``parse_count`` refuses it).
+
+    For extraction, which records a refused value instead of dropping it unseen. None when unreadable or
+    beyond ±``MAX_COUNT``.
     """
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value if 0 <= value <= MAX_COUNT else None
+        return value if abs(value) <= MAX_COUNT else None
     if isinstance(value, float):
-        return round(value) if math.isfinite(value) and 0 <= value <= MAX_COUNT else None
+        return round(value) if math.isfinite(value) and abs(value) <= MAX_COUNT else None
     text = _clip(value)
     if text is None:
         return None
-    match = _NUMBER.search(text.replace("\u00a0", " "))
+    text = text.replace("\u00a0", " ")
+    match = _NUMBER.search(text)
     if match is None:
         return None
     number, word = match.group(1), match.group(2)
@@ -128,8 +142,19 @@ def parse_count(value: object, locale: str | None = None) -> int | None:
     amount = _to_float(number, decimal)
     if amount is None:
         return None
-    total = amount * scale
-    return round(total) if math.isfinite(total) and 0 <= total <= MAX_COUNT else None
+    total = amount * scale * (-1 if _negative(text, match.start()) else 1)
+    return round(total) if math.isfinite(total) and abs(total) <= MAX_COUNT else None
+
+
+def parse_count(value: object, locale: str | None = None) -> int | None:
+    """A displayed count: ``"12.3K views"`` -> 12300, ``"1.234.567"`` -> 1234567, ``"1,2 Mio."`` -> 1200000.
+
+    Integers pass through. ``locale`` (``"de"``, ``"fr-FR"``…) fixes the decimal mark; without it a
+    single mark followed by exactly three digits groups thousands, otherwise it is decimal. A negative
+    count (``"-5"``) is refused, not read as 5.
+    """
+    count = read_count(value, locale)
+    return count if count is not None and 0 <= count <= MAX_COUNT else None
 
 
 def parse_int(value: object) -> int | None:
@@ -436,3 +461,42 @@ def parse_relative_date(value: object, reference: dt.datetime | dt.date) -> dt.d
 def name_key(name: str) -> str:
     """The key a person's or uploader's name is matched by: case-folded, whitespace collapsed, bounded."""
     return " ".join(name.casefold().split())[:500]
+
+
+# ------------------------------------------------------------------------------------------ plausibility
+
+PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
+    "views": (0, 1e11),
+    "photo_count": (0, 100_000),
+    "duration": (1.0, 72 * 3600.0),
+}
+"""What an item's numbers may be: no negative views and no more than 100 billion (the most watched video
+anywhere has about 16 billion); a gallery of at most 100,000 photos; a video from one second to three days
+(a zero length is a placeholder; longer is a stream's archive or garbage)."""
+EARLIEST_UPLOAD = dt.date(1991, 1, 1)
+"""Nothing was uploaded to a website before the web existed: earlier dates (1900-01-01, 1970-01-01) are
+placeholders or errors."""
+UPLOAD_SLACK = dt.timedelta(days=1)
+"""A platform's local date may run a day ahead of the crawler's (time zones); later dates are impossible."""
+
+
+def implausible(name: str, value: object, today: dt.date) -> str | None:
+    """Why an item's ``name`` field cannot be ``value`` on a page read on ``today``; None when it can."""
+    if name == "upload_date" and isinstance(value, dt.date):
+        day = value.date() if isinstance(value, dt.datetime) else value
+        if day < EARLIEST_UPLOAD:
+            return f"before {EARLIEST_UPLOAD.isoformat()}"
+        if day > today + UPLOAD_SLACK:
+            return f"after the page was read ({today.isoformat()})"
+        return None
+    bounds = PLAUSIBLE_RANGES.get(name)
+    if bounds is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    low, high = bounds
+    if not math.isfinite(value):
+        return "not a finite number"
+    if value < low:
+        return "negative" if value < 0 else f"below {low:g}"
+    if value > high:
+        return f"above {high:,.0f}"
+    return None

@@ -249,6 +249,11 @@ class Source(abc.ABC, Generic[OptionsT]):
     def prepare(self) -> None:
         """Check what can be checked before a scan starts (files named in options…); raise ConfigError."""
 
+    def endpoints(self, scan: ScanOptions) -> list[str]:
+        """Base URLs of the data services this source may ask in a scan (the fetch scope admits them);
+        the scanned domains themselves are always in scope."""
+        return []
+
     @abc.abstractmethod
     def run(self, ctx: ScanContext) -> AsyncIterator[Observation | Failure]:
         """Yield observations and failures for ``ctx.domain`` (an async generator)."""

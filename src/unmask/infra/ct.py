@@ -18,7 +18,7 @@ from typing import Any
 
 from unmask.core.domains import normalize_host
 from unmask.core.fetch.client import Fetcher
-from unmask.infra.base import Failure, LookupFailed, Observation, ScanContext, Source, option
+from unmask.infra.base import Failure, LookupFailed, Observation, ScanContext, ScanOptions, Source, option
 from unmask.infra.services import fetch_json, special_use
 
 DEFAULT_CT_URL = "https://crt.sh/"
@@ -162,6 +162,9 @@ class CertificateTransparency(Source[CtOptions]):
     name = "ct"
     after = ("dns",)
     service = "a certificate-transparency log search"
+
+    def endpoints(self, scan: ScanOptions) -> list[str]:
+        return [self.options.url]
 
     async def run(self, ctx: ScanContext) -> AsyncIterator[Observation | Failure]:
         if self.options.url == DEFAULT_CT_URL and special_use(ctx.domain):

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from unmask.core.errors import ConfigError
 from unmask.core.fetch.client import Fetcher
-from unmask.infra.base import Failure, LookupFailed, Observation, ScanContext, Source, option
+from unmask.infra.base import Failure, LookupFailed, Observation, ScanContext, ScanOptions, Source, option
 from unmask.infra.services import fetch_json, special_use
 
 BOOTSTRAP_FILES = ("dns.json", "ipv4.json", "ipv6.json", "asn.json")
@@ -376,6 +376,16 @@ class RdapLookup(Source[RdapOptions]):
 
     def prepare(self) -> None:
         self.bootstrap  # noqa: B018 - a bad bootstrap folder is the user's to fix before the scan
+
+    def endpoints(self, scan: ScanOptions) -> list[str]:
+        if self.options.base_url:
+            return [self.options.base_url]
+        boot = self.bootstrap
+        return [
+            *(u for urls in boot.tlds.values() for u in urls),
+            *(u for _, urls in boot.networks for u in urls),
+            *(u for *_, urls in boot.asns for u in urls),
+        ]
 
     @functools.cached_property
     def bootstrap(self) -> Bootstrap:

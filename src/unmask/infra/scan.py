@@ -19,6 +19,7 @@ from typing import Any
 from unmask.core.case import Case
 from unmask.core.domains import domain_name
 from unmask.core.fetch.client import Fetcher
+from unmask.core.fetch.scope import Scope, SiteDomain
 from unmask.core.store.models import utcnow
 from unmask.infra.base import Observation, ScanOptions, Source
 from unmask.infra.context import DomainScan, Scanner
@@ -84,6 +85,15 @@ async def scan_domain(scanner: Scanner, domain: str, unicode: str, chain: list[S
 Progress = Callable[[DomainResult], None]
 
 
+def fetch_scope(case: Case, domains: Iterable[str], chain: Iterable[Source], options: ScanOptions) -> Scope:
+    """Where a scan's requests may go: the scanned domains (and their subdomains) and the data services
+    the running sources name (RDAP, CT, Google's tag containers with ``--active``); nothing else."""
+    endpoints = [url for source in chain for url in source.endpoints(options)]
+    site = [SiteDomain(name) for name in domains]
+    private = case.config.fetch.allow_private_addresses
+    return Scope(site, Scope.for_sources(endpoints).sources, allow_private=private)
+
+
 def normalise_domains(domains: Iterable[str]) -> list[tuple[str, str]]:
     """(ascii, unicode) per distinct domain, in the given order; a bad one raises BadDomain."""
     found: dict[str, str] = {}
@@ -103,7 +113,8 @@ async def scan_async(
     for source in chain:
         source.prepare()
     earlier = earlier_addresses(store, [a for a, _ in names]) if options.active else None
-    fetcher = None if options.dns_only else Fetcher.for_case(case, purpose="infra")
+    scope = fetch_scope(case, [a for a, _ in names], chain, options)
+    fetcher = None if options.dns_only else Fetcher.for_case(case, purpose="infra", scope=scope, scripts=True)
     scanner = Scanner(case, options, fetcher, earlier)
     scan_id = open_scan(store, [a for a, _ in names], {**asdict(options), "kind": "scan"})
     results: list[DomainResult] = []

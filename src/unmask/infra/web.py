@@ -25,7 +25,7 @@ import yaml
 
 from unmask.core.fetch.exchange import FetchResponse
 from unmask.core.identifiers import LinkingId, extract_linking_ids
-from unmask.infra.base import Failure, Observation, ScanContext, Source, http_failure, option
+from unmask.infra.base import Failure, Observation, ScanContext, ScanOptions, Source, http_failure, option
 from unmask.infra.favicon import shodan_favicon_hash
 
 _TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
@@ -124,6 +124,9 @@ class WebFingerprint(Source[WebOptions]):
     name = "web"
     after = ("dns",)
     connects = True
+
+    def endpoints(self, scan: ScanOptions) -> list[str]:
+        return [web_rules().gtm_url] if scan.active else []
 
     async def run(self, ctx: ScanContext) -> AsyncIterator[Observation | Failure]:
         rules = web_rules()

@@ -8,22 +8,27 @@ Entities and edges are streamed from the store and written as they are read.
 Entity keys: an entity's ``id`` in the export is its source ID (FtM id, LEI, BODS recordId, domain…),
 or ``SOURCEID-<internal key>`` when several entities of the case share that source ID.
 
-Privacy (the project's rule, see ``unmask.core.privacy``): a ``Person`` who is not a public figure
-is exported as a case pseudonym — name ``Person-xxxxxxxx``, key ``Person-xxxxxxxx`` (an HMAC of the
-source ID under the case secret), no other property, no identifier, and the source record IDs of
-its links are left out (file and line stay) — unless ``real_names`` is set
-or the case turns pseudonyms off (``privacy.pseudonymize: false``). A person counts as a public
-figure when the data says so: FtM ``topics`` with a ``role.*`` or ``gov.*`` topic (PEP, official,
-public role), or a ``publicFigure``/``pep``/``isPep`` property that is true (BODS PEP declarations).
-Companies and other organisations are never pseudonymised.
+Privacy (the case's policy, ``unmask.core.privacy``, role ``OWNER``): persons who appear in registers
+and imports as owners, officers or company contacts are named, as in the report and ``owners
+ultimate``, unless the same person is also a depicted person of the case who is not on the
+investigator's public-figure list. Such a person is exported as the pseudonym every other output
+shows (name ``Person-xxxxxxxx``), keyed by an HMAC of the source ID, with no other property, no
+identifier, and without the source record IDs of its links (file and line stay). Companies and other
+organisations are never pseudonymised.
+
+FtM ids: an entity's key is its FtM id when FollowTheMoney accepts it as one (letters, digits, ``.``
+and ``-``); any other key (a URL, a registry number with ``/``) becomes a readable slug with a hash of
+the key (:func:`ftm_id`), the same in nodes and in the links that point at them. CSV goes through the
+product's one writer (``unmask.core.output.CsvWriter``).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
+import hashlib
 import json
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,10 +38,11 @@ from sqlalchemy import Connection, text
 
 from unmask.core.case import Case
 from unmask.core.errors import UnmaskError
-from unmask.core.privacy import display_name, pseudonym
+from unmask.core.output import CsvWriter, atomic_write, export_formats, in_case, output_target
+from unmask.core.privacy import PrivacyPolicy, Role, pseudonym
 from unmask.owners.load import properties_of
 
-FORMATS = ("ftm", "gexf", "cypher", "csv")
+FORMATS = tuple(export_formats("graph"))
 
 FTM_NODE_SCHEMA: dict[str, str] = {
     "Platform": "Organization",
@@ -58,9 +64,10 @@ FTM_EDGE: dict[str, tuple[str, str, str]] = {
     "family": ("Family", "person", "relative"),
 }
 """Edge kinds → FtM interval schema and its two ends; anything else is an ``UnknownLink``."""
-PUBLIC_FLAGS = ("publicFigure", "pep", "isPep")
-PUBLIC_TOPIC_PREFIXES = ("role.", "gov.")
 CYPHER_BATCH = 500
+FTM_ID = re.compile(r"^[0-9a-zA-Z]([0-9a-zA-Z.-]*[0-9a-zA-Z])?$")
+"""What FollowTheMoney accepts as an entity id (followthemoney.types.EntityType.REGEX)."""
+FTM_ID_MAX = 128
 
 
 @dataclass(frozen=True)
@@ -134,16 +141,14 @@ class Edge:
         }
 
 
-def is_public_figure(properties: dict[str, list[Any]]) -> bool:
-    """The data marks this person as a public figure (PEP topic or flag)."""
-    for topic in properties.get("topics", []):
-        if str(topic).startswith(PUBLIC_TOPIC_PREFIXES):
-            return True
-    for flag in PUBLIC_FLAGS:
-        for value in properties.get(flag, []):
-            if value is True or str(value).strip().lower() in ("true", "yes", "1"):
-                return True
-    return False
+def ftm_id(key: str) -> str:
+    """The key as a valid FtM entity id: itself when valid, else a slug of it and 12 hex digits of its
+    hash."""
+    if len(key) <= FTM_ID_MAX and FTM_ID.match(key):
+        return key
+    slug = re.sub(r"[^0-9a-zA-Z]+", "-", key).strip("-")[:80].strip("-")
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
+    return f"{slug}-{digest}" if slug else f"unmask-{digest}"
 
 
 def _date(value: Any) -> str | None:
@@ -157,12 +162,12 @@ def _date(value: Any) -> str | None:
 class GraphReader:
     """Streams the exportable graph of a case, applying keys and the pseudonym rule."""
 
-    def __init__(self, conn: Connection, *, secret: str, pseudonymize: bool) -> None:
+    def __init__(self, conn: Connection, *, policy: PrivacyPolicy) -> None:
         import unmask.owners.tables  # noqa: F401
 
         self.conn = conn
-        self.secret = secret
-        self.pseudonymize = pseudonymize
+        self.policy = policy
+        self.secret = policy.secret
         live = "merged_into IS NULL AND NOT COALESCE(replaced, FALSE)"
         self.duplicates = {
             str(r[0])
@@ -172,12 +177,10 @@ class GraphReader:
                 )
             )
         }
-        self.public_persons: set[int] = set()
-        if pseudonymize:
-            rows = conn.execute(
-                text(f"SELECT id, properties FROM owner_entity WHERE schema = 'Person' AND {live}")
-            )
-            self.public_persons = {int(i) for i, raw in rows if is_public_figure(properties_of(raw))}
+        self.hidden_persons: set[int] = set()
+        if policy.hidden:
+            rows = conn.execute(text(f"SELECT id, name FROM owner_entity WHERE schema = 'Person' AND {live}"))
+            self.hidden_persons = {int(i) for i, name in rows if policy.is_hidden(name or "", Role.OWNER)}
         self.files = {int(i): str(p) for i, p in conn.execute(text("SELECT id, path FROM owner_import"))}
         # merges (few): every merged entity → its canonical entity (chains followed) and that one's ids
         parent = {
@@ -211,7 +214,7 @@ class GraphReader:
         return c, *self.canon_info[c]
 
     def hidden(self, internal_id: int, schema: str) -> bool:
-        return self.pseudonymize and schema == "Person" and internal_id not in self.public_persons
+        return schema == "Person" and internal_id in self.hidden_persons
 
     def key(self, internal_id: int, source_id: str, schema: str) -> str:
         if self.hidden(internal_id, schema):
@@ -235,7 +238,7 @@ class GraphReader:
                 key=self.key(iid, source_id, schema),
                 source_id=self.key(iid, source_id, schema) if hidden else source_id,
                 schema=schema,
-                name=display_name(name, False, secret=self.secret, pseudonymize=True) if hidden else name,
+                name=pseudonym(name, self.secret) if hidden else name,
                 topmark=r[4],
                 properties={} if hidden else properties_of(r[5]),
                 pseudonymized=hidden,
@@ -302,7 +305,7 @@ def ftm_node(node: Node) -> dict[str, Any]:
         schema = model.get("LegalEntity")
     assert schema is not None
     proxy = model.make_entity(schema)
-    proxy.id = node.key
+    proxy.id = ftm_id(node.key)
     proxy.add("name", node.name, quiet=True)
     if not node.pseudonymized:
         for prop, values in node.properties.items():
@@ -327,8 +330,8 @@ def ftm_edge(edge: Edge) -> dict[str, Any]:
         schema_name, a, b = "UnknownLink", "subject", "object"
     proxy = model.make_entity(schema_name)
     proxy.id = f"unmask-edge-{edge.id}"
-    proxy.add(a, edge.src)
-    proxy.add(b, edge.dst)
+    proxy.add(a, ftm_id(edge.src))
+    proxy.add(b, ftm_id(edge.dst))
     role = edge.role or (edge.kind if schema_name == "UnknownLink" else None)
     proxy.add("role", role, quiet=True)
     if schema_name == "Ownership":
@@ -572,23 +575,16 @@ EDGE_COLUMNS = (
 )
 
 
-def _cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
 def nodes_path_for(path: Path) -> Path:
     return path.with_name(f"{path.stem}.nodes{path.suffix or '.csv'}")
 
 
-def write_csv(reader: GraphReader, path: Path) -> tuple[int, int, int, Path]:
+def write_csv(reader: GraphReader, path: Path, npath: Path) -> tuple[int, int, int]:
+    """The edge list to ``path`` and the node list to ``npath`` (the product's one CSV writer)."""
     nodes = edges = hidden = 0
-    npath = nodes_path_for(path)
     with npath.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(NODE_COLUMNS)
+        w = CsvWriter(fh)
+        w.header(NODE_COLUMNS)
         for node in reader.nodes():
             juris = (node.properties.get("jurisdiction") or node.properties.get("country") or [None])[0]
             nrow: tuple[Any, ...] = (
@@ -601,12 +597,12 @@ def write_csv(reader: GraphReader, path: Path) -> tuple[int, int, int, Path]:
                 juris,
                 node.pseudonymized,
             )
-            w.writerow([_cell(v) for v in nrow])
+            w.row(nrow)
             nodes += 1
             hidden += node.pseudonymized
     with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(EDGE_COLUMNS)
+        w = CsvWriter(fh)
+        w.header(EDGE_COLUMNS)
         for e in reader.edges():
             row = (
                 e.id,
@@ -627,40 +623,36 @@ def write_csv(reader: GraphReader, path: Path) -> tuple[int, int, int, Path]:
                 e.line,
                 e.capture_id,
             )
-            w.writerow([_cell(v) for v in row])
+            w.row(row)
             edges += 1
-    return nodes, edges, hidden, npath
+    return nodes, edges, hidden
 
 
 # -- entry point -----------------------------------------------------------------------------------
 
 
-def export_graph(case: Case, fmt: str, path: Path, *, real_names: bool = False) -> ExportResult:
-    """Write the case's entity graph in ``fmt`` to ``path`` (written to a temporary file, then moved)."""
+def export_graph(
+    case: Case, fmt: str, path: Path, *, real_names: bool = False, policy: PrivacyPolicy | None = None
+) -> ExportResult:
+    """Write the case's entity graph in ``fmt`` to ``path``: checked (never over the case's own files),
+    written to a temporary file and moved into place, nothing left behind on failure."""
     if fmt not in FORMATS:
         raise UnmaskError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})", where="--format")
-    path = path.resolve()
-    if not path.parent.is_dir():
-        raise UnmaskError("no such folder", where=str(path.parent))
-    pseudonymize = case.config.privacy.pseudonymize and not real_names
-    tmp = path.with_name(path.name + ".tmp")
+    path = output_target(path, case)
+    final_nodes = output_target(nodes_path_for(path), case) if fmt == "csv" else None
+    policy = policy or PrivacyPolicy.for_case(case, real_names=real_names)
+    private = in_case(path, case)
     extra: tuple[Path, ...] = ()
-    with case.store.engine.connect() as conn:
-        reader = GraphReader(conn, secret=case.config.secret, pseudonymize=pseudonymize)
-        try:
-            if fmt == "gexf":
-                nodes, edges, hidden = write_gexf(reader, tmp)
-            elif fmt == "csv":
-                nodes, edges, hidden, npath = write_csv(reader, tmp)
-                final_nodes = nodes_path_for(path)
-                npath.replace(final_nodes)
-                extra = (final_nodes,)
-            else:
-                with tmp.open("w", encoding="utf-8") as fh:
-                    writer = write_ftm if fmt == "ftm" else write_cypher
-                    nodes, edges, hidden = writer(reader, fh)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise UnmaskError(f"cannot write ({exc.strerror})", where=str(path)) from exc
-    tmp.replace(path)
+    with case.store.engine.connect() as conn, atomic_write(path, private=private) as tmp:
+        reader = GraphReader(conn, policy=policy)
+        if fmt == "gexf":
+            nodes, edges, hidden = write_gexf(reader, tmp)
+        elif final_nodes is not None:
+            with atomic_write(final_nodes, private=private) as ntmp:
+                nodes, edges, hidden = write_csv(reader, tmp, ntmp)
+            extra = (final_nodes,)
+        else:
+            with tmp.open("w", encoding="utf-8") as fh:
+                writer = write_ftm if fmt == "ftm" else write_cypher
+                nodes, edges, hidden = writer(reader, fh)
     return ExportResult(fmt, path, nodes, edges, hidden, extra)

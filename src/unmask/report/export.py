@@ -1,19 +1,18 @@
 """`unmask export`: the case's census as CSV, Parquet, plain JSON or a Datasette-ready SQLite file.
 
 Every table is a stream of rows (server-side cursors on PostgreSQL, ``yield_per`` batches), written
-as it is read, so a case with millions of items exports in bounded memory. Depicted persons who are
-not public figures appear only as their case pseudonym (unmask.core.privacy) unless the user asks
-for real names; their names are also masked where the platform repeats them in titles, tags and URLs.
+as it is read, so a case with millions of items exports in bounded memory. Persons and free text go
+through the case's privacy policy (unmask.core.privacy): depicted persons who are not on the
+investigator's public-figure list appear only as their pseudonym, in the persons columns and wherever
+the platform repeats their names (titles, tags, URLs, uploader handles, run messages). Files are written
+atomically, never over the case's own files, CSV cells neutralised (unmask.core.output).
 Documented in docs/exports.md.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
-import os
-import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +26,16 @@ import unmask
 from unmask.analysis.figures import FigureOptions, compute_figures
 from unmask.core.case import Case
 from unmask.core.errors import UnmaskError
-from unmask.core.privacy import display_name
+from unmask.core.output import (
+    CsvWriter,
+    ExportFormat,
+    atomic_write,
+    export_format,
+    export_formats,
+    in_case,
+    output_target,
+)
+from unmask.core.privacy import PrivacyPolicy, Role
 from unmask.core.store.models import (
     Capture,
     CrawlRun,
@@ -40,8 +48,7 @@ from unmask.core.store.models import (
     Uploader,
 )
 
-FORMATS = ("csv", "parquet", "json", "sqlite")
-FOLDER_FORMATS = ("csv", "parquet")
+FORMATS = tuple(export_formats("census"))
 SEP = " | "
 """Joins several values in one cell (persons, tags, evidence) — one value per table row stays a row."""
 
@@ -75,6 +82,8 @@ class ExportOptions:
     secret: str = ""
     include_removed: bool = False
     batch: int = 2000
+    privacy: PrivacyPolicy | None = None
+    """How persons and free text are shown; None = the case's policy with ``pseudonymize`` applied."""
 
 
 @dataclass
@@ -92,76 +101,20 @@ def _cols(spec: str) -> tuple[Column, ...]:
     return tuple(Column(*part.split(":")) for part in spec.split())
 
 
-# -- privacy ----------------------------------------------------------------------------------------
-
-_TOKEN = re.compile(r"%[0-9A-Fa-f]{2}|([^\W_]+)")
-
-
-def _tokens(text: str) -> list[tuple[str, int, int]]:
-    """Word tokens (casefolded) with their spans; URL escapes such as %20 separate words."""
-    return [(m.group(1).casefold(), m.start(), m.end()) for m in _TOKEN.finditer(text) if m.group(1)]
-
-
-class Redactor:
-    """Masks the names of non-public depicted persons wherever the platform repeats them.
-
-    Titles, tags and URLs (slugs like ``/models/bo-rin``) often carry the name; each occurrence
-    (any case, any separator between the words) is replaced by the person's pseudonym.
-    """
-
-    def __init__(self, names: dict[str, str]) -> None:
-        self._by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        for name, shown in names.items():
-            words = tuple(t for t, _, _ in _tokens(name))
-            if words:
-                self._by_first.setdefault(words[0], []).append((words, shown))
-        for candidates in self._by_first.values():
-            candidates.sort(key=lambda c: -len(c[0]))
-
-    def __call__(self, text: str | None) -> str | None:
-        if not text or self._by_first.keys().isdisjoint(_TOKEN.findall(text.casefold())):
-            return text  # the common case, decided at C speed
-        toks = _tokens(text)
-        out: list[str] = []
-        pos = i = 0
-        while i < len(toks):
-            for words, shown in self._by_first.get(toks[i][0], ()):
-                n = len(words)
-                if tuple(t for t, _, _ in toks[i : i + n]) == words:
-                    out += [text[pos : toks[i][1]], shown]
-                    pos, i = toks[i + n - 1][2], i + n
-                    break
-            else:
-                i += 1
-        return "".join(out) + text[pos:] if out else text
-
-
 # -- the tables -------------------------------------------------------------------------------------
 
 
 class _Source:
     """Reads the case's tables as row streams, with the export's scope and privacy applied."""
 
-    def __init__(self, session: Session, opts: ExportOptions, platform_ids: list[int] | None) -> None:
+    def __init__(
+        self, session: Session, opts: ExportOptions, platform_ids: list[int] | None, policy: PrivacyPolicy
+    ) -> None:
         self.s = session
         self.opts = opts
         self.platform_ids = platform_ids
-        self._names: dict[tuple[str, bool | None], str] = {}
-        hidden = {} if not opts.pseudonymize else self._hidden_names()
-        self.redact = Redactor(hidden)
-
-    def _hidden_names(self) -> dict[str, str]:
-        q = select(Person.name).where(Person.public_figure.is_not(True)).distinct()
-        q = self._scope(q, Person.platform_id)
-        return {name: self.name(name, None) for name in self.s.scalars(q)}
-
-    def name(self, name: str, public_figure: bool | None) -> str:
-        key = (name, public_figure)
-        if key not in self._names:
-            self._names[key] = display_name(
-                name, public_figure, secret=self.opts.secret, pseudonymize=self.opts.pseudonymize
-            )
-        return self._names[key]
+        self.policy = policy
+        self.redact = policy.redact
 
     def _scope(self, q: Any, platform_col: Any) -> Any:
         return q.where(platform_col.in_(self.platform_ids)) if self.platform_ids is not None else q
@@ -209,11 +162,11 @@ class _Source:
             .where(*self._item_filter())
             .order_by(Item.id)
         )
-        redact = self.redact
+        redact, policy = self.redact, self.policy
         for part in self._stream(q):
             ids = [r[0] for r in part]
             persons = self._grouped(
-                select(ItemPerson.item_id, Person.name, Person.public_figure)
+                select(ItemPerson.item_id, Person.name)
                 .join(Person, Person.id == ItemPerson.person_id)
                 .where(ItemPerson.item_id.in_(ids))
             )
@@ -229,12 +182,13 @@ class _Source:
                 .order_by(ItemSource.item_id, Capture.id)
             )
             for iid, base, kind, pid, url, title, dur, views, up, upl, gal, photos, first, last, gone in part:
-                shown = sorted(self.name(n, pf) for n, pf in persons.get(iid, ()))
+                shown = sorted(policy.name(n, Role.DEPICTED) or "" for (n,) in persons.get(iid, ()))
                 tags = [redact(v) or "" for k, v in labels.get(iid, ()) if k == "tag"]
                 cats = [redact(v) or "" for k, v in labels.get(iid, ()) if k == "category"]
                 src = sources.get(iid, [])
                 yield (
-                    iid, base, kind, redact(pid), redact(url), redact(title), dur, views, up, upl,
+                    iid, base, kind, redact(pid), redact(url), redact(title), dur, views, up,
+                    policy.name(upl, Role.UPLOADER),
                     SEP.join(shown), SEP.join(tags), SEP.join(cats), gal, photos, first, last, gone,
                     SEP.join(str(c) for c, _, _ in src),
                     SEP.join(f"{f}@{o}" for _, f, o in src if f is not None),
@@ -279,8 +233,10 @@ class _Source:
             Person.platform_id,
         )
         for part in self._stream(q):
-            for pid, base, name, public, url, videos, photos, views in part:
-                yield pid, base, self.name(name, public), public, self.redact(url), videos, photos, views
+            for pid, base, name, label, url, videos, photos, views in part:
+                shown = self.policy.name(name, Role.DEPICTED)
+                public = self.policy.is_public(name)
+                yield pid, base, shown, public, label, self.redact(url), videos, photos, views
 
     def uploaders(self) -> Iterator[Row]:
         q, counts = self._counted(Uploader)
@@ -292,7 +248,15 @@ class _Source:
         )
         for part in self._stream(q):
             for uid, base, name, url, videos, photos, views in part:
-                yield uid, base, name, self.redact(url), videos, photos, views
+                yield (
+                    uid,
+                    base,
+                    self.policy.name(name, Role.UPLOADER),
+                    self.redact(url),
+                    videos,
+                    photos,
+                    views,
+                )
 
     def captures(self) -> Iterator[Row]:
         q = select(
@@ -306,7 +270,8 @@ class _Source:
             q = q.where(Capture.run_id.in_(runs))
         for part in self._stream(q):
             for r in part:
-                yield (*r[:4], self.redact(r[4]), *r[5:])
+                # url, refused and error may spell a name (a person page's URL)
+                yield (*r[:4], self.redact(r[4]), *r[5:11], self.redact(r[11]), self.redact(r[12]), *r[13:])
 
     def runs(self) -> Iterator[Row]:
         requests = (
@@ -332,7 +297,7 @@ class _Source:
         )
         for part in self._stream(q):
             for r in part:
-                yield (*r[:2], self.redact(r[2]), *r[3:])
+                yield (*r[:2], self.redact(r[2]), *r[3:10], self.redact(r[10]))
 
 
 FIGURE_COLUMNS = _cols(
@@ -371,11 +336,12 @@ def _tables(src: _Source, figures: dict[str, Any]) -> list[Table]:
         ),
         Table(
             "persons",
-            "Depicted persons (pseudonyms unless public figures or real names were requested), with their "
-            "exported videos, photos and video views.",
+            "Depicted persons (pseudonyms unless on the investigator's public-figure list or real names were "
+            "requested), with their exported videos, photos and video views. public_figure: on the "
+            "investigator's list; platform_label: the platform marks the person as public (advisory only).",
             _cols(
-                "person_id:integer platform:text name:text public_figure:boolean url:text videos:integer "
-                "photos:integer views:integer"
+                "person_id:integer platform:text name:text public_figure:boolean platform_label:boolean "
+                "url:text videos:integer photos:integer views:integer"
             ),
             src.persons,
             primary_key="person_id",
@@ -472,14 +438,12 @@ def _typed(table: Table) -> Iterator[Row]:
 
 
 def _write_csv(table: Table, path: Path) -> int:
-    n = 0
     with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow([c.name for c in table.columns])
+        writer = CsvWriter(fh)
+        writer.header(c.name for c in table.columns)
         for row in _typed(table):
-            w.writerow(["true" if v is True else "false" if v is False else _text(v) for v in row])
-            n += 1
-    return n
+            writer.row(row)
+    return writer.rows
 
 
 def _write_parquet(table: Table, path: Path, batch: int) -> int:
@@ -589,38 +553,17 @@ def _meta_table(meta: dict[str, Any]) -> Table:
 # -- the export -------------------------------------------------------------------------------------
 
 
-def default_path(case: Case, fmt: str, now: dt.datetime | None = None) -> Path:
+def default_path(case: Case, fmt: ExportFormat, now: dt.datetime | None = None) -> Path:
     stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
-    suffix = {"json": ".json", "sqlite": ".db"}.get(fmt, f"-{fmt}")
-    return case.root / "exports" / f"unmask-{stamp}{suffix}"
-
-
-def _prepare(path: Path, fmt: str) -> None:
-    try:
-        if fmt in FOLDER_FORMATS:
-            if path.exists() and not path.is_dir():
-                raise UnmaskError(f"{fmt} export needs a folder, this is a file", where=str(path))
-            path.mkdir(parents=True, exist_ok=True)
-            probe = path
-        else:
-            if path.is_dir():
-                raise UnmaskError(f"{fmt} export needs a file name, this is a folder", where=str(path))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            probe = path.parent
-    except OSError as exc:
-        raise UnmaskError(f"cannot create the output ({exc.strerror})", where=str(path)) from exc
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise UnmaskError("output folder is not writable", where=str(probe))
+    return case.root / "exports" / f"unmask-{stamp}{fmt.default_suffix}"
 
 
 def export_case(
-    case: Case, fmt: str, path: Path | None = None, opts: ExportOptions | None = None
+    case: Case, fmt_name: str, path: Path | None = None, opts: ExportOptions | None = None
 ) -> ExportResult:
-    """Write the case's tables in ``fmt`` to ``path`` (a folder for csv/parquet, a file otherwise)."""
-    if fmt not in FORMATS:
-        raise UnmaskError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
+    """Write the case's tables in ``fmt_name`` to ``path`` (a folder for csv/parquet, a file otherwise)."""
+    fmt = export_format("census", fmt_name)
     opts = opts or ExportOptions(pseudonymize=case.config.privacy.pseudonymize, secret=case.config.secret)
-    path = (path or default_path(case, fmt)).resolve()
     store = case.store
     platform_ids: list[int] | None = None
     if opts.platform:
@@ -628,19 +571,20 @@ def export_case(
             platform_ids = list(s.scalars(select(Platform.id).where(Platform.base_url == opts.platform)))
         if not platform_ids:
             raise UnmaskError("no such platform in the case", where=opts.platform)
-    _prepare(path, fmt)
-    exported_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    figures = compute_figures(
-        store, FigureOptions(platform=opts.platform, pseudonymize=opts.pseudonymize, secret=opts.secret)
+    path = output_target(path or default_path(case, fmt), case, folder=fmt.folder)
+    policy = opts.privacy or PrivacyPolicy.for_store(
+        store, secret=opts.secret or case.config.secret, pseudonymize=opts.pseudonymize
     )
+    exported_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    figures = compute_figures(store, FigureOptions(platform=opts.platform, privacy=policy))
 
     def meta(counts: dict[str, int]) -> dict[str, Any]:
         return {
             "case": case.config.name,
             "exported_at": exported_at.isoformat(),
             "unmask_version": unmask.__version__,
-            "format": fmt,
-            "pseudonymized": "yes" if opts.pseudonymize else "no",
+            "format": fmt.name,
+            "pseudonymized": "yes" if policy.pseudonymize else "no",
             "platform": opts.platform or "all",
             "removed_items": "included" if opts.include_removed else "excluded",
             **{f"rows.{name}": n for name, n in counts.items()},
@@ -649,54 +593,48 @@ def export_case(
     with store.session() as s:
         if store.dialect == "postgresql":  # one snapshot for every table, even while a crawl writes
             s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        tables = _tables(_Source(s, opts, platform_ids), figures)
-        try:
-            counts = _write(fmt, path, tables, figures, meta, opts.batch)
-        except OSError as exc:
-            raise UnmaskError(f"cannot write the export ({exc.strerror or exc})", where=str(path)) from exc
-    return ExportResult(fmt, path, counts)
+        tables = _tables(_Source(s, opts, platform_ids, policy), figures)
+        counts = _write(fmt, path, tables, figures, meta, opts.batch, private=in_case(path, case))
+    return ExportResult(fmt.name, path, counts)
 
 
 def _write(
-    fmt: str,
+    fmt: ExportFormat,
     path: Path,
     tables: list[Table],
     figures: dict[str, Any],
     meta: Callable[[dict[str, int]], dict[str, Any]],
     batch: int,
+    *,
+    private: bool,
 ) -> dict[str, int]:
+    """Every file written atomically (a failure leaves no temporary file and no half-written table)."""
     counts: dict[str, int] = {}
-    if fmt in FOLDER_FORMATS:
-        ext = ".csv" if fmt == "csv" else ".parquet"
-        info = [*tables, META_TABLE]
-        for table in info:
+    if fmt.folder:
+        for table in [*tables, META_TABLE]:
             if table is META_TABLE:
                 table = _meta_table(meta(counts))
-            final = path / f"{table.name}{ext}"
-            tmp = final.with_name(final.name + ".tmp")
-            n = _write_csv(table, tmp) if fmt == "csv" else _write_parquet(table, tmp, batch)
-            os.replace(tmp, final)
+            with atomic_write(path / f"{table.name}{fmt.extension}", private=private) as tmp:
+                n = _write_csv(table, tmp) if fmt.name == "csv" else _write_parquet(table, tmp, batch)
             if table.name != META_TABLE.name:
                 counts[table.name] = n
         return counts
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    if fmt == "json":
-        with tmp.open("w", encoding="utf-8") as fh:
-            counts = _write_json(tables, figures, meta, fh)
-    else:
-        db = sqlite3.connect(tmp)
-        try:
-            for table in tables:
-                counts[table.name] = _write_sqlite_table(db, table, batch)
-            _write_sqlite_table(db, _meta_table(meta(counts)), batch)
-            db.execute("CREATE TABLE table_descriptions (table_name TEXT PRIMARY KEY, description TEXT)")
-            db.executemany(
-                "INSERT INTO table_descriptions VALUES (?, ?)",
-                [(t.name, t.description) for t in [*tables, META_TABLE]],
-            )
-            db.commit()
-        finally:
-            db.close()
-    os.replace(tmp, path)
+    with atomic_write(path, private=private) as tmp:
+        if fmt.name == "json":
+            with tmp.open("w", encoding="utf-8") as fh:
+                counts = _write_json(tables, figures, meta, fh)
+        else:
+            db = sqlite3.connect(tmp)
+            try:
+                for table in tables:
+                    counts[table.name] = _write_sqlite_table(db, table, batch)
+                _write_sqlite_table(db, _meta_table(meta(counts)), batch)
+                db.execute("CREATE TABLE table_descriptions (table_name TEXT PRIMARY KEY, description TEXT)")
+                db.executemany(
+                    "INSERT INTO table_descriptions VALUES (?, ?)",
+                    [(t.name, t.description) for t in [*tables, META_TABLE]],
+                )
+                db.commit()
+            finally:
+                db.close()
     return counts

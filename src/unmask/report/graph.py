@@ -6,8 +6,9 @@ of link, at most ``owners.graph_view_nodes`` of them. The layout is computed her
 one row per link distance from the platform, each row ordered by the mean position of the entities
 it hangs from. The fragment is plain SVG with ``<title>`` tooltips and CSS hover, so it reads
 without scripts; a small inline script (:data:`GRAPH_SCRIPT`) adds pan (drag), zoom (wheel) and
-click-to-highlight of an entity's neighbours. Every name is escaped; persons who are not public
-figures appear as their case pseudonym unless the report asks for real names.
+click-to-highlight of an entity's neighbours. Every label is cleaned of invisible characters and
+escaped; persons are shown by the case's privacy policy (role OWNER: named, as in `owners export` and
+`owners ultimate`, unless the same person is a hidden depicted person of the case).
 
 The report's Content-Security-Policy must allow that one script: add :func:`script_csp_source`
 (``'sha256-…'``) to ``script-src``.
@@ -23,7 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from unmask.core.case import Case
-from unmask.core.privacy import pseudonym
+from unmask.core.output import display_text
+from unmask.core.privacy import PrivacyPolicy, Role, pseudonym
 
 PLATFORM_SCHEMAS = ("Platform", "Domain", "IPAddress", "App", "Account", "Hoster", "ASN")
 SCHEMA_CLASS = {
@@ -101,7 +103,7 @@ def script_csp_source() -> str:
 
 
 def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    return html.escape(display_text(value, lines=True), quote=True)
 
 
 @dataclass(frozen=True)
@@ -139,15 +141,16 @@ def _share_label(lo: float | None, hi: float | None) -> str:
     return f"{'?' if lo is None else f'{lo:g}'}–{'?' if hi is None else f'{hi:g}'} %"
 
 
-def collect(case: Case, *, limit: int, real_names: bool = False) -> View | None:
+def collect(
+    case: Case, *, limit: int, real_names: bool = False, policy: PrivacyPolicy | None = None
+) -> View | None:
     """The entities and links to draw (the ``limit`` closest to the platform), laid out."""
     from sqlalchemy import text
 
-    from unmask.owners.export import is_public_figure
     from unmask.owners.load import OWNERSHIP_KINDS, SqlGraph
     from unmask.owners.paths import SqlNeighbours
 
-    pseudonymize = case.config.privacy.pseudonymize and not real_names
+    policy = policy or PrivacyPolicy.for_case(case, real_names=real_names)
     with case.store.engine.connect() as conn:
         import unmask.owners.tables  # noqa: F401
 
@@ -217,9 +220,9 @@ def collect(case: Case, *, limit: int, real_names: bool = False) -> View | None:
     for iid in order:
         ent = ents[iid]
         name = ent.name or ent.source_id
-        hidden = pseudonymize and ent.schema == "Person" and not is_public_figure(ent.properties)
-        shown = pseudonym(name, case.config.secret) if hidden else name
-        key = pseudonym(f"id:{ent.source_id}", case.config.secret) if hidden else ent.source_id
+        hidden = ent.schema == "Person" and policy.is_hidden(name, Role.OWNER)
+        shown = display_text(pseudonym(name, policy.secret) if hidden else name)
+        key = pseudonym(f"id:{ent.source_id}", policy.secret) if hidden else ent.source_id
         top = bool(ent.topmark) or (
             iid not in has_owner
             and ent.schema not in PLATFORM_SCHEMAS
@@ -312,12 +315,12 @@ def render(view: View) -> str:
     return "".join(parts)
 
 
-def graph_section(case: Case, *, real_names: bool = False) -> str | None:
+def graph_section(case: Case, *, real_names: bool = False, policy: PrivacyPolicy | None = None) -> str | None:
     """The graph view as an HTML fragment (style, SVG, script), or None when the case has no graph."""
     from sqlalchemy.exc import DBAPIError
 
     try:
-        view = collect(case, limit=case.config.owners.graph_view_nodes, real_names=real_names)
+        view = collect(case, limit=case.config.owners.graph_view_nodes, real_names=real_names, policy=policy)
     except DBAPIError:  # a store without the owner tables: no graph to show
         return None
     if view is None or not view.nodes:

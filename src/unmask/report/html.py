@@ -1,7 +1,9 @@
 """`unmask report`: one self-contained HTML file of a case's figures, with methodology and evidence.
 
 Everything is inline (styles, SVG charts drawn here, a data: favicon); a strict Content-Security-Policy
-forbids any request. Every value from the case is escaped: platform data is hostile input. The only
+forbids any request. Every value from the case is escaped and cleaned of bidi controls and invisible
+characters: platform data is hostile input. Names and free text (URLs, run messages) go through the
+case's privacy policy (unmask.core.privacy), the same one every other output uses. The only
 links are ordinary relative `<a href>` links to the case's WARC files (and anchors within the page).
 Whatever analysis the case lacks (or holds with other privacy settings, or older than the last crawl)
 is computed here; `unmask analyze` is never required first.
@@ -10,7 +12,6 @@ is computed here; `unmask analyze` is never required first.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,8 @@ from unmask.analysis.audience import headline as audience_headline
 from unmask.analysis.figures import FigureOptions, compute_figures, headline
 from unmask.analysis.history_curve import archive_curve, census_at
 from unmask.core.case import Case
+from unmask.core.output import html_text, in_case, output_target, write_text
+from unmask.core.privacy import PrivacyPolicy
 from unmask.report import methodology as meth
 from unmask.report.graph import graph_section, script_csp_source
 from unmask.report.infra import infra_section
@@ -68,7 +71,7 @@ SECTIONS = (
 
 
 def _e(value: Any) -> str:
-    return html.escape("–" if value is None else str(value), quote=True)
+    return html_text("–" if value is None else value)
 
 
 def _n(value: Any) -> str:
@@ -121,17 +124,23 @@ class ReportData:
 
 
 def gather(
-    case: Case, out_dir: Path, *, real_names: bool = False, case_name: str | None = None
+    case: Case,
+    out_dir: Path,
+    *,
+    real_names: bool = False,
+    case_name: str | None = None,
+    policy: PrivacyPolicy | None = None,
 ) -> ReportData:
     """Read everything the report shows. The big reads (figures, evidence index, methodology, analysis)
     run two at a time, each on its own connection: the database does the work, so both cores help."""
-    pseudonymize = case.config.privacy.pseudonymize and not real_names
-    options = FigureOptions(pseudonymize=pseudonymize, secret=case.config.secret)
+    policy = policy or PrivacyPolicy.for_case(case, real_names=real_names)
+    _ = policy.matcher  # built once, before the threads share the policy
+    options = FigureOptions(privacy=policy)
     with ThreadPoolExecutor(max_workers=2) as pool:
         figures = pool.submit(compute_figures, case.store, options)
-        evidence = pool.submit(meth.evidence, case)
-        method = meth.methodology(case)
-        analysis = _analysis(case, pseudonymize, real_names, method["runs"])
+        evidence = pool.submit(meth.evidence, case, policy=policy)
+        method = meth.methodology(case, policy=policy)
+        analysis = _analysis(case, policy, method["runs"])
         audience = [d for d in audience_summary(case.store)["domains"] if d["monthly"] or d["countries"]]
         rel = os.path.relpath(case.evidence_dir.resolve(), out_dir.resolve())
         return ReportData(
@@ -143,25 +152,26 @@ def gather(
             methodology=method,
             evidence=evidence.result(),
             infrastructure=infra_section(case.store),
-            owners=graph_section(case, real_names=real_names),
+            owners=graph_section(case, policy=policy),
             evidence_href=Path(rel).as_posix(),
         )
 
 
-def _analysis(case: Case, pseudonymize: bool, real_names: bool, runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The stored analysis when it fits (all parts, all platforms, same privacy, newer than every run)."""
+def _analysis(case: Case, policy: PrivacyPolicy, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The stored analysis when it fits (all parts, all platforms, same privacy policy, newer than every
+    run)."""
     stored = load_results(case.store)
     last_crawl = max((r["finished"] or r["started"] for r in runs), default="")
     fits = all(
         part in stored
         and stored[part]["platform_id"] is None
-        and stored[part]["params"].get("pseudonymized") == pseudonymize
+        and stored[part]["params"].get("privacy") == policy.fingerprint
         and stored[part]["computed_at"] >= last_crawl
         for part in PARTS
     )
     if fits:
         return {part: stored[part]["result"] for part in PARTS}
-    result = run_analysis(case, AnalysisOptions(real_names=real_names, save=False))
+    result = run_analysis(case, AnalysisOptions(privacy=policy, save=False))
     return {part: result[part] for part in PARTS}
 
 
@@ -524,11 +534,17 @@ def render(data: ReportData, *, generated: dt.datetime | None = None) -> str:
 """
 
 
-def write_report(case: Case, path: Path, *, real_names: bool = False, case_name: str | None = None) -> Path:
-    """Gather, render and write the report atomically; returns its path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = render(gather(case, path.parent, real_names=real_names, case_name=case_name))
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+def write_report(
+    case: Case,
+    path: Path,
+    *,
+    real_names: bool = False,
+    case_name: str | None = None,
+    policy: PrivacyPolicy | None = None,
+) -> Path:
+    """Gather, render and write the report atomically (never over the case's own files); returns its
+    path."""
+    path = output_target(path, case)
+    data = gather(case, path.parent, real_names=real_names, case_name=case_name, policy=policy)
+    write_text(path, render(data), private=in_case(path, case))
     return path

@@ -7,12 +7,12 @@ Reads what `unmask infra scan` (and `infra import-pdns`) stored, through unmask.
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
 
+from unmask.core.output import html_text
 from unmask.core.store import Store
 from unmask.infra.changes import changes
 from unmask.infra.related import CAVEAT, related
@@ -37,7 +37,7 @@ CHANGES_SHOWN = 50
 
 
 def _e(value: Any) -> str:
-    return html.escape("–" if value is None else str(value), quote=True)
+    return html_text("–" if value is None else value)
 
 
 def domains(store: Store) -> list[str]:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from unmask.core.case import Case
+from unmask.core.privacy import PrivacyPolicy
 from unmask.core.store.models import Capture, CrawlRun, Frontier, Item, ItemSource, Platform
 
 KIND_ORDER = ("robots", "sitemap", "listing", "item", "person", "page")
@@ -21,8 +22,10 @@ KIND_ORDER = ("robots", "sitemap", "listing", "item", "person", "page")
 EVIDENCE_LIMIT = 500
 
 
-def methodology(case: Case) -> dict[str, Any]:
-    """Platforms, crawl runs with their fetch counts and settings, and the limitations of the figures."""
+def methodology(case: Case, *, policy: PrivacyPolicy | None = None) -> dict[str, Any]:
+    """Platforms, crawl runs with their fetch counts and settings, and the limitations of the figures.
+    Start URLs and run messages go through the privacy policy (a URL may spell a hidden name)."""
+    policy = policy or PrivacyPolicy.for_case(case)
     fetch = case.config.fetch
     with case.store.session() as s:
         platforms = {
@@ -43,7 +46,9 @@ def methodology(case: Case) -> dict[str, Any]:
         captures = {
             int(r[0] or 0): tuple(int(n) for n in r[1:]) for r in s.execute(counts.group_by(Capture.run_id))
         }
-        runs = [_run(run, frontier, captures) for run in s.scalars(select(CrawlRun).order_by(CrawlRun.id))]
+        runs = [
+            _run(run, frontier, captures, policy) for run in s.scalars(select(CrawlRun).order_by(CrawlRun.id))
+        ]
         limitations = _limitations(s, runs)
     return {
         "platforms": list(platforms.values()),
@@ -63,7 +68,7 @@ def methodology(case: Case) -> dict[str, Any]:
 
 
 def _run(
-    run: CrawlRun, frontier: dict[int, list[Any]], captures: dict[int, tuple[int, ...]]
+    run: CrawlRun, frontier: dict[int, list[Any]], captures: dict[int, tuple[int, ...]], policy: PrivacyPolicy
 ) -> dict[str, Any]:
     by_kind: dict[str, dict[str, int]] = {}
     for kind, status, n in frontier.get(run.id, []):
@@ -77,14 +82,14 @@ def _run(
     return {
         "run": run.id,
         "platform_id": run.platform_id,
-        "start_url": run.start_url,
+        "start_url": policy.redact(run.start_url),
         "status": run.status,
         "phase": run.phase,
         "incremental": run.incremental,
         "started": run.started_at.isoformat(timespec="seconds"),
         "finished": run.finished_at.isoformat(timespec="seconds") if run.finished_at else None,
         "sessions": run.sessions,
-        "message": run.message,
+        "message": policy.redact(run.message),
         "requests": int(requests),
         "refused": int(refused),
         "errors": int(errors),
@@ -136,11 +141,15 @@ def _limitations(s: Session, runs: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def evidence(case: Case, limit: int = EVIDENCE_LIMIT) -> dict[str, Any]:
+def evidence(
+    case: Case, limit: int = EVIDENCE_LIMIT, *, policy: PrivacyPolicy | None = None
+) -> dict[str, Any]:
     """Captures that provided item fields, most relevant first (sitemaps and listings, then by items).
+    Their URLs go through the privacy policy (``/model/janet-doerwald`` names a person).
 
     Returns {"captures": [...], "total": n, "by_field": {field: [capture ids, best first]}}.
     """
+    policy = policy or PrivacyPolicy.for_case(case)
     with case.store.session() as s:
         rows = s.execute(
             select(
@@ -179,7 +188,7 @@ def evidence(case: Case, limit: int = EVIDENCE_LIMIT) -> dict[str, Any]:
     captures: list[dict[str, Any]] = [
         {
             "id": int(cid),
-            "url": url,
+            "url": policy.redact(url),
             "requested": at.isoformat(timespec="seconds"),
             "status": status,
             "warc_file": warc_file,

@@ -5,8 +5,9 @@ Pure functions from numbers to SVG text; every label is escaped (it may come fro
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
+
+from unmask.core.output import html_text
 
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 64, 30, 28, 44
@@ -14,7 +15,7 @@ COLORS = ("#8a1c1c", "#1c4f8a", "#3b7a2a", "#8a6d1c")
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    return html_text(value)
 
 
 def _fmt(value: float) -> str:

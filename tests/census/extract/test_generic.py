@@ -133,3 +133,55 @@ def test_home_page_links(generic: GenericExtractor) -> None:
         (f"{BASE}/model/ann", PageKind.PERSON),
         (f"{BASE}/video/1/a", PageKind.ITEM),
     ]
+
+
+# ------------------------------------------------------------------------------------ plausibility
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "value"),
+    [
+        ({"uploadDate": "1900-01-01"}, "upload_date", "1900-01-01"),
+        ({"uploadDate": "2199-03-04T10:00:00Z"}, "upload_date", "2199-03-04"),
+        ({"uploadDate": "1970-01-01T00:00:00Z"}, "upload_date", "1970-01-01"),
+        (
+            {"interactionStatistic": {"interactionType": "WatchAction", "userInteractionCount": "-5"}},
+            "views",
+            "-5",
+        ),
+        ({"duration": "PT0S"}, "duration", "0.0"),
+        ({"duration": "P30D"}, "duration", "2592000.0"),
+    ],
+)
+def test_implausible_values_are_refused_and_recorded(
+    changes: dict[str, object], field: str, value: str
+) -> None:
+    data = {
+        "@context": "https://schema.org",
+        "@type": "VideoObject",
+        "name": "T",
+        "duration": "PT1M",
+        "uploadDate": "2024-05-06",
+        "interactionStatistic": {"interactionType": "WatchAction", "userInteractionCount": 10},
+        **changes,
+    }
+    body = f'<script type="application/ld+json">{json.dumps(data)}</script>'.encode()
+    ex = GenericExtractor(BASE)
+    (record,) = ex.extract(PageKind.ITEM, f"{BASE}/video/1/x", body, encoding=None, fetched_at=NOW).items
+    assert getattr(record, field) is None
+    assert [(r.field, r.value) for r in record.rejected] == [(field, value)]
+    assert record.title == "T"  # the rest of the record stands
+
+
+def test_implausible_sitemap_values_are_refused_and_recorded() -> None:
+    body = (
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        'xmlns:video="http://www.google.com/schemas/sitemap-video/1.1">'
+        f"<url><loc>{BASE}/video/1/x</loc><video:video><video:title>T</video:title>"
+        "<video:view_count>-5</video:view_count><video:publication_date>2199-01-01</video:publication_date>"
+        "</video:video></url></urlset>"
+    ).encode()
+    ex = GenericExtractor(BASE)
+    (record,) = ex.extract(PageKind.SITEMAP, f"{BASE}/sitemap.xml", body, encoding=None, fetched_at=NOW).items
+    assert (record.views, record.upload_date) == (None, None)
+    assert sorted(r.field for r in record.rejected) == ["upload_date", "views"]

@@ -7,10 +7,18 @@ import random
 import time
 
 import pytest
+from lxml import etree
 
 from unmask.census.extract.adapter import load_extractor
-from unmask.census.extract.base import Extractor
-from unmask.census.extract.document import decode_html
+from unmask.census.extract.base import Extractor, is_sitemap_path
+from unmask.census.extract.document import Document, decode_html
+from unmask.census.extract.schemaorg import (
+    MAX_MICRODATA_DEPTH,
+    MAX_MICRODATA_ELEMENTS,
+    bounded_microdata,
+    extract_schemaorg,
+    structured_nodes,
+)
 from unmask.census.model import ItemKind, PageKind
 
 from .demo_html import BASE, GAPPY_VIDEO_CARD, VIDEO_CARD, VIDEO_PAGE, listing
@@ -153,3 +161,101 @@ def test_hostile_urls_are_total() -> None:
         assert ex.classify(url) is None or url.startswith("http://x")
         ex.identify(url)
         ex.sorted_newest(url)
+
+
+# ---------------------------------------------------------------------- bounded microdata
+
+
+def _nested_items(levels: int) -> str:
+    item = (
+        '<div itemprop="about" itemscope itemtype="https://schema.org/VideoObject">'
+        '<span itemprop="name">x</span>'
+    )
+    return "<html><body>" + item * levels + "</div>" * levels + "</body></html>"
+
+
+HOSTILE_MICRODATA = {
+    "400 nested items (15 s before)": _nested_items(400),
+    "100k nested items (never finished)": _nested_items(100_000),
+    "100k sibling items": "<html><body>"
+    + '<div itemscope itemtype="https://schema.org/Thing"><span itemprop="name">x</span></div>' * 100_000
+    + "</body></html>",
+    "properties nested 100k deep": '<html><body><div itemscope itemtype="https://schema.org/VideoObject">'
+    + '<div itemprop="name">x' * 100_000
+    + "</div>" * 100_000
+    + "</div></body></html>",
+    "text properties of 50k elements each": '<html><body><div itemscope itemtype="https://schema.org/VideoObject">'
+    + ('<div itemprop="description">' + "<b>x</b>" * 50_000 + "</div>") * 10
+    + "</div></body></html>",
+    "an item without properties over 200k elements": '<html><body itemscope itemtype="https://schema.org/WebPage">'
+    + "<p><b>x</b></p>" * 100_000
+    + "</body></html>",
+    "itemref to a big subtree from many items": '<html><body><div id="big">'
+    + '<p itemprop="name">x</p>' * 5_000
+    + "</div>"
+    + ('<div itemscope itemref="' + " ".join(["big"] * 20) + '"></div>') * 500
+    + "</body></html>",
+}
+
+
+@pytest.mark.parametrize("html", HOSTILE_MICRODATA.values(), ids=HOSTILE_MICRODATA.keys())
+def test_microdata_work_is_bounded_by_depth_and_count(html: str) -> None:
+    """Bounded before extruct sees the tree: each of these took seconds to forever, and Ctrl-C could not
+    stop the C-level work. The limit here is a generous guard, not a speed target (see bench/)."""
+    started = time.perf_counter()
+    extract_schemaorg(html, f"{BASE}/video/1/x")
+    assert time.perf_counter() - started < 20
+
+
+def test_bounding_keeps_the_microdata_within_limits_and_restores_the_tree() -> None:
+    doc = Document.parse(_nested_items(40), f"{BASE}/video/1/x")
+    before = etree.tostring(doc.root)
+    with bounded_microdata(doc.root) as tree:
+        assert tree is doc.root
+        assert tree.xpath("count(//*[@itemscope])") == MAX_MICRODATA_DEPTH  # one item per level
+        assert tree.xpath("count(//*[@itemprop])") == 2 * MAX_MICRODATA_DEPTH - 1  # and the names above
+    assert etree.tostring(doc.root) == before  # adapters read the same tree afterwards
+    assert structured_nodes(doc)[0]["@type"] == "https://schema.org/VideoObject"
+
+
+def test_many_items_keep_the_first_ones() -> None:
+    card = (
+        '<div itemscope itemtype="https://schema.org/VideoObject">'
+        '<a itemprop="url" href="/video/{n}/x">v</a></div>'
+    )
+    html = "<html><body>" + "".join(card.format(n=n) for n in range(6_000)) + "</body></html>"
+    records = extract_schemaorg(html, f"{BASE}/videos")
+    assert len(records) == MAX_MICRODATA_ELEMENTS // 2
+    assert records[0].url == f"{BASE}/video/0/x"
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/sitemap.xml", True),
+        ("/sitemap-videos-3.xml.gz", True),
+        ("/SITEMAPS/videos.TXT", True),
+        ("/index.php?/sitemap.xml", True),
+        ("/sitemaps/.xml", False),
+        ("/a?sitemap.xml", False),
+        ("/sitemap.html", False),
+        ("/video/1/sitemap-of-my-life", False),
+    ],
+)
+def test_sitemap_paths(path: str, expected: bool) -> None:
+    assert is_sitemap_path(path) is expected
+
+
+def test_anchor_paths_of_4kb_are_read_in_linear_time() -> None:
+    """'sitemap.' repeated over 4 KB made the old sitemap-path pattern backtrack about 10 ms per anchor:
+    tens of seconds per page. A generous guard, not a speed target (bench/extract_bench.py)."""
+    shapes = ["/" + "sitemap." * 500, "/" + "a.xml?" * 680, "/sitemaps/" + "sitemap." * 500, "/" + "?" * 4000]
+    body = (
+        "<html><body>"
+        + "".join(f'<a href="{shapes[i % 4]}{i}">x</a>' for i in range(5_000))
+        + "</body></html>"
+    )
+    started = time.perf_counter()
+    for name in EXTRACTORS:
+        extractor(name).extract(PageKind.PAGE, f"{BASE}/", body.encode(), encoding=None, fetched_at=NOW)
+    assert time.perf_counter() - started < 20

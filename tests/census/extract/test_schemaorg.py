@@ -113,8 +113,10 @@ def test_about_counts_only_persons_and_character_counts_too() -> None:
             ],
             99,
         ),
-        ({"userInteractionCount": 42}, 42),
+        ({"userInteractionCount": 42}, None),  # a counter of no stated kind is not a view count
         ([{"interactionType": "LikeAction", "userInteractionCount": 9}], None),
+        ({"interactionType": "https://schema.org/CommentAction", "userInteractionCount": "18"}, None),
+        ({"interactionType": "http://schema.org/ShareAction", "userInteractionCount": 2345}, None),
         ("not a counter", None),
         ({"interactionType": "WatchAction", "userInteractionCount": "many"}, None),
     ],
@@ -285,3 +287,209 @@ def test_page_links() -> None:
 def test_hostile_structured_data_never_raises(html: str) -> None:
     for record in extract_schemaorg(html, PAGE):
         assert record.url == PAGE
+
+
+# ------------------------------------------------------------------- script wrappers and comments
+
+
+@pytest.mark.parametrize(
+    "wrapped",
+    [
+        "<!-- John joined the festival. -->\n{json}",
+        "<!--\n{json}\n-->",
+        "// a comment line\n{json}",
+        "/* block */ {json}",
+        "//<![CDATA[\n{json}\n//]]>",
+        "<![CDATA[{json}]]>",
+        "<!-- one -->\n<!-- two -->\n{json}",
+    ],
+)
+def test_jsonld_script_with_comment_lines_or_wrappers_is_read(wrapped: str) -> None:
+    script = wrapped.replace("{json}", json.dumps(VIDEO))
+    html = f'<html><head><script type="application/ld+json">{script}</script></head></html>'
+    (record,) = extract_schemaorg(html, PAGE)
+    assert record.title == "Title & more"
+
+
+def test_jsonld_with_comments_inside_is_read_leniently_but_not_when_huge() -> None:
+    lenient = '{"@type": "VideoObject", "name": "T", // category\n "duration": "PT1M",}'
+    html = f'<script type="application/ld+json">{lenient}</script>'
+    assert [r.duration for r in extract_schemaorg(html, PAGE)] == [60.0]
+    padding = '"x": "' + "a" * 300_000 + '", '
+    huge = lenient.replace('"name"', padding + '"name"')
+    assert extract_schemaorg(f'<script type="application/ld+json">{huge}</script>', PAGE) == []
+
+
+# ---------------------------------------------------------------------------------------- views
+
+
+@pytest.mark.parametrize(
+    ("legacy", "expected"),
+    [
+        ("UserViews:42", 42),
+        ("UserPlays: 1,234", 1234),
+        ("5555 UserLikes", None),
+        ("UserLikes:5555", None),
+        ("UserComments:12", None),
+        ("UserDownloads:7", None),
+        ("4242", 4242),
+        (4242, 4242),
+        ("12 views", 12),
+        ("", None),
+    ],
+)
+def test_legacy_interaction_count_is_views_only_when_it_says_views(
+    legacy: object, expected: int | None
+) -> None:
+    data = {**VIDEO, "interactionStatistic": None, "interactionCount": legacy}
+    assert extract_schemaorg(page(data), PAGE)[0].views == expected
+
+
+def test_interaction_counter_as_graph_member() -> None:
+    graph = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {**VIDEO, "interactionStatistic": [{"@id": "#likes"}, {"@id": "#views"}]},
+            {
+                "@type": "InteractionCounter",
+                "@id": "#likes",
+                "interactionType": "LikeAction",
+                "userInteractionCount": 5,
+            },
+            {
+                "@type": "InteractionCounter",
+                "@id": "#views",
+                "interactionType": "WatchAction",
+                "userInteractionCount": 77,
+            },
+        ],
+    }
+    (record,) = extract_schemaorg(page(graph), PAGE)
+    assert record.views == 77
+
+
+# ----------------------------------------------------------------------------------- nested items
+
+
+NESTED = {k: v for k, v in VIDEO.items() if k not in {"@context", "url"}}
+
+
+@pytest.mark.parametrize(
+    ("container", "prop"),
+    [
+        ("TVEpisode", "video"),
+        ("WebPage", "video"),
+        ("MusicGroup", "subjectOf"),
+        ("Article", "associatedMedia"),
+        ("NewsArticle", "video"),
+    ],
+)
+def test_video_nested_under_another_node_is_the_pages_item(container: str, prop: str) -> None:
+    data = {"@context": "https://schema.org", "@type": container, "name": "Outer", prop: NESTED}
+    (record,) = extract_schemaorg(page(data), PAGE)
+    assert (record.kind, record.url, record.title, record.duration) == (
+        ItemKind.VIDEO,
+        PAGE,
+        "Title & more",
+        754.0,
+    )
+
+
+def test_nested_videos_with_their_own_urls_are_items_at_those_urls() -> None:
+    data = {
+        "@type": "WebPage",
+        "video": [{**NESTED, "url": f"{BASE}/video/2/b"}, {**NESTED, "url": f"{BASE}/video/3/c"}],
+    }
+    records = extract_schemaorg(page(data), f"{BASE}/browse")
+    assert [r.url for r in records] == [f"{BASE}/video/2/b", f"{BASE}/video/3/c"]
+
+
+def test_several_unnamed_nested_videos_do_not_make_the_page_one_video() -> None:
+    data = {"@type": "BlogPosting", "video": [NESTED, {**NESTED, "name": "Another"}]}
+    assert extract_schemaorg(page(data), f"{BASE}/blog/post") == []
+
+
+def test_nested_video_does_not_replace_the_pages_own_item() -> None:
+    own = {**VIDEO, "name": "Own", "subjectOf": {**NESTED, "name": "Trailer"}}
+    (record,) = extract_schemaorg(page(own), PAGE)
+    assert record.title == "Own"
+
+
+def test_video_label_id_is_not_a_url() -> None:
+    data = {"@type": "TVEpisode", "video": {**NESTED, "@id": "vid-9457d0c6-b8ac"}}
+    (record,) = extract_schemaorg(page(data), PAGE)
+    assert record.url == PAGE
+
+
+# ------------------------------------------------------------------------------------ photo items
+
+
+YOAST_ARTICLE = {
+    "@context": "https://schema.org",
+    "@graph": [
+        {
+            "@type": "Article",
+            "@id": f"{BASE}/2024/storm/#article",
+            "headline": "Storm",
+            "image": {"@id": f"{BASE}/2024/storm/#primaryimage"},
+        },
+        {
+            "@type": "WebPage",
+            "@id": f"{BASE}/2024/storm/",
+            "primaryImageOfPage": {"@id": f"{BASE}/2024/storm/#primaryimage"},
+        },
+        {
+            "@type": "ImageObject",
+            "@id": f"{BASE}/2024/storm/#primaryimage",
+            "url": f"{BASE}/wp-content/uploads/storm.jpg",
+            "caption": "Clouds",
+        },
+        {
+            "@type": "Organization",
+            "name": "Paper",
+            "logo": {"@type": "ImageObject", "url": f"{BASE}/logo.png"},
+        },
+    ],
+}
+
+
+def test_an_articles_picture_is_not_a_photo() -> None:
+    assert extract_schemaorg(page(YOAST_ARTICLE), f"{BASE}/2024/storm/") == []
+
+
+def test_a_top_level_picture_beside_an_article_is_not_a_photo() -> None:
+    article = {"@type": "NewsArticle", "headline": "Storm"}
+    picture = {"@type": "ImageObject", "contentUrl": "/i/storm.jpg", "name": "Clouds"}
+    assert extract_schemaorg(page(article, picture), f"{BASE}/2024/storm/") == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"@type": "ImageObject", "name": "Beach", "contentUrl": "/m/beach.jpg"},
+        {"@type": "Photograph", "name": "Beach"},
+        {"@type": "WebPage", "mainEntity": {"@type": "ImageObject", "name": "Beach"}},
+        {"@type": "ImageObject", "name": "Beach", "mainEntityOfPage": f"{BASE}/photo/5"},
+        {
+            "@graph": [
+                {"@type": "ItemPage", "mainEntity": {"@id": "#p"}},
+                {"@type": "ImageObject", "@id": "#p", "name": "Beach"},
+            ]
+        },
+    ],
+)
+def test_a_picture_that_is_the_pages_main_entity_is_a_photo(data: dict[str, object]) -> None:
+    (record,) = extract_schemaorg(page({"@context": "https://schema.org", **data}), f"{BASE}/photo/5")
+    assert (record.kind, record.url, record.title) == (ItemKind.PHOTO, f"{BASE}/photo/5", "Beach")
+
+
+def test_pictures_of_a_gallery_or_listing_without_their_own_page_are_not_photos() -> None:
+    listing = {
+        "@type": "ItemList",
+        "itemListElement": [
+            {"@type": "ImageObject", "contentUrl": f"{BASE}/m/1.jpg"},
+            {"@type": "ImageObject", "url": f"{BASE}/photo/2", "name": "Two"},
+        ],
+    }
+    records = extract_schemaorg(page(listing), f"{BASE}/photos")
+    assert [(r.kind, r.url) for r in records] == [(ItemKind.PHOTO, f"{BASE}/photo/2")]

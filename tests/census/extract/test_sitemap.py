@@ -10,6 +10,7 @@ from unmask.census.extract import sitemap as sitemap_module
 from unmask.census.extract.generic import GenericExtractor
 from unmask.census.extract.sitemap import (
     SitemapDoc,
+    media_pages,
     parse_sitemap,
     robots_sitemaps,
     sitemap_items,
@@ -49,10 +50,42 @@ def locs(doc: SitemapDoc) -> list[str]:
         ("# Sitemap: /commented.xml", []),
         ("", []),
         ("\x00\xff garbage", []),
+        (
+            "Site-map: /google-accepts-this.xml\nSITE-MAP:/b.xml",
+            [f"{BASE}/google-accepts-this.xml", f"{BASE}/b.xml"],
+        ),
+        ("Sitemap: /\udcff.xml\nSitemap: /\ufffd.xml\nSitemap: /ok.xml", [f"{BASE}/ok.xml"]),
+        ("Sitemaps: /not-a-sitemap-line.xml", []),
     ],
 )
 def test_robots_sitemaps(text: str, expected: list[str]) -> None:
     assert robots_sitemaps(text, f"{BASE}/robots.txt") == expected
+
+
+@pytest.mark.parametrize(
+    ("encoding", "body"), [(None, b"Sitemap: /\xff.xml\n"), ("utf-8", b"Sitemap: /a\xc3.xml\n")]
+)
+def test_robots_line_with_invalid_bytes_is_skipped_not_replaced(encoding: str | None, body: bytes) -> None:
+    result = GenericExtractor(BASE).extract(
+        PageKind.ROBOTS,
+        f"{BASE}/robots.txt",
+        body + b"Sitemap: /ok.xml\n",
+        encoding=encoding,
+        fetched_at=dt.datetime(2025, 1, 1),
+    )
+    assert [link.url for link in result.links] == [f"{BASE}/ok.xml"]
+    assert "%EF%BF%BD" not in repr(result.links)
+
+
+def test_robots_in_a_declared_single_byte_charset_keeps_its_urls() -> None:
+    result = GenericExtractor(BASE).extract(
+        PageKind.ROBOTS,
+        f"{BASE}/robots.txt",
+        "Sitemap: /carte-été.xml\n".encode("latin-1"),
+        encoding="iso-8859-1",
+        fetched_at=dt.datetime(2025, 1, 1),
+    )
+    assert [link.url for link in result.links] == [f"{BASE}/carte-%C3%A9t%C3%A9.xml"]
 
 
 # ----------------------------------------------------------------------------------------- index
@@ -141,7 +174,8 @@ def test_no_namespace_at_all() -> None:
     assert (doc.kind, locs(doc)) == ("urlset", [f"{BASE}/a"])
 
 
-def test_image_extension_and_records() -> None:
+def test_image_blocks_never_make_a_photo_or_gallery_on_their_own() -> None:
+    """An image sitemap lists the pictures on a page: an article with one picture is no photo."""
     photo = url(f"{BASE}/photo/1", "<image:image><image:loc>/i/1.jpg</image:loc></image:image>")
     album = url(
         f"{BASE}/album/2",
@@ -150,18 +184,59 @@ def test_image_extension_and_records() -> None:
     )
     plain = url(f"{BASE}/about")
     video = url(f"{BASE}/page/9", "<video:video><video:title>V</video:title></video:video>")
+    article = url(f"{BASE}/news/2024/storm", "<image:image><image:loc>/i/9.jpg</image:loc></image:image>")
     doc = parse_sitemap(
-        urlset(photo, album, plain, video, extra_ns=f"{IMAGE_NS} {VIDEO_NS}"), f"{BASE}/s.xml"
+        urlset(photo, album, plain, video, article, extra_ns=f"{IMAGE_NS} {VIDEO_NS}"), f"{BASE}/s.xml"
     )
-    assert [e.image_count for e in doc.entries] == [1, 2, 0, 0]
+    assert [e.image_count for e in doc.entries] == [1, 2, 0, 0, 1]
     assert doc.entries[1].images == ["/i/2.jpg", "/i/3.jpg"]
     records = sitemap_items(doc, lambda u: None)
-    assert [(r.kind, r.platform_id) for r in records] == [
+    assert [(r.kind, r.platform_id) for r in records] == [(ItemKind.VIDEO, "/page/9")]
+    # the pages with pictures are read to learn what they are; the plain page is not
+    assert media_pages(doc, lambda u: None) == [
+        f"{BASE}/photo/1",
+        f"{BASE}/album/2",
+        f"{BASE}/news/2024/storm",
+    ]
+    by_url = GenericExtractor(BASE).extract(
+        PageKind.SITEMAP,
+        f"{BASE}/s.xml",
+        urlset(photo, album, article, extra_ns=IMAGE_NS),
+        encoding=None,
+        fetched_at=dt.datetime(2025, 1, 1),
+    )
+    assert [(r.kind, r.platform_id) for r in by_url.items] == [
         (ItemKind.PHOTO, "/photo/1"),
         (ItemKind.GALLERY, "/album/2"),
-        (ItemKind.VIDEO, "/page/9"),
     ]
-    assert all(r.photo_count is None for r in records)
+    assert Link(f"{BASE}/news/2024/storm", PageKind.ITEM) in by_url.links
+    assert all(r.photo_count is None for r in by_url.items)
+
+
+def test_several_video_blocks_in_one_url() -> None:
+    """Google: each <video:video> is a video *on* the page. A page showing several is a listing or an
+    article with embeds, not one video's page: it is an item only when its URL is one, without the
+    blocks' metadata (which block is its own cannot be told); every block is kept on the entry."""
+    blocks = "".join(
+        f"<video:video><video:title>V{n}</video:title><video:player_loc>{BASE}/embed/{n}</video:player_loc>"
+        f"<video:view_count>{n}00</video:view_count></video:video>"
+        for n in range(1, 4)
+    )
+    doc = parse_sitemap(
+        urlset(url(f"{BASE}/model/ann", blocks), url(f"{BASE}/video/7/x", blocks), extra_ns=VIDEO_NS),
+        f"{BASE}/s.xml",
+    )
+    entry = doc.entries[0]
+    assert entry.video_count == 3 and [v.title for v in entry.videos] == ["V1", "V2", "V3"]
+    assert entry.video is None
+    assert [v.player_url for v in entry.videos] == [f"{BASE}/embed/{n}" for n in range(1, 4)]
+
+    def identify(u: str) -> tuple[ItemKind, str] | None:
+        return (ItemKind.VIDEO, "7") if "/video/7/" in u else None
+
+    (record,) = sitemap_items(doc, identify)
+    assert (record.kind, record.platform_id, record.title, record.views) == (ItemKind.VIDEO, "7", None, None)
+    assert media_pages(doc, identify) == [f"{BASE}/model/ann"]
 
 
 def test_records_take_kind_and_id_from_the_url() -> None:

@@ -8,28 +8,32 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.helpers.nginx_server import Lab
+from tests.helpers.nginx_server import Lab, NginxServer, VHost
 from tests.helpers.proxies import Socks5Server
 from unmask.core.case import Case
 from unmask.core.errors import FetchRefused
-from unmask.core.fetch import Fetcher, FetchError
+from unmask.core.fetch import Fetcher, FetchError, Scope, SiteDomain
 from unmask.core.fetch.transport import pin_address, request_target
 from unmask.core.store.models import Capture
 
 T = TypeVar("T")
 
 
-def fetcher(case: Case, **overrides: object) -> Fetcher:
+def fetcher(case: Case, lab: Lab | None = None, **overrides: object) -> Fetcher:
     settings = {"delay": 0.0, "backoff_base": 0.01, "retries": 0, "verify_tls": False, "obey_robots": False}
     for key, value in {**settings, **overrides}.items():
         setattr(case.config.fetch, key, value)
-    return Fetcher.for_case(case, purpose="test")
+    # the lab's names resolve nowhere: each request is pinned to one of its loopback addresses
+    addresses = [lab.front, lab.origin, lab.decoy, lab.sister] if lab is not None else []
+    site = [SiteDomain("unmask.test"), *(SiteDomain(a) for a in addresses)]
+    return Fetcher.for_case(case, purpose="test", scope=Scope(site, allow_private=True))
 
 
 def echo(body: bytes) -> dict[str, str]:
@@ -45,7 +49,7 @@ def test_pinned_request_reaches_the_pinned_address_with_host_and_sni(lab: Lab, s
 
     async def go() -> list[tuple[dict[str, str], str | None, str | None]]:
         out = []
-        async with fetcher(sqlite_case) as f:
+        async with fetcher(sqlite_case, lab) as f:
             for address in (lab.front, lab.origin, lab.front, lab.origin):
                 resp = await f.get(url, connect_to=address)
                 assert resp.status == 200
@@ -64,7 +68,7 @@ def test_concurrent_pins_never_share_a_connection(lab: Lab, sqlite_case: Case) -
     pins = [lab.front, lab.origin, lab.decoy] * 6
 
     async def go() -> list[str]:
-        async with fetcher(sqlite_case, concurrency=8) as f:
+        async with fetcher(sqlite_case, lab, concurrency=8) as f:
             responses = await asyncio.gather(*(f.get(url, connect_to=a) for a in pins))
         return [echo(r.body)["addr"] for r in responses]
 
@@ -73,7 +77,7 @@ def test_concurrent_pins_never_share_a_connection(lab: Lab, sqlite_case: Case) -
 
 def test_two_names_on_one_address_each_get_their_own_sni(lab: Lab, sqlite_case: Case) -> None:
     async def go() -> list[dict[str, str]]:
-        async with fetcher(sqlite_case) as f:
+        async with fetcher(sqlite_case, lab) as f:
             out = []
             for name in ("sister-a", "sister-b", "sister-a", "sister-b"):
                 resp = await f.get(lab.web.url(f"{name}.unmask.test", "/echo"), connect_to=lab.sister)
@@ -86,7 +90,7 @@ def test_two_names_on_one_address_each_get_their_own_sni(lab: Lab, sqlite_case: 
 
 def test_plain_http_is_pinned_with_its_host_header(lab: Lab, sqlite_case: Case) -> None:
     async def go() -> dict[str, str]:
-        async with fetcher(sqlite_case) as f:
+        async with fetcher(sqlite_case, lab) as f:
             resp = await f.get(lab.web.url("site.unmask.test", "/echo", scheme="http"), connect_to=lab.origin)
             return echo(resp.body)
 
@@ -97,7 +101,7 @@ def test_evidence_names_the_address_connected_to(lab: Lab, case: Case) -> None:
     url = lab.web.url("site.unmask.test", "/")
 
     async def go() -> None:
-        async with fetcher(case) as f:
+        async with fetcher(case, lab) as f:
             await f.get(url, connect_to=lab.origin)
             await f.get(lab.web.url(lab.decoy, "/echo"))  # not pinned: the peer's address is recorded
 
@@ -118,10 +122,10 @@ def test_evidence_names_the_address_connected_to(lab: Lab, case: Case) -> None:
 
 def test_media_is_still_refused_when_pinned(lab: Lab, sqlite_case: Case) -> None:
     async def go() -> None:
-        async with fetcher(sqlite_case) as f:
-            with pytest.raises(FetchRefused, match="media"):
+        async with fetcher(sqlite_case, lab) as f:
+            with pytest.raises(FetchRefused, match="type: image/"):
                 await f.get(lab.web.url("site.unmask.test", "/photo"), connect_to=lab.front)
-            with pytest.raises(FetchRefused, match="media URL"):
+            with pytest.raises(FetchRefused, match="media-url"):
                 await f.get(lab.web.url("site.unmask.test", "/clip.mp4"), connect_to=lab.front)
 
     run(go())
@@ -140,7 +144,7 @@ def test_a_pin_that_is_not_an_address_is_refused(sqlite_case: Case) -> None:
 
 def test_redirects_keep_the_pin_on_the_same_host_only(lab: Lab, sqlite_case: Case) -> None:
     async def go() -> tuple[dict[str, str], dict[str, str]]:
-        async with fetcher(sqlite_case) as f:
+        async with fetcher(sqlite_case, lab) as f:
             same = await f.get(lab.web.url("site.unmask.test", "/hop-same"), connect_to=lab.front)
             away = await f.get(lab.web.url("site.unmask.test", "/hop-away"), connect_to=lab.front)
             return echo(same.body), echo(away.body)
@@ -152,7 +156,7 @@ def test_redirects_keep_the_pin_on_the_same_host_only(lab: Lab, sqlite_case: Cas
 
 def test_verification_is_against_the_url_host(lab: Lab, sqlite_case: Case) -> None:
     async def go() -> None:
-        async with fetcher(sqlite_case, verify_tls=True) as f:
+        async with fetcher(sqlite_case, lab, verify_tls=True) as f:
             with pytest.raises(FetchError, match="certificate"):
                 await f.get(lab.web.url("site.unmask.test", "/echo"), connect_to=lab.front)
 
@@ -163,7 +167,7 @@ def test_pinning_through_a_socks5_proxy(lab: Lab, sqlite_case: Case) -> None:
     with Socks5Server() as socks:
 
         async def go() -> dict[str, str]:
-            async with fetcher(sqlite_case, proxy=socks.url) as f:
+            async with fetcher(sqlite_case, lab, proxy=socks.url) as f:
                 resp = await f.get(lab.web.url("site.unmask.test", "/echo"), connect_to=lab.origin)
                 return echo(resp.body)
 
@@ -188,8 +192,38 @@ def test_request_target_shapes() -> None:
     assert target.url == "https://[::1]:8443/a?b=1"
     assert ("Host", "site.unmask.test:8443") in target.headers
     assert target.extensions == {"sni_hostname": "site.unmask.test"}
-    assert target.pinned
+    assert target.pool == "pinned" and ("Connection", "close") in target.headers
     idn = request_target("http://bücher.test/", "127.0.0.5")
     assert idn.url == "http://127.0.0.5/" and ("Host", "xn--bcher-kva.test") in idn.headers
     assert idn.extensions == {}
-    assert not request_target("https://x.test/", None).pinned
+    assert not request_target("https://x.test/", None).pool
+    resolved = request_target("https://x.test/", "192.0.2.1", resolved=True)
+    assert resolved.pool == "resolved https://x.test" and ("Connection", "close") not in resolved.headers
+
+
+def test_a_name_the_transport_resolves_is_pinned_to_the_checked_address_with_its_sni(
+    sqlite_case: Case, tmp_path: Path
+) -> None:
+    """Without connect_to, the Transport resolves the name itself, checks the address and pins the
+    connection to it: Host and SNI stay the name, and the host's connections are kept alive."""
+    web = NginxServer(tmp_path / "nginx", block="127.0.0")
+    web.add_certificate("lh", "localhost", ["localhost"])
+    web.add_vhost(VHost(("localhost",), ("127.0.0.1",), cert="lh", echo=True))
+    web.start()
+    try:
+        url = web.url("localhost", "/echo")
+        netloc = url.split("/")[2]
+
+        async def go() -> list[dict[str, str]]:
+            settings = {"delay": 0.0, "retries": 0, "verify_tls": False, "obey_robots": False}
+            for key, value in settings.items():
+                setattr(sqlite_case.config.fetch, key, value)
+            async with Fetcher.for_case(sqlite_case, purpose="test", scope=Scope.for_site(url)) as f:
+                seen = [echo((await f.get(url)).body) for _ in range(3)]
+                assert list(f.transport._clients) == [f"resolved https://{netloc} "]
+                return seen
+
+        for seen in run(go()):
+            assert seen == {"host": netloc, "sni": "localhost", "addr": "127.0.0.1"}
+    finally:
+        web.stop()

@@ -10,7 +10,7 @@ import pytest
 from tests.helpers.hostile import HostileServer
 from tests.helpers.proxies import Socks5Server
 from unmask.core.case import Case
-from unmask.core.fetch import Fetcher
+from unmask.core.fetch import Fetcher, Scope
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def server() -> Iterator[HostileServer]:
 
 def _get(case: Case, url: str) -> int:
     async def go() -> int:
-        async with Fetcher.for_case(case, purpose="test") as f:
+        async with Fetcher.for_case(case, purpose="test", scope=Scope.for_site(url)) as f:
             return (await f.get(url, obey_robots=False)).status
 
     return asyncio.run(go())
@@ -55,3 +55,18 @@ def test_user_agent_headers_and_cookies_come_from_the_config(
     assert seen["user-agent"] == "unmask-test/1"
     assert seen["x-investigation"] == "case-42"
     assert seen["cookie"] == "age_verified=1; lang=en"
+
+
+def test_a_case_made_with_the_former_announcing_user_agent_now_sends_a_browsers(tmp_path: object) -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from unmask.core.config import DEFAULT_USER_AGENT, load_config
+
+    path = Path(str(tmp_path)) / "case.yaml"
+    announcing = "unmask/0.1 (research census; +https://example.invalid/unmask)"
+    path.write_text(yaml.safe_dump({"fetch": {"user_agent": announcing}}), encoding="utf-8")
+    assert load_config(path).fetch.user_agent == DEFAULT_USER_AGENT
+    path.write_text(yaml.safe_dump({"fetch": {"user_agent": "Investigator/1.0"}}), encoding="utf-8")
+    assert load_config(path).fetch.user_agent == "Investigator/1.0"

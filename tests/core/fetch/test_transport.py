@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ from tests.helpers.hostile import (
 )
 from unmask.core.case import Case
 from unmask.core.errors import FetchRefused
-from unmask.core.fetch import Fetcher, FetchError, FetchRequest
+from unmask.core.fetch import Fetcher, FetchError, FetchRequest, Scope
 from unmask.core.store.models import Capture
 
 
@@ -51,10 +52,10 @@ def server() -> Iterator[HostileServer]:
         yield srv
 
 
-def fetcher(case: Case, **overrides: object) -> Fetcher:
+def fetcher(case: Case, site: HostileServer, **overrides: object) -> Fetcher:
     for key, value in {"delay": 0.0, "backoff_base": 0.01, **overrides}.items():
         setattr(case.config.fetch, key, value)
-    return Fetcher.for_case(case, purpose="test")
+    return Fetcher.for_case(case, purpose="test", scope=Scope.for_site(site.base))
 
 
 def captures(case: Case) -> list[Capture]:
@@ -83,7 +84,7 @@ def run(coro: object) -> object:
 
 def test_page_is_recorded_with_sha256(server: HostileServer, sqlite_case: Case) -> None:
     async def go() -> None:
-        async with fetcher(sqlite_case) as f:
+        async with fetcher(sqlite_case, server) as f:
             resp = await f.get(server.url("/page"), obey_robots=False)
             assert resp.status == 200 and b"hello" in resp.body
             assert resp.capture_id is not None
@@ -104,23 +105,32 @@ def test_page_is_recorded_with_sha256(server: HostileServer, sqlite_case: Case) 
         assert rec.content_stream().read() == b"<html><body>hello</body></html>"
 
 
-def test_media_url_is_never_requested(server: HostileServer, sqlite_case: Case) -> None:
+def test_media_url_is_never_requested_and_its_refusal_is_recorded(
+    server: HostileServer, sqlite_case: Case
+) -> None:
     async def go() -> None:
-        async with fetcher(sqlite_case) as f:
-            with pytest.raises(FetchRefused, match="media URL"):
+        async with fetcher(sqlite_case, server) as f:
+            with pytest.raises(FetchRefused, match="media-url"):
                 await f.get(server.url("/media/x.jpg"), obey_robots=False)
+            assert f.transport.refusals == {"media-url": 1}
 
     run(go())
     assert server.hits["/media/x.jpg"] == 0
-    assert captures(sqlite_case) == []
+    (cap,) = captures(sqlite_case)
+    assert cap.refused and cap.refused.startswith("media-url:") and cap.status is None and not cap.warc_file
 
 
-@pytest.mark.parametrize("path", ["/photo", "/clip", "/blob", "/lying"])
-def test_media_body_is_refused_and_not_stored(server: HostileServer, sqlite_case: Case, path: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "code"), [("/photo", "type"), ("/clip", "type"), ("/blob", "binary"), ("/lying", "binary")]
+)
+def test_media_body_is_refused_and_not_stored(
+    server: HostileServer, sqlite_case: Case, path: str, code: str
+) -> None:
     async def go() -> None:
-        async with fetcher(sqlite_case) as f:
-            with pytest.raises(FetchRefused, match="media"):
+        async with fetcher(sqlite_case, server) as f:
+            with pytest.raises(FetchRefused, match=f"{code}: "):
                 await f.get(server.url(path), obey_robots=False)
+            assert f.transport.refusals == {code: 1}
 
     run(go())
     (cap,) = captures(sqlite_case)
@@ -129,18 +139,23 @@ def test_media_body_is_refused_and_not_stored(server: HostileServer, sqlite_case
         assert JPEG[:64] not in payload and MP4[:64] not in payload
 
 
-def test_favicon_is_fetched_size_capped(server: HostileServer, sqlite_case: Case) -> None:
+def test_favicon_within_the_cap_is_stored_and_over_it_refused(
+    server: HostileServer, sqlite_case: Case
+) -> None:
     async def go() -> None:
-        async with fetcher(sqlite_case, favicon_max_bytes=100) as f:
+        async with fetcher(sqlite_case, server) as f:
             resp = await f.get(server.url("/favicon.ico"), favicon=True, obey_robots=False)
-            assert len(resp.body) == 100 and resp.truncated == "length"
+            assert resp.body.startswith(b"\x00\x00\x01\x00") and not resp.truncated
+        async with fetcher(sqlite_case, server, favicon_max_bytes=100) as f:
+            with pytest.raises(FetchRefused, match=r"favicon: .* favicon cap"):
+                await f.get(server.url("/favicon.ico"), favicon=True, obey_robots=False)
 
     run(go())
 
 
 def test_size_cap_truncates(server: HostileServer, sqlite_case: Case) -> None:
     async def go() -> None:
-        async with fetcher(sqlite_case, max_response_bytes=1024 * 1024) as f:
+        async with fetcher(sqlite_case, server, max_response_bytes=1024 * 1024) as f:
             resp = await f.get(server.url("/big"), obey_robots=False)
             assert len(resp.body) == 1024 * 1024 and resp.truncated == "length"
 
@@ -150,7 +165,7 @@ def test_size_cap_truncates(server: HostileServer, sqlite_case: Case) -> None:
 
 def test_gzip_is_stored_raw_and_returned_decoded(server: HostileServer, sqlite_case: Case) -> None:
     async def go() -> None:
-        async with fetcher(sqlite_case) as f:
+        async with fetcher(sqlite_case, server) as f:
             resp = await f.get(server.url("/gz"), obey_robots=False)
             assert resp.body.startswith(b"<html>zzz")
 
@@ -161,7 +176,7 @@ def test_gzip_is_stored_raw_and_returned_decoded(server: HostileServer, sqlite_c
 
 def test_dropped_connection_is_a_recorded_failure(server: HostileServer, sqlite_case: Case) -> None:
     async def go() -> None:
-        async with fetcher(sqlite_case, retries=1) as f:
+        async with fetcher(sqlite_case, server, retries=1) as f:
             with pytest.raises(FetchError):
                 await f.get(server.url("/drop"), obey_robots=False)
 
@@ -172,7 +187,7 @@ def test_dropped_connection_is_a_recorded_failure(server: HostileServer, sqlite_
 
 def test_body_cut_short_is_kept_and_marked(server: HostileServer, sqlite_case: Case) -> None:
     async def go() -> None:
-        async with fetcher(sqlite_case) as f:
+        async with fetcher(sqlite_case, server) as f:
             resp = await f.transport.exchange(FetchRequest(server.url("/cut")))
             assert resp.truncated == "disconnect" and resp.body.startswith(b"<html><body>x")
 
@@ -181,7 +196,7 @@ def test_body_cut_short_is_kept_and_marked(server: HostileServer, sqlite_case: C
 
 def test_timeout(server: HostileServer, sqlite_case: Case) -> None:
     async def go() -> None:
-        async with fetcher(sqlite_case, read_timeout=0.5, retries=0) as f:
+        async with fetcher(sqlite_case, server, read_timeout=0.5, retries=0) as f:
             with pytest.raises(FetchError, match="timeout"):
                 await f.get(server.url("/slow"), obey_robots=False)
 
@@ -190,7 +205,7 @@ def test_timeout(server: HostileServer, sqlite_case: Case) -> None:
 
 def test_redirect_loop_is_stopped(server: HostileServer, sqlite_case: Case) -> None:
     async def go() -> None:
-        async with fetcher(sqlite_case) as f:
+        async with fetcher(sqlite_case, server) as f:
             with pytest.raises(FetchRefused, match="redirect loop"):
                 await f.get(server.url("/loop/a"), obey_robots=False)
 
@@ -200,7 +215,7 @@ def test_redirect_loop_is_stopped(server: HostileServer, sqlite_case: Case) -> N
 
 def test_retry_after_storm_then_success(server: HostileServer, sqlite_case: Case) -> None:
     async def go() -> None:
-        async with fetcher(sqlite_case) as f:
+        async with fetcher(sqlite_case, server) as f:
             resp = await f.get(server.url("/storm"), obey_robots=False)
             assert resp.status == 200
 
@@ -210,7 +225,7 @@ def test_retry_after_storm_then_success(server: HostileServer, sqlite_case: Case
 
 def test_retries_are_bounded(server: HostileServer, sqlite_case: Case) -> None:
     async def go() -> None:
-        async with fetcher(sqlite_case, retries=2) as f:
+        async with fetcher(sqlite_case, server, retries=2) as f:
             resp = await f.get(server.url("/always503"), obey_robots=False)
             assert resp.status == 503
 
@@ -220,7 +235,7 @@ def test_retries_are_bounded(server: HostileServer, sqlite_case: Case) -> None:
 
 def test_robots_txt_is_obeyed_by_default(server: HostileServer, sqlite_case: Case) -> None:
     async def go() -> None:
-        async with fetcher(sqlite_case) as f:
+        async with fetcher(sqlite_case, server) as f:
             with pytest.raises(FetchRefused, match="robots"):
                 await f.get(server.url("/private"))
             assert (await f.get(server.url("/page"))).status == 200
@@ -233,7 +248,7 @@ def test_too_long_retry_after_is_not_waited_for(server: HostileServer, sqlite_ca
     server.route("/later", storm(5, retry_after="86400"))
 
     async def go() -> None:
-        async with fetcher(sqlite_case) as f:
+        async with fetcher(sqlite_case, server) as f:
             resp = await f.get(server.url("/later"), obey_robots=False)
             assert resp.status == 429
 
@@ -245,7 +260,7 @@ def test_warc_files_are_per_process_and_valid(
     server: HostileServer, sqlite_case: Case, tmp_path: Path
 ) -> None:
     async def go() -> None:
-        async with fetcher(sqlite_case) as f:
+        async with fetcher(sqlite_case, server) as f:
             for _ in range(3):
                 await f.get(server.url("/page"), obey_robots=False)
 
@@ -259,3 +274,20 @@ def test_warc_files_are_per_process_and_valid(
     out = subprocess.run([str(warcio_cli), "check", "-v", str(files[0])], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "digest pass" in out.stdout
+
+
+def test_refusals_are_counted_by_code_for_the_methodology(server: HostileServer, case: Case) -> None:
+    from unmask.core.fetch.recorder import refusal_counts
+
+    async def go() -> dict[str, int]:
+        async with fetcher(case, server) as f:
+            for path in ("/photo", "/clip", "/blob", "/lying", "/media/x.jpg", "/page"):
+                with contextlib.suppress(FetchRefused):
+                    await f.get(server.url(path), obey_robots=False)
+            with contextlib.suppress(FetchRefused):
+                await f.get("http://other.invented.test/", obey_robots=False)
+            return dict(f.transport.refusals)
+
+    in_memory = run(go())
+    assert in_memory == {"type": 2, "binary": 2, "media-url": 1, "off-origin": 1}
+    assert refusal_counts(case.store, purpose="test") == in_memory

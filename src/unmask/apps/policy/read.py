@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import select
 
 from unmask.apps import storage
+from unmask.apps.fetching import source_fetcher
 from unmask.apps.policy.analyze import PolicyAnalysis, analyse_text
 from unmask.apps.policy.text import language, looks_like_html, main_text
 from unmask.core.errors import FetchRefused, UnmaskError
-from unmask.core.fetch import Fetcher, FetchError
+from unmask.core.fetch import FetchError
 from unmask.core.store.models import App, AppPolicy, AppPolicySegment, AppPolicySignal
 
 
@@ -46,7 +47,7 @@ async def from_url(case: Any, url: str) -> PolicyText:
     """The policy page through the fetch layer (kept as evidence); UnmaskError naming the URL when no
     text came back (the command's one job failed)."""
     limit = case.config.apps.policy_max_bytes
-    async with Fetcher.for_case(case, purpose="apps") as fetcher:
+    async with source_fetcher(case, url) as fetcher:
         try:
             response = await fetcher.get(url)
         except FetchRefused as exc:

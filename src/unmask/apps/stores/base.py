@@ -117,8 +117,9 @@ class Store(ABC):
         listing = Listing(store=self.name, country=country, url=url, status=UNKNOWN)
         try:
             # redirects are not followed: a store that sends us elsewhere (another storefront, a
-            # captcha page) gives no answer for this storefront
-            response = await fetcher.get(url, follow_redirects=False)
+            # captcha page) gives no answer for this storefront. One listing the investigator asked
+            # for is not a crawl: robots.txt is not read (the politeness delay still applies).
+            response = await fetcher.get(url, follow_redirects=False, obey_robots=False)
         except FetchRefused as exc:
             listing.reason = f"refused: {exc.reason}"
             return listing

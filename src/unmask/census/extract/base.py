@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import logging
 import re
 from collections.abc import Iterable, Iterator
 from typing import Protocol, runtime_checkable
@@ -13,19 +14,37 @@ from typing import Protocol, runtime_checkable
 from lxml import etree
 
 from unmask.census.extract.document import Document
-from unmask.census.extract.sitemap import parse_sitemap, robots_sitemaps, sitemap_items
-from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PageResult
+from unmask.census.extract.sitemap import media_pages, parse_sitemap, robots_sitemaps, sitemap_items
+from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PageResult, RejectedValue
+from unmask.core.text import implausible
 from unmask.core.urls import canonicalize, is_http, is_media, origin, path_and_query, same_site
+
+log = logging.getLogger(__name__)
 
 MAX_LINKS = 5_000
 """Links kept from one page (a hostile page may hold millions of anchors)."""
 MAX_ROBOTS_BYTES = 512 * 1024
 
-SITEMAP_PATH = re.compile(
-    r"(?:^|/)[^/?]*sitemap[^/?]*\.(?:xml|txt)(?:\.gz)?(?:\?|$)|^/sitemaps?/[^?]+\.(?:xml|txt)(?:\.gz)?(?:\?|$)",
-    re.IGNORECASE,
-)
-"""Paths taken for sitemaps when an adapter does not say otherwise."""
+_SITEMAP_SEGMENT = re.compile(r"(?:^|/)([^/?]*)\.(?:xml|txt)(?:\.gz)?(?=\?|$)", re.IGNORECASE)
+_SITEMAP_FOLDER = re.compile(r"^/sitemaps?/[^?]+\.(?:xml|txt)(?:\.gz)?(?:\?|$)", re.IGNORECASE)
+
+
+def is_sitemap_path(path: str) -> bool:
+    r"""Paths (with their query) taken for sitemaps when an adapter does not say otherwise: a segment
+    naming a sitemap that ends the path or stands before a ``?`` (``/sitemap-videos-3.xml.gz``,
+    ``/index.php?/sitemap.xml``), or any XML or text file under ``/sitemap(s)/``.
+
+    Linear: each pattern has one unbounded run per start, and starts are at ``/``. The single pattern this
+    replaced (two unbounded runs around "sitemap" before ``\.xml``) backtracked quadratically over a
+    4 KB path of "sitemap." repeated: about 10 ms an anchor, tens of seconds for a page of them.
+    """
+    lowered = path.lower()
+    if ".xml" not in lowered and ".txt" not in lowered:
+        return False
+    if any("sitemap" in m.group(1) for m in _SITEMAP_SEGMENT.finditer(lowered)):
+        return True
+    return _SITEMAP_FOLDER.search(lowered) is not None
+
 
 _ANCHORS = etree.XPath("//a[@href]/@href", smart_strings=False)
 
@@ -64,7 +83,11 @@ class Extractor(Protocol):
 
 
 def decode_text(body: bytes, encoding: str | None, limit: int) -> str:
-    """A text body (robots.txt) in its declared charset, else UTF-8; bad bytes replaced, BOM dropped."""
+    """A text body (robots.txt) in its declared charset, else UTF-8; BOM dropped.
+
+    Bytes invalid in the charset become lone surrogates (``surrogateescape``), so a reader can tell a
+    value that held one from a value that holds a real U+FFFD and skip it.
+    """
     codec = "utf-8"
     if encoding:
         try:
@@ -72,9 +95,9 @@ def decode_text(body: bytes, encoding: str | None, limit: int) -> str:
         except (LookupError, ValueError):
             codec = "utf-8"
     try:
-        return body[:limit].decode(codec, "replace").removeprefix("\ufeff")
+        return body[:limit].decode(codec, "surrogateescape").removeprefix("\ufeff")
     except (LookupError, TypeError, ValueError):
-        return body[:limit].decode("utf-8", "replace").removeprefix("\ufeff")
+        return body[:limit].decode("utf-8", "surrogateescape").removeprefix("\ufeff")
 
 
 class BaseExtractor:
@@ -132,11 +155,14 @@ class BaseExtractor:
         if kind is PageKind.ROBOTS:
             return self._robots(url, body, encoding)
         if kind is PageKind.SITEMAP:
-            return self._sitemap(url, body)
-        doc = Document.parse(body, url, encoding=encoding, site=self.base_url or url)
-        result = self._extract_html(kind, doc, fetched_at)
-        result.canonical = result.canonical or doc.canonical()
-        result.links = _unique_links(result.links)
+            result = self._sitemap(url, body)
+        else:
+            doc = Document.parse(body, url, encoding=encoding, site=self.base_url or url)
+            result = self._extract_html(kind, doc, fetched_at)
+            result.canonical = result.canonical or doc.canonical()
+            result.links = _unique_links(result.links)
+        for record in result.items:
+            vet(record, fetched_at.date())
         return result
 
     # ------------------------------------------------------------------------------ for subclasses
@@ -145,7 +171,7 @@ class BaseExtractor:
         return []
 
     def _is_sitemap(self, path: str) -> bool:
-        return SITEMAP_PATH.search(path) is not None
+        return is_sitemap_path(path)
 
     def _classify_page(self, url: str, path: str) -> tuple[PageKind, ItemKind | None] | None:
         raise NotImplementedError
@@ -171,11 +197,16 @@ class BaseExtractor:
         site = self._site(url)
         if doc.kind == "index":
             links = [
-                Link(u, PageKind.SITEMAP) for u in doc.sitemaps if same_site(u, site) and not is_media(u)
+                Link(u, PageKind.SITEMAP)
+                for u in doc.sitemaps
+                if same_site(u, site) and not is_media(u) and path_and_query(u) != "/robots.txt"
             ]
             return PageResult(links=links)
         items = [r for r in sitemap_items(doc, self.identify) if same_site(r.url, site)]
         links = self.item_links(items) if self.sitemap_item_links else []
+        if self.sitemap_item_links:
+            pages = media_pages(doc, self.identify)
+            links.extend(Link(u, PageKind.ITEM) for u in pages if same_site(u, site))
         return PageResult(items=items, links=links)
 
     @staticmethod
@@ -194,6 +225,22 @@ class BaseExtractor:
                 count += 1
                 if count >= MAX_LINKS:
                     return
+
+
+PLAUSIBILITY_FIELDS: tuple[str, ...] = ("views", "duration", "upload_date", "photo_count")
+
+
+def vet(record: ItemRecord, today: dt.date) -> ItemRecord:
+    """Refuse implausible values (``core.text.implausible``): the field becomes None and the value is
+    kept in ``record.rejected``, never guessed into range (a 1900 upload date, -5 views, 2199)."""
+    for name in PLAUSIBILITY_FIELDS:
+        value = getattr(record, name)
+        reason = implausible(name, value, today) if value is not None else None
+        if reason is not None:
+            setattr(record, name, None)
+            record.rejected.append(RejectedValue(name, str(value), reason))
+            log.info("refused %s %r of %s: %s", name, value, record.url, reason)
+    return record
 
 
 def _unique_links(links: Iterable[Link]) -> list[Link]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import lxml.html
 from lxml import etree
@@ -90,6 +91,8 @@ class Document:
     site: str
     """The crawl's base URL (or the page URL): links elsewhere are dropped."""
     _found: dict[str, str | None] = field(default_factory=dict, repr=False)
+    structured: list[dict[str, Any]] | None = field(default=None, repr=False)
+    """The page's JSON-LD and microdata nodes once read (``schemaorg.structured_nodes`` fills it)."""
 
     @classmethod
     def parse(

@@ -1,5 +1,5 @@
 """Sitemaps: ``Sitemap:`` lines of robots.txt, sitemap indexes and URL sets (with the Google video and
-image extensions), plain-text sitemaps, gzip.
+image extensions), RSS 2.0 and Atom feeds (which Google accepts as sitemaps), plain-text sitemaps, gzip.
 
 Parsing streams through lxml's pull parser with entity resolution, DTD loading and network access
 off (no XXE, no entity expansion), ``huge_tree`` off, and recovery on: a malformed or truncated file
@@ -20,13 +20,14 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from unmask.census.model import ItemKind, ItemRecord
-from unmask.core.text import parse_count, parse_date, parse_duration
+from unmask.core.text import parse_date, parse_duration, read_count
 from unmask.core.urls import absolute, canonicalize, is_http, is_media, path_and_query
 
 MAX_DECOMPRESSED = 64 * 1024 * 1024
 """Sitemaps may be 50 MB uncompressed; more than this is cut (and reported)."""
 MAX_ROBOTS_CHARS = 512 * 1024
 MAX_IMAGES_KEPT = 1000
+MAX_VIDEOS_KEPT = 100
 MAX_TEXT = 4096
 CHUNK = 1024 * 1024
 
@@ -55,11 +56,18 @@ class VideoMeta:
 class SitemapEntry:
     loc: str
     lastmod: dt.date | None = None
-    video: VideoMeta | None = None
+    videos: list[VideoMeta] = field(default_factory=list)
+    """Every ``<video:video>`` block, in order (at most ``MAX_VIDEOS_KEPT``)."""
+    video_count: int = 0
     images: list[str] = field(default_factory=list)
     """``image:loc`` strings (at most ``MAX_IMAGES_KEPT``)."""
     image_count: int = 0
     """How many ``image:image`` blocks the entry has (a lower bound of a gallery's size at best)."""
+
+    @property
+    def video(self) -> VideoMeta | None:
+        """The entry's one video: its only ``<video:video>``; None with none or several."""
+        return self.videos[0] if self.video_count == 1 else None
 
 
 @dataclass
@@ -72,13 +80,22 @@ class SitemapDoc:
 
 # --------------------------------------------------------------------------------------- robots.txt
 
-_SITEMAP_LINE = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+_SITEMAP_LINE = re.compile(r"^[ \t]*site-?map[ \t]*:[ \t]*([^\s#]+)", re.IGNORECASE | re.MULTILINE)
+"""``Sitemap:`` and ``Site-map:`` (Google's robots.txt parser accepts both), any case, up to a comment."""
+_UNDECODABLE = re.compile("[\ufffd\udc80-\udcff]")
+"""What a byte that is invalid in the robots.txt's charset decodes to (``replace`` or ``surrogateescape``)."""
 
 
 def robots_sitemaps(robots_text: str, base_url: str) -> list[str]:
-    """The ``Sitemap:`` URLs of a robots.txt (any case, relative ones resolved), in order, deduplicated."""
+    """The sitemap URLs of a robots.txt (relative ones resolved), in order, deduplicated.
+
+    A line whose URL holds a byte that is invalid in the file's charset is skipped, as Scrapy does: the
+    URL it meant cannot be known, and a percent-encoded replacement character is not it.
+    """
     found: dict[str, None] = {}
     for match in _SITEMAP_LINE.finditer(robots_text[:MAX_ROBOTS_CHARS]):
+        if _UNDECODABLE.search(match.group(1)):
+            continue
         url = absolute(match.group(1), base_url)
         if url is not None:
             found.setdefault(url)
@@ -173,7 +190,7 @@ _VIDEO_FIELDS: dict[str, Callable[[VideoMeta, str, etree._Element, str], None]] 
     "title": _set("title"),
     "description": _set("description"),
     "duration": _set("duration", parse_duration),
-    "view_count": _set("view_count", parse_count),
+    "view_count": _set("view_count", read_count),
     "publication_date": _set("publication_date", parse_date),
     "uploader": _uploader,
     "tag": _append("tags"),
@@ -193,8 +210,10 @@ def _entry(element: etree._Element, base: str) -> SitemapEntry | None:
             loc = _text(child)
         elif name == "lastmod":
             entry.lastmod = parse_date(_text(child))
-        elif name == "video" and entry.video is None:
-            entry.video = _video(child, base)
+        elif name == "video":
+            entry.video_count += 1
+            if len(entry.videos) < MAX_VIDEOS_KEPT:
+                entry.videos.append(_video(child, base))
         elif name == "image":
             entry.image_count += 1
             image = next((_text(c) for c in child if _local(c.tag) == "loc"), None)
@@ -223,6 +242,14 @@ class _State:
         return len(self.doc.entries) + len(self.doc.sitemaps) >= self.max_entries
 
 
+FEED_ROOTS: dict[str, int] = {"rss": 2, "feed": 1}
+"""Feeds Google accepts as sitemaps, and the depth of their entries (RSS: rss > channel > item)."""
+
+
+def _entry_depth(state: _State) -> int:
+    return FEED_ROOTS.get(state.root or "", 1)
+
+
 def _consume(parser: etree.XMLPullParser, state: _State) -> None:
     for event, element in parser.read_events():
         if event == "start":
@@ -231,14 +258,15 @@ def _consume(parser: etree.XMLPullParser, state: _State) -> None:
             state.depth += 1
             continue
         state.depth -= 1
+        depth = _entry_depth(state)
         if state.depth == 0:
             state.closed = True
-        elif state.depth == 1:
+        elif state.depth == depth:
             if state.full():
                 state.overflow = True
             else:
                 _take(element, state)
-        if state.depth <= 1:
+        if state.depth <= depth:
             _release(element)
 
 
@@ -253,6 +281,35 @@ def _take(element: etree._Element, state: _State) -> None:
         entry = _entry(element, state.url)
         if entry is not None:
             state.doc.entries.append(entry)
+    elif (state.root, name) in (("rss", "item"), ("feed", "entry")):
+        entry = _feed_entry(element, state.url)
+        if entry is not None:
+            state.doc.entries.append(entry)
+
+
+FEED_DATES: tuple[str, ...] = ("pubdate", "updated", "modified", "published", "issued")
+
+
+def _feed_entry(element: etree._Element, base: str) -> SitemapEntry | None:
+    """An RSS ``<item>`` (its ``<link>`` text) or an Atom ``<entry>`` (its first ``<link>`` whose rel is
+    absent or ``alternate``, Atom's default), with its date."""
+    loc: str | None = None
+    lastmod: dt.date | None = None
+    for child in element:
+        name = _local(child.tag)
+        if name == "link" and loc is None:
+            rel = (child.get("rel") or "alternate").strip().lower()
+            loc = child.get("href") if child.get("href") is not None else _text(child)
+            loc = loc if rel == "alternate" else None
+        elif name in FEED_DATES and lastmod is None:
+            lastmod = parse_date(_text(child))
+    if not loc:
+        return None
+    try:
+        url = urljoin(base, loc.strip())
+    except ValueError:
+        return None
+    return SitemapEntry(loc=url, lastmod=lastmod) if is_http(url) else None
 
 
 def _release(element: etree._Element) -> None:
@@ -348,7 +405,7 @@ def _finish(state: _State, error: str | None) -> SitemapDoc:
     doc = state.doc
     if state.root == "sitemapindex":
         doc.kind = "index"
-    elif state.root == "urlset":
+    elif state.root == "urlset" or state.root in FEED_ROOTS:
         doc.kind = "urlset"
     else:
         doc.kind = "invalid"
@@ -375,27 +432,29 @@ def _video_record(url: str, video: VideoMeta) -> ItemRecord:
     )
 
 
-def _image_kind(entry: SitemapEntry) -> ItemKind | None:
-    if entry.image_count == 1:
-        return ItemKind.PHOTO
-    return ItemKind.GALLERY if entry.image_count > 1 else None
+Identify = Callable[[str], tuple[ItemKind, str] | None]
 
 
-def sitemap_items(
-    doc: SitemapDoc, classify: Callable[[str], tuple[ItemKind, str] | None]
-) -> list[ItemRecord]:
-    """Records for a URL set's entries.
+def sitemap_items(doc: SitemapDoc, classify: Identify) -> list[ItemRecord]:
+    """Records for a URL set's entries (see docs/extraction.md, "Sitemaps and robots.txt").
 
     ``classify`` is the extractor's ``identify``: a canonical URL -> (item kind, platform id) or None.
-    An entry with ``<video:video>`` is a video; otherwise its kind is the URL's, else it follows the
-    image count (one image: photo, more: gallery), else the entry is skipped. The platform id is
-    the one ``classify`` gives, else the URL's path and query. The image count is not taken as a
-    gallery's photo count: sitemaps cap it (Google at 1,000, platforms often far lower).
+
+    * An entry with exactly one ``<video:video>`` is that video (its metadata fill the record).
+    * An entry with several is a page showing several videos (a listing, a model page, an article with
+      embeds): it is an item only when ``classify`` knows its URL as one, and then without the blocks'
+      metadata, since which block is the page's own video cannot be told. Each video is counted from
+      its own page, which the sitemap or the site links.
+    * Otherwise the entry's kind is the URL's. ``<image:image>`` blocks never make a photo or a gallery:
+      an image sitemap lists the pictures *on* a page, and articles, products and profiles have them too
+      (see ``media_pages`` for reading such pages to learn what they are).
+
+    The platform id is the one ``classify`` gives, else the URL's path and query.
     """
     return list(_records(doc, classify))
 
 
-def _records(doc: SitemapDoc, classify: Callable[[str], tuple[ItemKind, str] | None]) -> Iterator[ItemRecord]:
+def _records(doc: SitemapDoc, classify: Identify) -> Iterator[ItemRecord]:
     for entry in doc.entries:
         url = canonicalize(entry.loc)
         if not is_http(url) or is_media(url):
@@ -403,10 +462,22 @@ def _records(doc: SitemapDoc, classify: Callable[[str], tuple[ItemKind, str] | N
         known = classify(url)
         if entry.video is not None:
             record = _video_record(url, entry.video)
+        elif known is not None:
+            record = ItemRecord(kind=known[0], url=url)
         else:
-            kind = known[0] if known else _image_kind(entry)
-            if kind is None:
-                continue
-            record = ItemRecord(kind=kind, url=url)
+            continue
         record.platform_id = known[1] if known else path_and_query(url)
         yield record
+
+
+def media_pages(doc: SitemapDoc, classify: Identify) -> list[str]:
+    """URLs of entries that show pictures or several videos but are no item by their URL: pages worth
+    reading to learn from their own markup whether they are one (a photo page, an article)."""
+    out: list[str] = []
+    for entry in doc.entries:
+        url = canonicalize(entry.loc)
+        if not (entry.image_count or entry.video_count > 1) or not is_http(url) or is_media(url):
+            continue
+        if classify(url) is None:
+            out.append(url)
+    return out

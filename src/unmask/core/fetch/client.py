@@ -1,13 +1,19 @@
 """The fetch layer's client for every module that is not the census crawler (web archives, RDAP,
 certificate logs, app stores…): politeness, robots.txt, retries and redirects over the one Transport.
 
-    async with Fetcher.for_case(case, purpose="history") as fetcher:
+    scope = Scope.for_sources(["https://web.archive.org"])
+    async with Fetcher.for_case(case, purpose="history", scope=scope) as fetcher:
         response = await fetcher.get("https://web.archive.org/cdx/search/cdx?url=example.com")
+
+The caller decides the scope (the investigated site, the data sources it reads); every hop of a
+redirect is checked against it before it is sent. One URL costs at most ``fetch.url_budget`` seconds in
+all: every attempt, retry wait and redirect hop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
 import time
 from collections import defaultdict
@@ -19,8 +25,10 @@ from protego import Protego
 
 from unmask.core.config import FetchSettings
 from unmask.core.errors import FetchRefused
-from unmask.core.fetch.exchange import BinaryAllowance, FetchRequest, FetchResponse
+from unmask.core.fetch.exchange import FetchRequest, FetchResponse
+from unmask.core.fetch.policy import BinaryAllowance
 from unmask.core.fetch.recorder import EvidenceRecorder
+from unmask.core.fetch.scope import Scope
 from unmask.core.fetch.transport import FetchError, Transport
 
 if TYPE_CHECKING:
@@ -75,14 +83,34 @@ class HostGate:
 
 
 class Fetcher:
-    def __init__(self, settings: FetchSettings, recorder: EvidenceRecorder | None) -> None:
+    """Politeness, robots.txt, retries and redirects over one Transport, within one scope.
+
+    ``scripts``: also keep CSS and JavaScript bodies (infrastructure scans read same-site scripts).
+    """
+
+    def __init__(
+        self,
+        settings: FetchSettings,
+        recorder: EvidenceRecorder | None,
+        *,
+        scope: Scope,
+        scripts: bool = False,
+    ) -> None:
         self.settings = settings
-        self.transport = Transport(settings, recorder)
+        self.transport = Transport(settings, recorder, scope=scope, scripts=scripts)
         self.gate = HostGate(settings.concurrency, settings.delay)
         self._robots: dict[str, Protego | None] = {}
 
     @classmethod
-    def for_case(cls, case: Case, *, purpose: str, run_id: int | None = None) -> Fetcher:
+    def for_case(
+        cls,
+        case: Case,
+        *,
+        purpose: str,
+        scope: Scope,
+        run_id: int | None = None,
+        scripts: bool = False,
+    ) -> Fetcher:
         recorder = EvidenceRecorder(
             case.warc_dir,
             case.store,
@@ -90,7 +118,11 @@ class Fetcher:
             run_id=run_id,
             rotate_bytes=case.config.fetch.warc_rotate_bytes,
         )
-        return cls(case.config.fetch, recorder)
+        return cls(case.config.fetch, recorder, scope=scope, scripts=scripts)
+
+    @property
+    def scope(self) -> Scope:
+        return self.transport.scope
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -129,23 +161,32 @@ class Fetcher:
         finally:
             sem.release()
 
-    async def _with_retries(self, req: FetchRequest) -> FetchResponse:
+    async def _with_retries(self, req: FetchRequest, deadline: float) -> FetchResponse:
+        """The request, retried on 429/5xx and network errors, all of it before ``deadline``."""
         attempt = 0
         while True:
             attempt += 1
+            left = deadline - time.monotonic()
+            if left <= 0:
+                spent = f"the URL's time budget ({self.settings.url_budget:g} s) is spent"
+                raise FetchError("budget", req.url, spent)
+            timeout = min(req.timeout or self.settings.total_timeout, left)
             try:
-                resp = await self._get_once(req)
-            except FetchError:
-                if attempt > self.settings.retries:
+                resp = await self._get_once(dataclasses.replace(req, timeout=timeout))
+            except FetchError as exc:
+                wait = backoff_delay(self.settings, attempt, None) or 0.0
+                if attempt > self.settings.retries or exc.kind == "interrupted":
                     raise
-                wait = backoff_delay(self.settings, attempt, None)
-                await asyncio.sleep(wait or 0)
+                if time.monotonic() + wait >= deadline:
+                    raise
+                await asyncio.sleep(wait)
                 continue
             if resp.status not in RETRY_STATUSES or attempt > self.settings.retries:
                 return resp
-            wait = backoff_delay(self.settings, attempt, retry_after_seconds(resp.header("retry-after")))
-            if wait is None:
+            pause = backoff_delay(self.settings, attempt, retry_after_seconds(resp.header("retry-after")))
+            if pause is None or time.monotonic() + pause >= deadline:
                 return resp
+            wait = pause
             self.gate.slow_down(urlsplit(req.url).netloc, wait)
             await asyncio.sleep(wait)
 
@@ -160,7 +201,8 @@ class Fetcher:
         connect_to: str | None = None,
         binary: BinaryAllowance | None = None,
     ) -> FetchResponse:
-        """GET with politeness, robots.txt, retries and bounded redirects (each hop re-checked).
+        """GET with politeness, robots.txt, retries and bounded redirects (each hop checked against
+        the scope before it is sent), within the URL's time budget.
 
         ``connect_to`` pins the connection to an IP address while Host, SNI and certificate name stay
         the URL's host (robots.txt of that host is read through the same pin). A redirect keeps the
@@ -168,20 +210,30 @@ class Fetcher:
         not pinned: that host is resolved the normal way (the system resolver or the proxy). Callers
         that must reach every host through their own resolver pass ``follow_redirects=False`` and
         follow the ``Location`` themselves. ``binary``: the one binary body this request may keep
-        (``BinaryAllowance``; an APK with ``--fetch-apk``), on every hop.
+        (``policy.binary_allowance``), on every hop.
         """
         obey = self.settings.obey_robots if obey_robots is None else obey_robots
         seen: set[str] = set()
         pinned_host = urlsplit(url).hostname if connect_to else None
+        chain_start = url
+        deadline = time.monotonic() + self.settings.url_budget
         for _hop in range(self.settings.max_redirects + 1):
+            extra = list(headers or [])
+            request = FetchRequest(
+                url,
+                headers=extra,
+                favicon=favicon,
+                connect_to=connect_to,
+                chain_start=chain_start,
+                binary=binary,
+            )
+            refusal = self.transport.check_request(request)  # before robots.txt: nothing off the scope
+            if refusal is not None:
+                raise self.transport.refuse_unsent(request, refusal)
             if obey and not await self.allowed_by_robots(url, connect_to=connect_to):
                 raise FetchRefused("disallowed by robots.txt", url)
             seen.add(url)
-            resp = await self._with_retries(
-                FetchRequest(
-                    url, headers=list(headers or []), favicon=favicon, connect_to=connect_to, binary=binary
-                )
-            )
+            resp = await self._with_retries(request, deadline)
             location = resp.header("location")
             if not follow_redirects or resp.status not in REDIRECT_STATUSES or not location:
                 return resp

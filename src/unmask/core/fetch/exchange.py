@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from unmask.core.fetch.policy import BinaryAllowance, Refusal
 
 Headers = list[tuple[str, str]]
 
@@ -17,38 +21,28 @@ def find_header(headers: Headers, name: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class BinaryAllowance:
-    """An explicit exception to the body policy for one request: a binary the investigator asked for
-    (an APK with ``--fetch-apk``). Not media: the body must start with one of ``magic``, carry one of
-    ``content_types`` (or none), be sent without a content coding and be at most ``max_bytes`` long.
-    It is kept whole as evidence, or refused whole (a cut binary is no evidence); never cut."""
-
-    content_types: frozenset[str]
-    """Media types accepted (lower case); an unlabelled body (none, octet-stream) is judged by its magic."""
-    magic: tuple[bytes, ...]
-    """The body must start with one of these."""
-    max_bytes: int
-    label: str = "binary"
-    """What the caller expects, for refusal reasons ("apk")."""
-
-
 @dataclass
 class FetchRequest:
     url: str
     method: str = "GET"
     headers: Headers = field(default_factory=list)
     favicon: bool = False
-    """Allow a small icon body (the one media exception)."""
+    """Allow a small icon body (the one media exception): ICO, PNG or SVG from the site's own host."""
     max_bytes: int | None = None
     timeout: float | None = None
+    """Seconds this attempt may take in all (headers, body); the client passes what is left of the URL's
+    budget. None: ``fetch.total_timeout``."""
+    chain_start: str | None = None
+    """The first URL of the redirect chain this request is part of (the request's own URL when None).
+    The start URL's own chain may establish the site's canonical origin (see ``scope``)."""
     connect_to: str | None = None
     """An IP address (v4 or v6) to open the connection to instead of resolving the URL's host.
 
     The Host header, the TLS SNI and the name the certificate is verified against stay the URL's
     host: this is how a scan reaches the address its own resolver gave, or a candidate origin."""
     binary: BinaryAllowance | None = None
-    """Read a binary body this allowance describes instead of refusing it (see ``BinaryAllowance``)."""
+    """The one binary body this request may keep (``policy.binary_allowance``: an APK the investigator
+    asked for with ``--fetch-apk``), whole and under its cap, or refused whole."""
 
 
 @dataclass
@@ -58,14 +52,17 @@ class Exchange:
     request: FetchRequest
     requested_at: dt.datetime
     request_headers: Headers = field(default_factory=list)
+    """As evidence keeps them: every name, the values of credentials replaced."""
     http_version: str = "HTTP/1.1"
     status: int | None = None
     reason: str = ""
     response_headers: Headers = field(default_factory=list)
     raw_body: bytes = b""
-    """The payload as received (still content-encoded)."""
+    """The payload as received (still content-encoded); empty when refused."""
+    body: bytes = b""
+    """The payload with its content coding removed (what callers read)."""
     truncated: str | None = None
-    refused: str | None = None
+    refusal: Refusal | None = None
     error: str | None = None
     elapsed_ms: float | None = None
     remote_address: str | None = None
@@ -73,6 +70,10 @@ class Exchange:
 
     def header(self, name: str) -> str | None:
         return find_header(self.response_headers, name)
+
+    @property
+    def refused(self) -> str | None:
+        return str(self.refusal) if self.refusal is not None else None
 
 
 @dataclass

@@ -12,15 +12,18 @@ import hashlib
 import io
 import os
 import threading
+from collections import Counter
 from pathlib import Path
 from typing import IO, Any
 
+from sqlalchemy import select
 from warcio.recordbuilder import RecordBuilder
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from unmask import __version__
 from unmask.core.fetch.exchange import Exchange
+from unmask.core.fetch.policy import refusal_code
 from unmask.core.store import Store
 from unmask.core.store.models import Capture
 
@@ -170,3 +173,18 @@ class EvidenceRecorder:
                 capture_id = capture.id
             self.records += 1
             return capture_id
+
+
+def refusal_counts(store: Store, *, run_id: int | None = None, purpose: str | None = None) -> Counter[str]:
+    """How many requests and responses the fetch layer refused, by code (``policy.CODES``), from the
+    capture rows: for the methodology. Refusals that are not the policy's (robots.txt) count as ``other``."""
+    query = select(Capture.refused).where(Capture.refused.is_not(None))
+    if run_id is not None:
+        query = query.where(Capture.run_id == run_id)
+    if purpose is not None:
+        query = query.where(Capture.purpose == purpose)
+    counts: Counter[str] = Counter()
+    with store.session() as session:
+        for reason in session.scalars(query.execution_options(yield_per=1000)):
+            counts[refusal_code(reason) or "other"] += 1
+    return counts

@@ -1,11 +1,26 @@
 """One HTTP exchange, safely: the only place in unmask that talks HTTP (through httpx).
 
 Order of checks for every request:
-1. the URL (scheme, media extension) — refused before any connection;
-2. the response headers (media Content-Type) — refused before the body is read;
-3. the first bytes of an unlabelled body (media magic numbers) — refused and discarded;
-4. the size cap while streaming — the rest is not read, the capture is marked truncated.
-Every exchange that reached a server, refused or not, is recorded as evidence before it is returned.
+1. the URL: scheme, credentials in it, the scope (the site's origin or a configured data source), a
+   media extension — refused before any connection, recorded as a refusal;
+2. the address: the name is resolved here and every address checked against loopback, link-local,
+   private and other special ranges (``scope``); the connection is pinned to the address checked;
+3. the response headers (``policy.judge_headers``): partial bodies, stacked or unknown codings,
+   multipart, any type that is not text — refused before the body is read;
+4. the body as it streams in (``policy.BodyCheck``): its content coding removed with a bound on the
+   output, its head positively text, no binary window after it — refused and discarded;
+5. the size cap (raw and decoded) — the rest is not read, the capture is marked truncated.
+A request may name one binary it allows (``FetchRequest.binary``, an APK the investigator asked for):
+its 200 answer is judged as that binary in steps 3 and 4 instead of as text, and kept whole under the
+allowance's cap or refused whole.
+Every exchange that reached a server, refused or not, is recorded as evidence before it is returned;
+a refused response keeps its headers and the reason, never a byte of its body. The values of
+credentials (``Authorization``, ``Cookie``, the case's ``fetch.headers``…) never enter evidence.
+
+The case's ``fetch.headers`` and ``fetch.cookies`` go to the investigated site only, never to a data
+source. One attempt has a time budget in all (``FetchRequest.timeout``, else ``fetch.total_timeout``),
+so a server that drips its headers cannot hold it longer; :meth:`Transport.interrupt` cuts every
+exchange in flight short (Ctrl-C).
 
 Pinned connections (``FetchRequest.connect_to``): the request goes to the URL with its host replaced
 by the pinned IP, with the original Host header and, for HTTPS, the original name as TLS SNI (httpcore's
@@ -15,7 +30,8 @@ IP. Pinned HTTPS requests send ``Connection: close``: two names served by one IP
 with their own SNI, and a closed connection cannot be reused with the wrong one. Pinning works through
 a SOCKS proxy (the proxy is asked for the IP) and, for plain HTTP, through an HTTP proxy; a pinned
 HTTPS request through an HTTP proxy is refused, because httpcore's CONNECT tunnel sends the tunnel's
-host (the IP) as SNI instead of the ``sni_hostname`` extension.
+host (the IP) as SNI instead of the ``sni_hostname`` extension. A name the Transport resolves itself
+(no proxy) is pinned the same way to the address it checked, in a pool of that host's own.
 """
 
 from __future__ import annotations
@@ -23,27 +39,29 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ipaddress
+import socket
 import time
-import zlib
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from unmask import __version__
-from unmask.core.config import FetchSettings
+from unmask.core.config import DEFAULT_USER_AGENT, FetchSettings
+from unmask.core.domains import is_ip
 from unmask.core.errors import FetchRefused
 from unmask.core.fetch import policy
-from unmask.core.fetch.exchange import BinaryAllowance, Exchange, FetchRequest, FetchResponse
+from unmask.core.fetch.decoding import ACCEPT_ENCODING, ContentDecoder, DecodeError
+from unmask.core.fetch.exchange import Exchange, FetchRequest, FetchResponse, Headers
+from unmask.core.fetch.policy import Refusal, Refused
 from unmask.core.fetch.recorder import EvidenceRecorder
+from unmask.core.fetch.scope import Scope
 
-try:  # brotli is optional: advertise it only when it can be decoded
-    import brotli
-except ImportError:  # pragma: no cover - depends on the environment
-    brotli = None
-
-ACCEPT_ENCODING = "gzip, deflate, br" if brotli is not None else "gzip, deflate"
 DEFAULT_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,text/plain;q=0.8,*/*;q=0.1"
+ACCEPT_LANGUAGE = "en-US,en;q=0.9"
+DNS_CACHE_SECONDS = 60.0
+MAX_ADDRESSES = 4
+"""Addresses of one name tried in turn when a connection cannot be opened (IPv6 first, then IPv4…)."""
 
 
 class FetchError(Exception):
@@ -54,31 +72,6 @@ class FetchError(Exception):
         self.url = url
         self.detail = detail
         super().__init__(f"{url}: {kind} ({detail})")
-
-
-def decode_body(raw: bytes, encoding: str | None, limit: int) -> tuple[bytes, str | None]:
-    """Remove Content-Encoding with a bound on the decoded size (decompression bombs)."""
-    enc = (encoding or "").strip().lower()
-    if enc in ("", "identity") or not raw:
-        return raw, None
-    try:
-        if enc in ("gzip", "x-gzip", "deflate"):
-            wbits = 16 + zlib.MAX_WBITS if enc != "deflate" else zlib.MAX_WBITS
-            try:
-                d = zlib.decompressobj(wbits)
-                out = d.decompress(raw, limit)
-            except zlib.error:
-                if enc != "deflate":
-                    raise
-                d = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send
-                out = d.decompress(raw, limit)
-            return out, ("length" if d.unconsumed_tail else None)
-        if enc == "br" and brotli is not None:
-            out = brotli.decompress(raw)
-            return out[:limit], ("length" if len(out) > limit else None)
-    except Exception as exc:  # a corrupt body is a result, not a crash
-        raise FetchError("decode", "", f"cannot decode {enc} body: {exc}") from exc
-    return raw, None
 
 
 def merge_headers(base: list[tuple[str, str]], extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -103,7 +96,8 @@ class Target:
     url: str
     headers: list[tuple[str, str]]
     extensions: dict[str, Any]
-    pinned: bool = False
+    pool: str = ""
+    """The connection pool: "" for ordinary requests, one for explicit pins, one per host resolved here."""
 
 
 def pin_address(address: str, url: str) -> str:
@@ -114,8 +108,11 @@ def pin_address(address: str, url: str) -> str:
         raise FetchRefused(f"connect_to is not an IP address: {address!r}", url) from None
 
 
-def request_target(url: str, connect_to: str | None) -> Target:
-    """The httpx URL, headers and extensions of a request, pinned to ``connect_to`` when given."""
+def request_target(url: str, connect_to: str | None, *, resolved: bool = False) -> Target:
+    """The httpx URL, headers and extensions of a request, pinned to ``connect_to`` when given.
+
+    ``resolved``: the pin is the address this Transport resolved for the URL's host; such requests get
+    a pool per host (one SNI per pool), so their connections may be kept alive."""
     if connect_to is None:
         return Target(url, [], {})
     parsed = httpx.URL(url)
@@ -123,8 +120,10 @@ def request_target(url: str, connect_to: str | None) -> Target:
     extensions: dict[str, Any] = {}
     if parsed.scheme == "https":
         extensions["sni_hostname"] = parsed.raw_host.decode("ascii")
-        headers.append(("Connection", "close"))
-    return Target(str(parsed.copy_with(host=connect_to)), headers, extensions, pinned=True)
+        if not resolved:
+            headers.append(("Connection", "close"))
+    pool = f"resolved {parsed.scheme}://{parsed.netloc.decode('ascii')}" if resolved else "pinned"
+    return Target(str(parsed.copy_with(host=connect_to)), headers, extensions, pool)
 
 
 def peer_address(response: httpx.Response) -> str | None:
@@ -137,22 +136,46 @@ def peer_address(response: httpx.Response) -> str | None:
 
 
 class Transport:
-    """Makes single exchanges (no redirects, no retries) and records each one."""
+    """Makes single exchanges (no redirects, no retries) within a scope, and records each one.
 
-    def __init__(self, settings: FetchSettings, recorder: EvidenceRecorder | None) -> None:
+    ``scope``: where requests may go (the caller decides: the investigated site, its data sources).
+    ``scripts``: also keep CSS and JavaScript bodies (infrastructure scans read same-site scripts).
+
+    ``counters`` count requests sent, refusals before sending (``refused_url``), refused bodies and
+    network errors; ``refusals`` counts every refusal by its code (``policy.CODES``), for the
+    methodology. Each refusal is also a capture row whose ``refused`` reads ``"code: detail"``.
+    """
+
+    def __init__(
+        self,
+        settings: FetchSettings,
+        recorder: EvidenceRecorder | None,
+        *,
+        scope: Scope,
+        scripts: bool = False,
+    ) -> None:
         self.settings = settings
         self.recorder = recorder
+        self.scope = scope
+        self.scripts = scripts
         self._clients: dict[str, httpx.AsyncClient] = {}
         self.counters: dict[str, int] = {"requests": 0, "refused_url": 0, "refused_body": 0, "errors": 0}
+        self.refusals: Counter[str] = Counter()
+        self.secret_headers = policy.secret_header_names(settings.headers)
+        self._addresses: dict[tuple[str, int], tuple[float, list[str]]] = {}
+        self._in_flight: set[asyncio.Timeout] = set()
+        self._grace: float | None = None
+        self.stopped = False
+        """True once :meth:`interrupt` was called: no new exchange starts."""
 
     @property
     def user_agent(self) -> str:
-        return self.settings.user_agent or f"unmask/{__version__}"
+        return self.settings.user_agent or DEFAULT_USER_AGENT
 
-    def _client(self, *, pinned: bool = False) -> httpx.AsyncClient:
-        # pinned requests get a pool of their own: an idle connection opened for an IP-literal URL
+    def _client(self, pool: str = "") -> httpx.AsyncClient:
+        # pinned requests get pools of their own: an idle connection opened for an IP-literal URL
         # (no SNI) must not carry a pinned HTTPS request that needs its host's SNI
-        key = f"{'pinned ' if pinned else ''}{self.settings.proxy or ''}"
+        key = f"{pool} {self.settings.proxy or ''}"
         client = self._clients.get(key)
         if client is None:
             s = self.settings
@@ -173,11 +196,15 @@ class Transport:
         return proxy in ("http", "https") and url.lower().startswith("https:")
 
     def base_headers(self, url: str) -> list[tuple[str, str]]:
+        """A browser's ordinary headers; the case's headers and cookies only for the investigated site."""
         headers = [
             ("User-Agent", self.user_agent),
             ("Accept", DEFAULT_ACCEPT),
+            ("Accept-Language", ACCEPT_LANGUAGE),
             ("Accept-Encoding", ACCEPT_ENCODING),
         ]
+        if self.scope.role(url) != "site":
+            return headers
         headers.extend(self.settings.headers.items())
         host = httpx.URL(url).host
         cookies = self.settings.cookies.get(host)
@@ -190,35 +217,126 @@ class Transport:
             await client.aclose()
         self._clients.clear()
 
+    def interrupt(self, grace: float = 2.0) -> None:
+        """Stop: every exchange in flight ends within ``grace`` seconds, and none starts after."""
+        self.stopped = True
+        self._grace = grace
+        loop = asyncio.get_running_loop()
+        for timeout in list(self._in_flight):
+            when = timeout.when()
+            timeout.reschedule(min(when, loop.time() + grace) if when is not None else loop.time() + grace)
+
     def _record(self, ex: Exchange) -> int | None:
         return self.recorder.record(ex) if self.recorder is not None else None
 
-    async def exchange(self, req: FetchRequest) -> FetchResponse:
-        """Make one exchange. Raises FetchRefused (URL refused, nothing sent) or FetchError (no response)."""
-        reason = policy.refuse_url(req.url, favicon=req.favicon)
-        if reason:
-            self.counters["refused_url"] += 1
-            raise FetchRefused(reason, req.url)
-        pin = pin_address(req.connect_to, req.url) if req.connect_to is not None else None
-        if pin is not None and self._http_proxy_tunnel(req.url):
-            raise FetchRefused("a pinned HTTPS request cannot go through an HTTP proxy (use SOCKS)", req.url)
-        target = request_target(req.url, pin)
-        headers = merge_headers(merge_headers(self.base_headers(req.url), req.headers), target.headers)
-        limit = req.max_bytes or (
-            self.settings.favicon_max_bytes if req.favicon else self.settings.max_response_bytes
+    # -- refusals before sending --------------------------------------------------------------------
+
+    def check_request(self, req: FetchRequest) -> Refusal | None:
+        """Why this request must not be sent (scheme, media URL, scope, a favicon off the site), or None."""
+        refusal = policy.refuse_url(req.url, favicon=req.favicon) or self.scope.refuse(
+            req.url, chain_start=req.chain_start or req.url
         )
-        if req.binary is not None:
-            limit = req.binary.max_bytes
+        if refusal is None and req.favicon and self.scope.role(req.url) != "site":
+            refusal = Refusal(policy.FAVICON, "a favicon is fetched only from the site's own host")
+        return refusal
+
+    def refuse_unsent(self, req: FetchRequest, refusal: Refusal) -> Refused:
+        """Record and count a request refused before anything was sent; the exception to raise."""
+        self.counters["refused_url"] += 1
+        self.refusals[refusal.code] += 1
         ex = Exchange(request=req, requested_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
-        ex.request_headers = headers
-        ex.remote_address = pin
+        ex.refusal = refusal
+        self._record(ex)
+        return Refused(refusal, req.url)
+
+    async def _resolve(self, host: str, port: int) -> list[str]:
+        key = (host, port)
+        cached = self._addresses.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(self.settings.connect_timeout):
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        if len(self._addresses) > 10_000:
+            self._addresses.clear()
+        self._addresses[key] = (time.monotonic() + DNS_CACHE_SECONDS, addresses)
+        return addresses
+
+    async def _connect_addresses(self, req: FetchRequest) -> tuple[list[str | None], bool]:
+        """The addresses to pin the connection to, tried in turn (``[None]``: httpx connects as the URL
+        says), and whether the Transport resolved them; refuses special addresses the scope does not
+        allow."""
+        parsed = httpx.URL(req.url)
+        host = parsed.raw_host.decode("ascii")  # what is resolved: the A-label form httpx sends
+        if req.connect_to is not None:
+            pin = pin_address(req.connect_to, req.url)
+            refusal = self.scope.refuse_address(pin, host)
+            if refusal is not None:
+                raise self.refuse_unsent(req, refusal)
+            return [pin], False
+        if is_ip(host):
+            refusal = self.scope.refuse_address(host, host)
+            if refusal is not None:
+                raise self.refuse_unsent(req, refusal)
+            return [None], False
+        if self.settings.proxy:  # the proxy resolves the name (Tor: it must)
+            return [None], False
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        try:
+            addresses = await self._resolve(host, port)
+        except (OSError, TimeoutError) as exc:
+            detail = f"cannot resolve {host} ({exc.strerror if isinstance(exc, OSError) else 'timeout'})"
+            raise self._failed(req, "connect", detail) from exc
+        refusals = [self.scope.refuse_address(a, host) for a in addresses]
+        allowed = [a for a, r in zip(addresses, refusals, strict=True) if r is None]
+        if not allowed:
+            none = Refusal(policy.PRIVATE_ADDRESS, f"{host} has no address")
+            raise self.refuse_unsent(req, next((r for r in refusals if r is not None), none))
+        return list(allowed[:MAX_ADDRESSES]), True
+
+    def _failed(self, req: FetchRequest, kind: str, detail: str) -> FetchError:
+        ex = Exchange(request=req, requested_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        ex.error = f"{kind}: {detail}"
+        self.counters["errors"] += 1
+        self._record(ex)
+        return FetchError(kind, req.url, ex.error)
+
+    # -- the exchange -------------------------------------------------------------------------------
+
+    async def exchange(self, req: FetchRequest) -> FetchResponse:
+        """Make one exchange. Raises FetchRefused (nothing sent, or the body refused) or FetchError."""
+        if self.stopped:
+            raise FetchError("interrupted", req.url, "the run is stopping")
+        refusal = self.check_request(req)
+        if refusal is not None:
+            raise self.refuse_unsent(req, refusal)
+        pins, resolved = await self._connect_addresses(req)
+        if pins[0] is not None and not resolved and self._http_proxy_tunnel(req.url):
+            raise FetchRefused("a pinned HTTPS request cannot go through an HTTP proxy (use SOCKS)", req.url)
+        targets = [request_target(req.url, pin, resolved=resolved) for pin in pins]
+        headers = merge_headers(merge_headers(self.base_headers(req.url), req.headers), targets[0].headers)
+        limit = req.max_bytes or self.settings.max_response_bytes
+        if req.binary is not None:  # one byte over the cap is read, so the check refuses it (never cut)
+            limit = req.binary.max_bytes + 1
+        ex = Exchange(request=req, requested_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        ex.request_headers = policy.redact(headers, self.secret_headers)
+        ex.remote_address = pins[0]
         started = time.perf_counter()
         self.counters["requests"] += 1
         try:
-            async with asyncio.timeout(req.timeout or self.settings.total_timeout):
-                await self._stream(ex, target, headers, limit)
+            async with asyncio.timeout(req.timeout or self.settings.total_timeout) as deadline:
+                self._in_flight.add(deadline)
+                if self.stopped:
+                    self.interrupt(self._grace or 0.0)
+                try:
+                    await self._stream(ex, targets, pins, headers, limit)
+                finally:
+                    self._in_flight.discard(deadline)
         except TimeoutError:
-            ex.error = ex.error or "timeout"
+            ex.error = ex.error or ("interrupted" if self.stopped else "timeout")
+            if ex.status is not None:
+                ex.truncated = ex.truncated or "time"
         except FetchError as exc:
             ex.error = f"{exc.kind}: {exc.detail}"
         ex.elapsed_ms = (time.perf_counter() - started) * 1000
@@ -226,35 +344,51 @@ class Transport:
             self.counters["errors"] += 1
             self._record(ex)
             raise FetchError(ex.error.split(":", 1)[0], req.url, ex.error)
-        if ex.error and ex.status is not None:  # the body broke off: keep what came, say so
+        if ex.error and ex.refusal is None:  # the body broke off: keep what came (judged), say so
             ex.truncated = ex.truncated or "disconnect"
         capture_id = self._record(ex)
-        if ex.refused:
+        if ex.refusal is not None:
             self.counters["refused_body"] += 1
-            raise FetchRefused(ex.refused, req.url)
-        body, cut = decode_body(ex.raw_body, ex.header("content-encoding"), limit)
+            self.refusals[ex.refusal.code] += 1
+            raise Refused(ex.refusal, req.url)
         headers_out = [(k, v) for k, v in ex.response_headers if k.lower() != "content-encoding"]
         return FetchResponse(
             url=req.url,
             status=ex.status or 0,
             headers=headers_out,
-            body=body,
+            body=ex.body,
             capture_id=capture_id,
             http_version=ex.http_version,
-            truncated=ex.truncated or cut,
+            truncated=ex.truncated,
             elapsed_ms=ex.elapsed_ms,
             requested_at=ex.requested_at,
             remote_address=ex.remote_address,
         )
 
-    async def _stream(self, ex: Exchange, target: Target, headers: list[tuple[str, str]], limit: int) -> None:
+    async def _send(
+        self, ex: Exchange, targets: list[Target], pins: list[str | None], headers: Headers
+    ) -> Any:
+        """Open the connection and send the request: to each address in turn until one answers."""
         req = ex.request
-        client = self._client(pinned=target.pinned)
-        try:
+        for n, (target, pin) in enumerate(zip(targets, pins, strict=True)):
+            client = self._client(target.pool)
             request = client.build_request(
                 req.method, target.url, headers=headers, extensions=target.extensions
             )
-            response = await client.send(request, stream=True)
+            ex.remote_address = pin
+            try:
+                return await client.send(request, stream=True)
+            except (httpx.ConnectError, httpx.ConnectTimeout, OSError):
+                if n == len(targets) - 1:
+                    raise
+        raise AssertionError("no address to connect to")  # pragma: no cover - targets is never empty
+
+    async def _stream(
+        self, ex: Exchange, targets: list[Target], pins: list[str | None], headers: Headers, limit: int
+    ) -> None:
+        req = ex.request
+        try:
+            response = await self._send(ex, targets, pins, headers)
         except httpx.TimeoutException as exc:
             raise FetchError("timeout", req.url, type(exc).__name__) from exc
         except httpx.ProxyError as exc:
@@ -270,158 +404,62 @@ class Transport:
             ex.reason = response.reason_phrase
             ex.http_version = _http_version(response)
             ex.response_headers = [(k, v) for k, v in response.headers.multi_items()]
-            ctype = response.headers.get("content-type")
-            if req.binary is not None:
-                await self._read_binary(ex, response, req.binary)
+            rule = policy.judge_headers(
+                ex.status,
+                ex.response_headers,
+                favicon=req.favicon,
+                scripts=self.scripts,
+                favicon_max=self.settings.favicon_max_bytes,
+                binary=req.binary,
+            )
+            if isinstance(rule, Refusal):
+                ex.refusal = rule
                 return
-            refusal = policy.refuse_headers(ctype, favicon=req.favicon)
-            if refusal:
-                ex.refused = refusal
-                return
-            # every body's first bytes are checked: all media signatures when the type is not given,
-            # the unambiguous ones (JPEG, PNG, MP4…) when a server labels media as text
-            sniff = None if req.favicon else ("all" if policy.needs_sniff(ctype) else "strong")
-            await self._read_body(ex, response, limit, sniff=sniff)
+            if req.method != "HEAD":
+                await self._read_body(ex, response, rule, limit)
         finally:
             await response.aclose()
 
-    async def _read_binary(self, ex: Exchange, response: httpx.Response, allowance: BinaryAllowance) -> None:
-        """Read a binary the request explicitly allows: whole and under its cap, or refused whole."""
-        headers = response.headers
-        ex.refused = policy.refuse_binary_headers(
-            allowance,
-            headers.get("content-type"),
-            headers.get("content-length"),
-            headers.get("content-encoding"),
-        )
-        if ex.refused:
-            return
-        chunks: list[bytes] = []
-        size = 0
-        need = max(len(m) for m in allowance.magic)
-        checked = False
-        try:
-            async for chunk in response.aiter_raw():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > allowance.max_bytes:
-                    ex.refused = f"{allowance.label} over the cap ({allowance.max_bytes} bytes)"
-                    break
-                if not checked and size >= need:
-                    checked = True
-                    ex.refused = policy.refuse_binary_head(allowance, b"".join(chunks)[:need])
-                    if ex.refused:
-                        break
-        except httpx.TimeoutException:
-            ex.error = "timeout while reading the body"
-        except (httpx.HTTPError, OSError) as exc:
-            ex.error = f"connection lost while reading the body ({type(exc).__name__})"
-        if not ex.refused and not checked:
-            ex.refused = policy.refuse_binary_head(allowance, b"".join(chunks))
-        ex.raw_body = b"" if ex.refused else b"".join(chunks)
-
     async def _read_body(
-        self, ex: Exchange, response: httpx.Response, limit: int, *, sniff: str | None
+        self, ex: Exchange, response: httpx.Response, rule: policy.BodyRule, limit: int
     ) -> None:
-        chunks: list[bytes] = []
+        """Stream the body: decode it (bounded), judge it, keep it; on any refusal keep none of it."""
+        decoder = ContentDecoder(rule.coding, limit)
+        check = policy.BodyCheck(rule, limit, favicon_max=self.settings.favicon_max_bytes)
+        raw: list[bytes] = []
+        decoded: list[bytes] = []
         size = 0
-        head = (
-            HeadSniffer(response.headers.get("content-encoding"), strong_only=sniff == "strong")
-            if sniff
-            else None
-        )
+        refusal: Refusal | None = None
+        complete = False
         try:
             async for chunk in response.aiter_raw():
-                if head is not None:
-                    found = head.feed(chunk)
-                    if found:
-                        ex.refused = f"media body ({found}) without a media content type"
-                        chunks.clear()
-                        return
-                    if head.done:
-                        head = None
                 if size + len(chunk) > limit:
-                    chunks.append(chunk[: limit - size])
-                    size = limit
-                    ex.truncated = "length"
-                    break
-                chunks.append(chunk)
+                    chunk, ex.truncated = chunk[: limit - size], "length"
+                raw.append(chunk)
                 size += len(chunk)
+                out = decoder.feed(chunk)
+                refusal = check.feed(out)
+                if refusal is not None:
+                    break
+                decoded.append(out)
+                if decoder.over:
+                    ex.truncated = "length"
+                if ex.truncated:
+                    break
+            else:
+                complete = True
+        except DecodeError as exc:
+            refusal = Refusal(policy.ENCODING, str(exc))
         except httpx.TimeoutException:
             ex.error = "timeout while reading the body"
         except (httpx.HTTPError, OSError) as exc:
             ex.error = f"connection lost while reading the body ({type(exc).__name__})"
-        finally:
-            ex.raw_body = b"".join(chunks)
-        found = head.finish() if head is not None and not ex.refused else None
-        if found:  # a body shorter than the sniffed head
-            ex.refused = f"media body ({found}) without a media content type"
-            ex.raw_body = b""
-
-
-class HeadSniffer:
-    """The first bytes of a body, whatever the network chunks and Content-Encoding, checked for media magic.
-
-    A server may send the magic number one byte per packet, or gzip it: the head is gathered (and
-    decoded, at most ``SNIFF_BYTES`` of output) until it is long enough to tell.
-    """
-
-    SNIFF_BYTES = 32
-
-    def __init__(self, content_encoding: str | None, *, strong_only: bool = False) -> None:
-        self.strong_only = strong_only
-        self.encoding = (content_encoding or "identity").strip().lower()
-        self.head = b""
-        self.done = False
-        self._zlib: Any = None
-        self._brotli: Any = None
-        self._raw = b""  # deflate: the first bytes, to retry as raw deflate
-        if self.encoding in ("gzip", "x-gzip"):
-            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif self.encoding == "deflate":
-            self._zlib = zlib.decompressobj(zlib.MAX_WBITS)
-        elif self.encoding == "br" and brotli is not None:
-            self._brotli = brotli.Decompressor()
-
-    def _decode(self, chunk: bytes) -> bytes:
-        want = self.SNIFF_BYTES - len(self.head)
-        if self._zlib is not None:
-            if self.encoding == "deflate":
-                self._raw += chunk[: 4096 - len(self._raw)]
-            try:
-                return bytes(self._zlib.decompress(chunk, want))
-            except zlib.error:
-                if self.encoding != "deflate":
-                    raise
-                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send
-                self.encoding = "raw-deflate"
-                return bytes(self._zlib.decompress(self._raw, want))
-        if self._brotli is not None:
-            out = b""
-            for start in range(0, len(chunk), 64):  # small steps: a few bytes may expand hugely
-                out += self._brotli.process(chunk[start : start + 64])
-                if len(out) >= want:
-                    break
-            return out
-        return chunk  # identity, or an encoding that is passed on undecoded
-
-    def feed(self, chunk: bytes) -> str | None:
-        """The media format, once the head shows one; None while unknown (``done`` when known not)."""
-        if self.done or not chunk:
-            return None
-        try:
-            self.head += self._decode(chunk)[: self.SNIFF_BYTES - len(self.head)]
-        except Exception:  # a corrupt encoding: decode_body reports it
-            self.done = True
-            return policy.sniff_media(self.head, strong_only=self.strong_only) if self.head else None
-        if len(self.head) < self.SNIFF_BYTES:
-            return None
-        self.done = True
-        return policy.sniff_media(self.head, strong_only=self.strong_only)
-
-    def finish(self) -> str | None:
-        """At the end of a short body: what its whole head shows."""
-        if self.done:
-            return None
-        self.done = True
-        return policy.sniff_media(self.head, strong_only=self.strong_only) if self.head else None
+        finally:  # also when the exchange's time is up: what came is judged like a whole body
+            if refusal is None:
+                refusal = check.finish(complete=complete and not ex.truncated)
+            if refusal is not None:
+                ex.refusal = refusal
+                raw.clear()
+                decoded.clear()
+            ex.raw_body = b"".join(raw)
+            ex.body = b"".join(decoded)

@@ -1,8 +1,6 @@
 """apps: promoted apps, APKs, certificates, trackers, store checks, policies (unmask.apps)
 
-Numbered 0011 and revising 0009 on the apps branch (0010 is taken on other branches; renumbered on merge).
-
-Revision ID: 0011
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-04 22:19:33.785211
 """
@@ -12,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
