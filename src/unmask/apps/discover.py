@@ -3,7 +3,8 @@ direct APK downloads (recorded, never fetched), ``market:``/``intent:`` links, d
 Apple's Smart App Banner and App Links metadata, and the app names banners give.
 
 No request is made: the pages are read back from the case's WARC files (census pages, and web-archive
-replays of the platform's pages from `unmask history`), each page bounded in size. Every promotion keeps
+replays of the platform's pages from `unmask history`) through ``core.captures``, each page bounded in
+size. Every promotion keeps
 the capture that showed it.
 """
 
@@ -12,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from unmask.apps import storage
 from unmask.apps.links import AppLink, classify, is_banner_text, meta_app
+from unmask.core.captures import stored_body
 from unmask.core.store.models import App, ArchiveCapture, Capture
 from unmask.core.urls import absolute
 
@@ -41,24 +42,6 @@ class Found:
     link: AppLink
     href: str
     name: str | None
-
-
-def read_capture(warc_dir: Path, warc_file: str, offset: int, limit: int = MAX_PAGE_BYTES) -> bytes | None:
-    """The payload of the response record at ``offset`` (content coding removed), at most ``limit`` bytes."""
-    from warcio.archiveiterator import ArchiveIterator
-
-    path = warc_dir.parent / warc_file if warc_file.startswith("warc/") else warc_dir / warc_file
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(offset)
-            for record in ArchiveIterator(fh):
-                if record.rec_type == "response":
-                    return bytes(record.content_stream().read(limit))
-                if record.rec_type != "request":
-                    return None
-    except (OSError, ValueError, EOFError):
-        return None
-    return None
 
 
 def _pages(case: Any, limit: int) -> Iterator[Page]:
@@ -90,7 +73,7 @@ def _pages(case: Any, limit: int) -> Iterator[Page]:
         )
     for capture_id, url, when, warc_file, offset, purpose in rows:
         page_url = originals.get(capture_id) if purpose == "history" else url
-        body = read_capture(case.warc_dir, warc_file, offset or 0)
+        body = stored_body(case.evidence_dir, warc_file, offset or 0, MAX_PAGE_BYTES)
         if body and page_url:
             yield Page(capture_id, page_url, when, body)
 
