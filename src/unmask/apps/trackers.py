@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from unmask.core.errors import UnmaskError
+from unmask.core.output import write_text
 
 MIN_SIGNATURE = 4
 """Exodus skips code signatures of three characters or fewer (they match nearly everything)."""
@@ -223,7 +224,5 @@ def import_list(path: Path, case_root: Path) -> TrackerList:
     }
     target = case_root / CASE_LIST
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(target)
+    write_text(target, json.dumps(data, ensure_ascii=False, indent=1) + "\n", private=True)
     return _from_data(data)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,20 +10,22 @@ import typer
 
 from unmask.cli.common import CaseOpt, JsonOpt, opened_case, out_console, print_json
 from unmask.core.errors import UnmaskError
+from unmask.core.output import display_text
+from unmask.evidence import custody
 
 app = typer.Typer(
     help="Apps a platform promotes: APKs, certificates, trackers, store presence.", no_args_is_help=True
 )
 
-UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
 
 def plain_line(text: str) -> None:
-    """One line of what stores and APKs said, with no markup and no terminal control characters."""
-    out_console.print(UNPRINTABLE.sub("\ufffd", text), markup=False, highlight=False, soft_wrap=True)
+    """One line of what stores, APKs and policies said, through the safe console (no markup, no control,
+    bidi or invisible characters; line breaks in platform text become spaces)."""
+    out_console.print(display_text(text), soft_wrap=True)
 
 
 @app.command("add")
+@custody.logged("apps add", run=True)
 def add_cmd(
     sources: Annotated[
         list[str], typer.Argument(help="APK files, APK URLs, package names / bundle IDs, store URLs.")
@@ -132,6 +133,7 @@ def _print_summary(data: dict[str, Any]) -> None:
 
 
 @app.command("discover")
+@custody.logged("apps discover")
 def discover_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
     """Find the apps the platform promotes in the pages the case stored (no request is made)."""
     from unmask.apps.discover import discover
@@ -160,6 +162,12 @@ def trackers_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The tracker list in use (Exodus Privacy's, ODbL); with FILE, import a newer list into the case."""
+    # only an import changes the case (and goes into the custody log); showing the list does not
+    command = custody.logged("apps trackers")(_trackers) if file is not None else _trackers
+    command(file=file, case=case, as_json=as_json)
+
+
+def _trackers(*, file: Path | None, case: Path | None, as_json: bool) -> None:
     from unmask.apps import trackers
 
     with opened_case(case) as the_case:

@@ -11,6 +11,7 @@ import typer
 from unmask.cli.apps import plain_line
 from unmask.cli.common import CaseOpt, JsonOpt, opened_case, print_json
 from unmask.core.errors import UnmaskError
+from unmask.evidence import custody
 
 app = typer.Typer(
     help="Privacy policies: categories, data types and signals with their sentences.", no_args_is_help=True
@@ -27,11 +28,19 @@ def analyze_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Language, paragraphs with OPP-115 categories and data types, and signals with their sentences."""
-    from unmask.apps.policy import read
-
     is_url = source.startswith(("http://", "https://"))
     if not is_url and "://" in source:
         raise UnmaskError("not an http(s) URL or a file", where=source)
+    # fetching a URL (into the evidence) or keeping a version for an app changes the case: logged
+    changes_case = is_url or package is not None
+    command = custody.logged("policy analyze", run=is_url)(_analyze) if changes_case else _analyze
+    command(source=source, package=package, case=case, as_json=as_json)
+
+
+def _analyze(*, source: str, package: str | None, case: Path | None, as_json: bool) -> None:
+    from unmask.apps.policy import read
+
+    is_url = source.startswith(("http://", "https://"))
     with opened_case(case) as the_case:
         limit = the_case.config.apps.policy_max_bytes
         policy = (
