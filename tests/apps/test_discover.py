@@ -61,3 +61,19 @@ def test_promotions_on_stored_pages_are_found_with_their_capture(new_case: Path)
     assert {p["site"] for p in data["promotions"]} == {site}
     again = unmask_json("apps", "discover", "--case", str(new_case))
     assert again["promotions"] == 0, "a page's link is one promotion, however often it is read"
+
+
+def test_only_links_that_can_promote_an_app_are_made_absolute_and_classified() -> None:
+    import datetime as dt
+
+    from unmask.apps.discover import Page, links_of
+
+    body = b"""<html><body><a href="/video/1/x">a video</a> <a href="dl/app.apk?v=2">APK</a>
+    <a href="//play.google.com/store/apps/details?id=com.lumenpixel.mirage">Get it on Google Play</a>
+    <a href="/tag/apk">a tag</a></body></html>"""
+    page = Page(1, "https://tube.invented.example/videos", dt.datetime(2026, 1, 1), body)
+    found = {(f.link.kind, f.href) for f in links_of(page)}
+    assert found == {
+        ("apk", "https://tube.invented.example/dl/app.apk?v=2"),
+        ("play", "https://play.google.com/store/apps/details?id=com.lumenpixel.mirage"),
+    }

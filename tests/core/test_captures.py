@@ -47,6 +47,8 @@ def test_a_stored_page_reads_back_as_its_caller_got_it(sqlite_case: Case) -> Non
     assert coded.payload_length == len(gzip.compress(PAGE)), "the evidence keeps the bytes as received"
     assert coded.warc_file and coded.warc_offset is not None
     assert stored_body(evidence, coded.warc_file, coded.warc_offset, limit=100) == PAGE[:100]
+    whole = stored_body(evidence, coded.warc_file, coded.warc_offset, length=coded.warc_length)
+    assert whole == PAGE, "read with the row's length: only the record's own bytes"
 
 
 def test_nothing_is_read_outside_the_evidence_or_off_a_response_record(sqlite_case: Case) -> None:

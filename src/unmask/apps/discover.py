@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from unmask.apps import storage
-from unmask.apps.links import AppLink, classify, is_banner_text, meta_app
+from unmask.apps.links import AppLink, classify, could_be_download, is_banner_text, meta_app
 from unmask.core.captures import stored_body
 from unmask.core.store.models import App, ArchiveCapture, Capture
 from unmask.core.urls import absolute
@@ -53,6 +53,7 @@ def _pages(case: Any, limit: int) -> Iterator[Page]:
                 Capture.requested_at,
                 Capture.warc_file,
                 Capture.warc_offset,
+                Capture.warc_length,
                 Capture.purpose,
             )
             .where(
@@ -71,9 +72,9 @@ def _pages(case: Any, limit: int) -> Iterator[Page]:
                 )
             ).all()
         )
-    for capture_id, url, when, warc_file, offset, purpose in rows:
+    for capture_id, url, when, warc_file, offset, length, purpose in rows:
         page_url = originals.get(capture_id) if purpose == "history" else url
-        body = stored_body(case.evidence_dir, warc_file, offset or 0, MAX_PAGE_BYTES)
+        body = stored_body(case.evidence_dir, warc_file, offset or 0, MAX_PAGE_BYTES, length=length)
         if body and page_url:
             yield Page(capture_id, page_url, when, body)
 
@@ -103,7 +104,10 @@ def links_of(page: Page) -> Iterator[Found]:
         href = element.get("href") or element.get("src")
         if not href:
             continue
-        target = href.strip() if ":" in href.split("/", 1)[0] else absolute(href, page.url)
+        relative = ":" not in href.split("/", 1)[0]
+        if relative and not href.lstrip().startswith("//") and not could_be_download(href):
+            continue  # a path on the same site: only a download could promote an app
+        target = absolute(href, page.url) if relative else href.strip()
         if target is None:
             continue
         link = classify(target)

@@ -43,6 +43,9 @@ class _Listing:
 @dataclass(frozen=True)
 class LinkRules:
     listings: tuple[_Listing, ...]
+    by_host: dict[str, tuple[_Listing, ...]]
+    """Each listing host → its listings, in the order of the YAML (a link's host and its parent domains
+    are looked up: one dict look-up per label instead of a test per host)."""
     market_param: str
     intent_package: re.Pattern[str]
     apk_extensions: frozenset[str]
@@ -67,8 +70,13 @@ def rules() -> LinkRules:
         for e in raw["listings"]
     )
     meta = tuple({**m, "id": re.compile(m["id"])} for m in raw["meta"])
+    by_host: dict[str, list[_Listing]] = {}
+    for listing in listings:
+        for host in listing.hosts:
+            by_host.setdefault(host, []).append(listing)
     return LinkRules(
         listings=listings,
+        by_host={host: tuple(found) for host, found in by_host.items()},
         market_param=str(raw["market"]["id_param"]),
         intent_package=re.compile(raw["intent"]["package"]),
         apk_extensions=frozenset(str(e) for e in raw["apk_extensions"]),
@@ -78,8 +86,19 @@ def rules() -> LinkRules:
     )
 
 
-def _host_matches(host: str, hosts: frozenset[str]) -> bool:
-    return host in hosts or any(host.endswith("." + h) for h in hosts)
+def _listings_of(host: str, r: LinkRules) -> list[_Listing]:
+    """The listings whose hosts are ``host`` or one of its parent domains, in the YAML's order."""
+    labels = host.split(".")
+    found = {id(x): x for i in range(len(labels)) for x in r.by_host.get(".".join(labels[i:]), ())}
+    return [listing for listing in r.listings if id(listing) in found] if found else []
+
+
+def could_be_download(href: str) -> bool:
+    """Whether a link without a scheme or host (``/dl/app.apk``, ``app.apk?v=2``) may be an app link:
+    only a direct download can be (a cheap test before the link is made absolute)."""
+    path = href.split("#", 1)[0].split("?", 1)[0].rstrip()
+    last = path.rsplit("/", 1)[-1]
+    return "." in last and last.rsplit(".", 1)[-1].lower() in rules().apk_extensions
 
 
 def classify(href: str) -> AppLink | None:
@@ -93,9 +112,7 @@ def classify(href: str) -> AppLink | None:
     r = rules()
     if scheme in ("http", "https"):
         host = (parts.hostname or "").lower().rstrip(".")
-        for listing in r.listings:
-            if not _host_matches(host, listing.hosts):
-                continue
+        for listing in _listings_of(host, r):
             query = parse_qs(parts.query)
             match = listing.path.search(unquote(parts.path) + ("#" + parts.fragment if "#/" in href else ""))
             if match is None:

@@ -10,7 +10,9 @@ Stages that read pages they stored (``apps discover``) use this; nothing here ma
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import IO
 
 from unmask.core.fetch.decoding import ContentDecoder, DecodeError
 from unmask.core.warc import WarcDamage, read_records
@@ -26,17 +28,25 @@ def warc_path(evidence_dir: Path, warc_file: str) -> Path | None:
     return path if root in path.parents else None
 
 
-def stored_body(evidence_dir: Path, warc_file: str, offset: int, limit: int = MAX_BODY_BYTES) -> bytes | None:
+def stored_body(
+    evidence_dir: Path,
+    warc_file: str,
+    offset: int,
+    limit: int = MAX_BODY_BYTES,
+    *,
+    length: int | None = None,
+) -> bytes | None:
     """The decoded body of the response record at ``offset`` in ``warc_file``, at most ``limit`` bytes;
     None when there is no readable response record there (a damaged file, a refused or missing body is
-    an empty one)."""
+    an empty one). ``length``: the capture row's ``warc_length`` (only those bytes are read)."""
     path = warc_path(evidence_dir, warc_file)
     if path is None:
         return None
     try:
         with path.open("rb") as fh:
             fh.seek(offset)
-            records = read_records(fh, gzipped=path.name.endswith(".gz"), on_raw=_ignore, keep_payload=limit)
+            raw: IO[bytes] = io.BytesIO(fh.read(length)) if length else fh
+            records = read_records(raw, gzipped=path.name.endswith(".gz"), on_raw=_ignore, keep_payload=limit)
             record = next(records, None)
     except (OSError, WarcDamage):
         return None
