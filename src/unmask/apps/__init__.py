@@ -6,6 +6,7 @@
 * ``stores`` — one short class per store on a shared base; ``presence`` turns checks into statuses
   and events ("removed" only after repeated absence in every storefront checked);
 * ``policy`` — privacy-policy text, language, segments, OPP-115 categories, data types and signals;
+* ``fetching`` — the stage's Fetchers, each with the narrowest scope (the store bases; one URL's origin);
 * ``storage`` writes apps, promotions, APKs and store checks (``policy.read`` keeps policy versions);
   ``show`` reads the tables for `apps show` and the report.
 
