@@ -50,7 +50,8 @@ bench: install
 	$(BIN)/python bench/infra_bench.py
 	$(BIN)/python bench/fetch_bench.py
 	$(BIN)/python bench/owners_bench.py --store
-	$(BIN)/python bench/owners_import_bench.py
+	$(BIN)/python bench/owners_query_bench.py
+	$(BIN)/python bench/owners_query_bench.py --shape gleif
 	$(BIN)/python bench/apps_bench.py
 
 clean:

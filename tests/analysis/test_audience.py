@@ -266,8 +266,8 @@ def test_reimport_is_refused_unless_replace(case: Case, tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------- bad input
 
 BAD_INPUTS: list[tuple[str, bytes, ImportOptions, str, int | None]] = [
-    ("empty", b"", ImportOptions(), "the file is empty", None),
-    ("blank", b"\n \n", ImportOptions(), "the file is empty", None),
+    ("empty", b"", ImportOptions(), "nothing understood in this file (it is empty)", None),
+    ("blank", b"\n \n", ImportOptions(), "nothing understood in this file (it is empty)", None),
     ("header only", b"month,visits\n", ImportOptions(domains=("d.example",)), "no data rows", None),
     ("unknown header", b"foo,bar\n1,2\n", ImportOptions(), "cannot tell the layout", 1),
     ("bad number", b"month,visits\n2024-10,1M\n2024-11,lots\n", ImportOptions(domains=("d.example",)),

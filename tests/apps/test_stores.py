@@ -151,7 +151,7 @@ def test_bad_arguments_are_one_line_errors(new_case: Path) -> None:
     for args, text in (
         (["not a package"], "not an APK file, a package name"),
         ([PACKAGE, "--country", "usa"], "two-letter country code"),
-        ([PACKAGE, "--store", "fdroid"], "not a store unmask checks"),
+        ([PACKAGE, "--store", "fdroid"], "unknown store 'fdroid'; choose from play, apple"),
         (["https://cdn.example/mirage.apk"], "only with --fetch-apk"),
         (["missing.apk"], "no such APK file"),
     ):

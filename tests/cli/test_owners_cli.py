@@ -67,3 +67,36 @@ def test_emit_case_and_forced_format(new_case: Path) -> None:
     )
     assert wrong.returncode != 0 and "unknown format" in wrong.stderr
     json.loads(unmask("owners", "show", "Mira Quillon", "--case", case, "--json").stdout)
+
+
+def test_import_builds_the_index_the_queries_read(new_case: Path) -> None:
+    """`owners import` ends by building the graph index; queries then read it without a note;
+    `ultimate` takes an LEI with its scheme, as `show` does."""
+    case = str(new_case)
+    rr, lei = SHARED / "gleif" / "rr-data.json", SHARED / "gleif" / "lei-data.json"
+    imported = unmask("owners", "import", str(rr), "--case", case, "--json")
+    assert "building the index" in imported.stderr
+    again = unmask("owners", "import", str(lei), "--case", case, "--json")
+    assert "changed" in again.stderr  # the import moved the graph on: the index was built again
+    assert [p.name[:1] for p in (new_case / "index" / "owners").iterdir()] == ["v"]
+    answer = unmask("owners", "ultimate", "lei:010CMKZ3VON21WF2ZD45", "--case", case, "--json")
+    assert answer.stderr == "" and json.loads(answer.stdout)["entity"] == "010CMKZ3VON21WF2ZD45"
+    shown = unmask_json("owners", "show", "lei:010CMKZ3VON21WF2ZD45", "--case", case)
+    assert shown["id"] == "010CMKZ3VON21WF2ZD45"
+    merged = unmask("owners", "resolve", "--apply", "--case", case, "--json")
+    assert "changed" in merged.stderr  # the merges moved the graph on: the index was built again
+    assert unmask("owners", "path", "010CMKZ3VON21WF2ZD45", "#1", "--case", case, "--json").stderr == ""
+
+
+def test_a_garbage_file_is_an_error_and_no_import(new_case: Path, tmp_path: Path) -> None:
+    case = str(new_case)
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_text("hello,world\n1,2\n")
+    proc = unmask("owners", "import", str(garbage), "--format", "gleif", "--case", case, check=False)
+    assert proc.returncode != 0 and proc.stdout == ""
+    assert proc.stderr.strip().splitlines() == [
+        f"unmask: error: {garbage}: no gleif record in this file (line 2: not a GLEIF record (no LEI, "
+        "Relationship or ExceptionCategory)); nothing imported"
+    ]
+    first = unmask_json("owners", "import", str(DATA / "notes.csv"), "--case", case)
+    assert first["imports"][0]["import_id"] == 1  # the garbage was not recorded as an import

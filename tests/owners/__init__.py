@@ -9,10 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from unmask.core.case import Case
+from unmask.owners.query import EntityRow, resolve
 from unmask.owners.tables import OwnerEdge, OwnerEntity
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 DATA = Path(__file__).resolve().parent / "data"
+PEERS_BODS = Path(__file__).resolve().parents[1] / "fixtures" / "peers" / "bods"
+"""Peers' BODS test material (data-standard examples, lib-cove-bods fixtures), with their licences."""
 
 
 def edges(case: Case, **where: Any) -> list[dict[str, Any]]:
@@ -40,3 +43,9 @@ def entity(case: Case, source_id: str) -> OwnerEntity:
         assert len(rows) == 1, rows
         session.expunge(rows[0])
         return rows[0]
+
+
+def resolved(case: Case, ident: str) -> EntityRow:
+    """The entity an ID names, as every command resolves it."""
+    with case.store.engine.connect() as conn:
+        return resolve(conn, ident)

@@ -1,4 +1,7 @@
-"""Small graphs written straight into the owner tables (SQLAlchemy Core), for the analytics tests."""
+"""Small graphs written straight into the owner tables (SQLAlchemy Core), for the analytics tests.
+
+Every write moves the graph version on, as the writers of the package do, so the compact index the
+queries read is rebuilt."""
 
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ from typing import Any
 from sqlalchemy import insert
 
 from unmask.core.case import Case
-from unmask.owners.graph import address_key
+from unmask.owners.query import bump_graph_version
+from unmask.owners.specs import address_key
 from unmask.owners.tables import OwnerAddress, OwnerEdge, OwnerEntity, OwnerImport
 
 
@@ -54,6 +58,7 @@ class Builder:
             ).scalar_one()
             for key in {address_key(str(a)) for a in properties.get("address", [])}:
                 conn.execute(insert(OwnerAddress).values(entity_id=eid, key=key))  # as the graph writer does
+            bump_graph_version(conn)
         self.ids[source_id] = int(eid)
         return int(eid)
 
@@ -100,6 +105,7 @@ class Builder:
                 )
                 .returning(OwnerEdge.id)
             ).scalar_one()
+            bump_graph_version(conn)
         return int(eid)
 
     def merge(self, merged: str, canonical: str) -> None:
@@ -111,3 +117,4 @@ class Builder:
                 .where(OwnerEntity.id == self.ids[merged])
                 .values(merged_into=self.ids[canonical])
             )
+            bump_graph_version(conn)

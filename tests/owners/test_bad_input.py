@@ -136,3 +136,39 @@ def test_unreadable_and_unknown_files(sqlite_case: Case, tmp_path: Path) -> None
     import_files(sqlite_case.store, [again])
     with pytest.raises(UnmaskError, match="already imported"):
         import_files(sqlite_case.store, [again])
+
+
+@pytest.mark.parametrize("fmt", ["gleif", "bods", "ftm", "opencorporates", "csv"])
+def test_a_file_with_nothing_of_its_format_is_an_error_not_an_import(
+    sqlite_case: Case, tmp_path: Path, fmt: str
+) -> None:
+    """Garbage forced through any format: one error naming the file (and the first line it could not
+    read), nothing written, no import recorded — with --keep-going too."""
+    from unmask.core.errors import UnmaskError
+
+    garbage = tmp_path / "garbage.txt"
+    garbage.write_text("hello world\nthis is no registry, 42\n")
+    for keep_going in (False, True):
+        with pytest.raises(UnmaskError, match=f"^{garbage}: no {fmt} record in this file") as err:
+            import_files(sqlite_case.store, [garbage], format_name=fmt, keep_going=keep_going)
+        assert "nothing imported" in str(err.value) and "\n" not in str(err.value)
+    binary = tmp_path / "garbage.bin"
+    binary.write_bytes(bytes(range(128, 256)) * 40)
+    with pytest.raises(UnmaskError, match=f"^{binary}: not UTF-8 text"):
+        import_files(sqlite_case.store, [binary], format_name=fmt)
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    with pytest.raises(UnmaskError, match=f"no {fmt} record in this file; nothing imported"):
+        import_files(sqlite_case.store, [empty], format_name=fmt)
+    assert _count(sqlite_case, OwnerImport) == 0 and _count(sqlite_case, OwnerEntity) == 0
+
+
+def test_keep_going_that_skips_every_record_imports_nothing(sqlite_case: Case, tmp_path: Path) -> None:
+    from unmask.core.errors import UnmaskError
+
+    path = tmp_path / "dangling.jsonl"
+    own = {"owner": ["nobody-1"], "asset": ["nobody-2"], "percentage": ["30"]}
+    path.write_text(json.dumps({"id": "o1", "schema": "Ownership", "properties": own}) + "\n")
+    with pytest.raises(UnmaskError, match=r"every record was skipped \(line 1: .*'nobody-1'"):
+        import_files(sqlite_case.store, [path], keep_going=True)
+    assert _count(sqlite_case, OwnerImport) == 0

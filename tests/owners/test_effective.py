@@ -16,9 +16,9 @@ from unmask.owners.effective import (
     dense_effective,
     effective_all,
     effective_for,
-    shipped_offshore,
-    ultimate,
 )
+from unmask.owners.flags import shipped_offshore
+from unmask.owners.ultimate import ultimate
 
 
 def _owners(result: dict) -> dict[str, float]:
@@ -157,7 +157,7 @@ def test_ultimate_chain_two_paths_and_json_shape(case: Case) -> None:
     b.edge("P", "B", 100)
     b.edge("B", "X", 20)  # + 20 %
     b.edge("Q", "X", 30)
-    result = ultimate(case.store, "X", settings=OwnersSettings())
+    result = ultimate(case, "X", settings=OwnersSettings())
     assert result["entity"] == "X"
     assert _owners(result) == pytest.approx({"P": 45.0, "Q": 30.0})
     first = result["owners"][0]
@@ -177,7 +177,7 @@ def test_ultimate_cross_holding_equals_dense(case: Case) -> None:
     b.edge("B", "A", 50)
     b.edge("A", "B", 30)
     b.edge("Q", "B", 70)
-    result = ultimate(case.store, "A", settings=OwnersSettings())
+    result = ultimate(case, "A", settings=OwnersSettings())
     assert _owners(result) == pytest.approx({"P": 100 * 0.5 / 0.85, "Q": 100 * 0.35 / 0.85})
     kinds = {f["flag"] for f in result["flags"]}
     assert {"circular", "cross_holding"} <= kinds
@@ -189,7 +189,7 @@ def test_ultimate_self_holding_flag(case: Case) -> None:
     b.entity("X")
     b.edge("P", "X", 90)
     b.edge("X", "X", 10)
-    result = ultimate(case.store, "X", settings=OwnersSettings())
+    result = ultimate(case, "X", settings=OwnersSettings())
     assert _owners(result) == pytest.approx({"P": 100.0})
     flag = next(f for f in result["flags"] if f["flag"] == "self_holding")
     assert [e["id"] for e in flag["entities"]] == ["X"]
@@ -200,7 +200,7 @@ def test_unknown_share_is_ownership_and_subject_not_a_top(case: Case) -> None:
     b.entity("P", "Person One", "Person")
     b.entity("X")
     b.edge("P", "X", None)
-    result = ultimate(case.store, "X", settings=OwnersSettings())
+    result = ultimate(case, "X", settings=OwnersSettings())
     assert result["is_top"] is False
     (owner,) = result["owners"]
     assert owner["id"] == "P"
@@ -214,7 +214,7 @@ def test_ranges_carry_low_and_high(case: Case) -> None:
         b.entity(name)
     b.edge("P", "A", (25, 50))
     b.edge("A", "X", 50)
-    (owner,) = ultimate(case.store, "X", settings=OwnersSettings())["owners"]
+    (owner,) = ultimate(case, "X", settings=OwnersSettings())["owners"]
     assert (owner["percent_low"], owner["percent_high"]) == pytest.approx((12.5, 25.0))
     assert owner["exact"] is False
 
@@ -226,10 +226,10 @@ def test_listed_company_is_a_chain_top(case: Case) -> None:
     b.entity("X")
     b.edge("Z", "L", 5)
     b.edge("L", "X", 60)
-    result = ultimate(case.store, "X", settings=OwnersSettings())
+    result = ultimate(case, "X", settings=OwnersSettings())
     (owner,) = result["owners"]
     assert (owner["id"], owner["percent"], owner["top"]) == ("L", 60.0, "listed")
-    top = ultimate(case.store, "L", settings=OwnersSettings())
+    top = ultimate(case, "L", settings=OwnersSettings())
     assert top["is_top"] is True and top["top_reason"] == "listed" and top["owners"] == []
 
 
@@ -242,7 +242,7 @@ def test_control_is_shown_separately(case: Case) -> None:
     b.edge("P", "X", 100)
     b.edge("D", "X", kind="directorship", role="director")
     b.edge("N", "P", kind="nominee", role="nominee shareholder")
-    result = ultimate(case.store, "X", settings=OwnersSettings())
+    result = ultimate(case, "X", settings=OwnersSettings())
     assert _owners(result) == {"P": 100.0}
     control = {(c["id"], c["kind"], c["of"]["id"]) for c in result["control"]}
     assert control == {("D", "directorship", "X"), ("N", "nominee", "P")}
@@ -256,8 +256,8 @@ def test_at_date_excludes_ended_and_future_interests(case: Case) -> None:
         b.entity(name)
     b.edge("Old", "X", 100, end=dt.date(2020, 6, 30))
     b.edge("New", "X", 100, start=dt.date(2020, 7, 1))
-    assert _owners(ultimate(case.store, "X", settings=OwnersSettings())) == {"New": 100.0}
-    past = ultimate(case.store, "X", at=dt.date(2019, 1, 1), settings=OwnersSettings())
+    assert _owners(ultimate(case, "X", settings=OwnersSettings())) == {"New": 100.0}
+    past = ultimate(case, "X", at=dt.date(2019, 1, 1), settings=OwnersSettings())
     assert _owners(past) == {"Old": 100.0}
     assert past["at"] == "2019-01-01"
 
@@ -271,10 +271,10 @@ def test_replaced_and_component_records_are_not_counted_twice(case: Case) -> Non
     b.edge("B", "X", 60, component=True, direct=True, source_id="rec-bx")
     b.edge("P", "B", None, component=True, source_id="rec-pb")
     b.edge("P", "X", 30, direct=False, properties={"componentRecords": ["B", "rec-pb", "rec-bx"]})
-    result = ultimate(case.store, "X", settings=OwnersSettings())
+    result = ultimate(case, "X", settings=OwnersSettings())
     assert [(o["id"], o["percent_low"], o["percent_high"]) for o in result["owners"]] == [("P", 30.0, 30.0)]
     # the component P→B is the only record of who owns B: it counts there
-    of_b = ultimate(case.store, "B", settings=OwnersSettings())
+    of_b = ultimate(case, "B", settings=OwnersSettings())
     assert of_b["is_top"] is False
     assert [(o["id"], o["percent_low"], o["percent_high"]) for o in of_b["owners"]] == [("P", 0.0, 100.0)]
 
@@ -289,7 +289,7 @@ def test_merged_entities_count_for_the_canonical_one(case: Case) -> None:
     b.edge("LEI-P", "X", 20)
     b.edge("Y", "X", 40)
     b.merge("REG-P", "LEI-P")
-    assert _owners(ultimate(case.store, "X", settings=OwnersSettings())) == pytest.approx(
+    assert _owners(ultimate(case, "X", settings=OwnersSettings())) == pytest.approx(
         {"LEI-P": 60.0, "Y": 40.0}
     )
 
@@ -303,11 +303,11 @@ def test_offshore_and_mass_registration_flags(case: Case) -> None:
     b.entity("X", jurisdiction="gb")
     b.edge("S", "X", 100)
     settings = OwnersSettings(mass_address_threshold=3)
-    result = ultimate(case.store, "X", settings=settings)
+    result = ultimate(case, "X", settings=settings)
     (owner,) = result["owners"]
     assert "offshore:VG" in owner["flags"] and "mass_address" in owner["flags"]
     assert {f["flag"] for f in result["flags"]} >= {"offshore", "mass_address"}
-    extra = ultimate(case.store, "X", settings=OwnersSettings(offshore_jurisdictions=["GB"]))
+    extra = ultimate(case, "X", settings=OwnersSettings(offshore_jurisdictions=["GB"]))
     assert any(f["flag"] == "offshore" and f["detail"] == "GB" for f in extra["flags"])
 
 
@@ -316,7 +316,7 @@ def test_unknown_id_is_a_clear_error(case: Case) -> None:
 
     Builder(case).entity("X")
     with pytest.raises(UnmaskError, match="NOPE"):
-        ultimate(case.store, "NOPE", settings=OwnersSettings())
+        ultimate(case, "NOPE", settings=OwnersSettings())
 
 
 def test_ultimate_flags_a_cycle_of_complete_holdings(case: Case) -> None:
@@ -326,7 +326,7 @@ def test_ultimate_flags_a_cycle_of_complete_holdings(case: Case) -> None:
     b.edge("A", "B", 100)
     b.edge("B", "A", (50, 100))
     b.edge("P", "A", None)
-    result = ultimate(case.store, "B", settings=OwnersSettings())
+    result = ultimate(case, "B", settings=OwnersSettings())
     (owner,) = result["owners"]
     assert owner["id"] == "P" and 0.0 <= owner["percent_low"] <= owner["percent_high"] <= 100.0
     flags = {f["flag"] for f in result["flags"]}
@@ -337,7 +337,7 @@ def test_mass_address_through_a_real_import_and_capped_flag_lists(case: Case, tm
     """Imported addresses land in the owner_address index; a flag lists a few entities and counts all."""
     import json as _json
 
-    from unmask.owners.effective import FLAG_ENTITIES
+    from unmask.owners.flags import FLAG_ENTITIES
     from unmask.owners.importers.load import import_files
 
     lines = [
@@ -365,7 +365,7 @@ def test_mass_address_through_a_real_import_and_capped_flag_lists(case: Case, tm
     path.write_text("\n".join(_json.dumps(x) for x in lines) + "\n", encoding="utf-8")
     import_files(case.store, [path])
 
-    result = ultimate(case.store, "target", settings=OwnersSettings(mass_address_threshold=10))
+    result = ultimate(case, "target", settings=OwnersSettings(mass_address_threshold=10))
     assert len(result["owners"]) == FLAG_ENTITIES + 5
     assert all("mass_address" in o["flags"] and "offshore:VG" in o["flags"] for o in result["owners"])
     by_name = {f["flag"]: f for f in result["flags"]}

@@ -6,21 +6,14 @@ import datetime as dt
 
 import pytest
 
-from tests.owners import edges, entity
+from tests.owners import edges, entity, resolved
 from unmask.core.case import Case
 from unmask.core.store.models import Capture, Platform
-from unmask.owners.graph import (
-    AmbiguousId,
-    EdgeSpec,
-    GraphWriter,
-    NodeSpec,
-    Ref,
-    UnknownId,
-    describe,
-    emit,
-    emit_case,
-    resolve_id,
-)
+from unmask.owners.emit import emit, emit_case
+from unmask.owners.query import AmbiguousId, UnknownId
+from unmask.owners.show import show
+from unmask.owners.specs import EdgeSpec, NodeSpec, Ref
+from unmask.owners.writer import GraphWriter
 
 
 def _seed(case: Case) -> int:
@@ -82,7 +75,7 @@ def test_platform_and_infra_nodes(case: Case) -> None:
     assert (new_entities, new_edges) != (0, 0)
     assert emit_case(case.store) == (0, 0)
     # show: neighbours by kind with their sources
-    info = describe(case.store, resolve_id(case.store, "tube.invented.example"))
+    info = show(case, "tube.invented.example")
     assert info["id"] == "tube.invented.example" and info["key"].startswith("#")
     roles = {n["role"] for n in info["neighbours"]["platform"]}
     assert {"served_from", "resolves_to", "masked_by"} <= roles
@@ -97,18 +90,18 @@ def test_emit_specs_and_resolve_ids(case: Case) -> None:
             EdgeSpec("platform", Ref("dev-4242"), Ref("com.invented.viewer"), role="developer_of"),
         ],
     )
-    app = resolve_id(case.store, "com.invented.viewer")
-    assert resolve_id(case.store, f"#{app.id}").id == app.id
-    assert resolve_id(case.store, "app:com.invented.viewer").id == app.id
+    app = resolved(case, "com.invented.viewer")
+    assert resolved(case, f"#{app.id}").id == app.id
+    assert resolved(case, "app:com.invented.viewer").id == app.id
     with pytest.raises(UnknownId):
-        resolve_id(case.store, "nothing-here")
+        resolved(case, "nothing-here")
     # the same source ID in two imports (no merge yet): ambiguous, candidates listed
     with case.store.engine.begin() as conn:
         writer = GraphWriter(conn)
         writer.entity("Company", "dev-4242", "Another Invented Dev")
         writer.finish()
     with pytest.raises(AmbiguousId, match="#"):
-        resolve_id(case.store, "dev-4242")
+        resolved(case, "dev-4242")
 
 
 def test_writer_upserts_within_an_import(case: Case) -> None:

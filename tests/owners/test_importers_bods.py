@@ -5,22 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-from tests.owners import SHARED, edges, entity
+from tests.owners import PEERS_BODS, edges, entity
 from unmask.core.case import Case
-from unmask.owners.importers import detect
 from unmask.owners.importers.load import import_files
 
-BODS = SHARED / "bods"
-
-
-@pytest.mark.parametrize("name", sorted(p.name for p in BODS.glob("*.json")))
-def test_every_sample_imports(sqlite_case: Case, name: str) -> None:
-    assert detect(BODS / name).name == "bods"
-    [result] = import_files(sqlite_case.store, [BODS / name])
-    assert not result.skipped
-    assert result.entities >= 1
+BODS = PEERS_BODS / "data-standard" / "examples"
 
 
 def test_share_ranges_are_kept_as_given(case: Case) -> None:

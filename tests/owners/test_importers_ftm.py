@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.owners import DATA, edges, entity
+from tests.owners import DATA, edges, entity, resolved
 from unmask.core.case import Case
-from unmask.owners.graph import resolve_id
 from unmask.owners.importers import detect
 from unmask.owners.importers.load import ImportFailed, import_files
 
@@ -37,9 +36,9 @@ def test_ftm_entities_and_interval_edges(case: Case) -> None:
     company = entity(case, "co-lantern")
     assert company.schema == "Company" and company.name == "Lanternfish Media Holdings Ltd."
     # identifiers: registration number, website domain, e-mail
-    assert resolve_id(case.store, "2001234").id == company.id
-    assert resolve_id(case.store, "lanternfish.example").id == company.id
-    assert resolve_id(case.store, "mira@quillon.example").source_id == "pe-mira"
+    assert resolved(case, "2001234").id == company.id
+    assert resolved(case, "lanternfish.example").id == company.id
+    assert resolved(case, "mira@quillon.example").source_id == "pe-mira"
 
 
 def test_unknown_schema_and_dangling_reference(sqlite_case: Case, tmp_path: Path) -> None:

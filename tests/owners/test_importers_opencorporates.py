@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tests.owners import DATA, edges, entity
+from tests.owners import DATA, edges, entity, resolved
 from unmask.core.case import Case
-from unmask.owners.graph import resolve_id
 from unmask.owners.importers import detect
 from unmask.owners.importers.load import import_files
 
@@ -16,8 +15,8 @@ def test_company_with_officers_and_owners(case: Case) -> None:
     assert not result.skipped
     company = entity(case, "gb/09999993")
     assert company.name == "QUIET LAKE APPS LIMITED"
-    assert resolve_id(case.store, "09999993").id == company.id
-    assert resolve_id(case.store, "INVENTED0000000000D4").id == company.id  # LEI among its identifiers
+    assert resolved(case, "09999993").id == company.id
+    assert resolved(case, "INVENTED0000000000D4").id == company.id  # LEI among its identifiers
     rows = {(e["src"], e["role"]): e for e in edges(case)}
     director = rows[("officer/900001", "director")]
     assert director["kind"] == "directorship" and director["start_date"].isoformat() == "2019-07-01"

@@ -56,7 +56,7 @@ def test_shortest_paths_in_memory(case: Case) -> None:
 
 def test_path_query_lists_kinds_directions_and_sources(case: Case) -> None:
     _platform_case(case)
-    result = path_query(case.store, "198.51.100.7", "Holding", k=1)
+    result = path_query(case, "198.51.100.7", "Holding", k=1)
     assert result["length"] == 4
     (p,) = result["paths"]
     assert p["nodes"][0]["id"] == "198.51.100.7"
@@ -85,7 +85,7 @@ def test_sql_and_memory_agree_on_a_random_graph(case: Case) -> None:
     for _ in range(10):
         u, v = (f"E{x}" for x in rng.integers(0, 60, 2))
         mem = paths(g, g.find(u), g.find(v), k=50, adjacency=adj)
-        sql = path_query(case.store, u, v, k=50)
+        sql = path_query(case, u, v, k=50)
         mem_nodes = sorted(tuple(g.source_id[x] for x in p.nodes) for p in mem)
         sql_nodes = sorted(tuple(n["id"] for n in p["nodes"]) for p in sql["paths"])
         assert mem_nodes == sql_nodes
@@ -106,7 +106,7 @@ def test_merged_entities_are_one_node_and_history_is_left_out(case: Case) -> Non
     b.edge("B2", "C", 10)
     b.edge("A", "C", 10, end=dt.date(2001, 1, 1))
     b.merge("B2", "B")
-    result = path_query(case.store, "A", "C")
+    result = path_query(case, "A", "C")
     assert [[n["id"] for n in p["nodes"]] for p in result["paths"]] == [["A", "B", "C"]]
 
 

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.owners import SHARED, edges, entity
+from tests.owners import SHARED, edges, entity, resolved
 from unmask.core.case import Case
 from unmask.owners import resolve
-from unmask.owners.graph import resolve_id
 from unmask.owners.importers.load import import_files
 
 
@@ -59,7 +58,7 @@ def test_identifier_merges_apply_and_revert(case: Case, tmp_path: Path) -> None:
     applied = resolve.apply(case.store, proposals)
     assert {p.merge_id for p in applied} and all(p.by_identifier for p in applied)
     # the placeholder's edges now count for the canonical entity: the ID answers with it
-    canonical = resolve_id(case.store, "001GPB6A9XPE8XJICC14")
+    canonical = resolved(case, "001GPB6A9XPE8XJICC14")
     assert canonical.name == "Fidelity Advisor Leveraged Company Stock Fund"
     assert resolve.candidates(case.store) == [] or all(
         not p.by_identifier for p in resolve.candidates(case.store)

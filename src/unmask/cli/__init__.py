@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sys
+from functools import cache
+from typing import Annotated
 
 import typer
 from rich.text import Text
+from typer._click import Command, exceptions
 
 from unmask.cli import analyze as analyze_cmds
 from unmask.cli import apps as apps_cmds
@@ -22,15 +25,37 @@ from unmask.cli import policy as policy_cmds
 from unmask.cli import report as report_cmds
 from unmask.cli import stats as stats_cmds
 from unmask.cli.common import err_console
+from unmask.cli.help import command_tree
 from unmask.core.errors import UnmaskError
 
 app = typer.Typer(
     name="unmask",
-    help="Evidence-grade investigation of deepfake platforms: census, analysis, infrastructure, owners.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from unmask import __version__
+
+        typer.echo(f"unmask {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", is_eager=True, callback=_print_version, help="Print the version and stop."
+        ),
+    ] = False,
+) -> None:
+    """Evidence-grade investigation of deepfake platforms: census, analysis, infrastructure, owners."""
+
+
 app.command("init")(case_cmds.init)
 app.add_typer(census_cmds.app, name="census")
 app.command("stats")(stats_cmds.stats)
@@ -47,9 +72,29 @@ app.add_typer(policy_cmds.app, name="policy")
 app.add_typer(evidence_cmds.app, name="evidence")
 
 
+@cache
+def command() -> Command:
+    """The whole `unmask` command (click), with examples and readable placeholders (cli/help.py)."""
+    return command_tree(app)
+
+
+def _usage_error(exc: exceptions.ClickException) -> None:
+    """A usage error in one line: the option or argument, the problem, then where to read more."""
+    ctx = getattr(exc, "ctx", None)
+    where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    param = getattr(exc, "param", None)
+    if isinstance(exc, exceptions.BadParameter) and param is not None and exc.message:
+        name = param.opts[0] if param.param_type_name == "option" else (param.metavar or param.name)
+        message = f"{name}: {exc.message}"
+    else:
+        message = exc.format_message()
+    message = message.replace("Value error, ", "").rstrip(".")
+    err_console.print(Text("unmask: error: ", style="red"), message, where, sep="", soft_wrap=True)
+
+
 def main() -> None:
     try:
-        code = app(standalone_mode=False)
+        code = command().main(prog_name="unmask", standalone_mode=False)
     except UnmaskError as exc:
         err_console.print(Text("unmask: error: ", style="red"), str(exc), sep="", soft_wrap=True)
         sys.exit(exc.exit_code)
@@ -60,13 +105,12 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(1)
-    except typer.TyperException as exc:  # usage errors (bad option values) arrive here in non-standalone mode
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            err_console.print(f"unmask: error: {exc}", highlight=False)
-        sys.exit(int(getattr(exc, "exit_code", 2)))
+    except exceptions.NoArgsIsHelpError as exc:  # `unmask owners`: the group's help screen
+        exc.show()
+        sys.exit(exc.exit_code)
+    except exceptions.ClickException as exc:  # usage errors arrive here in non-standalone mode
+        _usage_error(exc)
+        sys.exit(exc.exit_code)
     if isinstance(code, int) and code:  # Click returns Exit codes (Ctrl-C is 130) instead of raising them
         if code == 130:
             err_console.print("unmask: interrupted")

@@ -8,10 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
-from unmask.cli.common import CaseOpt, JsonOpt, opened_case, out_console, print_json
+from unmask.cli.common import CaseOpt, Choice, JsonOpt, opened_case, out_console, print_json
 from unmask.core.errors import UnmaskError
 from unmask.core.output import display_text
 from unmask.evidence import custody
+
+STORES = ("play", "apple")
+"""The stores unmask checks listings in."""
 
 app = typer.Typer(
     help="Apps a platform promotes: APKs, certificates, trackers, store presence.", no_args_is_help=True
@@ -30,7 +33,14 @@ def add_cmd(
     sources: Annotated[
         list[str], typer.Argument(help="APK files, APK URLs, package names / bundle IDs, store URLs.")
     ],
-    store: Annotated[str | None, typer.Option("--store", help="play or apple (for package names).")] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="The store of a package name (default play).",
+            callback=Choice("store", STORES).check,
+        ),
+    ] = None,
     country: Annotated[
         list[str] | None,
         typer.Option("--country", help="Storefront to check (repeatable); default apps.countries."),
@@ -53,8 +63,6 @@ def add_cmd(
     each, kept as evidence)."""
     from unmask.apps.add import AddOptions, add_sources, check_countries, parse_source
 
-    if store is not None and store not in ("play", "apple"):
-        raise UnmaskError(f"{store!r} is not a store unmask checks (play, apple)", where="--store")
     if store_base is not None and not store_base.startswith(("http://", "https://")):
         raise UnmaskError(f"{store_base!r} is not an http(s) URL", where="--store-base")
     if delay is not None and delay < 0:

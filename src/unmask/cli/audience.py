@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from unmask.cli.common import CaseOpt, JsonOpt, opened_case, out_console, print_json
+from unmask.cli.common import CaseOpt, Choice, JsonOpt, opened_case, out_console, print_json
 from unmask.evidence import custody
 
 
-class Layout(StrEnum):
-    monthly = "monthly"
-    country = "country"
-    wide = "wide"
-    rank = "rank"
+def _layouts() -> tuple[str, ...]:
+    from unmask.analysis.audience import LAYOUTS
+
+    return LAYOUTS
 
 
 app = typer.Typer(
@@ -31,8 +29,12 @@ def import_cmd(
     file: Annotated[Path, typer.Argument(help="A CSV export (see docs/audience.md for the layouts).")],
     case: CaseOpt = None,
     fmt: Annotated[
-        Layout | None,
-        typer.Option("--format", help="Force the layout instead of detecting it from the header."),
+        str | None,
+        typer.Option(
+            "--format",
+            callback=Choice("layout", _layouts).check,
+            help="Force the layout instead of detecting it from the header (docs/audience.md).",
+        ),
     ] = None,
     domain: Annotated[
         list[str] | None,
@@ -67,7 +69,7 @@ def import_cmd(
             the_case.store,
             file,
             ImportOptions(
-                layout=fmt.value if fmt else None,
+                layout=fmt,
                 domains=tuple(domain or ()),
                 period=period,
                 list_name=list_name,

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,6 +38,39 @@ class SafeConsole(Console):
 
 err_console = SafeConsole(stderr=True)
 out_console = SafeConsole()
+
+
+class Choice:
+    """The values an option accepts (``--format csv|json``): anything else is a usage error naming them
+    (exit 2), before the command starts. Case and surrounding spaces do not matter.
+
+    ``values`` is where the values are defined (a format table…), or a function returning them, read only
+    when a value is checked or a help screen shows them, so that a costly import waits until then.
+    Declare it as the option's callback: ``typer.Option("--format", callback=Choice(…).check)``."""
+
+    def __init__(self, what: str, values: Iterable[str] | Callable[[], Iterable[str]]) -> None:
+        self.what = what
+        self._values = values
+
+    @cached_property
+    def values(self) -> tuple[str, ...]:
+        found = self._values() if callable(self._values) else self._values
+        return tuple(str(v) for v in found)
+
+    @property
+    def metavar(self) -> str:
+        return "|".join(self.values)
+
+    def check(self, value: str | None) -> str | None:
+        """The canonical spelling of ``value``; a usage error for a value not among the choices."""
+        if value is None:
+            return None
+        wanted = value.strip().casefold()
+        for known in self.values:
+            if known.casefold() == wanted:
+                return known
+        raise typer.BadParameter(f"unknown {self.what} {value!r}; choose from {', '.join(self.values)}")
+
 
 CaseOpt = Annotated[
     Path | None,

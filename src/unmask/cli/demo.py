@@ -4,24 +4,52 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
-from unmask.cli.common import JsonOpt, err_console, out_console, print_json
+from unmask.cli.common import Choice, JsonOpt, err_console, out_console, print_json
 from unmask.core.errors import UnmaskError
+
+if TYPE_CHECKING:
+    from unmask.demo.render import Flavour
 
 app = typer.Typer(help="Serve and crawl the bundled synthetic platform (invented data, loopback only).")
 
 ScaleOpt = Annotated[
-    float, typer.Option("--scale", min=0.001, max=2.0, help="1.0 = the investigated site's size.")
+    float,
+    typer.Option(
+        "--scale",
+        min=0.001,
+        max=2.0,
+        help="Size of the platform: 1.0 is the investigated site's (about 157,000 items), 0.01 a hundredth.",
+    ),
+]
+LatencyOpt = Annotated[
+    float,
+    typer.Option(
+        "--latency-ms", min=0, help="Milliseconds the server waits before each answer, like a distant site."
+    ),
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the synthetic data.")]
 AsOfOpt = Annotated[
     str | None, typer.Option("--as-of", help="The platform's state on this day (YYYY-MM-DD).")
 ]
+
+
+def _flavours() -> tuple[str, ...]:
+    from unmask.demo.render import FLAVOURS
+
+    return FLAVOURS
+
+
 FlavourOpt = Annotated[
-    str, typer.Option("--flavour", help="demo (own layout, adapter) or schema (standards).")
+    str,
+    typer.Option(
+        "--flavour",
+        callback=Choice("flavour", _flavours).check,
+        help="demo: its own page layout, read by the bundled adapter; schema: sitemaps and schema.org.",
+    ),
 ]
 
 
@@ -34,10 +62,8 @@ def _date(value: str | None) -> dt.date | None:
         raise UnmaskError(f"--as-of: not a date (YYYY-MM-DD): {value!r}") from exc
 
 
-def _flavour(value: str) -> Literal["demo", "schema"]:
-    if value not in ("demo", "schema"):
-        raise UnmaskError(f"--flavour: expected demo or schema, got {value!r}")
-    return "demo" if value == "demo" else "schema"
+def _flavour(value: str) -> Flavour:
+    return cast("Flavour", value)  # one of FLAVOURS: FlavourOpt's Choice checked it
 
 
 @app.callback(invoke_without_command=True)
@@ -48,9 +74,7 @@ def demo(
     seed: SeedOpt = 7,
     as_of: AsOfOpt = None,
     flavour: FlavourOpt = "demo",
-    latency_ms: Annotated[
-        float, typer.Option("--latency-ms", min=0, help="Server latency per response.")
-    ] = 0.0,
+    latency_ms: LatencyOpt = 0.0,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Connections to the server.")] = 8,
     as_json: JsonOpt = False,
 ) -> None:
@@ -113,12 +137,12 @@ def _print_app_route(route: dict[str, Any]) -> None:
 
 @app.command("serve")
 def serve(
-    port: Annotated[int, typer.Option("--port", help="Loopback port.")] = 8765,
+    port: Annotated[int, typer.Option("--port", help="The port to listen on at 127.0.0.1.")] = 8765,
     scale: ScaleOpt = 1.0,
     seed: SeedOpt = 7,
     as_of: AsOfOpt = None,
     flavour: FlavourOpt = "demo",
-    latency_ms: Annotated[float, typer.Option("--latency-ms", min=0)] = 0.0,
+    latency_ms: LatencyOpt = 0.0,
 ) -> None:
     """Only serve the demo platform on 127.0.0.1 (Ctrl-C to stop)."""
     from unmask.demo.platform import DemoPlatform

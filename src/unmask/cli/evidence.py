@@ -18,7 +18,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from unmask.cli.common import CaseOpt, JsonOpt, err_console, opened_case, out_console, print_json
+from unmask.cli.common import CaseOpt, Choice, JsonOpt, err_console, opened_case, out_console, print_json
 from unmask.evidence import custody
 
 app = typer.Typer(
@@ -151,15 +151,20 @@ def log_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
 def export_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="The package to write (outside the case).")],
     case: CaseOpt = None,
-    package_format: Annotated[str, typer.Option("--format", help="Package format: wacz.")] = "wacz",
+    package_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="Package format: wacz.",
+            metavar="FORMAT",
+            callback=Choice("format", ("wacz",)).check,
+        ),
+    ] = "wacz",
     as_json: JsonOpt = False,
 ) -> None:
     """Write the captures, their index and pages, the seals and the custody log as one WACZ package."""
-    from unmask.core.errors import UnmaskError
     from unmask.evidence.wacz import export_wacz
 
-    if package_format != "wacz":
-        raise UnmaskError(f"unknown format {package_format!r} (known: wacz)")
     with opened_case(case) as the_case:
         result = export_wacz(the_case, output)
     if as_json:

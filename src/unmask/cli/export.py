@@ -9,6 +9,7 @@ import typer
 
 from unmask.cli.common import (
     CaseOpt,
+    Choice,
     JsonOpt,
     PublicFiguresOpt,
     RealNamesOpt,
@@ -17,13 +18,24 @@ from unmask.cli.common import (
     print_json,
     privacy_policy,
 )
-from unmask.report.export import FORMATS
+
+
+def _formats() -> tuple[str, ...]:
+    from unmask.report.export import FORMATS
+
+    return FORMATS
 
 
 def export(
     fmt: Annotated[
         str,
-        typer.Option("--format", "-f", help=f"Output format: {', '.join(FORMATS)}.", show_default=False),
+        typer.Option(
+            "--format",
+            "-f",
+            callback=Choice("format", _formats).check,
+            help="The file format (docs/exports.md).",
+            show_default=False,
+        ),
     ],
     case: CaseOpt = None,
     output: Annotated[
@@ -31,7 +43,7 @@ def export(
         typer.Option(
             "--output",
             "-o",
-            help="A folder for csv/parquet (one file per table), a file for json/sqlite "
+            help="A folder for csv and parquet (one file per table), a file for json and sqlite "
             "(default: the case's exports/ folder, timestamped). Never the case's own files.",
             show_default=False,
         ),

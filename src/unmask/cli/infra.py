@@ -6,22 +6,24 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from unmask.cli.common import CaseOpt, JsonOpt, err_console, opened_case, out_console, print_json
+from unmask.cli.common import CaseOpt, Choice, JsonOpt, err_console, opened_case, out_console, print_json
+from unmask.cli.labels import label
 from unmask.core.case import CONFIG_NAME
 from unmask.core.config import CaseConfig
 from unmask.core.domains import domain_name
 from unmask.core.errors import UnmaskError
 from unmask.evidence import custody
-from unmask.infra.base import ScanOptions
-from unmask.infra.dns import parse_resolver
-from unmask.infra.scan import ScanResult
-from unmask.infra.storage import DomainResult
-from unmask.watch.schedule import Round
+
+if TYPE_CHECKING:  # stage modules load when their command runs (start-up of every other command)
+    from unmask.infra.base import ScanOptions
+    from unmask.infra.scan import ScanResult
+    from unmask.infra.storage import DomainResult
+    from unmask.watch.schedule import Round
 
 app = typer.Typer(
     help="Infrastructure over time: DNS, networks, masking, certificates, linking IDs.", no_args_is_help=True
@@ -47,6 +49,9 @@ ActiveOpt = Annotated[
 
 
 def _options(resolver: str | None, dns_only: bool, active: bool) -> ScanOptions:
+    from unmask.infra.base import ScanOptions
+    from unmask.infra.dns import parse_resolver
+
     if resolver is not None:
         parse_resolver(resolver)  # malformed → one line, non-zero
     return ScanOptions(dns_only=dns_only, active=active, resolver=resolver)
@@ -77,6 +82,14 @@ def _progress(total: int, show: bool) -> Iterator[Callable[[DomainResult], None]
         yield step
 
 
+def _source_name(path: str) -> str:
+    """The name a source goes by in case.yaml and `infra sources` (web), not its class (WebFingerprint)."""
+    from unmask.infra.registry import load_class
+
+    source = load_class(path)
+    return source.name if source is not None else path.partition(":")[0].rsplit(".", 1)[-1]
+
+
 def _print_scan(result: ScanResult) -> None:
     for entry in result.domains:
         kinds: dict[str, list[str]] = {}
@@ -87,10 +100,10 @@ def _print_scan(result: ScanResult) -> None:
         out_console.print(name, style="bold")
         for kind, values in kinds.items():
             shown = ", ".join(v[:80] for v in values[:6]) + (" …" if len(values) > 6 else "")
-            out_console.print(f"  {kind}: {shown}", highlight=False, soft_wrap=True)
+            out_console.print(f"  {label('infra_kind', kind)}: {shown}", highlight=False, soft_wrap=True)
         for f in entry.failures:
             out_console.print(f"  {f.source} {f.subject}: {f.error}", style="yellow", soft_wrap=True)
-    skipped = ", ".join(f"{s.path.rsplit(':', 1)[-1]} ({s.reason})" for s in result.skipped)
+    skipped = ", ".join(f"{_source_name(s.path)} ({s.reason})" for s in result.skipped)
     err_console.print(f"scan {result.scan_id}: {result.status}" + (f"; skipped {skipped}" if skipped else ""))
 
 
@@ -144,7 +157,7 @@ def _print_sources(found: list[dict[str, Any]]) -> None:
             note = " (set in case.yaml)" if opt["set"] else ""
             if opt["value"] != opt["default"]:
                 note += f" (default {json.dumps(opt['default'], ensure_ascii=False)})"
-            _plain(f"  {opt['name']} ({opt['type']}) = {value}{note}: {opt['help']}")
+            _plain(f"  {opt['name']} ({label('option_type', opt['type'])}) = {value}{note}: {opt['help']}")
 
 
 @app.command("sources")
@@ -180,7 +193,9 @@ def changes_cmd(domain: DomainArg, case: CaseOpt = None, as_json: JsonOpt = Fals
         out_console.print(f"{name}: no changes recorded (changes need two scans)", highlight=False)
     for c in found:
         out_console.print(
-            f"{c.as_dict()['time']}  {c.kind:<12} {c.old} → {c.new}", highlight=False, soft_wrap=True
+            f"{c.as_dict()['time']}  {label('infra_change', c.kind):<16} {c.old} → {c.new}",
+            highlight=False,
+            soft_wrap=True,
         )
 
 
@@ -195,7 +210,7 @@ def timeline_cmd(domain: DomainArg, case: CaseOpt = None, as_json: JsonOpt = Fal
     if as_json:
         print_json({"domain": name, "spans": [s.as_dict() for s in items]})
         return
-    for line in render(name, items):
+    for line in render(name, items, lambda kind: label("infra_kind", kind)):
         out_console.print(line, highlight=False, soft_wrap=True)
 
 
@@ -214,7 +229,8 @@ def related_cmd(domain: DomainArg, case: CaseOpt = None, as_json: JsonOpt = Fals
         out_console.print(f"{name}: no other domain of the case shares anything observed", highlight=False)
     for link in report["links"]:
         out_console.print(
-            f"{link['strength']:<7} {link['domain']:<30} {link['kind']:<15} {link['value'][:80]}",
+            f"{link['strength']:<7} {link['domain']:<30} {label('infra_change', link['kind']):<16} "
+            f"{link['value'][:80]}",
             highlight=False,
         )
     err_console.print(f"caveat: {report['caveat']}", highlight=False, soft_wrap=True)
@@ -254,6 +270,12 @@ def _show_round(done: Round) -> None:
             err_console.print(f"alert via {delivery.channel} failed: {delivery.error}", style="yellow")
 
 
+def _pdns_formats() -> tuple[str, ...]:
+    from unmask.infra.passive_dns import FORMATS
+
+    return FORMATS
+
+
 @app.command("import-pdns")
 @custody.logged("infra import-pdns")
 def import_pdns_cmd(
@@ -261,7 +283,11 @@ def import_pdns_cmd(
     case: CaseOpt = None,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="Force the format (cof, json, csv) instead of detecting it."),
+        typer.Option(
+            "--format",
+            callback=Choice("format", _pdns_formats).check,
+            help="Force the format instead of detecting it (cof: Common Output Format JSON lines).",
+        ),
     ] = None,
     domain: Annotated[
         str | None, typer.Option("--domain", help="The domain of a history export that does not name it.")
@@ -283,6 +309,9 @@ def import_pdns_cmd(
     reader = PassiveDnsReader(file, fmt, keep_going, domain=_domain(domain) if domain else None)
     parsed = list(reader)  # a malformed line raises here (file:line), before anything is stored
     skipped = [f"{s.where}: {s.problem}" for s in reader.skipped]
+    if not parsed:  # nothing to import is not an import
+        why = f"every record was skipped, first {skipped[0]}" if skipped else "no passive-DNS record"
+        raise UnmaskError(f"nothing understood in this file ({why}); nothing imported", where=str(file))
     with opened_case(case) as the_case:
         result = import_passive_dns(the_case.store, str(file), parsed, skipped)
     if as_json:

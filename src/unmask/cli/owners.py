@@ -10,6 +10,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from unmask.cli.common import (
     CaseOpt,
+    Choice,
     JsonOpt,
     PublicFiguresOpt,
     RealNamesOpt,
@@ -19,6 +20,7 @@ from unmask.cli.common import (
     print_json,
     privacy_policy,
 )
+from unmask.cli.labels import label, labels, words
 from unmask.core.privacy import PrivacyPolicy, Role, pseudonym
 from unmask.evidence import custody
 
@@ -47,6 +49,29 @@ def shown(value: Any, policy: PrivacyPolicy) -> Any:
     return out
 
 
+def _import_formats() -> list[str]:
+    from unmask.owners.importers import FORMATS
+
+    return [f.name for f in FORMATS]
+
+
+def _export_formats() -> tuple[str, ...]:
+    from unmask.owners.export import FORMATS
+
+    return FORMATS
+
+
+def _note(message: str) -> None:
+    err_console.print(f"unmask: {message}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _build_index(the_case: Any) -> None:
+    """End a command that changed the graph by building the compact index the queries read."""
+    from unmask.owners.index import ensure
+
+    ensure(the_case.store, the_case.root, note=_note)
+
+
 @app.command("import")
 @custody.logged("owners import")
 def import_cmd(
@@ -54,7 +79,11 @@ def import_cmd(
     case: CaseOpt = None,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="Force the format: bods, gleif, ftm, opencorporates, csv."),
+        typer.Option(
+            "--format",
+            callback=Choice("format", _import_formats).check,
+            help="Force the format instead of detecting it from the content (docs/owners.md).",
+        ),
     ] = None,
     keep_going: Annotated[
         bool, typer.Option("--keep-going", help="Import the valid records, list the ones skipped.")
@@ -83,6 +112,7 @@ def import_cmd(
         results = import_files(
             the_case.store, files, format_name=fmt, keep_going=keep_going, progress=progress
         )
+        _build_index(the_case)
     if as_json:
         print_json({"imports": [r.as_dict() for r in results]})
         return
@@ -111,13 +141,11 @@ def show_cmd(
     case: CaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """An entity with its sources and its neighbours by edge kind."""
-    from unmask.owners.graph import describe, resolve_id
+    """An entity with its sources and its neighbours, by kind of link."""
+    from unmask.owners.show import show
 
     with opened_case(case) as the_case:
-        info = shown(
-            describe(the_case.store, resolve_id(the_case.store, entity_id)), privacy_policy(the_case)
-        )
+        info = shown(show(the_case, entity_id, note=_note), privacy_policy(the_case))
     if as_json:
         print_json(info)
         return
@@ -130,21 +158,26 @@ def _share(edge: dict[str, Any]) -> str:
         return "share unknown" if edge.get("kind") == "ownership" else ""
     if low == high:
         return f"{low:g}%"
-    return f"{'' if low is None else f'{low:g}'}–{'' if high is None else f'{high:g}'}%"
+    if high is None:
+        return f"at least {low:g}%"
+    if low is None:
+        return f"at most {high:g}%"
+    return f"{low:g}–{high:g}%"
 
 
 def _print_entity(info: dict[str, Any]) -> None:
-    top = f"  [chain top: {info['topmark']}]" if info["topmark"] else ""
+    top = f"  [top of its chains: {label('owner_top', info['topmark'])}]" if info["topmark"] else ""
     out_console.print(
-        f"{info['name'] or '(no name)'} {info['schema']} {info['id']} ({info['key']}){top}", style="bold"
+        f"{info['name'] or '(no name)'}, {words(info['schema'])}, {info['id']} ({info['key']}){top}",
+        style="bold",
     )
     for ident in info["identifiers"]:
-        out_console.print(f"  {ident['scheme']}: {ident['value']}", highlight=False)
+        out_console.print(f"  {label('identifier', ident['scheme'])}: {ident['value']}", highlight=False)
     for src in info["sources"]:
         where = src["capture_url"] or f"{src['file']}:{src['line']}"
         out_console.print(f"  source {src['key']}: {where}", highlight=False, markup=False, soft_wrap=True)
     for kind, edges in info["neighbours"].items():
-        out_console.print(f"  {kind}", style="bold")
+        out_console.print(f"  {label('edge_kind', kind)}", style="bold")
         for edge in edges:
             arrow = "→" if edge["direction"] == "out" else "←"
             dates = " ".join(x for x in (str(edge["start_date"] or ""), str(edge["end_date"] or "")) if x)
@@ -167,13 +200,14 @@ def _print_entity(info: dict[str, Any]) -> None:
 @custody.logged("owners emit-case")
 def emit_case_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
     """Bring the case's platforms, infrastructure and app findings into the graph (idempotent)."""
+    from unmask.owners.emit import emit_case
     from unmask.owners.emit_apps import emit_apps
-    from unmask.owners.graph import emit_case
 
     with opened_case(case) as the_case:
         entities, edges = emit_case(the_case.store)
         apps = emit_apps(the_case.store)  # after the platforms: the app route links to them
-    entities, edges = entities + apps[0], edges + apps[1]
+        entities, edges = entities + apps[0], edges + apps[1]
+        _build_index(the_case)
     if as_json:
         print_json({"entities": entities, "edges": edges})
     else:
@@ -199,6 +233,7 @@ def resolve_cmd(
         proposals = resolve.candidates(the_case.store)
         if apply_:
             resolve.apply(the_case.store, proposals, include_names=include_names)
+            _build_index(the_case)
         policy = privacy_policy(the_case)
     if as_json:
         print_json({"candidates": policy.redact_all([p.as_dict() for p in proposals])})
@@ -210,7 +245,8 @@ def resolve_cmd(
         out_console.print(
             policy.redact(
                 f"{p.merged['name']} ({p.merged['id']}, {p.merged['key']}) → {p.canonical['name']} "
-                f"({p.canonical['id']}, {p.canonical['key']}): {p.reason}, score {p.score:g}, {state}"
+                f"({p.canonical['id']}, {p.canonical['key']}): {label('merge_reason', p.reason)}, "
+                f"score {p.score:g}, {state}"
             ),
             highlight=False,
             markup=False,
@@ -226,8 +262,12 @@ def resolve_cmd(
 @app.command("merge")
 @custody.logged("owners merge")
 def merge_cmd(
-    canonical: Annotated[str, typer.Argument(help="The entity that stays (ID or #KEY).")],
-    merged: Annotated[str, typer.Argument(help="The entity merged into it (ID or #KEY).")],
+    canonical: Annotated[
+        str, typer.Argument(metavar="ID", help="The entity that stays (source ID or #KEY).")
+    ],
+    merged: Annotated[
+        str, typer.Argument(metavar="MERGED_ID", help="The entity merged into it (source ID or #KEY).")
+    ],
     case: CaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -236,6 +276,7 @@ def merge_cmd(
 
     with opened_case(case) as the_case:
         merge_id = resolve.merge(the_case.store, canonical, merged)
+        _build_index(the_case)
     if as_json:
         print_json({"merge": merge_id})
     else:
@@ -258,6 +299,7 @@ def unmerge_cmd(
 
     with opened_case(case) as the_case:
         result = resolve.unmerge(the_case.store, merge_id)
+        _build_index(the_case)
     if as_json:
         print_json(result)
     else:
@@ -278,7 +320,7 @@ def merges_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
         state = f"reverted {row['reverted_at']:%Y-%m-%d}" if row["reverted_at"] else "applied"
         out_console.print(
             f"{row['merge']}: {row['merged']['name']} ({row['merged']['id']}) → {row['canonical']['name']} "
-            f"({row['canonical']['id']}): {row['reason']}, {state}",
+            f"({row['canonical']['id']}): {label('merge_reason', row['reason'])}, {state}",
             highlight=False,
             markup=False,
             soft_wrap=True,
@@ -319,11 +361,11 @@ def ultimate_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Ultimate owners with their effective share (all paths, cycles solved), flags and control."""
-    from unmask.owners.effective import ultimate
+    from unmask.owners.ultimate import ultimate
 
     day = _parse_day(at)
     with opened_case(case) as the_case:
-        result = ultimate(the_case.store, entity, at=day, settings=the_case.config.owners)
+        result = ultimate(the_case, entity, at=day, note=_note)
         result = shown(result, privacy_policy(the_case))
     if as_json:
         print_json(result)
@@ -344,11 +386,16 @@ def _print_ultimate(result: dict[str, Any]) -> None:
         markup=False,
     )
     if result["is_top"]:
-        out_console.print(f"  a chain top itself ({result['top_reason']})", highlight=False, markup=False)
-    for o in result["owners"]:
-        flags = f"  [{', '.join(o['flags'])}]" if o["flags"] else ""
         out_console.print(
-            f"  {_effective_share(o):>18}  {o['name'] or o['id']} ({o['id']}, {o['top']}){flags}",
+            f"  at the top of its chains: {label('owner_top', result['top_reason'])}",
+            highlight=False,
+            markup=False,
+        )
+    for o in result["owners"]:
+        flags = f"  [{labels('owner_flag', o['flags'])}]" if o["flags"] else ""
+        out_console.print(
+            f"  {_effective_share(o):>18}  {o['name'] or o['id']} ({o['id']}): "
+            f"{label('owner_top', o['top'])}{flags}",
             highlight=False,
             soft_wrap=True,
             markup=False,
@@ -358,16 +405,20 @@ def _print_ultimate(result: dict[str, Any]) -> None:
         for c in result["control"]:
             role = f" ({c['role']})" if c["role"] else ""
             out_console.print(
-                f"    {c['kind']}{role}: {c['name'] or c['id']} over {c['of']['name'] or c['of']['id']}",
+                f"    {label('edge_kind', c['kind'])}{role}: {c['name'] or c['id']} "
+                f"over {c['of']['name'] or c['of']['id']}",
                 highlight=False,
                 soft_wrap=True,
                 markup=False,
             )
     for f in result["flags"]:
         names = ", ".join(e["name"] or e["id"] for e in f["entities"])
-        detail = f" {f['detail']}" if f.get("detail") else ""
+        detail = f" ({f['detail']})" if f.get("detail") else ""
         out_console.print(
-            f"  flag {f['flag']}{detail}: {names}", highlight=False, soft_wrap=True, markup=False
+            f"  flag: {label('owner_flag', f['flag'])}{detail}: {names}",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
         )
 
 
@@ -381,12 +432,13 @@ def path_cmd(
     at: AtOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Shortest typed paths between two entities over every kind of link, each edge with its source."""
+    """The shortest chains of links between two entities (ownership, control, addresses, domains…), each
+    link with its source."""
     from unmask.owners.paths import path_query
 
     day = _parse_day(at)
     with opened_case(case) as the_case:
-        result = path_query(the_case.store, a, b, k=max_paths, max_hops=max_hops, at=day)
+        result = path_query(the_case, a, b, k=max_paths, max_hops=max_hops, at=day, note=_note)
         result = shown(result, privacy_policy(the_case))
     if as_json:
         print_json(result)
@@ -395,7 +447,7 @@ def path_cmd(
         out_console.print(f"no path between {a} and {b} within {max_hops} links", highlight=False)
         return
     for n, p in enumerate(result["paths"], 1):
-        out_console.print(f"path {n} ({p['length']} links)", style="bold")
+        out_console.print(f"path {n} ({p['length']} link{'' if p['length'] == 1 else 's'})", style="bold")
         for hop in p["hops"]:
             for e in hop["edges"]:
                 arrow = "→" if e["direction"] == "forward" else "←"
@@ -411,7 +463,8 @@ def path_cmd(
                 line = f":{src['line']}" if src["line"] is not None else ""
                 record = src["record_id"] or ""
                 out_console.print(
-                    f"  {hop['from']} {arrow} {hop['to']}  {e['kind']}{share}  [{where}{line} {record}]",
+                    f"  {hop['from']} {arrow} {hop['to']}  {label('edge_kind', e['kind'])}{share}  "
+                    f"[{where}{line} {record}]",
                     highlight=False,
                     soft_wrap=True,
                     markup=False,
@@ -420,9 +473,19 @@ def path_cmd(
 
 @app.command("export")
 def export_cmd(
-    fmt: Annotated[str, typer.Option("--format", help="ftm (Aleph), gexf (Gephi), cypher (Neo4j) or csv.")],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            callback=Choice("format", _export_formats).check,
+            help="For Aleph (ftm), Gephi (gexf), Neo4j (cypher) or a spreadsheet (csv).",
+        ),
+    ],
     output: Annotated[
-        Path, typer.Option("-o", "--output", help="File to write (csv: edges; nodes beside it).")
+        Path,
+        typer.Option(
+            "-o", "--output", metavar="FILE", help="File to write (csv: the edges; the nodes beside it)."
+        ),
     ],
     case: CaseOpt = None,
     real_names: RealNamesOpt = False,

@@ -28,9 +28,11 @@ def report(
     as_json: JsonOpt = False,
 ) -> None:
     """Write one self-contained HTML report: figures, charts, methodology, links to the evidence."""
+    from unmask.core.output import output_target
     from unmask.report.html import write_report
 
     with opened_case(case) as the_case:
+        output_target(output, the_case)  # a bad -o is the user's to fix before any work is done
         path = write_report(the_case, output, policy=privacy_policy(the_case, real_names, public_figures))
     if as_json:
         print_json({"report": str(path), "bytes": path.stat().st_size})

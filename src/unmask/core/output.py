@@ -90,6 +90,12 @@ def _writable_folder(folder: Path) -> None:
         raise UnmaskError(f"cannot create the folder ({exc.strerror or exc})", where=str(folder)) from exc
     if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
         raise UnmaskError("the folder is not writable", where=str(folder))
+    try:  # access() says yes to root everywhere: make (and remove) a file to be sure
+        fd, probe = tempfile.mkstemp(prefix=".unmask-probe-", dir=folder)
+    except OSError as exc:
+        raise UnmaskError(f"cannot write here ({exc.strerror or exc})", where=str(folder)) from exc
+    os.close(fd)
+    os.unlink(probe)
 
 
 # -- atomic writes ----------------------------------------------------------------------------------

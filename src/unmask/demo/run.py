@@ -108,8 +108,8 @@ app the platform promotes (found through the app's store listing, not through th
 def _demo_owners(case: Case, base: str) -> None:
     """Bring the platform into the entity graph, import the invented notes once per case, then the app
     route (its account resolves against the companies the notes name)."""
+    from unmask.owners.emit import emit_case
     from unmask.owners.emit_apps import emit_apps
-    from unmask.owners.graph import emit_case
     from unmask.owners.importers.load import import_files
 
     emit_case(case.store)
@@ -158,7 +158,7 @@ def app_route(case: Case, base: str) -> dict[str, Any]:
     listing = app["stores"][0] if app["stores"] else {}
     policy = app["policies"][-1] if app["policies"] else {}
     try:
-        found = path_query(case.store, base, store.OPERATOR, k=1)
+        found = path_query(case, base, store.OPERATOR, k=1)
     except UnmaskError:  # a demo case from before the app route: its notes lack the company
         found = {"paths": []}
     path = found["paths"][0] if found["paths"] else None

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,7 +73,8 @@ def spans(store: Store, domain: str, kinds: tuple[str, ...] = TIMELINE_KINDS) ->
     return sorted(rows, key=lambda s: (order[s.kind], s.start, s.subject, s.value))
 
 
-def render(domain: str, items: list[Span]) -> Iterator[str]:
+def render(domain: str, items: list[Span], kind_label: Callable[[str], str] = str) -> Iterator[str]:
+    """The timeline as lines of text, each kind headed by ``kind_label(kind)``."""
     if not items:
         yield f"{domain}: nothing observed yet (run `unmask infra scan {domain}`)"
         return
@@ -82,7 +83,7 @@ def render(domain: str, items: list[Span]) -> Iterator[str]:
     for span in items:
         if span.kind != kind:
             kind = span.kind
-            yield f"  {kind}"
+            yield f"  {kind_label(kind)}"
         where = "" if span.subject == domain else f" ({span.subject})"
         origin = "" if span.origin == "scan" else f" [{span.origin.replace('_', ' ')}]"
         when = f"{span.start:%Y-%m-%d %H:%M} → {span.end:%Y-%m-%d %H:%M}"

@@ -29,16 +29,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-import yaml
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import splu
+
+from unmask.owners.csr import ranges, row_ptr
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -159,15 +157,6 @@ class _Buffer:
         return at
 
 
-def _ranges(starts: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
-    """Flattened ``[starts[k], starts[k] + counts[k])`` ranges and the k each element comes from."""
-    total = int(counts.sum())
-    owner = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-    offsets = np.cumsum(counts) - counts
-    idx = np.arange(total, dtype=np.int64) - np.repeat(offsets, counts) + np.repeat(starts, counts)
-    return idx, owner
-
-
 def _tighten_high(n: int, dst: IntArray, low: FloatArray, high: FloatArray) -> FloatArray:
     """High bounds no larger than what the other owners' low bounds leave (``1 − Σ others' low``)."""
     sum_low = np.bincount(dst, weights=low, minlength=n)
@@ -180,14 +169,13 @@ def _kahn_levels(n_comp: int, csrc: IntArray, cdst: IntArray) -> IntArray:
     indeg = np.bincount(cdst, minlength=n_comp).astype(np.int64)
     order = np.argsort(csrc, kind="stable")
     succ = cdst[order]
-    indptr = np.zeros(n_comp + 1, dtype=np.int64)
-    np.cumsum(np.bincount(csrc, minlength=n_comp), out=indptr[1:])
+    indptr = row_ptr(csrc, n_comp)
     frontier = np.flatnonzero(indeg == 0)
     depth = 0
     seen = len(frontier)
     while len(frontier):
         level[frontier] = depth
-        idx, _ = _ranges(indptr[frontier], indptr[frontier + 1] - indptr[frontier])
+        idx, _ = ranges(indptr[frontier], indptr[frontier + 1] - indptr[frontier])
         nxt = succ[idx]
         if not len(nxt):
             break
@@ -572,7 +560,7 @@ def effective_all(system: OwnershipSystem, *, min_share: float = EPS) -> Holding
         if not len(edges):
             continue
         es, ed = src[edges], dst[edges]
-        idx, which = _ranges(start[es], count[es])
+        idx, which = ranges(start[es], count[es])
         node = ed[which]
         top = buf.top[idx]
         lo = buf.low[idx] * low[edges][which]
@@ -624,14 +612,13 @@ def ancestors(system: OwnershipSystem, targets: npt.ArrayLike) -> IntArray:
     n = system.n
     order = np.argsort(system.dst, kind="stable")
     owners = system.src[order]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(system.dst, minlength=n), out=indptr[1:])
+    indptr = row_ptr(system.dst, n)
     seen = np.zeros(n, dtype=bool)
     frontier = np.unique(np.asarray(targets, dtype=np.int64))
     seen[frontier] = True
     while len(frontier):
         frontier = frontier[~system.topmarked[frontier]]  # owners of a marked top are not followed
-        idx, _ = _ranges(indptr[frontier], indptr[frontier + 1] - indptr[frontier])
+        idx, _ = ranges(indptr[frontier], indptr[frontier + 1] - indptr[frontier])
         nxt = np.unique(owners[idx])
         frontier = nxt[~seen[nxt]]
         seen[frontier] = True
@@ -678,239 +665,3 @@ def dense_effective(system: OwnershipSystem, *, bound: str = "low") -> FloatArra
     a = np.zeros((system.n, system.n))
     np.add.at(a, (system.src, system.dst), system.low if bound == "low" else system.high)
     return np.linalg.inv(np.eye(system.n) - a) - np.eye(system.n)
-
-
-# -- flags from entity properties -----------------------------------------------------------------
-
-
-@cache
-def shipped_offshore() -> dict[str, str]:
-    """The shipped offshore/secrecy jurisdictions: code → name (see data/offshore.yaml)."""
-    text = resources.files("unmask.owners").joinpath("data/offshore.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    return {str(e["code"]).upper(): str(e["name"]) for e in data["jurisdictions"]}
-
-
-def offshore_codes(extra: list[str] | tuple[str, ...] = ()) -> frozenset[str]:
-    return frozenset(shipped_offshore()) | {c.strip().upper() for c in extra if c.strip()}
-
-
-def jurisdictions(properties: dict[str, Any]) -> list[str]:
-    """Country codes an entity is registered or located in (``jurisdiction`` first, then ``country``)."""
-    out: list[str] = []
-    for key in ("jurisdiction", "country", "mainCountry"):
-        for value in properties.get(key) or []:
-            code = str(value).strip().upper()
-            if code.startswith("XX") or not code:
-                continue
-            # GLEIF jurisdictions such as "US-DE", OpenCorporates "gb", "vg"
-            code = code.split("-")[0].split("_")[0]
-            if code not in out:
-                out.append(code)
-    return out
-
-
-# -- the `owners ultimate` query ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FlagOptions:
-    offshore: frozenset[str]
-    mass_address_threshold: int
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> FlagOptions:
-        return cls(
-            offshore=offshore_codes(tuple(getattr(settings, "offshore_jurisdictions", ()))),
-            mass_address_threshold=int(getattr(settings, "mass_address_threshold", 10)),
-        )
-
-
-def _pct(value: float) -> float:
-    return round(value * 100.0, 6)
-
-
-FLAG_ENTITIES = 25
-"""Entities listed per chain flag (with their count): a cycle of 60,000 companies is one flag, not a list."""
-
-
-def ultimate(store: Any, ref: str, *, at: Any = None, settings: Any = None) -> dict[str, Any]:
-    """Ultimate owners of one entity with effective shares, flags and control, for day ``at``.
-
-    Walks up from the entity with frontier queries on the indexed edge table (the graph is never
-    loaded whole), then solves the small system of its ancestors.
-    """
-    from unmask.owners.load import CONTROL_KINDS, OWNERSHIP_KINDS, SqlGraph
-
-    opts = FlagOptions.from_settings(settings)
-    with store.engine.connect() as conn:
-        g = SqlGraph(conn, at)
-        x = g.find(ref)
-        own: dict[int, Any] = {}
-        bulk = g.walk_up(x, OWNERSHIP_KINDS, into=CONTROL_KINDS, out_of=("address",))
-        if bulk is not None:
-            own = {e.id: e for e in bulk.edges}
-            ents = bulk.entities
-            order = [x, *sorted(i for i in ents if i != x)]
-            frontier: list[int] = []
-        else:
-            ents = g.entities([x])
-            order = [x]
-            frontier = [x]
-        while frontier:
-            expand = [i for i in frontier if ents[i].topmark is None]
-            wanted = set(expand)
-            found: dict[int, None] = {}  # insertion-ordered set
-            for e in g.edges(expand, side="dst", kinds=OWNERSHIP_KINDS):
-                if e.dst not in wanted:
-                    continue
-                own[e.id] = e
-                if e.src not in ents:
-                    found[e.src] = None
-            ents.update(g.entities(list(found)))
-            new = [i for i in found if i in ents]  # a merge target that is itself history drops out
-            order.extend(new)
-            frontier = new
-        own = {k: e for k, e in own.items() if e.src in ents}
-        if bulk is not None:
-            control, addr_edges = bulk.into, bulk.out_of
-        else:
-            control = g.edges(order, side="dst", kinds=CONTROL_KINDS)
-            addr_edges = g.edges(order, side="src", kinds=("address",))
-        control = [e for e in control if e.dst in ents]
-        ents.update(g.entities([e.src for e in control if e.src not in ents]))
-        control = [e for e in control if e.src in ents]
-        addr_counts = g.address_entity_counts(sorted({e.dst for e in addr_edges}))
-        prop_addresses = {str(a) for i in order for a in ents[i].properties.get("address", [])}
-        prop_counts = g.address_counts(prop_addresses)
-        carried = g.double_counted(own.values())
-        paths_of = g.import_paths([e.import_id for e in control])
-        captures = g.capture_urls([e.capture_id for e in control])
-
-    index = {eid: k for k, eid in enumerate(order)}
-    counted = [e for e in own.values() if e.id not in carried]
-    system = OwnershipSystem.build(
-        len(order),
-        [index[e.src] for e in counted],
-        [index[e.dst] for e in counted],
-        [np.nan if e.share_min is None else e.share_min / 100.0 for e in counted],
-        [np.nan if e.share_max is None else e.share_max / 100.0 for e in counted],
-        [ents[i].topmark is not None for i in order],
-    )
-    held = effective_column(system, 0)
-
-    def brief(i: int) -> dict[str, Any]:
-        return {"id": ents[i].source_id, "name": ents[i].name, "internal_id": i, "schema": ents[i].schema}
-
-    # per-entity flags over the whole chain
-    entity_flags: dict[int, list[str]] = {}
-    for i in order:
-        flags = entity_flags.setdefault(i, [])
-        flags.extend(f"offshore:{c}" for c in jurisdictions(ents[i].properties) if c in opts.offshore)
-        for a in ents[i].properties.get("address", []):
-            if prop_counts.get(str(a), 0) >= opts.mass_address_threshold:
-                flags.append("mass_address")
-                break
-    for e in addr_edges:
-        if e.src in entity_flags and addr_counts.get(e.dst, 0) >= opts.mass_address_threshold:
-            entity_flags[e.src].append("mass_address")
-
-    tops, lo, hi = held.tops, held.low, held.high
-    owners = []
-    for t, a, b in zip(tops.tolist(), lo.tolist(), hi.tolist(), strict=True):
-        i = order[t]
-        flags = list(dict.fromkeys(entity_flags[i]))
-        if held.circular_top[t]:
-            flags.append("circular")
-        owners.append(
-            {
-                "id": ents[i].source_id,
-                "name": ents[i].name,
-                "percent": _pct(a),
-                "percent_low": _pct(a),
-                "percent_high": _pct(b),
-                "exact": abs(b - a) <= EXACT_TOL,
-                "internal_id": i,
-                "schema": ents[i].schema,
-                "top": ents[i].topmark or ("circular" if held.circular_top[t] else "no_known_owner"),
-                "flags": flags,
-            }
-        )
-
-    chain_flags: list[dict[str, Any]] = []
-
-    def flag(name: str, members: list[int], detail: str | None = None) -> None:
-        """One flag over the chain: how many entities, and the first FLAG_ENTITIES of them."""
-        entry: dict[str, Any] = {"flag": name}
-        if detail is not None:
-            entry["detail"] = detail
-        entry["count"] = len(members)
-        entry["entities"] = [brief(i) for i in members[:FLAG_ENTITIES]]
-        chain_flags.append(entry)
-
-    selfs = [order[k] for k in np.flatnonzero(held.self_holding).tolist()]
-    if selfs:
-        flag("self_holding", selfs)
-    cyc = np.flatnonzero(np.bincount(held.scc)[held.scc] > 1)
-    groups: dict[int, list[int]] = {}
-    for k in cyc.tolist():
-        groups.setdefault(int(held.scc[k]), []).append(order[k])
-    for members in sorted(groups.values(), key=len, reverse=True):
-        if len(members) > 1:
-            flag("circular", members)
-    closed = [order[k] for k in np.flatnonzero(held.circular_top).tolist()]
-    if closed:
-        flag("circular", closed, "held only by each other")
-    pairs = {(e.src, e.dst) for e in counted if e.src != e.dst}
-    cross = sorted({(min(a, b), max(a, b)) for a, b in pairs if (b, a) in pairs})
-    for a, b in cross[:FLAG_ENTITIES]:
-        flag("cross_holding", [a, b])
-    if held.unbounded:
-        flag("unbounded_cycle", [order[k] for k in np.flatnonzero(held.cyclic).tolist()])
-    offshore: dict[str, list[int]] = {}
-    massed: list[int] = []
-    for i in order:
-        for f in dict.fromkeys(entity_flags[i]):
-            if f.startswith("offshore:"):
-                offshore.setdefault(f.split(":", 1)[1], []).append(i)
-            elif f == "mass_address":
-                massed.append(i)
-    for code, members in sorted(offshore.items()):
-        flag("offshore", members, code)
-    if massed:
-        flag("mass_address", massed)
-
-    control_out = []
-    for e in control:
-        entry = {
-            **brief(e.src),
-            "kind": e.kind,
-            "role": e.role,
-            "of": brief(e.dst),
-            "voting_min": e.voting_min,
-            "voting_max": e.voting_max,
-            "source": {
-                "record_id": e.source_id,
-                "file": paths_of.get(e.import_id) if e.import_id is not None else None,
-                "line": e.line,
-                "capture_id": e.capture_id,
-                "url": captures.get(e.capture_id) if e.capture_id is not None else None,
-            },
-        }
-        control_out.append(entry)
-
-    is_top = bool(held.is_top[0])
-    return {
-        "entity": ents[x].source_id,
-        "name": ents[x].name,
-        "internal_id": x,
-        "at": g.at.isoformat(),
-        "owners": owners,
-        "is_top": is_top,
-        "top_reason": (ents[x].topmark or ("circular" if held.circular_top[0] else "no_known_owner"))
-        if is_top
-        else None,
-        "control": control_out,
-        "flags": chain_flags,
-        "chain_size": len(order),
-    }

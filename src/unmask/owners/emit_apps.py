@@ -41,9 +41,10 @@ from unmask.core.store.models import (
     AppStoreCheck,
     Platform,
 )
-from unmask.owners.graph import EdgeSpec, NodeSpec, Ref, address_key, emit
-from unmask.owners.resolve import normalize_name
-from unmask.owners.tables import OwnerAddress, OwnerEntity, OwnerIdentifier
+from unmask.owners.emit import emit
+from unmask.owners.names import normalize_name
+from unmask.owners.query import ADDRESS, ENTITY, IDENT, _name_candidates, canonical_entity
+from unmask.owners.specs import EdgeSpec, NodeSpec, Ref, address_key
 
 KIND = "platform"
 COMPANY_SCHEMAS: tuple[str, ...] = ("Company", "Organization", "LegalEntity", "PublicBody")
@@ -130,10 +131,8 @@ def _promotions(conn: Connection, apps: dict[int, Any]) -> Iterator[EdgeSpec]:
     bases = {row.base_url: _site(row.base_url) for row in conn.execute(select(Platform.base_url))}
     if bases:
         found = conn.execute(
-            select(OwnerEntity.source_id, OwnerEntity.id).where(
-                OwnerEntity.schema == "Platform",
-                OwnerEntity.source_id.in_(list(bases)),
-                OwnerEntity.merged_into.is_(None),
+            select(ENTITY.c.source_id, ENTITY.c.id).where(
+                ENTITY.c.schema == "Platform", ENTITY.c.source_id.in_(list(bases)), canonical_entity(ENTITY)
             )
         )
         platforms = {bases[source_id]: int(eid) for source_id, eid in found}
@@ -273,16 +272,11 @@ def _controllers(conn: Connection, apps: dict[int, Any], companies: _Companies) 
 
 
 class _Companies:
-    """Companies of the graph found by a name (normalised: legal forms, case and punctuation aside),
-    an e-mail identifier or an address key; merged and replaced entities left out."""
+    """Companies of the graph (current, not merged) found by a name (normalised as the ID resolver does:
+    legal forms, case and punctuation aside), an e-mail identifier or an address key."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.live = (
-            OwnerEntity.schema.in_(COMPANY_SCHEMAS),
-            OwnerEntity.merged_into.is_(None),
-            OwnerEntity.replaced.is_not(True),
-        )
 
     def match(self, facts: dict[str, set[str]]) -> dict[int, list[str]]:
         """Companies named by these listing facts, each with what matched (name, email, address)."""
@@ -295,45 +289,36 @@ class _Companies:
             found[company_id].add("address")
         return {company_id: sorted(reasons) for company_id, reasons in sorted(found.items())}
 
-    def by_name(self, names: Iterable[str]) -> list[int]:
-        wanted = {n for n in (normalize_name(name) for name in names if name) if len(n) >= MIN_NAME_CHARS}
-        out: set[int] = set()
-        for norm in wanted:
-            longest = max(norm.split(), key=len)  # a cheap filter in SQL, then the exact test here
-            rows = self.conn.execute(
-                select(OwnerEntity.id, OwnerEntity.name).where(
-                    *self.live, func.lower(OwnerEntity.name).contains(longest, autoescape=True)
-                )
+    def _companies(self, ids: Iterable[int], *, at_most: int | None = None) -> list[int]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return []
+        rows = self.conn.execute(
+            select(ENTITY.c.id).where(
+                ENTITY.c.id.in_(wanted), ENTITY.c.schema.in_(COMPANY_SCHEMAS), canonical_entity(ENTITY)
             )
-            out.update(int(eid) for eid, name in rows if name and normalize_name(name) == norm)
-        return sorted(out)
+        )
+        found = sorted(int(eid) for (eid,) in rows)
+        return [] if at_most is not None and len(found) > at_most else found
+
+    def by_name(self, names: Iterable[str]) -> list[int]:
+        ids: set[int] = set()
+        for name in {n for n in names if len(normalize_name(n)) >= MIN_NAME_CHARS}:
+            ids.update(_name_candidates(self.conn, name))
+        return self._companies(ids)
 
     def by_email(self, emails: Iterable[str]) -> list[int]:
         wanted = sorted({e.strip().lower() for e in emails if "@" in e})
         if not wanted:
             return []
         rows = self.conn.execute(
-            select(OwnerIdentifier.entity_id)
-            .join(OwnerEntity, OwnerEntity.id == OwnerIdentifier.entity_id)
-            .where(
-                *self.live,
-                OwnerIdentifier.scheme == "email",
-                func.lower(OwnerIdentifier.value).in_(wanted),
-            )
+            select(IDENT.c.entity_id).where(IDENT.c.scheme == "email", func.lower(IDENT.c.value).in_(wanted))
         )
-        return sorted({int(eid) for (eid,) in rows})
+        return self._companies(int(eid) for (eid,) in rows)
 
     def by_address(self, addresses: Iterable[str]) -> list[int]:
-        keys = sorted({address_key(a) for a in addresses if a.strip()})
         out: set[int] = set()
-        for key in keys:
-            rows = self.conn.execute(
-                select(OwnerAddress.entity_id)
-                .join(OwnerEntity, OwnerEntity.id == OwnerAddress.entity_id)
-                .where(*self.live, OwnerAddress.key == key)
-                .limit(MAX_ADDRESS_MATCHES + 1)
-            )
-            found = {int(eid) for (eid,) in rows}
-            if len(found) <= MAX_ADDRESS_MATCHES:
-                out.update(found)
+        for key in sorted({address_key(a) for a in addresses if a.strip()}):
+            rows = self.conn.execute(select(ADDRESS.c.entity_id).where(ADDRESS.c.key == key))
+            out.update(self._companies((int(eid) for (eid,) in rows), at_most=MAX_ADDRESS_MATCHES))
         return sorted(out)

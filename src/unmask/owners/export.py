@@ -34,13 +34,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from unmask.core.case import Case
 from unmask.core.errors import UnmaskError
 from unmask.core.output import CsvWriter, atomic_write, export_formats, in_case, output_target
 from unmask.core.privacy import PrivacyPolicy, Role, pseudonym
-from unmask.owners.load import properties_of
+from unmask.owners import query
 
 FORMATS = tuple(export_formats("graph"))
 
@@ -164,48 +164,23 @@ class GraphReader:
     """Streams the exportable graph of a case, applying keys and the pseudonym rule."""
 
     def __init__(self, conn: Connection, *, policy: PrivacyPolicy) -> None:
-        import unmask.owners.tables  # noqa: F401
-
         self.conn = conn
         self.policy = policy
         self.secret = policy.secret
-        live = "merged_into IS NULL AND NOT COALESCE(replaced, FALSE)"
-        self.duplicates = {
-            str(r[0])
-            for r in conn.execute(
-                text(
-                    f"SELECT source_id FROM owner_entity WHERE {live} GROUP BY source_id HAVING COUNT(*) > 1"
-                )
-            )
-        }
+        self.duplicates = query.duplicate_source_ids(conn)
         self.hidden_persons: set[int] = set()
         if policy.hidden:
-            rows = conn.execute(text(f"SELECT id, name FROM owner_entity WHERE schema = 'Person' AND {live}"))
-            self.hidden_persons = {int(i) for i, name in rows if policy.is_hidden(name or "", Role.OWNER)}
-        self.files = {int(i): str(p) for i, p in conn.execute(text("SELECT id, path FROM owner_import"))}
+            self.hidden_persons = {
+                i for i, name in query.person_names(conn) if policy.is_hidden(name, Role.OWNER)
+            }
+        self.files = query.all_import_paths(conn)
         # merges (few): every merged entity → its canonical entity (chains followed) and that one's ids
-        parent = {
-            int(a): int(b)
-            for a, b in conn.execute(
-                text("SELECT id, merged_into FROM owner_entity WHERE merged_into IS NOT NULL")
-            )
+        merges = query.Merges(conn)
+        self.canonical: dict[int, int] = dict(merges.items())
+        self.canon_info: dict[int, tuple[str, str]] = {
+            i: (row.source_id, row.schema)
+            for i, row in query.entities(conn, set(self.canonical.values())).items()
         }
-        self.canonical: dict[int, int] = {}
-        for a in parent:
-            seen, c = {a}, parent[a]
-            while c in parent and c not in seen:
-                seen.add(c)
-                c = parent[c]
-            self.canonical[a] = c
-        self.canon_info: dict[int, tuple[str, str]] = {}
-        targets = sorted(set(self.canonical.values()))
-        for k in range(0, len(targets), 1000):
-            chunk = targets[k : k + 1000]
-            marks = ", ".join(str(int(t)) for t in chunk)
-            for i, sid, schema in conn.execute(
-                text(f"SELECT id, source_id, schema FROM owner_entity WHERE id IN ({marks})")
-            ):
-                self.canon_info[int(i)] = (str(sid), str(schema))
 
     def end(self, internal_id: int, source_id: str, schema: str) -> tuple[int, str, str]:
         """An edge end as its canonical entity: (internal id, source id, schema)."""
@@ -225,64 +200,50 @@ class GraphReader:
         return source_id
 
     def nodes(self) -> Iterator[Node]:
-        sql = (
-            "SELECT id, source_id, schema, name, topmark, properties, import_id, line, capture_id"
-            " FROM owner_entity WHERE merged_into IS NULL AND NOT COALESCE(replaced, FALSE) ORDER BY id"
-        )
-        result = self.conn.execution_options(stream_results=True, yield_per=5000).execute(text(sql))
-        for r in result:
-            iid, source_id, schema = int(r[0]), str(r[1]), str(r[2])
+        for r in query.stream_entities(self.conn):
+            iid, source_id, schema = r.id, r.source_id, r.schema
             hidden = self.hidden(iid, schema)
-            name = r[3] or source_id
+            name = r.name or source_id
             yield Node(
                 internal_id=iid,
                 key=self.key(iid, source_id, schema),
                 source_id=self.key(iid, source_id, schema) if hidden else source_id,
                 schema=schema,
                 name=pseudonym(name, self.secret) if hidden else name,
-                topmark=r[4],
-                properties={} if hidden else properties_of(r[5]),
+                topmark=r.topmark,
+                properties={} if hidden else r.properties,
                 pseudonymized=hidden,
-                file=self.files.get(r[6]) if r[6] is not None else None,
-                line=r[7],
-                capture_id=r[8],
+                file=self.files.get(r.import_id) if r.import_id is not None else None,
+                line=r.line,
+                capture_id=r.capture_id,
             )
 
     def edges(self) -> Iterator[Edge]:
-        sql = (
-            "SELECT e.id, e.kind, e.role, a.id, a.source_id, a.schema, b.id, b.source_id, b.schema,"
-            " e.share_min, e.share_max, e.voting_min, e.voting_max, e.direct, e.component,"
-            " e.start_date, e.end_date, e.source_id, e.import_id, e.line, e.capture_id"
-            " FROM owner_edge e"
-            " JOIN owner_entity a ON a.id = e.src_id JOIN owner_entity b ON b.id = e.dst_id"
-            " WHERE NOT COALESCE(e.replaced, FALSE) AND NOT COALESCE(a.replaced, FALSE)"
-            " AND NOT COALESCE(b.replaced, FALSE) ORDER BY e.id"
-        )
-        result = self.conn.execution_options(stream_results=True, yield_per=5000).execute(text(sql))
-        for r in result:
-            ai, asid, aschema = self.end(int(r[3]), str(r[4]), str(r[5]))
-            bi, bsid, bschema = self.end(int(r[6]), str(r[7]), str(r[8]))
+        for x in query.stream_edges(self.conn):
+            r = x.row
+            ai, asid, aschema = self.end(r.src, x.src_source_id, x.src_schema)
+            bi, bsid, bschema = self.end(r.dst, x.dst_source_id, x.dst_schema)
             private = self.hidden(ai, aschema) or self.hidden(bi, bschema)
             yield Edge(
-                id=int(r[0]),
-                kind=str(r[1]),
-                role=r[2],
+                id=r.id,
+                kind=r.kind,
+                role=r.role,
                 src=self.key(ai, asid, aschema),
                 dst=self.key(bi, bsid, bschema),
                 src_schema=aschema,
                 dst_schema=bschema,
-                share_min=r[9],
-                share_max=r[10],
-                voting_min=r[11],
-                voting_max=r[12],
-                direct=None if r[13] is None else bool(r[13]),
-                component=bool(r[14]),
-                start_date=_date(r[15]),
-                end_date=_date(r[16]),
-                record_id=None if private else r[17],  # a record ID may spell the person's name
-                file=self.files.get(r[18]) if r[18] is not None else None,
-                line=r[19],
-                capture_id=r[20],
+                share_min=r.share_min,
+                share_max=r.share_max,
+                voting_min=r.voting_min,
+                voting_max=r.voting_max,
+                direct=r.direct,
+                component=r.component,
+                start_date=_date(r.start_date),
+                end_date=_date(r.end_date),
+                record_id=None if private else r.source_id,  # a record ID may spell the person's name
+                file=self.files.get(r.import_id) if r.import_id is not None else None,
+                line=r.line,
+                capture_id=r.capture_id,
             )
 
 

@@ -8,24 +8,33 @@ middle nodes outwards (up to ``k`` of them, in a stable order). Parallel edges b
 (a shareholding and a directorship, two sources for one link) are listed together on their hop.
 
 Two back ends share the search: :class:`Adjacency`, CSR arrays over a loaded :class:`OwnerGraph`
-(the Python API and the benchmark), and :class:`SqlNeighbours`, frontier queries on the indexed edge
-table (the CLI, which must not load the whole graph). :func:`naive_paths` enumerates simple paths by
-depth-first search; it exists only so the benchmark can show what the search saves.
+(the Python API and the benchmark), and :class:`IndexNeighbours`, the memory-mapped compact index of
+the case (the CLI, which never loads the whole graph), edge keys being edge ids there.
+:func:`naive_paths` enumerates simple paths by depth-first search; it exists only so the benchmark
+can show what the search saves.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy import Connection
 
-from unmask.owners.effective import _ranges
-from unmask.owners.load import KINDS, EdgeRow, OwnerGraph, SqlGraph
+from unmask.core.case import Case
+from unmask.owners import query
+from unmask.owners.csr import rows_of
+from unmask.owners.index import GraphIndex, Note, locate, reading, stderr_note
+from unmask.owners.specs import KINDS
+
+if TYPE_CHECKING:
+    from unmask.owners.load import OwnerGraph
 
 IntArray = npt.NDArray[np.int64]
 
@@ -86,35 +95,36 @@ class Adjacency:
         return zip(self.nbr[a:b].tolist(), self.edge[a:b].tolist(), strict=True)
 
     def frontier_step(self, frontier: IntArray, dist: IntArray) -> IntArray:
-        idx, _ = _ranges(self.indptr[frontier], self.indptr[frontier + 1] - self.indptr[frontier])
-        nb = self.nbr[idx]
+        nb = self.nbr[rows_of(self.indptr, frontier)]
         return np.unique(nb[dist[nb] < 0])
 
 
-class SqlNeighbours:
-    """Neighbours from frontier queries on the store (merges folded, history left out)."""
+class IndexNeighbours:
+    """Neighbours (both directions, every kind) from the compact index, for the edges counting on
+    one day; nodes are index positions, edge keys edge ids."""
 
-    def __init__(self, graph: SqlGraph) -> None:
-        self.graph = graph
-        self.rows: dict[int, EdgeRow] = {}
-        self.adj: dict[int, list[tuple[int, int]]] = {}
-        self.expanded: set[int] = set()
+    def __init__(self, index: GraphIndex, day: int) -> None:
+        self.index = index
+        self.day = day
+
+    def edges_of(self, nodes: IntArray) -> IntArray:
+        """Edge positions touching ``nodes`` (either end) that count on the day, each once."""
+        both = np.r_[self.index.into(nodes, self.day), self.index.out_of(nodes, self.day)]
+        return np.unique(both)
 
     def expand(self, nodes: list[int]) -> None:
-        todo = [v for v in nodes if v not in self.expanded]
-        if not todo:
-            return
-        self.expanded.update(todo)
-        for e in self.graph.edges(todo, side="both"):
-            if e.id in self.rows:
-                continue
-            self.rows[e.id] = e
-            self.adj.setdefault(e.src, []).append((e.dst, e.id))
-            if e.dst != e.src:
-                self.adj.setdefault(e.dst, []).append((e.src, e.id))
+        return None
 
     def neighbours(self, node: int) -> Iterable[tuple[int, int]]:
-        return self.adj.get(node, [])
+        idx = self.edges_of(np.array([node], dtype=np.int64))
+        src, dst = self.index.src[idx].astype(np.int64), self.index.dst[idx].astype(np.int64)
+        other = np.where(src == node, dst, src)
+        return zip(other.tolist(), self.index.edge_id[idx].tolist(), strict=True)
+
+    def frontier_step(self, frontier: IntArray, dist: IntArray) -> IntArray:
+        idx = self.edges_of(frontier)
+        nb = np.unique(np.r_[self.index.src[idx], self.index.dst[idx]]).astype(np.int64)
+        return nb[dist[nb] < 0]
 
 
 def _meet(
@@ -194,8 +204,13 @@ def paths(
 ) -> list[Path]:
     """Up to ``k`` shortest paths between entity indices ``a`` and ``b`` of a loaded graph."""
     adj = adjacency or Adjacency.of(graph)
-    dist_a = np.full(adj.n, -1, dtype=np.int64)
-    dist_b = np.full(adj.n, -1, dtype=np.int64)
+    return _search(adj, adj.n, a, b, k, max_hops)
+
+
+def _search(adj: Adjacency | IndexNeighbours, n: int, a: int, b: int, k: int, max_hops: int) -> list[Path]:
+    """The bidirectional search over arrays (whole frontiers a step)."""
+    dist_a = np.full(n, -1, dtype=np.int64)
+    dist_b = np.full(n, -1, dtype=np.int64)
     dist_a[a] = 0
     dist_b[b] = 0
     dists = (dist_a, dist_b)
@@ -211,46 +226,6 @@ def paths(
     if d < 0:
         return []
     return [Path(p, _hops(adj, p)) for p in _enumerate(adj, mids, dist_a, dist_b, k)]
-
-
-class _Dist(dict[int, int]):
-    def __missing__(self, key: int) -> int:
-        return -1
-
-
-@dataclass
-class SqlPaths:
-    paths: list[Path]
-    neighbours: SqlNeighbours
-    a: int
-    b: int
-    explored: int = field(default=0)
-
-
-def sql_paths(graph: SqlGraph, a: int, b: int, k: int = 10, *, max_hops: int = 12) -> SqlPaths:
-    """The same search with frontier queries on the store (for the CLI)."""
-    nb = SqlNeighbours(graph)
-    dist_a, dist_b = _Dist({a: 0}), _Dist({b: 0})
-    dists = (dist_a, dist_b)
-    depth = [0, 0]
-
-    def step(frontier: Any, side: int) -> list[int]:
-        depth[side] += 1
-        nodes = [int(v) for v in frontier]
-        nb.expand(nodes)
-        new: list[int] = []
-        for u in nodes:
-            for v, _ in nb.neighbours(u):
-                if dists[side][v] < 0:
-                    dists[side][v] = depth[side]
-                    new.append(v)
-        return sorted(new)
-
-    d, mids = _meet(step, a, b, dist_a, dist_b, max_hops)
-    found: list[Path] = []
-    if d >= 0:
-        found = [Path(p, _hops(nb, p)) for p in _enumerate(nb, mids, dist_a, dist_b, k)]
-    return SqlPaths(found, nb, a, b, explored=len(nb.expanded))
 
 
 def naive_paths(
@@ -285,18 +260,8 @@ def naive_paths(
 # -- JSON ---------------------------------------------------------------------------------------------
 
 
-def edge_source(row: EdgeRow, files: dict[int, str], urls: dict[int, str]) -> dict[str, Any]:
-    return {
-        "record_id": row.source_id,
-        "file": files.get(row.import_id) if row.import_id is not None else None,
-        "line": row.line,
-        "capture_id": row.capture_id,
-        "url": urls.get(row.capture_id) if row.capture_id is not None else None,
-    }
-
-
-def edge_json(row: EdgeRow, a: int, files: dict[int, str], urls: dict[int, str]) -> dict[str, Any]:
-    """One edge of a hop leaving entity ``a``: forward if ``a`` is its owner/controller side."""
+def edge_json(row: query.EdgeRow, a: int, files: dict[int, str], urls: dict[int, str]) -> dict[str, Any]:
+    """One edge of a hop leaving entity ``a`` (internal id): forward if ``a`` is its owner/controller side."""
     return {
         "edge_id": row.id,
         "kind": row.kind if row.kind in KINDS else "other",
@@ -307,34 +272,78 @@ def edge_json(row: EdgeRow, a: int, files: dict[int, str], urls: dict[int, str])
         "start_date": row.start_date.isoformat() if row.start_date else None,
         "end_date": row.end_date.isoformat() if row.end_date else None,
         "component": row.component,
-        "source": edge_source(row, files, urls),
+        "source": query.edge_source(row, files, urls),
     }
 
 
 def path_query(
-    store: Any, ref_a: str, ref_b: str, *, k: int = 10, max_hops: int = 12, at: Any = None
+    case: Case,
+    ref_a: str,
+    ref_b: str,
+    *,
+    k: int = 10,
+    max_hops: int = 12,
+    at: dt.date | None = None,
+    note: Note | None = stderr_note,
+) -> dict[str, Any]:
+    """`owners path A B` on a case."""
+    with reading(case.store, case.root, note) as (conn, index):
+        return path_query_on(conn, index, ref_a, ref_b, k=k, max_hops=max_hops, at=at)
+
+
+def path_query_on(
+    conn: Connection,
+    index: GraphIndex,
+    ref_a: str,
+    ref_b: str,
+    *,
+    k: int = 10,
+    max_hops: int = 12,
+    at: dt.date | None = None,
 ) -> dict[str, Any]:
     """`owners path A B`: shortest typed paths with the source of every edge, as JSON-ready data."""
-    with store.engine.connect() as conn:
-        g = SqlGraph(conn, at)
-        a, b = g.find(ref_a), g.find(ref_b)
-        found = sql_paths(g, a, b, k, max_hops=max_hops)
-        rows = found.neighbours.rows
-        used = {e for p in found.paths for h in p.hops for e in h.edges}
-        nodes = sorted({v for p in found.paths for v in p.nodes} | {a, b})
-        ents = g.entities(nodes)
-        files = g.import_paths(rows[e].import_id for e in used)
-        urls = g.capture_urls(rows[e].capture_id for e in used)
+    day = at or dt.date.today()
+    a, b = locate(conn, index, ref_a), locate(conn, index, ref_b)
+    found = _search(IndexNeighbours(index, query.day_of(day)), index.n, a, b, k, max_hops)
+    ids = index.entity_id
+    named = [
+        Path(
+            tuple(int(ids[v]) for v in p.nodes),
+            tuple(Hop(int(ids[h.a]), int(ids[h.b]), h.edges) for h in p.hops),
+        )
+        for p in found
+    ]
+    return answer(
+        conn, named, int(index.entity_id[a]), int(index.entity_id[b]), day, max_hops, index.canonical
+    )
 
-    def node(i: int) -> dict[str, Any]:
-        e = ents[i]
-        return {"id": e.source_id, "name": e.name, "schema": e.schema, "internal_id": i}
+
+def answer(
+    conn: Connection,
+    found: list[Path],
+    a: int,
+    b: int,
+    day: dt.date,
+    max_hops: int,
+    fold: Callable[[int], int],
+) -> dict[str, Any]:
+    """The JSON answer of `owners path` for paths between internal ids ``a`` and ``b`` (nodes as internal
+    ids, edge keys as edge ids), the edges and entities read from the store."""
+    used = sorted({e for p in found for h in p.hops for e in h.edges})
+    rows = query.edges(conn, used, fold)
+    ents = query.entities(conn, {v for p in found for v in p.nodes} | {a, b}, properties=False)
+    files = query.import_paths(conn, (r.import_id for r in rows.values()))
+    urls = query.capture_urls(conn, (r.capture_id for r in rows.values()))
+
+    def node(v: int) -> dict[str, Any]:
+        e = ents[v]
+        return {"id": e.source_id, "name": e.name, "schema": e.schema, "internal_id": e.id}
 
     return {
         "from": ents[a].source_id,
         "to": ents[b].source_id,
-        "at": g.at.isoformat(),
-        "length": found.paths[0].length if found.paths else None,
+        "at": day.isoformat(),
+        "length": found[0].length if found else None,
         "max_hops": max_hops,
         "paths": [
             {
@@ -349,6 +358,6 @@ def path_query(
                     for h in p.hops
                 ],
             }
-            for p in found.paths
+            for p in found
         ],
     }

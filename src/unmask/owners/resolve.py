@@ -14,22 +14,18 @@ proposed again.
 
 from __future__ import annotations
 
-import functools
-import re
-import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, cast
 
-import yaml
 from sqlalchemy import Connection, Table, func, insert, select, update
 
 from unmask.core.errors import UnmaskError
 from unmask.core.store.db import Store
 from unmask.core.store.models import utcnow
-from unmask.owners.graph import STUB, loads, resolve_id
+from unmask.owners.names import normalize_name
+from unmask.owners.query import bump_graph_version, resolve
+from unmask.owners.specs import STUB, loads
 from unmask.owners.tables import OwnerEntity, OwnerIdentifier, OwnerMerge
 
 STRONG_SCHEMES = ("lei", "isin", "domain", "email", "opencorporates", "ftm")
@@ -44,58 +40,6 @@ _MERGE = cast(Table, OwnerMerge.__table__)
 
 class MergeError(UnmaskError):
     pass
-
-
-# -- names ------------------------------------------------------------------------------------------------
-
-_PUNCT = re.compile(r"[^\w\s]|_")
-
-
-def clean(text: str) -> str:
-    """NFKC, case-folded, dots dropped (``S.A.`` → ``sa``), other punctuation → space, spaces collapsed."""
-    text = unicodedata.normalize("NFKC", text).casefold().replace(".", "")
-    return " ".join(_PUNCT.sub(" ", text).split())
-
-
-@functools.cache
-def _forms() -> tuple[list[tuple[str, ...]], list[tuple[str, ...]], list[str]]:
-    path = Path(__file__).resolve().parent / "data" / "legal_forms.yaml"
-    with path.open(encoding="utf-8") as fh:
-        data: dict[str, list[str]] = yaml.safe_load(fh)
-
-    def words(forms: Iterable[str]) -> list[tuple[str, ...]]:
-        out = {tuple(clean(f).split()) for f in forms if clean(f)}
-        return sorted(out, key=len, reverse=True)
-
-    cjk = sorted({clean(f) for f in data.get("cjk", []) if clean(f)}, key=len, reverse=True)
-    return words(data.get("suffixes", [])), words(data.get("prefixes", [])), cjk
-
-
-def normalize_name(name: str) -> str:
-    """An organisation name for comparison: cleaned, legal forms stripped at either end
-    (``Shenzhen Acme Technology Co., Ltd.`` → ``shenzhen acme technology``,
-    ``深圳市阿克米科技有限公司`` → ``深圳市阿克米科技``)."""
-    suffixes, prefixes, cjk = _forms()
-    text = clean(name)
-    changed = True
-    while changed and text:
-        changed = False
-        for mark in cjk:
-            if text.endswith(mark) and len(text) > len(mark):
-                text, changed = text[: -len(mark)].strip(), True
-            elif text.startswith(mark) and len(text) > len(mark):
-                text, changed = text[len(mark) :].strip(), True
-        words = text.split()
-        for form in suffixes:
-            if len(words) > len(form) and tuple(words[-len(form) :]) == form:
-                words, changed = words[: -len(form)], True
-                break
-        for form in prefixes:
-            if len(words) > len(form) and tuple(words[: len(form)]) == form:
-                words, changed = words[len(form) :], True
-                break
-        text = " ".join(words)
-    return text
 
 
 # -- candidates -------------------------------------------------------------------------------------------
@@ -244,6 +188,7 @@ def _merge(conn: Connection, canonical_id: int, merged_id: int, reason: str, sco
             canonical_id=canonical_id, merged_id=merged_id, reason=reason, score=score, created_at=utcnow()
         )
     )
+    bump_graph_version(conn)
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
@@ -265,8 +210,8 @@ def apply(store: Store, proposals: list[Candidate], *, include_names: bool = Fal
 
 def merge(store: Store, canonical: str, merged: str, *, reason: str = "manual") -> int:
     """Merge the entity ``merged`` into ``canonical`` (IDs as users pass them)."""
-    a, b = resolve_id(store, canonical), resolve_id(store, merged)
     with store.engine.begin() as conn:
+        a, b = resolve(conn, canonical), resolve(conn, merged)
         return _merge(conn, a.id, b.id, reason, 1.0)
 
 
@@ -283,6 +228,7 @@ def unmerge(store: Store, merge_id: int) -> dict[str, Any]:
             .values(merged_into=None)
         )
         conn.execute(update(_MERGE).where(_MERGE.c.id == merge_id).values(reverted_at=utcnow()))
+        bump_graph_version(conn)
         return {"merge": merge_id, "canonical": f"#{row.canonical_id}", "merged": f"#{row.merged_id}"}
 
 

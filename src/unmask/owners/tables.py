@@ -1,7 +1,8 @@
 """The entity graph's tables: imports, entities, identifiers, edges, resolution merges.
 
 Defined on the shared declarative ``Base`` but kept out of ``core.store.models``: import this module
-where the tables are used. Migration ``0006_owners`` creates them. Properties and warnings are JSON
+where the tables are used. Migration ``0006_owners`` creates them (``0009`` the address index,
+``0010`` the graph version and the name index). Properties and warnings are JSON
 text so the same schema works on SQLite and PostgreSQL.
 """
 
@@ -38,7 +39,11 @@ class OwnerEntity(Base):
     """A node of the graph: a legal entity, person, address, security, or a platform-side node."""
 
     __tablename__ = "owner_entity"
-    __table_args__ = (Index("ix_owner_entity_merged_into", "merged_into"),)
+    __table_args__ = (
+        Index("ix_owner_entity_merged_into", "merged_into"),
+        # a hash index on PostgreSQL: names of any length, equality look-ups only (the ID resolver)
+        Index("ix_owner_entity_name", "name", postgresql_using="hash"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[str] = mapped_column(Text, index=True)
     """The ID users pass: FtM id, LEI, BODS recordId/statementID, registry number, domain, IP…"""
@@ -137,3 +142,14 @@ class OwnerMerge(Base):
     score: Mapped[float] = mapped_column(Float, default=1.0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     reverted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class OwnerGraphState(Base):
+    """One row: the graph's version, moved on by every write to the graph (imports, case findings,
+    merges). The compact index (``unmask.owners.index``) is built for one version and is stale after."""
+
+    __tablename__ = "owner_graph_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    stamp: Mapped[str] = mapped_column(String(32))
+    """Random per version (a store made again from scratch never matches an older index)."""

@@ -145,75 +145,21 @@ def collect(
     case: Case, *, limit: int, real_names: bool = False, policy: PrivacyPolicy | None = None
 ) -> View | None:
     """The entities and links to draw (the ``limit`` closest to the platform), laid out."""
-    from sqlalchemy import text
-
-    from unmask.owners.load import OWNERSHIP_KINDS, SqlGraph
-    from unmask.owners.paths import SqlNeighbours
+    from unmask.owners.index import ensure
+    from unmask.owners.neighbourhood import around
+    from unmask.owners.query import has_entities
+    from unmask.owners.specs import OWNERSHIP_KINDS
 
     policy = policy or PrivacyPolicy.for_case(case, real_names=real_names)
     with case.store.engine.connect() as conn:
-        import unmask.owners.tables  # noqa: F401
-
-        g = SqlGraph(conn)
-        live = "merged_into IS NULL AND NOT COALESCE(replaced, FALSE)"
-        seeds: list[int] = []
-        for group in (("Platform",), PLATFORM_SCHEMAS):  # the platform itself, else any platform-side node
-            placeholders = ", ".join(f"'{s}'" for s in group)
-            seeds = [
-                int(r[0])
-                for r in conn.execute(
-                    text(
-                        f"SELECT id FROM owner_entity WHERE schema IN ({placeholders}) AND {live}"
-                        " ORDER BY id LIMIT :n"
-                    ),
-                    {"n": limit},
-                )
-            ]
-            if seeds:
-                break
-        if not seeds:
-            seeds = [
-                int(r[0])
-                for r in conn.execute(
-                    text(
-                        "SELECT e.src_id FROM owner_edge e GROUP BY e.src_id"
-                        " ORDER BY COUNT(*) DESC, e.src_id LIMIT 3"
-                    )
-                )
-            ]
-            seeds = sorted({g.canonical(s) for s in seeds})
-        if not seeds:
+        if not has_entities(conn):  # no graph: no index to build, no view
             return None
-        nb = SqlNeighbours(g)
-        row_of: dict[int, int] = {s: 0 for s in seeds}
-        order = list(seeds)
-        frontier = list(seeds)
-        truncated = False
-        depth = 0
-        while frontier and len(order) < limit:
-            depth += 1
-            nb.expand(frontier)
-            nxt: list[int] = []
-            for u in frontier:
-                # ownership and control first, then the other links, each by internal id
-                links = sorted(
-                    nb.neighbours(u), key=lambda ve: (nb.rows[ve[1]].kind not in OWNERSHIP_KINDS, ve[0])
-                )
-                for v, _ in links:
-                    if v in row_of:
-                        continue
-                    if len(order) >= limit:
-                        truncated = True
-                        break
-                    row_of[v] = depth
-                    order.append(v)
-                    nxt.append(v)
-            frontier = nxt
-        if frontier:
-            nb.expand(frontier)  # links among the last row
-            truncated = truncated or any(v not in row_of for u in frontier for v, _ in nb.neighbours(u))
-        ents = g.entities(order)
-        has_owner = {e.dst for e in nb.rows.values() if e.kind in OWNERSHIP_KINDS and not e.component}
+    graph_index = ensure(case.store, case.root)
+    with case.store.engine.connect() as conn:
+        hood = around(conn, graph_index, PLATFORM_SCHEMAS, limit=limit)
+    if hood is None:
+        return None
+    order, row_of, ents, truncated = hood.order, hood.row_of, hood.entities, hood.truncated
 
     index = {iid: k for k, iid in enumerate(order)}
     nodes = []
@@ -224,18 +170,14 @@ def collect(
         shown = display_text(pseudonym(name, policy.secret) if hidden else name)
         key = pseudonym(f"id:{ent.source_id}", policy.secret) if hidden else ent.source_id
         top = bool(ent.topmark) or (
-            iid not in has_owner
-            and ent.schema not in PLATFORM_SCHEMAS
-            and any(e.src == iid and e.kind in OWNERSHIP_KINDS for e in nb.rows.values())
+            iid not in hood.has_owner and ent.schema not in PLATFORM_SCHEMAS and iid in hood.owns
         )
         label = shown if len(shown) <= 28 else shown[:27] + "…"
         title = f"{shown}\n{ent.schema} · {key}" + (f"\nchain top: {ent.topmark}" if ent.topmark else "")
         nodes.append(ViewNode(index[iid], iid, label, title, ent.schema, top, row_of[iid]))
     edges: list[ViewEdge] = []
     seen: set[tuple[int, int, str]] = set()
-    for e in sorted(nb.rows.values(), key=lambda r: r.id):
-        if e.src not in index or e.dst not in index:
-            continue
+    for e in hood.edges:
         k = (index[e.src], index[e.dst], e.kind)
         if k in seen:
             continue

@@ -317,11 +317,12 @@ def parse_file(path: Path, data: bytes, options: ImportOptions) -> ParsedFile:
     where = str(path)
     if options.layout is not None and options.layout not in LAYOUTS:
         raise AudienceError(f"unknown format {options.layout!r} (one of {', '.join(LAYOUTS)})")
+    empty = "nothing understood in this file (it is empty); nothing imported"
     if not data.strip():
-        raise AudienceError("the file is empty", where=where)
+        raise AudienceError(empty, where=where)
     rows = read_rows(decode(data, where), where)
     if not rows:
-        raise AudienceError("the file is empty", where=where)
+        raise AudienceError(empty, where=where)
     layout = options.layout or detect_layout(rows[0][1])
     if layout is None:
         raise AudienceError(
@@ -332,7 +333,8 @@ def parse_file(path: Path, data: bytes, options: ImportOptions) -> ParsedFile:
     parser = _Parser(path, rows, options)
     parsed: ParsedFile = getattr(parser, layout)()
     if parsed.rows == 0:
+        rows_for = " for the --domain given" if options.domains else ""
         raise AudienceError(
-            "no data rows" + (" for the --domain given" if options.domains else ""), where=where
+            f"nothing understood in this file (no data rows{rows_for}); nothing imported", where=where
         )
     return parsed

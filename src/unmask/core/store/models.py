@@ -364,7 +364,7 @@ class ArchiveObservation(Base):
     """text (a count the page states) | pagination (last page × page size) | regex (tracker IDs) | adapter"""
 
 
-# -- apps: promoted apps, APKs, store presence, privacy policies (unmask.apps; migration 0010) --------
+# -- apps: promoted apps, APKs, store presence, privacy policies (unmask.apps; migration 0011) --------
 
 
 class App(Base):

@@ -1,9 +1,9 @@
 """Ownership importers: one table of formats, each a generator of graph records with file/line provenance.
 
 A format is detected from the file's content (its first records or CSV header), falling back on the
-extension; ``--format`` forces one. Every importer yields :class:`~unmask.owners.graph.NodeSpec`,
-:class:`~unmask.owners.graph.EdgeSpec`, :class:`~unmask.owners.graph.Mark`,
-:class:`~unmask.owners.graph.Retire` and :class:`~unmask.owners.graph.Problem` values, streaming.
+extension; ``--format`` forces one. Every importer yields :class:`~unmask.owners.specs.NodeSpec`,
+:class:`~unmask.owners.specs.EdgeSpec`, :class:`~unmask.owners.specs.Mark`,
+:class:`~unmask.owners.specs.Retire` and :class:`~unmask.owners.specs.Problem` values, streaming.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from unmask.core.errors import UnmaskError
-from unmask.owners.graph import Record
 from unmask.owners.importers import bods, csv_notes, ftm, gleif, opencorporates
 from unmask.owners.importers.source import head
+from unmask.owners.specs import Record
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,12 @@
 """Beneficial Ownership Data Standard: 0.4 records and the older 0.2/0.3 statements.
 
 0.4: ``recordType`` entity/person/relationship, ``recordId`` (the source ID: statements updating a
-record share it; the newest is current, the older ones history; ``recordStatus: closed`` is history),
-``recordDetails.subject``/``interestedParty`` name records, ``interests[].share`` keeps exact, minimum,
-maximum and exclusive bounds as given. 0.2/0.3: ``statementType``, ``statementID`` (the source ID),
+record share it; the newest is current, the older ones history; ``recordStatus: closed`` is history;
+each ``statementId`` is kept as an identifier, scheme ``bods-statement``), ``recordDetails.subject``/
+``interestedParty`` name records or say why they are unspecified (an unspecified subject is a node of
+its own, ``<recordId>/subject``; an unspecified interested party marks the subject as a chain top),
+``interests[].share`` keeps exact, minimum, maximum and exclusive bounds as given (a range that an
+exclusive bound leaves empty is malformed). 0.2/0.3: ``statementType``, ``statementID`` (the source ID),
 ``subject.describedByEntityStatement``, ``interestedParty.describedBy…Statement``/``unspecified``,
 ``replacesStatements``.
 
@@ -13,18 +16,21 @@ so that effective ownership does not count them a second time.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from unmask.owners.graph import EdgeSpec, Mark, NodeSpec, Problem, Record, Ref, Retire
 from unmask.owners.importers.kinds import key, table
 from unmask.owners.importers.source import Item, json_records
 from unmask.owners.importers.values import UNKNOWN, BadValue, Share, bods_share, parse_date
+from unmask.owners.specs import EdgeSpec, Mark, NodeSpec, Problem, Record, Ref, Retire
 
 
 def records(path: Path) -> Iterator[Record]:
-    seen_statements: set[str] = set()
+    seen_statements: dict[str, bytes] = {}  # statementId → digest of the statement
+    record_types: dict[str, str] = {}  # recordId → recordType of its first statement
     for item in json_records(path):
         if not isinstance(item, Item):
             yield Problem(item.line, item.message)
@@ -35,12 +41,25 @@ def records(path: Path) -> Iterator[Record]:
             continue
         statement_id = rec.get("statementId") or rec.get("statementID")
         if statement_id:
-            if statement_id in seen_statements:
+            digest = hashlib.blake2b(json.dumps(rec, sort_keys=True).encode(), digest_size=16).digest()
+            earlier = seen_statements.get(str(statement_id))
+            if earlier == digest:
                 yield Problem(item.line, f"duplicate statement {statement_id!r} skipped", fatal=False)
                 continue
-            seen_statements.add(statement_id)
+            if earlier is not None:
+                yield Problem(
+                    item.line, f"statement ID {statement_id!r} was given to another statement before"
+                )
+                continue
+            seen_statements[str(statement_id)] = digest
         try:
             if "recordType" in rec:
+                first = record_types.setdefault(str(rec.get("recordId")), str(rec["recordType"]))
+                if first != rec["recordType"]:
+                    rtype = rec["recordType"]
+                    raise BadValue(
+                        f"record {rec.get('recordId')!r} is a {first} record; this statement says {rtype}"
+                    )
                 yield from _record_04(rec, item.line)
             elif "statementType" in rec:
                 yield from _statement_03(rec, item.line)
@@ -193,7 +212,11 @@ def _interest_edges(
 ) -> Iterator[EdgeSpec]:
     kinds = table("bods_interests")
     first = True
+    if not isinstance(interests, list) or not all(isinstance(i, dict) for i in interests):
+        raise BadValue("interests must be a list of objects")
     for interest in interests or [{}]:
+        if interest.get("share") is not None and not isinstance(interest["share"], dict):
+            raise BadValue("an interest's share must be an object (exact, minimum, maximum …)")
         itype = interest.get("type")
         kind = kinds.get(key(itype), "control") if itype else "ownership"
         share: Share = bods_share(interest.get("share")) if interest.get("share") else UNKNOWN
@@ -228,9 +251,42 @@ def _interest_edges(
         first = False
 
 
+def _flag(value: Any, name: str) -> bool:
+    """A BODS boolean (``"true"``/``"false"`` written as text read as such; anything else is malformed)."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if str(value).strip().lower() in ("true", "false"):
+        return str(value).strip().lower() == "true"
+    raise BadValue(f"{name} {value!r} is not true or false")
+
+
+def _record_ids(value: Any, name: str) -> list[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadValue(f"{name} must be a list of record IDs")
+    return value
+
+
 def _unspecified(subject: str, party: dict[str, Any], line: int) -> Mark:
     reason = str(party.get("reason") or "unknown")
     return Mark(Ref(subject), reason, {"reason": reason, "description": party.get("description")}, line)
+
+
+def _unspecified_subject(record_id: str, subject: dict[str, Any], line: int, replaced: bool) -> NodeSpec:
+    """The node standing for a relationship's subject that the record does not name."""
+    reason = str(subject.get("reason") or "unknown")
+    props = {"unspecifiedReason": [reason]}
+    if subject.get("description"):
+        props["description"] = [str(subject["description"])]
+    return NodeSpec(
+        "LegalEntity",
+        f"{record_id}/subject",
+        f"unspecified subject ({reason})",
+        props,
+        replaced=replaced,
+        line=line,
+    )
 
 
 # -- 0.4 ------------------------------------------------------------------------------------------------
@@ -244,13 +300,22 @@ def _record_04(rec: dict[str, Any], line: int) -> Iterator[Record]:
     replaced = status == "closed"
     if status in ("updated", "closed"):
         yield Retire([record_id])
+    statement = [("bods-statement", str(rec["statementId"]))] if rec.get("statementId") else []
     if rtype == "entity":
-        yield _entity(record_id, details, line, replaced, details.get("jurisdiction"))
+        node = _entity(record_id, details, line, replaced, details.get("jurisdiction"))
+        node.identifiers = [*node.identifiers, *statement]
+        yield node
     elif rtype == "person":
-        yield _person(record_id, details, line, replaced)
+        node = _person(record_id, details, line, replaced)
+        node.identifiers = statement
+        yield node
     elif rtype == "relationship":
         subject = details.get("subject")
         party = details.get("interestedParty")
+        if isinstance(subject, dict):  # an unspecified subject (exempt from disclosure, unknown …)
+            node = _unspecified_subject(record_id, subject, line, replaced)
+            yield node
+            subject = node.source_id
         if not isinstance(subject, str) or not subject:
             yield Problem(line, f"relationship {record_id} has no subject record")
             return
@@ -266,11 +331,11 @@ def _record_04(rec: dict[str, Any], line: int) -> Iterator[Record]:
             details.get("interests") or [],
             source_id=record_id,
             statement_id=rec.get("statementId"),
-            component=bool(details.get("isComponent")),
+            component=_flag(details.get("isComponent"), "isComponent"),
             replaced=replaced,
             supersedes=True,
             line=line,
-            components=details.get("componentRecords"),
+            components=_record_ids(details.get("componentRecords"), "componentRecords"),
         )
     else:
         yield Problem(line, f"unknown recordType {rtype!r}")
@@ -311,11 +376,11 @@ def _statement_03(rec: dict[str, Any], line: int) -> Iterator[Record]:
             rec.get("interests") or [],
             source_id=statement_id,
             statement_id=statement_id,
-            component=bool(rec.get("isComponent")),
+            component=_flag(rec.get("isComponent"), "isComponent"),
             replaced=False,
             supersedes=False,
             line=line,
-            components=rec.get("componentStatementIDs"),
+            components=_record_ids(rec.get("componentStatementIDs"), "componentStatementIDs"),
         )
     else:
         yield Problem(line, f"unknown statementType {stype!r}")

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from unmask.owners.graph import EdgeSpec, NodeSpec, Problem, Record, Ref
 from unmask.owners.importers.kinds import key, table
 from unmask.owners.importers.source import Malformed, csv_rows
 from unmask.owners.importers.values import BadValue, parse_date, text_share
+from unmask.owners.specs import EdgeSpec, NodeSpec, Problem, Record, Ref
 
 
 def records(path: Path) -> Iterator[Record]:

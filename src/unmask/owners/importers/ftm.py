@@ -15,10 +15,10 @@ from typing import Any
 
 from followthemoney import model
 
-from unmask.owners.graph import EdgeSpec, NodeSpec, Problem, Record, Ref
 from unmask.owners.importers.kinds import table
 from unmask.owners.importers.source import Item, json_records
 from unmask.owners.importers.values import UNKNOWN, BadValue, parse_date, text_share
+from unmask.owners.specs import EdgeSpec, NodeSpec, Problem, Record, Ref
 
 IDENTIFIER_PROPERTIES = {
     "leiCode": "lei",

@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from unmask.owners.graph import EdgeSpec, Mark, NodeSpec, Problem, Record, Ref
 from unmask.owners.importers.kinds import key, table
 from unmask.owners.importers.source import Item, Malformed, head, json_records, open_text, plain
 from unmask.owners.importers.values import BadValue, parse_date
+from unmask.owners.specs import EdgeSpec, Mark, NodeSpec, Problem, Record, Ref
 
 
 def records(path: Path) -> Iterator[Record]:

@@ -10,7 +10,7 @@ unless ``keep_going``: then the bad records are skipped and listed, the rest imp
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,9 +20,10 @@ from sqlalchemy import Table, and_, func, insert, select, update
 from unmask.core.errors import UnmaskError
 from unmask.core.store.db import Store
 from unmask.core.store.models import utcnow
-from unmask.owners.graph import GraphWriter, Problem, dumps
 from unmask.owners.importers import Format, get_format
+from unmask.owners.specs import Problem, Record, dumps
 from unmask.owners.tables import OwnerEdge, OwnerEntity, OwnerImport
+from unmask.owners.writer import GraphWriter
 
 ROUNDING = 100.5
 """Owners of one asset may sum up to this much before it is worth a warning (rounding)."""
@@ -128,14 +129,16 @@ def import_files(
                 writer.import_id = res.import_id
             if path.stat().st_size > BULK_BYTES:
                 writer.defer_indexes()
-            entities0, edges0 = writer.entities, writer.edges
+            entities0, edges0, marked0 = writer.entities, writer.edges, writer.marked
             count = 0
-            for record in fmt.records(path):
+            read_all = True
+            for record in _decoded(fmt.records(path), path):
                 if isinstance(record, Problem):
                     if record.fatal:
                         res.skipped.append(record)
                         fatal.append((str(path), record))
                         if not keep_going and len(fatal) >= MAX_LISTED:
+                            read_all = False
                             break
                     else:
                         res.warnings.append(record)
@@ -144,6 +147,12 @@ def import_files(
                 count += 1
                 if progress is not None and count % 20_000 == 0:
                     progress(str(path), count)
+            if read_all and not count:  # nothing in the file was a record of this format: not an import
+                first = next((p for p in res.skipped if p.fatal), None)
+                why = f" (line {first.line}: {first.message})" if first is not None and first.line else ""
+                raise UnmaskError(
+                    f"no {fmt.name} record in this file{why}; nothing imported", where=str(path)
+                )
             for problem in writer.finish():
                 (res.skipped if problem.fatal else res.warnings).append(problem)
                 if problem.fatal:
@@ -152,6 +161,12 @@ def import_files(
             if fatal and not keep_going:
                 break
             res.entities, res.edges = writer.entities - entities0, writer.edges - edges0
+            if res.skipped and not (res.entities or res.edges or writer.marked - marked0):
+                first = res.skipped[0]
+                raise UnmaskError(
+                    f"every record was skipped (line {first.line}: {first.message}); nothing imported",
+                    where=str(path),
+                )
             res.warnings.extend(_over_100(conn, res.import_id))
             conn.execute(
                 update(import_table)
@@ -169,6 +184,14 @@ def import_files(
             raise ImportFailed(fatal)  # leaving the block rolls the transaction back
     _refresh_statistics(store)
     return results
+
+
+def _decoded(records: Iterator[Record], path: Path) -> Iterator[Record]:
+    """The records of a file, or one error naming the file when it is not UTF-8 text."""
+    try:
+        yield from records
+    except UnicodeDecodeError as exc:
+        raise UnmaskError(f"not UTF-8 text ({exc.reason}); nothing imported", where=str(path)) from None
 
 
 STATISTICS_TABLES = ("owner_entity", "owner_identifier", "owner_edge")

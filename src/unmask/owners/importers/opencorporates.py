@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from unmask.owners.graph import EdgeSpec, NodeSpec, Problem, Record, Ref
 from unmask.owners.importers.kinds import table
 from unmask.owners.importers.source import Item, json_records
 from unmask.owners.importers.values import BadValue, parse_date
+from unmask.owners.specs import EdgeSpec, NodeSpec, Problem, Record, Ref
 
 
 def records(path: Path) -> Iterator[Record]:

@@ -55,9 +55,7 @@ def bods_share(share: dict[str, Any] | None) -> Share:
     """BODS ``share``: exact, minimum/maximum, exclusiveMinimum/exclusiveMaximum — kept as given."""
     if not share:
         return UNKNOWN
-    if share.get("exact") is not None:
-        exact = _percent(share["exact"], "share")
-        return Share(exact, exact)
+    exact = None if share.get("exact") is None else _percent(share["exact"], "share")
     low = high = None
     ex_low = ex_high = False
     if share.get("minimum") is not None:
@@ -68,8 +66,14 @@ def bods_share(share: dict[str, Any] | None) -> Share:
         high = _percent(share["maximum"], "maximum share")
     elif share.get("exclusiveMaximum") is not None:
         high, ex_high = _percent(share["exclusiveMaximum"], "exclusive maximum share"), True
-    if low is not None and high is not None and low > high:
-        raise BadValue(f"share range {low:g}–{high:g}% is empty")
+    lo, hi = 0.0 if low is None else low, 100.0 if high is None else high
+    left, right = "(" if ex_low else "[", ")" if ex_high else "]"
+    if lo > hi or (lo == hi and (ex_low or ex_high)):  # an exclusive bound leaves no share at all
+        raise BadValue(f"share range {left}{lo:g}, {hi:g}{right}% is empty")
+    if exact is not None:  # the exact share, with the range it must lie in when one is given too
+        if exact < lo or exact > hi or (ex_low and exact == lo) or (ex_high and exact == hi):
+            raise BadValue(f"exact share {exact:g}% lies outside its range {left}{lo:g}, {hi:g}{right}%")
+        return Share(exact, exact)
     return Share(low, high, ex_low, ex_high)
 
 
