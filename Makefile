@@ -52,6 +52,7 @@ bench: install
 	$(BIN)/python bench/owners_bench.py --store
 	$(BIN)/python bench/owners_query_bench.py
 	$(BIN)/python bench/owners_query_bench.py --shape gleif
+	$(BIN)/python bench/apps_bench.py
 
 clean:
 	rm -rf $(VENV) demo-case .pytest_cache .mypy_cache .ruff_cache

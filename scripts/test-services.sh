@@ -5,13 +5,14 @@
 # Chromium: Debian's headless browser for the report's browser test (tests/report/test_report_browser.py)
 # and the evidence replay test (tests/evidence/test_serve.py).
 # OpenSSL: `openssl ts` is the evidence tests' local timestamp authority and independent token checker.
+# apksigner and dexdump: independent checks of the APK analysis (tests/apps/test_apk.py).
 # Knot DNS (knotd) and nginx: installed only; the infra tests start their own throw-away servers on
 # loopback ports (tests/helpers/dns_server.py, tests/helpers/nginx_server.py) and rewrite their zones.
 set -euo pipefail
 
 PG_PORT="${PG_PORT:-54329}"
 PG_DIR="${PG_DIR:-/tmp/unmask-test-pg-$PG_PORT}"
-APT_PACKAGES=(postgresql chromium knot nginx openssl)
+APT_PACKAGES=(postgresql chromium knot nginx openssl apksigner dexdump)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -27,6 +28,8 @@ install_packages() {
   command -v knotd >/dev/null || [ -x /usr/sbin/knotd ] || missing+=(knot)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
   command -v openssl >/dev/null || missing+=(openssl)  # the tests' local TSA and token checks (tests/helpers/tsa.py)
+  command -v apksigner >/dev/null || missing+=(apksigner)
+  command -v dexdump >/dev/null || missing+=(dexdump)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "test-services: installing ${missing[*]} from Debian packages" >&2
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

@@ -9,8 +9,8 @@ import pytest
 
 from tests.evidence.conftest import captures, record_pages, rewrite_member, warc_files, warcio_check
 from unmask.core.case import Case
+from unmask.core.warc import WarcDamage, read_records
 from unmask.evidence.digests import PrefixHasher, hash_file
-from unmask.evidence.warc import WarcDamage, read_records
 
 
 def _records(path: Path) -> list:
@@ -109,7 +109,7 @@ def test_warc_digests_are_read_in_base32_hex_and_base64(algorithm: str) -> None:
     import base64
     import hashlib
 
-    from unmask.evidence.digests import parse_digest
+    from unmask.core.warc import parse_digest
 
     raw = hashlib.new(algorithm, b"payload").digest()
     for encoded in (base64.b32encode(raw).decode(), raw.hex(), base64.b64encode(raw).decode()):

@@ -11,6 +11,7 @@ from rich.text import Text
 from typer._click import Command, exceptions
 
 from unmask.cli import analyze as analyze_cmds
+from unmask.cli import apps as apps_cmds
 from unmask.cli import audience as audience_cmds
 from unmask.cli import case as case_cmds
 from unmask.cli import census as census_cmds
@@ -20,6 +21,7 @@ from unmask.cli import export as export_cmds
 from unmask.cli import history as history_cmds
 from unmask.cli import infra as infra_cmds
 from unmask.cli import owners as owners_cmds
+from unmask.cli import policy as policy_cmds
 from unmask.cli import report as report_cmds
 from unmask.cli import stats as stats_cmds
 from unmask.cli.common import err_console
@@ -65,6 +67,8 @@ app.command("report")(report_cmds.report)
 app.command("history")(history_cmds.history)
 app.add_typer(infra_cmds.app, name="infra")
 app.add_typer(owners_cmds.app, name="owners")
+app.add_typer(apps_cmds.app, name="apps")
+app.add_typer(policy_cmds.app, name="policy")
 app.add_typer(evidence_cmds.app, name="evidence")
 
 

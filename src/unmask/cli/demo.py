@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
@@ -86,7 +86,7 @@ def demo(
         return
     from unmask.demo.run import DemoOptions, run_demo
 
-    the_case, summary, figures, report = run_demo(
+    result = run_demo(
         DemoOptions(
             case=case,
             scale=scale,
@@ -101,17 +101,38 @@ def demo(
     if as_json:
         print_json(
             {
-                "case": str(the_case.root),
-                "report": str(report),
-                "crawl": summary.as_dict(),
-                "figures": figures,
+                "case": str(result.case.root),
+                "report": str(result.report),
+                "crawl": result.summary.as_dict(),
+                "figures": result.figures,
+                "app_route": result.app_route,
             }
         )
         return
-    print_summary(summary, console=err_console)
-    print_figures(figures, console=out_console)
-    typer.echo(f"case: {the_case.root}")
-    typer.echo(f"report: {report}")
+    print_summary(result.summary, console=err_console)
+    print_figures(result.figures, console=out_console)
+    _print_app_route(result.app_route)
+    typer.echo(f"case: {result.case.root}")
+    typer.echo(f"report: {result.report}")
+
+
+def _print_app_route(route: dict[str, Any]) -> None:
+    """The app route in a few lines: promotion, listing, policy signals, the path to the company."""
+    listing = route["listing"]
+    out_console.print("The app route (invented app, store and companies)", style="bold")
+    pages = route["promoted_on"]
+    where = f"{len(pages)} stored pages ({pages[0]}…)" if len(pages) > 1 else (pages or ["no stored page"])[0]
+    out_console.print(f"  promoted: {route['app']} on {where}", soft_wrap=True)
+    out_console.print(
+        f"  store listing ({listing['store']}, {listing['country']}): {listing['status']}, "
+        f"developer {listing['developer']}, {listing['address']}",
+        soft_wrap=True,
+    )
+    signals = ", ".join(route["policy_signals"]) or "none"
+    policy = f"controller {route['controller']}; signals {signals}"
+    out_console.print(f"  privacy policy: {policy}", soft_wrap=True)
+    path = " → ".join(route["owners_path"]) or "no path"
+    out_console.print(f"  owners path: {path}", soft_wrap=True)
 
 
 @app.command("serve")

@@ -199,11 +199,14 @@ def _print_entity(info: dict[str, Any]) -> None:
 @app.command("emit-case")
 @custody.logged("owners emit-case")
 def emit_case_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
-    """Bring the case's platforms and infrastructure findings into the graph (idempotent)."""
+    """Bring the case's platforms, infrastructure and app findings into the graph (idempotent)."""
     from unmask.owners.emit import emit_case
+    from unmask.owners.emit_apps import emit_apps
 
     with opened_case(case) as the_case:
         entities, edges = emit_case(the_case.store)
+        apps = emit_apps(the_case.store)  # after the platforms: the app route links to them
+        entities, edges = entities + apps[0], edges + apps[1]
         _build_index(the_case)
     if as_json:
         print_json({"entities": entities, "edges": edges})

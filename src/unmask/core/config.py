@@ -185,6 +185,39 @@ class OwnersSettings:
 
 
 @dataclass
+class AppsSettings:
+    """Promoted apps, their store listings, APKs and privacy policies (`unmask apps …`, `unmask policy …`).
+    Owned by unmask.apps."""
+
+    play_base: str = "https://play.google.com"
+    """Base URL of the Google Play store (listing at PLAY_BASE/store/apps/details?id=…&gl=CC); a mirror
+    or a loopback server of recorded pages in tests. `--store-base` overrides it for one run."""
+    apple_base: str = "https://itunes.apple.com"
+    """Base URL of Apple's lookup service (APPLE_BASE/lookup?bundleId=…&country=cc)."""
+    countries: list[str] = field(default_factory=lambda: ["us"])
+    """Storefronts checked when `--country` is not given (ISO 3166 alpha-2)."""
+    language: str = "en"
+    """Language asked of the stores (hl=)."""
+    removed_after: int = 2
+    """Checks in a row without the listing, in every storefront checked, before a store counts as having
+    removed the app (a single 404 is often a country restriction: "unavailable")."""
+    max_apk_bytes: int = 200 * MiB
+    """Largest APK read (a file, or a download with --fetch-apk): larger ones are refused, not cut."""
+    max_entry_bytes: int = 256 * MiB
+    """Largest size one APK entry (a dex file, the manifest) may expand to (zip bombs)."""
+    max_expanded_bytes: int = 1024 * MiB
+    """Largest size all entries read from one APK may expand to in all, nested APKs included."""
+    max_classes: int = 2_000_000
+    """Most class names read from one APK's dex files (the rest are not read; the result says so)."""
+    max_nesting: int = 3
+    """Depth of APKs inside APKs that are opened."""
+    discover_max_pages: int = 100_000
+    """Most stored pages `apps discover` reads in one run."""
+    policy_max_bytes: int = 4 * MiB
+    """Largest policy text analysed (a file or a fetched page); the rest is not read, the result says so."""
+
+
+@dataclass
 class EvidenceSettings:
     """Seals, timestamps and replay (`unmask evidence …`). Owned by unmask.evidence."""
 
@@ -213,6 +246,7 @@ class CaseConfig:
     history: HistorySettings = field(default_factory=HistorySettings)
     infra: InfraSettings = field(default_factory=InfraSettings)
     owners: OwnersSettings = field(default_factory=OwnersSettings)
+    apps: AppsSettings = field(default_factory=AppsSettings)
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
 

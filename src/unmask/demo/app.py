@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from email.utils import format_datetime
 from typing import Any, Final
 
+from unmask.demo import store
 from unmask.demo.platform import KINDS, DemoPlatform
 from unmask.demo.render import AD_PAGE, FAVICON, FLAVOURS, JSON, TEXT, Flavour, Renderer, Response, not_found
 from unmask.demo.render_demo import DemoRenderer
@@ -25,9 +26,10 @@ Send = Callable[[Message], Awaitable[None]]
 
 ROUTE_KINDS: Final = (
     "robots", "sitemap", "listing", "item", "model", "user", "tag", "embed",
-    "media", "favicon", "ads", "page", "disallowed", "not_found",
+    "media", "favicon", "ads", "page", "disallowed", "not_found", "app",
 )  # fmt: skip
-"""What ``/__stats`` counts (every answered request has exactly one of these kinds)."""
+"""What ``/__stats`` counts (every answered request has exactly one of these kinds; ``app``: the promoted
+app's store listing and privacy policy, unmask.demo.store)."""
 CONTROL_KIND: Final = "control"
 """``/__stats`` and ``/__expected``: neither counted nor delayed."""
 
@@ -137,6 +139,11 @@ class DemoApp:
             return r.disallowed(path)
         if head == "ads" and parts == ["ads", "slot"]:
             return Response(200, "ads", AD_PAGE)
+        if path == store.STORE_PATH:  # the store of the app the home page promotes (apps.play_base)
+            status, body = store.listing_page(query, base)
+            return Response(status, "app", body)
+        if path == store.POLICY_PATH:
+            return Response(200, "app", store.policy_page())
         return self._flavour_route(parts, query, base)
 
     def _single_segment(self, head: str, path: str, query: bytes, base: str) -> Response | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from html import escape
 
-from unmask.demo import names
+from unmask.demo import names, store
 from unmask.demo.formatting import fmt_duration, fmt_views_short, page_number, paged_url
 from unmask.demo.platform import (
     PAGE_SIZES,
@@ -112,6 +112,8 @@ class DemoRenderer(Renderer):
             f'{heading}\n<section class="cards">\n' + "\n".join(cards) + "\n</section>\n"
             f"{self.pagination(path, page, pages)}"
         )
+        if page == 1:  # the app banner on the first page of every listing, as on the home page
+            body = f"{store.banner_html()}\n{body}"
         return self.page(title + suffix, body, ad=f"listing-{page % 7}")
 
     def listing(self, kind: Kind, query: bytes, base: str) -> Response:
@@ -150,7 +152,8 @@ class DemoRenderer(Renderer):
     def home(self) -> Response:
         videos = self.platform.video_page(1) or []
         cards = [self.video_card(v) for v in videos[:12]]
-        body = '<h1 class="listing-title">Latest videos</h1>\n<section class="cards">\n' + "\n".join(cards)
+        body = store.banner_html() + "\n"
+        body += '<h1 class="listing-title">Latest videos</h1>\n<section class="cards">\n' + "\n".join(cards)
         body += '\n</section>\n<p class="more"><a href="/videos">All videos</a></p>'
         return Response(200, "page", self.page("Home", body))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
+from unmask.demo import store
 from unmask.demo.formatting import iso_duration, json_ld, page_number, paged_url
 from unmask.demo.platform import PAGE_SIZES, Album, Kind, Person, Photo, Uploader, Video, page_count, paginate
 from unmask.demo.render import SITE_NAME, Flavour, Renderer, Response, not_found
@@ -76,6 +77,8 @@ class SchemaRenderer(Renderer):
         head.append(json_ld(item_list))
         items = "\n".join(f'<li><a href="{href}">{escape(text)}</a></li>' for href, text in links)
         body = f"<h1>{escape(title)}</h1>\n{extra}<ul>\n{items}\n</ul>\n<p>{' '.join(nav)}</p>"
+        if page == 1:  # the app banner on the first page of every listing, as on the home page
+            body = f"{body}\n{store.banner_html()}"
         suffix = "" if page == 1 else f" – page {page}"
         return self.page(title + suffix, body, "\n".join(head) + "\n", ad=f"listing-{page % 7}")
 
@@ -103,7 +106,8 @@ class SchemaRenderer(Renderer):
 
     def home(self) -> Response:
         links = "".join(f'<li><a href="{href}">{label}</a></li>' for href, label in self.nav)
-        return Response(200, "page", self.page("Home", f"<h1>{SITE_NAME}</h1>\n<ul>{links}</ul>"))
+        body = f"{store.banner_html()}\n<h1>{SITE_NAME}</h1>\n<ul>{links}</ul>"
+        return Response(200, "page", self.page("Home", body))
 
     def video_page(self, video: Video, base: str) -> Response:
         v = video

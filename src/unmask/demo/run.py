@@ -1,17 +1,21 @@
-"""`unmask demo`: serve the bundled synthetic platform on loopback, crawl it, show the figures."""
+"""`unmask demo`: serve the bundled synthetic platform on loopback, crawl it, show the figures, and follow
+the app it promotes to the company behind it (the app route, with invented names only)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from unmask.analysis.figures import FigureOptions, compute_figures
 from unmask.census.runner import CrawlOptions, CrawlSummary, crawl
 from unmask.core.case import CONFIG_NAME, Case
 from unmask.core.errors import UnmaskError
+from unmask.demo import store
 from unmask.demo.platform import DEFAULT_AS_OF
 from unmask.demo.server import spawn
 from unmask.report.html import write_report
@@ -49,7 +53,16 @@ def serve_demo(
         yield server.url
 
 
-def run_demo(opts: DemoOptions) -> tuple[Case, CrawlSummary, dict[str, object], Path]:
+@dataclass
+class DemoResult:
+    case: Case
+    summary: CrawlSummary
+    figures: dict[str, object]
+    report: Path
+    app_route: dict[str, Any]
+
+
+def run_demo(opts: DemoOptions) -> DemoResult:
     case = Case.open(opts.case) if (opts.case / CONFIG_NAME).exists() else Case.init(opts.case, name="demo")
     adapter = "demo" if opts.flavour == "demo" else None
     with serve_demo(
@@ -65,6 +78,7 @@ def run_demo(opts: DemoOptions) -> tuple[Case, CrawlSummary, dict[str, object], 
                 progress=opts.progress,
             ),
         )
+        _demo_app(case, base)  # while the demo server (and its app store) still answers
     figures = compute_figures(
         case.store,
         FigureOptions(
@@ -75,7 +89,7 @@ def run_demo(opts: DemoOptions) -> tuple[Case, CrawlSummary, dict[str, object], 
     report = write_report(
         case, case.reports_dir / "report.html", case_name=f"{case.config.name} (demo platform)"
     )
-    return case, summary, figures, report
+    return DemoResult(case, summary, figures, report, app_route(case, base))
 
 
 DEMO_OWNERS = """owner,asset,percentage,source,owner_id,asset_id,owner_type,kind
@@ -84,20 +98,75 @@ Harbour Row Holdings Ltd,Quiet Lantern Media Ltd,70,demo notes (invented),,,comp
 Ines Morrow-Fable,Quiet Lantern Media Ltd,30,demo notes (invented),,,person,ownership
 Shenlake Invented Technology Co. Ltd,Harbour Row Holdings Ltd,60-75,demo notes (invented),,,company,ownership
 Ines Morrow-Fable,Harbour Row Holdings Ltd,,demo notes (invented),,,person,director
+Shenlake Invented Technology Co. Ltd,{app_operator},100,demo notes (invented),,,company,ownership
 """
 """An invented ownership chain behind the demo platform (every name made up), so the demo report shows
-the entity graph: the operator, its owners, and a holding company above them."""
+the entity graph: the operator, its owners, a holding company above them, and the company behind the
+app the platform promotes (found through the app's store listing, not through the platform)."""
 
 
 def _demo_owners(case: Case, base: str) -> None:
-    """Bring the platform into the entity graph and import the invented notes once per case."""
-    from unmask.owners.graph import emit_case
+    """Bring the platform into the entity graph, import the invented notes once per case, then the app
+    route (its account resolves against the companies the notes name)."""
+    from unmask.owners.emit import emit_case
+    from unmask.owners.emit_apps import emit_apps
     from unmask.owners.importers.load import import_files
 
     emit_case(case.store)
     notes = case.root / "notes" / "demo-owners.csv"
-    if notes.exists():
+    if not notes.exists():
+        notes.parent.mkdir(exist_ok=True)
+        notes.write_text(DEMO_OWNERS.format(platform=base, app_operator=store.OPERATOR), encoding="utf-8")
+        import_files(case.store, [notes])
+    emit_apps(case.store)
+
+
+def _demo_app(case: Case, base: str) -> None:
+    """The app route on the demo server: the promotions on the stored pages, the promoted app's listing
+    (``apps.play_base`` pointed at the demo server for this run), and the privacy policy it names."""
+    from unmask.apps.add import AddOptions, Source, add_sources
+    from unmask.apps.discover import discover
+    from unmask.apps.policy import read
+
+    case.config.apps.play_base = base  # this run only: case.yaml keeps the real store
+    case.config.fetch.delay = 0.0  # loopback
+    discover(case)
+    listing = Source(store.PACKAGE, "listing", store.PACKAGE, "play")
+    asyncio.run(add_sources(case, [listing], AddOptions(countries=["us"])))
+    policy_url = _latest_listing(case).get("privacy_policy")
+    if not policy_url:
         return
-    notes.parent.mkdir(exist_ok=True)
-    notes.write_text(DEMO_OWNERS.format(platform=base), encoding="utf-8")
-    import_files(case.store, [notes])
+    policy = asyncio.run(read.from_url(case, str(policy_url)))
+    read.store(case, store.PACKAGE, policy, read.analyse(policy))
+
+
+def _latest_listing(case: Case) -> dict[str, Any]:
+    from unmask.apps.show import summary
+
+    stores = summary(case.store, store.PACKAGE, case.config.apps)["stores"]
+    return dict(stores[0]) if stores else {}
+
+
+def app_route(case: Case, base: str) -> dict[str, Any]:
+    """What the demo found along the app route: the promotion, the listing, the policy's signals, and
+    the shortest `owners path` from the platform to the company behind the app."""
+    from unmask.apps.show import summary
+    from unmask.core.errors import UnmaskError
+    from unmask.owners.paths import path_query
+
+    app = summary(case.store, store.PACKAGE, case.config.apps)
+    listing = app["stores"][0] if app["stores"] else {}
+    policy = app["policies"][-1] if app["policies"] else {}
+    try:
+        found = path_query(case, base, store.OPERATOR, k=1)
+    except UnmaskError:  # a demo case from before the app route: its notes lack the company
+        found = {"paths": []}
+    path = found["paths"][0] if found["paths"] else None
+    return {
+        "app": store.PACKAGE,
+        "promoted_on": sorted({p["page_url"] for p in app["promotions"]}),
+        "listing": {key: listing.get(key) for key in ("store", "country", "status", "developer", "address")},
+        "policy_signals": sorted({s["kind"] for s in policy.get("signals", []) if not s["negated"]}),
+        "controller": policy.get("controller"),
+        "owners_path": [node["name"] or node["id"] for node in path["nodes"]] if path else [],
+    }

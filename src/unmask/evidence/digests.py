@@ -7,10 +7,7 @@ seal: one read of the file answers every seal at once, whatever their number.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -67,41 +64,3 @@ def read_chunks(path: Path) -> Iterator[bytes]:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-_BASE32 = re.compile(r"[A-Z2-7]+")
-_B32_TO_INT = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghijklmnopqrstuv")
-
-
-def _base32(encoded: str, size: int) -> bytes:
-    """RFC 4648 base32 (upper case, padded) to SIZE bytes, through int() (C speed, unlike base64's)."""
-    data = encoded.rstrip("=")
-    extra = len(data) * 5 - size * 8
-    if not _BASE32.fullmatch(data) or not 0 <= extra < 5:
-        raise ValueError("not base32 of that size")
-    return (int(data.translate(_B32_TO_INT), 32) >> extra).to_bytes(size, "big")
-
-
-def parse_digest(value: str) -> tuple[str, bytes] | None:
-    """A WARC digest header (``sha256:BASE32``, or hex, or base64) as (algorithm, raw digest)."""
-    algorithm, sep, encoded = value.strip().partition(":")
-    algorithm = algorithm.lower().replace("-", "")
-    if not sep or algorithm not in ("sha1", "sha256", "sha512"):
-        return None
-    size = hashlib.new(algorithm).digest_size
-    for decode in (_base32, _hex, _base64):
-        try:
-            raw = decode(encoded, size)
-        except (ValueError, binascii.Error):
-            continue
-        if len(raw) == size:
-            return algorithm, raw
-    return None
-
-
-def _hex(encoded: str, size: int) -> bytes:
-    return bytes.fromhex(encoded)
-
-
-def _base64(encoded: str, size: int) -> bytes:
-    return base64.b64decode(encoded, validate=True)

@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from unmask.core.case import Case
 from unmask.core.store.models import Capture
+from unmask.core.warc import WarcDamage, read_records
 from unmask.evidence import custody
 from unmask.evidence.digests import CHUNK, PrefixHasher, read_chunks
 from unmask.evidence.manifest import (
@@ -40,7 +41,6 @@ from unmask.evidence.manifest import (
     seals_dir,
 )
 from unmask.evidence.tsa import check_token, load_roots
-from unmask.evidence.warc import WarcDamage, read_records
 
 Progress = Callable[[int, int], None]
 

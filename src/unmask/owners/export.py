@@ -52,6 +52,7 @@ FTM_NODE_SCHEMA: dict[str, str] = {
     "IPAddress": "Asset",
     "App": "Asset",
     "Account": "UserAccount",
+    "Certificate": "Asset",
 }
 """Platform-side node types → the closest FtM schema (the type is kept in ``keywords``)."""
 FTM_EDGE: dict[str, tuple[str, str, str]] = {

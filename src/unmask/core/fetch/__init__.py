@@ -1,6 +1,7 @@
 """The one fetch layer: every HTTP request in unmask goes through ``Transport``.
 
-* ``policy`` (+ ``policy.yaml``) — what may be requested and stored: only bodies that are positively text;
+* ``policy`` (+ ``policy.yaml``) — what may be requested and stored: only bodies that are positively text
+  (and, for a request that names it, one allowed binary: ``binary_allowance``);
 * ``scope`` — where requests may go: the investigated site's origin and the configured data sources;
 * ``decoding`` — content codings removed while streaming, with a bound on the output;
 * ``transport`` — one exchange with httpx, streamed, judged, capped, recorded;
@@ -11,12 +12,13 @@
 
 from unmask.core.fetch.client import Fetcher
 from unmask.core.fetch.exchange import FetchRequest, FetchResponse
-from unmask.core.fetch.policy import Refusal, Refused
+from unmask.core.fetch.policy import BinaryAllowance, Refusal, Refused, binary_allowance
 from unmask.core.fetch.recorder import EvidenceRecorder
 from unmask.core.fetch.scope import Origin, Scope, SiteDomain
 from unmask.core.fetch.transport import FetchError, Transport
 
 __all__ = [
+    "BinaryAllowance",
     "EvidenceRecorder",
     "FetchError",
     "FetchRequest",
@@ -28,4 +30,5 @@ __all__ = [
     "Scope",
     "SiteDomain",
     "Transport",
+    "binary_allowance",
 ]

@@ -26,6 +26,7 @@ from protego import Protego
 from unmask.core.config import FetchSettings
 from unmask.core.errors import FetchRefused
 from unmask.core.fetch.exchange import FetchRequest, FetchResponse
+from unmask.core.fetch.policy import BinaryAllowance
 from unmask.core.fetch.recorder import EvidenceRecorder
 from unmask.core.fetch.scope import Scope
 from unmask.core.fetch.transport import FetchError, Transport
@@ -198,6 +199,7 @@ class Fetcher:
         follow_redirects: bool = True,
         obey_robots: bool | None = None,
         connect_to: str | None = None,
+        binary: BinaryAllowance | None = None,
     ) -> FetchResponse:
         """GET with politeness, robots.txt, retries and bounded redirects (each hop checked against
         the scope before it is sent), within the URL's time budget.
@@ -207,7 +209,8 @@ class Fetcher:
         pin while it stays on the same host name (any scheme or port); a redirect to another host is
         not pinned: that host is resolved the normal way (the system resolver or the proxy). Callers
         that must reach every host through their own resolver pass ``follow_redirects=False`` and
-        follow the ``Location`` themselves.
+        follow the ``Location`` themselves. ``binary``: the one binary body this request may keep
+        (``policy.binary_allowance``), on every hop.
         """
         obey = self.settings.obey_robots if obey_robots is None else obey_robots
         seen: set[str] = set()
@@ -217,7 +220,12 @@ class Fetcher:
         for _hop in range(self.settings.max_redirects + 1):
             extra = list(headers or [])
             request = FetchRequest(
-                url, headers=extra, favicon=favicon, connect_to=connect_to, chain_start=chain_start
+                url,
+                headers=extra,
+                favicon=favicon,
+                connect_to=connect_to,
+                chain_start=chain_start,
+                binary=binary,
             )
             refusal = self.transport.check_request(request)  # before robots.txt: nothing off the scope
             if refusal is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from unmask.core.fetch.policy import Refusal
+    from unmask.core.fetch.policy import BinaryAllowance, Refusal
 
 Headers = list[tuple[str, str]]
 
@@ -40,6 +40,9 @@ class FetchRequest:
 
     The Host header, the TLS SNI and the name the certificate is verified against stay the URL's
     host: this is how a scan reaches the address its own resolver gave, or a candidate origin."""
+    binary: BinaryAllowance | None = None
+    """The one binary body this request may keep (``policy.binary_allowance``: an APK the investigator
+    asked for with ``--fetch-apk``), whole and under its cap, or refused whole."""
 
 
 @dataclass

@@ -4,8 +4,10 @@ Allow-list, not deny-list. A response body is stored only when it is positively 
 (HTML, XHTML, XML, JSON, plain text; CSS and JavaScript for callers that ask for scripts) or no type
 at all, exactly one known content coding, and a head that decodes in its charset with no binary byte.
 Everything else is refused after the headers, recorded with its headers and the reason, never its
-body. Gzip containers (``.xml.gz`` sitemaps) are judged by what is inside them. The favicon is the one
-exception: ICO, PNG or SVG whose bytes match, from the site's own host, small, never redirected.
+body. Gzip containers (``.xml.gz`` sitemaps) are judged by what is inside them. Two exceptions, each
+narrow: the favicon (ICO, PNG or SVG whose bytes match, from the site's own host, small, never
+redirected), and a binary a request explicitly allows (:class:`BinaryAllowance`, named in
+``policy.yaml``: an APK the investigator asked for), kept whole under its cap or refused whole.
 
 The tables live in ``policy.yaml``; magic numbers there only name a refused format in its reason.
 """
@@ -40,9 +42,10 @@ ENCODING = "encoding"
 PARTIAL = "partial"
 BINARY = "binary"
 FAVICON = "favicon"
+ALLOWANCE = "allowance"
 CODES: tuple[str, ...] = (
     SCHEME, USERINFO, OFF_ORIGIN, PRIVATE_ADDRESS, MEDIA_URL,
-    TYPE, MULTIPART, ENCODING, PARTIAL, BINARY, FAVICON,
+    TYPE, MULTIPART, ENCODING, PARTIAL, BINARY, FAVICON, ALLOWANCE,
 )  # fmt: skip
 """Every refusal code. The first five are decided before a request is sent (nothing leaves the machine)."""
 
@@ -104,6 +107,8 @@ class PolicyData:
     magic: tuple[tuple[int, bytes, str, bool], ...]
     secret_headers: frozenset[str]
     secret_header_words: tuple[str, ...]
+    binary_allowances: dict[str, tuple[frozenset[str], tuple[bytes, ...]]]
+    """name: (media types, magic numbers) of the binaries a request may name."""
 
 
 @cache
@@ -134,10 +139,46 @@ def data() -> PolicyData:
         magic=tuple((int(o), _hex(str(m)), str(n), bool(media)) for o, m, n, media in raw["magic"]),
         secret_headers=lower_set("secret_headers"),
         secret_header_words=tuple(str(w).lower() for w in raw["secret_header_words"]),
+        binary_allowances={
+            str(name): (
+                frozenset(str(t).lower() for t in entry["types"]),
+                tuple(_hex(str(m)) for m in entry["magic"]),
+            )
+            for name, entry in raw["binary_allowances"].items()
+        },
     )
 
 
 MEDIA_EXTENSIONS: frozenset[str] = data().media_extensions
+
+
+@dataclass(frozen=True, slots=True)
+class BinaryAllowance:
+    """The one binary body a single request may keep (``FetchRequest.binary``), made by
+    :func:`binary_allowance` from the table in ``policy.yaml``.
+
+    Never media: its magic numbers must name no media format. A 200 answer must carry one of
+    ``content_types`` (or none), its decoded body start with one of ``magic`` and be at most
+    ``max_bytes`` long, and arrive whole: it is kept whole as evidence, or refused whole (a cut binary
+    is no evidence). Any other status is judged by the ordinary text rules (an error page)."""
+
+    name: str
+    content_types: frozenset[str]
+    magic: tuple[bytes, ...]
+    max_bytes: int
+
+    def __post_init__(self) -> None:
+        if not self.magic or any(not m or sniff_media(m + bytes(16)) for m in self.magic):
+            raise ValueError(f"binary allowance {self.name}: its magic numbers must name no media format")
+        if self.max_bytes <= 0:
+            raise ValueError(f"binary allowance {self.name}: a cap of {self.max_bytes} bytes")
+
+
+def binary_allowance(name: str, max_bytes: int) -> BinaryAllowance:
+    """The allowance ``policy.yaml`` names ``name`` (``apk``), capped at ``max_bytes``."""
+    types, magic = data().binary_allowances[name]
+    return BinaryAllowance(name, types, magic, max_bytes)
+
 
 # -- requests --------------------------------------------------------------------------------------
 
@@ -209,6 +250,8 @@ class BodyRule:
     """The charset the headers declare (None: the body's BOM, meta tag, or UTF-8 else Latin-1)."""
     container: bool = True
     """Look inside a gzip container (a body that starts with the gzip magic) and judge what it holds."""
+    binary: BinaryAllowance | None = None
+    """Judge the body as the binary this allowance describes, not as text."""
 
 
 def judge_headers(
@@ -218,8 +261,10 @@ def judge_headers(
     favicon: bool = False,
     scripts: bool = False,
     favicon_max: int = 32 * 1024,
+    binary: BinaryAllowance | None = None,
 ) -> BodyRule | Refusal:
-    """The rule for reading a response's body, or why it must not be read at all."""
+    """The rule for reading a response's body, or why it must not be read at all. ``binary``: the
+    request's explicit allowance for one binary (a 200 answer is then judged as that binary)."""
     d = data()
     if status == 206 or _values(headers, "content-range"):
         return Refusal(PARTIAL, "a partial body (206 / Content-Range)")
@@ -239,6 +284,8 @@ def judge_headers(
         return Refusal(MULTIPART, f"{ctype} is never read")
     if favicon:
         return _judge_favicon_headers(status, headers, ctype, favicon_max, coding)
+    if binary is not None and status == 200:
+        return _judge_binary_headers(headers, ctype, coding, binary)
     if ctype in d.unlabelled_types or ctype in d.container_types:
         return BodyRule(coding, charset=charset_of(ct_header))
     if _is_text_type(ctype) or (scripts and ctype in d.script_types):
@@ -268,6 +315,18 @@ def _judge_favicon_headers(
     if length.strip().isdigit() and int(length) > cap:
         return Refusal(FAVICON, f"{int(length)} bytes is more than the favicon cap ({cap})")
     return BodyRule(coding, favicon=True, container=False)
+
+
+def _judge_binary_headers(
+    headers: Headers, ctype: str, coding: str, allowance: BinaryAllowance
+) -> BodyRule | Refusal:
+    if ctype not in allowance.content_types and ctype not in data().unlabelled_types:
+        return Refusal(TYPE, f"{ctype} is not an allowed {allowance.name}")
+    length = next(iter(_values(headers, "content-length")), "").strip()
+    if length.isdigit() and int(length) > allowance.max_bytes:
+        cap = allowance.max_bytes
+        return Refusal(ALLOWANCE, f"{allowance.name} of {int(length)} bytes is over the cap ({cap})")
+    return BodyRule(coding, container=False, binary=allowance)
 
 
 # -- bodies ----------------------------------------------------------------------------------------
@@ -424,11 +483,52 @@ class TextCheck:
         return None
 
 
+class BinaryCheck:
+    """Judges a body a request explicitly allows (``BodyRule.binary``) as it streams in: its magic at
+    the start, its size under the cap, and whole at the end."""
+
+    def __init__(self, allowance: BinaryAllowance) -> None:
+        self.allowance = allowance
+        self.need = max(16, *(len(m) for m in allowance.magic))
+        """Bytes judged at the start: the magic, and enough to name a media format in a refusal."""
+        self.head = b""
+        self.seen = 0
+
+    def feed(self, chunk: bytes) -> Refusal | None:
+        self.seen += len(chunk)
+        if self.seen > self.allowance.max_bytes:
+            cap = self.allowance.max_bytes
+            return Refusal(ALLOWANCE, f"more than the {self.allowance.name} cap ({cap} bytes); refused whole")
+        if len(self.head) < self.need:
+            self.head += chunk[: self.need - len(self.head)]
+            if len(self.head) >= self.need:
+                return self._magic()
+        return None
+
+    def _magic(self) -> Refusal | None:
+        if any(self.head.startswith(m) for m in self.allowance.magic):
+            return None
+        found = sniff_format(self.head)
+        what = f"looks like {found}" if found else "wrong magic number"
+        return Refusal(ALLOWANCE, f"not an {self.allowance.name}: {what}")
+
+    def finish(self, *, complete: bool) -> Refusal | None:
+        if len(self.head) < self.need:
+            return self._magic()
+        if not complete:
+            return Refusal(
+                ALLOWANCE,
+                f"the {self.allowance.name} broke off after {self.seen} bytes; a cut one is not kept",
+            )
+        return None
+
+
 class BodyCheck:
     """The positive test of one body, fed its decoded bytes (content coding removed) as they arrive.
 
     A body that starts with the gzip magic and may be a container is judged by what it holds (up to
-    ``limit`` decompressed bytes); an ``.xml.gz`` sitemap passes, an MP4 in gzip does not.
+    ``limit`` decompressed bytes); an ``.xml.gz`` sitemap passes, an MP4 in gzip does not. A body the
+    request allows as a binary is judged by :class:`BinaryCheck` instead.
     """
 
     def __init__(self, rule: BodyRule, limit: int, *, favicon_max: int = 32 * 1024) -> None:
@@ -441,10 +541,13 @@ class BodyCheck:
         self._inner_out = 0
         self._text = TextCheck(rule.charset)
         self._icon = b""
+        self._binary = BinaryCheck(rule.binary) if rule.binary is not None else None
 
     def feed(self, chunk: bytes) -> Refusal | None:
         if not chunk:
             return None
+        if self._binary is not None:
+            return self._binary.feed(chunk)
         if self.rule.favicon:
             self._icon += chunk
             if len(self._icon) > self.favicon_max:
@@ -474,8 +577,11 @@ class BodyCheck:
         refusal = self._text.feed(out)
         return Refusal(BINARY, f"inside gzip: {refusal.detail}") if refusal else None
 
-    def finish(self) -> Refusal | None:
-        """The verdict on the whole body (or on what came before it broke off)."""
+    def finish(self, *, complete: bool = True) -> Refusal | None:
+        """The verdict on the whole body (or on what came before it broke off: ``complete`` false; text
+        is judged on what came, an allowed binary is refused)."""
+        if self._binary is not None:
+            return self._binary.finish(complete=complete)
         if self.rule.favicon:
             return judge_favicon(self._icon)
         if not self._decided:

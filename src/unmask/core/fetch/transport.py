@@ -10,6 +10,9 @@ Order of checks for every request:
 4. the body as it streams in (``policy.BodyCheck``): its content coding removed with a bound on the
    output, its head positively text, no binary window after it — refused and discarded;
 5. the size cap (raw and decoded) — the rest is not read, the capture is marked truncated.
+A request may name one binary it allows (``FetchRequest.binary``, an APK the investigator asked for):
+its 200 answer is judged as that binary in steps 3 and 4 instead of as text, and kept whole under the
+allowance's cap or refused whole.
 Every exchange that reached a server, refused or not, is recorded as evidence before it is returned;
 a refused response keeps its headers and the reason, never a byte of its body. The values of
 credentials (``Authorization``, ``Cookie``, the case's ``fetch.headers``…) never enter evidence.
@@ -314,6 +317,8 @@ class Transport:
         targets = [request_target(req.url, pin, resolved=resolved) for pin in pins]
         headers = merge_headers(merge_headers(self.base_headers(req.url), req.headers), targets[0].headers)
         limit = req.max_bytes or self.settings.max_response_bytes
+        if req.binary is not None:  # one byte over the cap is read, so the check refuses it (never cut)
+            limit = req.binary.max_bytes + 1
         ex = Exchange(request=req, requested_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
         ex.request_headers = policy.redact(headers, self.secret_headers)
         ex.remote_address = pins[0]
@@ -405,6 +410,7 @@ class Transport:
                 favicon=req.favicon,
                 scripts=self.scripts,
                 favicon_max=self.settings.favicon_max_bytes,
+                binary=req.binary,
             )
             if isinstance(rule, Refusal):
                 ex.refusal = rule
@@ -424,6 +430,7 @@ class Transport:
         decoded: list[bytes] = []
         size = 0
         refusal: Refusal | None = None
+        complete = False
         try:
             async for chunk in response.aiter_raw():
                 if size + len(chunk) > limit:
@@ -439,6 +446,8 @@ class Transport:
                     ex.truncated = "length"
                 if ex.truncated:
                     break
+            else:
+                complete = True
         except DecodeError as exc:
             refusal = Refusal(policy.ENCODING, str(exc))
         except httpx.TimeoutException:
@@ -447,7 +456,7 @@ class Transport:
             ex.error = f"connection lost while reading the body ({type(exc).__name__})"
         finally:  # also when the exchange's time is up: what came is judged like a whole body
             if refusal is None:
-                refusal = check.finish()
+                refusal = check.finish(complete=complete and not ex.truncated)
             if refusal is not None:
                 ex.refusal = refusal
                 raw.clear()

@@ -376,3 +376,218 @@ class ArchiveObservation(Base):
     value_text: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(20))
     """text (a count the page states) | pagination (last page × page size) | regex (tracker IDs) | adapter"""
+
+
+# -- apps: promoted apps, APKs, store presence, privacy policies (unmask.apps; migration 0011) --------
+
+
+class App(Base):
+    """An app a platform promotes or the investigator added: an Android package or an Apple bundle ID."""
+
+    __tablename__ = "app"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    package: Mapped[str] = mapped_column(String(255), unique=True)
+    """The package name (Android) or bundle ID (Apple), or ``apple:ID`` for an Apple ID not yet looked up:
+    the app's ID in the entity graph."""
+    platform: Mapped[str] = mapped_column(String(10), default="android")
+    """android | ios"""
+    name: Mapped[str | None] = mapped_column(Text)
+    """The name a store listing, an APK label or a banner gives."""
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AppPromotion(Base):
+    """A link or banner on a stored page of the investigated site that promotes the app."""
+
+    __tablename__ = "app_promotion"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app_id: Mapped[int | None] = mapped_column(ForeignKey("app.id", ondelete="CASCADE"), index=True)
+    """None while the app is not known (a direct APK download not fetched, a deep link)."""
+    site: Mapped[str] = mapped_column(String(255), index=True)
+    """The host of the page that showed the promotion (the platform in the graph)."""
+    page_url: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(Text)
+    """The store URL, APK URL, intent or deep link, or the banner's text."""
+    kind: Mapped[str] = mapped_column(String(20))
+    """play | apple | huawei | samsung | mirror | apk | intent | deeplink | banner"""
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    """SHA-1 of page URL and link (the uniqueness key; both can be long)."""
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
+    """The capture of the page that showed it (evidence)."""
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AppApk(Base):
+    """One APK analysed offline (a file, or a download with --fetch-apk), identified by its SHA-256."""
+
+    __tablename__ = "app_apk"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app_id: Mapped[int | None] = mapped_column(ForeignKey("app.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    version_name: Mapped[str | None] = mapped_column(String(200))
+    version_code: Mapped[str | None] = mapped_column(String(40))
+    min_sdk: Mapped[int | None] = mapped_column(Integer)
+    target_sdk: Mapped[int | None] = mapped_column(Integer)
+    label: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    """The file path or the download URL."""
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
+    """The download's capture (evidence) for a fetched APK."""
+    analysed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    permissions: Mapped[str] = mapped_column(Text, default="[]")
+    """JSON list of the permissions the manifest uses."""
+    activities: Mapped[str] = mapped_column(Text, default="[]")
+    domains: Mapped[str] = mapped_column(Text, default="[]")
+    """JSON list of the host names found in the dex strings (a domain is only a domain, not a tracker)."""
+    urls: Mapped[str] = mapped_column(Text, default="[]")
+    classes: Mapped[int] = mapped_column(Integer, default=0)
+    """Class names read from every dex (nested APKs included)."""
+    notes: Mapped[str] = mapped_column(Text, default="[]")
+    """JSON list of what could not be read and why (an entry over the caps, a tampered manifest…)."""
+
+
+class AppCertificate(Base):
+    """An X.509 signing certificate; two APKs that share one are linked (the strongest developer link)."""
+
+    __tablename__ = "app_certificate"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    sha1: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(Text)
+    issuer: Mapped[str] = mapped_column(Text)
+    serial: Mapped[str] = mapped_column(String(100))
+    not_before: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    not_after: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    public_key_sha256: Mapped[str | None] = mapped_column(String(64))
+    der: Mapped[str] = mapped_column(Text)
+    """The certificate, base64 DER."""
+
+
+class AppApkCertificate(Base):
+    """Which certificate signs an APK under which scheme (v1, v2, v3, v31) or stands in its v3 lineage."""
+
+    __tablename__ = "app_apk_certificate"
+    __table_args__ = (
+        UniqueConstraint("apk_id", "certificate_id", "scheme", "position", name="uq_app_apk_certificate"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    apk_id: Mapped[int] = mapped_column(ForeignKey("app_apk.id", ondelete="CASCADE"), index=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("app_certificate.id"), index=True)
+    scheme: Mapped[str] = mapped_column(String(10))
+    """v1 | v2 | v3 | v31 | lineage (a certificate of the v3 proof-of-rotation, oldest first)"""
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AppApkTracker(Base):
+    """A tracker an APK embeds: an Exodus Privacy code signature matched a class name."""
+
+    __tablename__ = "app_apk_tracker"
+    __table_args__ = (UniqueConstraint("apk_id", "tracker_id", name="uq_app_apk_tracker"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    apk_id: Mapped[int] = mapped_column(ForeignKey("app_apk.id", ondelete="CASCADE"), index=True)
+    tracker_id: Mapped[int] = mapped_column(Integer)
+    """The tracker's ID in the Exodus list."""
+    name: Mapped[str] = mapped_column(String(200))
+    categories: Mapped[str] = mapped_column(Text, default="[]")
+    example_class: Mapped[str] = mapped_column(Text)
+    """One class name the signature matched (evidence)."""
+    matches: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class AppStoreCheck(Base):
+    """One look at one store listing in one storefront (or one web-archive capture of it)."""
+
+    __tablename__ = "app_store_check"
+    __table_args__ = (Index("ix_app_store_check_listing", "app_id", "store", "country", "checked_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("app.id", ondelete="CASCADE"))
+    store: Mapped[str] = mapped_column(String(20))
+    """play | apple"""
+    country: Mapped[str] = mapped_column(String(2))
+    source: Mapped[str] = mapped_column(String(10), default="store")
+    """store (our own check) | archive (a web-archive capture of the listing)"""
+    checked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(20))
+    """listed | unavailable (not in this storefront: 404, resultCount 0) | unknown (captcha, error)"""
+    reason: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
+    title: Mapped[str | None] = mapped_column(Text)
+    developer: Mapped[str | None] = mapped_column(Text)
+    developer_id: Mapped[str | None] = mapped_column(Text)
+    seller: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    website: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    privacy_policy: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[str | None] = mapped_column(String(200))
+    installs: Mapped[str | None] = mapped_column(String(100))
+    rating_count: Mapped[int | None] = mapped_column(BigInteger)
+    released: Mapped[str | None] = mapped_column(String(60))
+    updated: Mapped[str | None] = mapped_column(String(60))
+
+
+class AppStoreEvent(Base):
+    """A change between two checks of one listing: seller renamed, policy URL moved, version bump…"""
+
+    __tablename__ = "app_store_event"
+    __table_args__ = (Index("ix_app_store_event_app_at", "app_id", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("app.id", ondelete="CASCADE"))
+    store: Mapped[str] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(2))
+    check_id: Mapped[int] = mapped_column(ForeignKey("app_store_check.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    field: Mapped[str] = mapped_column(String(40))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+
+
+class AppPolicy(Base):
+    """One version of a privacy policy as read (fetched page or file): its main text and language."""
+
+    __tablename__ = "app_policy"
+    __table_args__ = (Index("ix_app_policy_app_read", "app_id", "read_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app_id: Mapped[int | None] = mapped_column(ForeignKey("app.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(Text)
+    """The URL or the file path."""
+    read_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    """Of the extracted text (two reads with the same hash are the same version)."""
+    language: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    controller: Mapped[str | None] = mapped_column(Text)
+    """The data controller the policy names (for the entity graph)."""
+
+
+class AppPolicySegment(Base):
+    """A paragraph of a policy with its OPP-115 categories and data types."""
+
+    __tablename__ = "app_policy_segment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("app_policy.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    categories: Mapped[str] = mapped_column(Text, default="[]")
+    data_types: Mapped[str] = mapped_column(Text, default="[]")
+
+
+class AppPolicySignal(Base):
+    """A typed, weighted finding in a policy with its sentence as evidence, and whether it is negated."""
+
+    __tablename__ = "app_policy_signal"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("app_policy.id", ondelete="CASCADE"), index=True)
+    segment: Mapped[int] = mapped_column(Integer)
+    """The position of the segment the sentence is in."""
+    kind: Mapped[str] = mapped_column(String(40))
+    rule: Mapped[str] = mapped_column(String(100))
+    sentence: Mapped[str] = mapped_column(Text)
+    negated: Mapped[bool] = mapped_column(Boolean, default=False)
+    weight: Mapped[float] = mapped_column(Float)

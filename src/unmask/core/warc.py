@@ -3,20 +3,25 @@
 The reader walks the gzip members itself (one record per member, as every WARC writer of the project
 writes them) so that each record is named by the byte offset of its member in the file, the offset a
 capture row stores. Block and payload digests are recomputed as the bytes stream past; the raw bytes go
-to a callback too, so the same read also hashes the file for the seals.
+to a callback too, so the same read also hashes the file for the seals (``evidence verify``). Asked to,
+it keeps a record's HTTP headers and the first bytes of its payload (``core.captures`` reads a stored
+page back with it).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import re
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
-from unmask.evidence.digests import CHUNK, parse_digest
-
+CHUNK = 1 << 20
+"""Bytes read (and decompressed) at a time."""
 MAX_HEADER_BYTES = 256 * 1024
 """A WARC or HTTP header block longer than this is damage, not a record."""
 
@@ -41,6 +46,12 @@ class WarcRecord:
     """Hex SHA-256 of the HTTP payload (body after the HTTP headers); None for non-HTTP records."""
     payload_length: int | None
     problems: list[str] = field(default_factory=list)
+    http_status: str | None = None
+    """The HTTP status line (only when the payload was asked for: ``keep_payload``)."""
+    http_headers: dict[str, str] = field(default_factory=dict)
+    """The HTTP headers, names in lower case, the first of each kept (only with ``keep_payload``)."""
+    payload: bytes = b""
+    """The first ``keep_payload`` bytes of the HTTP payload, as stored (content coding not removed)."""
 
 
 class _Stream:
@@ -176,8 +187,13 @@ def _digest_problem(
     return None
 
 
-def read_records(raw: IO[bytes], *, gzipped: bool, on_raw: Callable[[bytes], None]) -> Iterator[WarcRecord]:
-    """Every record of the file in order, checked. Raises WarcDamage where the file cannot be read on."""
+def read_records(
+    raw: IO[bytes], *, gzipped: bool, on_raw: Callable[[bytes], None], keep_payload: int = 0
+) -> Iterator[WarcRecord]:
+    """Every record of the file in order, checked. Raises WarcDamage where the file cannot be read on.
+
+    ``keep_payload``: also keep each HTTP record's headers and the first that many bytes of its payload
+    (memory stays bounded by it, whatever the record's size)."""
     stream = _Stream(raw, gzipped, on_raw)
     while True:
         begins = stream.start
@@ -207,6 +223,8 @@ def read_records(raw: IO[bytes], *, gzipped: bool, on_raw: Callable[[bytes], Non
         http_head = b""
         in_payload = not http
         payload_length = 0
+        kept: list[bytes] = []
+        room = keep_payload if http else 0
         for piece in stream.read(length):
             for hasher in block.values():
                 hasher.update(piece)
@@ -223,6 +241,9 @@ def read_records(raw: IO[bytes], *, gzipped: bool, on_raw: Callable[[bytes], Non
                 for hasher in payload.values():
                     hasher.update(piece)
                 payload_length += len(piece)
+            if room > 0 and piece:
+                kept.append(piece[:room])
+                room -= len(kept[-1])
         trailer = b"".join(stream.read(4))
         problems = []
         if not at_member_start:
@@ -236,7 +257,7 @@ def read_records(raw: IO[bytes], *, gzipped: bool, on_raw: Callable[[bytes], Non
             problem = _digest_problem("Payload", declared_payload, payload_digest, payload)
             if problem:
                 problems.append(problem)
-        yield WarcRecord(
+        record = WarcRecord(
             offset=offset,
             type=record_type,
             target_uri=headers.get("warc-target-uri"),
@@ -245,3 +266,48 @@ def read_records(raw: IO[bytes], *, gzipped: bool, on_raw: Callable[[bytes], Non
             payload_length=payload_length if http else None,
             problems=problems,
         )
+        if keep_payload and http:
+            end = http_head.find(b"\r\n\r\n")
+            record.http_status, record.http_headers = _headers(http_head[: end if end >= 0 else None])
+            record.payload = b"".join(kept)
+        yield record
+
+
+# -- WARC digest headers -------------------------------------------------------------------------
+
+_BASE32 = re.compile(r"[A-Z2-7]+")
+_B32_TO_INT = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghijklmnopqrstuv")
+
+
+def _base32(encoded: str, size: int) -> bytes:
+    """RFC 4648 base32 (upper case, padded) to SIZE bytes, through int() (C speed, unlike base64's)."""
+    data = encoded.rstrip("=")
+    extra = len(data) * 5 - size * 8
+    if not _BASE32.fullmatch(data) or not 0 <= extra < 5:
+        raise ValueError("not base32 of that size")
+    return (int(data.translate(_B32_TO_INT), 32) >> extra).to_bytes(size, "big")
+
+
+def parse_digest(value: str) -> tuple[str, bytes] | None:
+    """A WARC digest header (``sha256:BASE32``, or hex, or base64) as (algorithm, raw digest)."""
+    algorithm, sep, encoded = value.strip().partition(":")
+    algorithm = algorithm.lower().replace("-", "")
+    if not sep or algorithm not in ("sha1", "sha256", "sha512"):
+        return None
+    size = hashlib.new(algorithm).digest_size
+    for decode in (_base32, _hex, _base64):
+        try:
+            raw = decode(encoded, size)
+        except (ValueError, binascii.Error):
+            continue
+        if len(raw) == size:
+            return algorithm, raw
+    return None
+
+
+def _hex(encoded: str, size: int) -> bytes:
+    return bytes.fromhex(encoded)
+
+
+def _base64(encoded: str, size: int) -> bytes:
+    return base64.b64decode(encoded, validate=True)
