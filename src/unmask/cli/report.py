@@ -1,8 +1,9 @@
-"""`unmask report`: the self-contained HTML report of a case."""
+"""`unmask report`: the self-contained HTML (or PDF) report of a case."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -16,21 +17,40 @@ from unmask.cli.common import (
     print_json,
     privacy_policy,
 )
+from unmask.core.errors import UnmaskError
+
+FORMATS = ("html", "pdf")
+LANGS = ("en", "de")
 
 
 def report(
     case: CaseOpt = None,
-    output: Path = typer.Option(..., "-o", "--output", help="The HTML file to write.", show_default=False),
+    output: Path = typer.Option(
+        ..., "-o", "--output", help="The file to write (.html, or .pdf for PDF).", show_default=False
+    ),
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="html or pdf (default: by the file's suffix).", show_default=False),
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the report's text: en or de.")] = "en",
     real_names: RealNamesOpt = False,
     public_figures: PublicFiguresOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write one self-contained HTML report: figures, charts, methodology, links to the evidence."""
+    """Write one self-contained report: findings first, charts, methodology, links to the evidence."""
+    from unmask.report.evidence import full_list_path
     from unmask.report.html import write_report
 
+    if lang not in LANGS:
+        raise UnmaskError(f"no report text in {lang!r}; languages: {', '.join(LANGS)}", where="--lang")
+    if fmt is not None and fmt not in FORMATS:
+        raise UnmaskError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}", where="--format")
     with opened_case(case) as the_case:
-        path = write_report(the_case, output, policy=privacy_policy(the_case, real_names, public_figures))
+        path = write_report(
+            the_case, output, policy=privacy_policy(the_case, real_names, public_figures), lang=lang, fmt=fmt
+        )
+    evidence = full_list_path(path)
     if as_json:
-        print_json({"report": str(path), "bytes": path.stat().st_size})
+        print_json({"report": str(path), "bytes": path.stat().st_size, "evidence": str(evidence)})
     else:
-        err_console.print(f"report: {path} ({path.stat().st_size:,} bytes)")
+        err_console.print(f"report: {path} ({path.stat().st_size:,} bytes); evidence list: {evidence}")

@@ -1,0 +1,36 @@
+"""The report as PDF through WeasyPrint: the same HTML, printed with its print stylesheet (A4, a running
+header with the case's name and the date, page numbers, a page break before each section). Fonts are
+embedded (subsets) and the text is searchable. Nothing is fetched: every resource of the page is inline,
+and WeasyPrint's fetcher refuses anything but ``data:`` URIs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from unmask.core.errors import UnmaskError
+from unmask.core.output import atomic_write
+
+
+def refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """WeasyPrint's URL fetcher: inline ``data:`` URIs only, never a file or the network."""
+    if url.startswith("data:"):
+        from weasyprint.urls import default_url_fetcher
+
+        result: dict[str, Any] = default_url_fetcher(url)
+        return result
+    raise ValueError(f"the report fetches nothing: {url[:80]}")
+
+
+def write_pdf(html: str, path: Path, *, private: bool = False) -> None:
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as exc:  # OSError: the pango library is missing
+        raise UnmaskError(
+            f"PDF needs WeasyPrint and the pango library (Debian: libpango-1.0-0 libpangoft2-1.0-0): {exc}",
+            where=str(path),
+        ) from None
+    document = HTML(string=html, url_fetcher=refuse_fetch, base_url=str(path.parent)).render()
+    with atomic_write(path, private=private) as tmp:
+        document.write_pdf(tmp)

@@ -1,0 +1,157 @@
+"""A report section as one record: its key, the stage it needs, how it gathers, how it renders, and the
+sentences it adds to the summary. The report runs the sections whose stage ran and names the others in
+the summary ("not examined") and the methodology; adding a section is one record in
+:data:`unmask.report.sections.SECTIONS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
+
+from unmask.core.case import Case
+from unmask.core.privacy import PrivacyPolicy
+from unmask.core.store.models import ArchiveObservation, AudienceImport, CrawlRun
+from unmask.report.evidence import EvidenceIndex
+from unmask.report.i18n import Lang
+from unmask.report.page import Html, Page
+
+STAGES = ("census", "history", "audience", "infra", "owners")
+"""Stages a section can need, in the order the report names them."""
+
+
+@dataclass
+class Context:
+    """What gathering reads: the case, its privacy policy, the language, and the shared computations
+    (figures, analysis, methodology, evidence index), each computed once (the slow ones started early
+    on their own connections)."""
+
+    case: Case
+    policy: PrivacyPolicy
+    lang: Lang
+    futures: dict[str, Future[Any]] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """(section key, stage) of each section left out because its stage did not run."""
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def shared(self, name: str, compute: Callable[[], Any]) -> Any:
+        if name not in self.values:
+            future = self.futures.get(name)
+            self.values[name] = future.result() if future is not None else compute()
+        return self.values[name]
+
+    @property
+    def figures(self) -> dict[str, Any]:
+        from unmask.analysis.figures import FigureOptions, compute_figures
+
+        return dict(
+            self.shared(
+                "figures", lambda: compute_figures(self.case.store, FigureOptions(privacy=self.policy))
+            )
+        )
+
+    @property
+    def methodology(self) -> dict[str, Any]:
+        from unmask.report.methodology import methodology
+
+        return dict(self.shared("methodology", lambda: methodology(self.case, policy=self.policy)))
+
+    @property
+    def evidence(self) -> EvidenceIndex:
+        from unmask.report.evidence import evidence_index
+
+        index: EvidenceIndex = self.shared("evidence", lambda: evidence_index(self.case, policy=self.policy))
+        return index
+
+    @property
+    def analysis(self) -> dict[str, Any]:
+        from unmask.report.methodology import analysis
+
+        return dict(
+            self.shared("analysis", lambda: analysis(self.case, self.policy, self.methodology["runs"]))
+        )
+
+    @cached_property
+    def stages(self) -> dict[str, bool]:
+        """Which stages left data in the case."""
+        return stages_run(self.case)
+
+    @cached_property
+    def last_run(self) -> dict[str, Any] | None:
+        runs = self.methodology["runs"]
+        return runs[-1] if runs else None
+
+    @cached_property
+    def census_source(self) -> str:
+        """The source line of census charts: the platform and the latest run."""
+        run = self.last_run
+        if run is None:
+            return self.lang.t("source.census_none")
+        when = run["finished"] or run["started"]
+        return self.lang.t(
+            "source.census",
+            url=run["start_url"],
+            run=run["run"],
+            status=self.lang.status(run["status"]),
+            date=self.lang.date(when),
+        )
+
+
+def stages_run(case: Case) -> dict[str, bool]:
+    """Per stage, whether the case holds its data (quick existence checks)."""
+    out = dict.fromkeys(STAGES, False)
+    with case.store.session() as s:
+        out["census"] = bool(s.scalar(select(func.count()).select_from(CrawlRun)))
+        out["history"] = s.scalar(select(ArchiveObservation.id).limit(1)) is not None
+        out["audience"] = s.scalar(select(AudienceImport.id).limit(1)) is not None
+        try:
+            from unmask.infra.tables import InfraObservation
+
+            out["infra"] = s.scalar(select(InfraObservation.id).limit(1)) is not None
+        except DBAPIError:
+            s.rollback()
+        try:
+            from unmask.owners.tables import OwnerEntity
+
+            out["owners"] = s.scalar(select(OwnerEntity.id).limit(1)) is not None
+        except DBAPIError:
+            s.rollback()
+    return out
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One sentence of the summary: HTML with its numbers, the section it comes from, its evidence."""
+
+    section: str
+    sentence: Html
+    evidence: str = ""
+    """A link to the evidence appendix (HTML), or nothing."""
+
+
+Gather = Callable[[Context], Any]
+Render = Callable[[Any, Page], str]
+Summarise = Callable[[Any, Page], list[Finding]]
+
+
+def no_findings(_data: Any, _page: Page) -> list[Finding]:
+    return []
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    """The section's anchor; its title is the text ``section.KEY`` of the language."""
+    needs: str | None
+    """The stage whose data it shows (one of :data:`STAGES`); None: always shown."""
+    gather: Gather
+    render: Render
+    findings: Summarise = no_findings
+    renders_last: bool = False
+    """Rendered after every other section and the summary (the evidence appendix lists what they cite)."""
