@@ -27,7 +27,7 @@ install_packages() {
   command -v knotd >/dev/null || [ -x /usr/sbin/knotd ] || missing+=(knot)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
   command -v pdftotext >/dev/null || missing+=(poppler-utils)
-  ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+  ldconfig -p 2>/dev/null | grep libpangoft2-1.0 >/dev/null || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
   [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "test-services: installing ${missing[*]} from Debian packages" >&2

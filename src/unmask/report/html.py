@@ -63,18 +63,21 @@ def gather(
     policy: PrivacyPolicy | None = None,
     lang: str = "en",
 ) -> ReportData:
-    """Read everything the report shows. The big reads (figures, evidence index) run beside the rest,
-    each on its own connection, while the chart engine starts."""
+    """Read everything the report shows. The big reads (figures, evidence index, analysis) run beside the
+    rest, each on its own connection, while the chart engine starts."""
     from unmask.analysis.figures import FigureOptions, compute_figures
+    from unmask.report.methodology import analysis
 
     words = language(lang)
     policy = policy or PrivacyPolicy.for_case(case, real_names=real_names)
     _ = policy.matcher  # built once, before the threads share the policy
     ctx = Context(case, policy, words)
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:
         engine = pool.submit(warm_up)
         ctx.futures["figures"] = pool.submit(compute_figures, case.store, FigureOptions(privacy=policy))
         ctx.futures["evidence"] = pool.submit(evidence_index, case, policy=policy)
+        if ctx.stages["census"]:
+            ctx.futures["analysis"] = pool.submit(analysis, case, policy, ctx.methodology["runs"])
         shown = [s for s in SECTIONS if s.needs is None or ctx.stages[s.needs]]
         ctx.skipped = [(s.key, s.needs) for s in SECTIONS if s.needs is not None and not ctx.stages[s.needs]]
         data = {s.key: s.gather(ctx) for s in shown}
