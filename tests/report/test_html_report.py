@@ -26,8 +26,8 @@ from unmask.core.store.models import (
     AudienceVisits,
     Capture,
 )
-from unmask.report.graph import script_csp_source
 from unmask.report.evidence import full_list_path
+from unmask.report.graph import script_csp_source
 from unmask.report.html import write_report
 from unmask.report.sections import SECTIONS
 
@@ -188,7 +188,9 @@ def test_report_is_self_contained_escaped_and_complete(case: Case) -> None:
     assert {"cap-1", "evidence", "runs"} <= refs.ids
     assert all(u[1:] in refs.ids for u in refs.urls if u.startswith("#"))
     appendix = text[text.index('id="cap-1"') :]
-    assert "a" * 64 in appendix[:2000] and "sitemap.xml?q=&quot;&#x27;&gt;&lt;img src=x&gt;" in appendix[:2000]
+    assert (
+        "a" * 64 in appendix[:2000] and "sitemap.xml?q=&quot;&#x27;&gt;&lt;img src=x&gt;" in appendix[:2000]
+    )
     listing = full_list_path(path).read_text(encoding="utf-8").splitlines()
     assert listing[0].startswith("capture_id,kind,url,requested_at,status,sha256")
     assert [line.split(",")[:2] for line in listing[1:]] == [["1", "sitemap"], ["2", "listing"]]

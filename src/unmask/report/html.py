@@ -30,6 +30,7 @@ from unmask.report.graph import script_csp_source
 from unmask.report.i18n import Lang, language
 from unmask.report.page import Html, Page, esc
 from unmask.report.sections import SECTIONS, Context, Finding, Section
+from unmask.report.sections.base import verdict
 
 CSP = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src {script_csp_source()}"
 """Nothing loads from anywhere; the one script that runs is the graph view's, allowed by its hash."""
@@ -50,6 +51,8 @@ class ReportData:
     """(section key, stage) of the sections left out because their stage did not run."""
     stages: dict[str, bool]
     figures: dict[str, Any]
+    runs: list[dict[str, Any]]
+    """The crawl runs (unmask.report.methodology), oldest first."""
     evidence_href: str
     """Relative path from the report's folder to the case's evidence folder (POSIX separators)."""
 
@@ -91,15 +94,16 @@ def gather(
             skipped=ctx.skipped,
             stages=ctx.stages,
             figures=ctx.figures,
+            runs=ctx.methodology["runs"],
             evidence_href=Path(rel).as_posix(),
         )
 
 
 def _banner(data: ReportData, page: Page) -> str:
     """The completeness notice: at the top when the latest census run is incomplete."""
-    if data.figures.get("complete", True) or not data.stages.get("census"):
+    complete, reasons = verdict(data.figures, data.runs)
+    if complete or not data.stages.get("census"):
         return ""
-    reasons = data.figures.get("incomplete_reasons") or []
     items = "".join(f"<li>{esc(r)}</li>" for r in reasons)
     return (
         f"<div class=banner role=alert><p><strong>{page.t('summary.incomplete_title')}</strong> "

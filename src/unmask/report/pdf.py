@@ -1,7 +1,7 @@
 """The report as PDF through WeasyPrint: the same HTML, printed with its print stylesheet (A4, a running
 header with the case's name and the date, page numbers, a page break before each section). Fonts are
 embedded (subsets) and the text is searchable. Nothing is fetched: every resource of the page is inline,
-and WeasyPrint's fetcher refuses anything but ``data:`` URIs.
+and WeasyPrint's fetcher refuses anything but ``data:`` URIs (:func:`inline_only`).
 """
 
 from __future__ import annotations
@@ -13,14 +13,11 @@ from unmask.core.errors import UnmaskError
 from unmask.core.output import atomic_write
 
 
-def refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """WeasyPrint's URL fetcher: inline ``data:`` URIs only, never a file or the network."""
-    if url.startswith("data:"):
-        from weasyprint.urls import default_url_fetcher
+def inline_only() -> Any:
+    """WeasyPrint's URL fetcher for the report: ``data:`` URIs only, never a file or the network."""
+    from weasyprint.urls import URLFetcher
 
-        result: dict[str, Any] = default_url_fetcher(url)
-        return result
-    raise ValueError(f"the report fetches nothing: {url[:80]}")
+    return URLFetcher(allowed_protocols=("data",), allow_redirects=False, timeout=1)
 
 
 def write_pdf(html: str, path: Path, *, private: bool = False) -> None:
@@ -31,6 +28,6 @@ def write_pdf(html: str, path: Path, *, private: bool = False) -> None:
             f"PDF needs WeasyPrint and the pango library (Debian: libpango-1.0-0 libpangoft2-1.0-0): {exc}",
             where=str(path),
         ) from None
-    document = HTML(string=html, url_fetcher=refuse_fetch, base_url=str(path.parent)).render()
+    document = HTML(string=html, url_fetcher=inline_only(), base_url=str(path.parent)).render()
     with atomic_write(path, private=private) as tmp:
         document.write_pdf(tmp)

@@ -300,6 +300,10 @@ def timeline(key: str, text: Text, spans: Sequence[Span], x_title: str, marks: S
     return Chart(key, text.title, text.subtitle, text.source, spec, text.note)
 
 
+MAP_HEIGHT = 320
+"""The whole globe fits the chart (Equal Earth); Antarctica is left out."""
+
+
 @cache
 def world() -> dict[str, Any]:
     """Natural Earth's 1:110m countries as TopoJSON, each country's id its ISO 3166-1 alpha-2 code
@@ -315,17 +319,19 @@ def world_map(key: str, text: Text, shares: dict[str, float], names: dict[str, s
         for code, share in shares.items()
     ]
     topo = {"values": world(), "format": {"type": "topojson", "feature": "countries"}}
+    land = {"filter": "datum.id !== 'AQ'"}
     outline = {"type": "geoshape", "stroke": "white", "strokeWidth": 0.5}
     fields = ["share", "name"]
     spec = {
         "width": WIDTH,
-        "height": 330,
-        "projection": {"type": "equalEarth"},
+        "height": MAP_HEIGHT,
+        "projection": {"type": "equalEarth", "fit": {"type": "Sphere"}},
         "layer": [
-            {"data": topo, "mark": {**outline, "fill": EMPTY}},
+            {"data": topo, "transform": [land], "mark": {**outline, "fill": EMPTY}},
             {
                 "data": topo,
                 "transform": [
+                    land,
                     {"lookup": "id", "from": {"data": {"values": values}, "key": "id", "fields": fields}},
                     {"filter": "isValid(datum.share)"},
                 ],
@@ -338,7 +344,9 @@ def world_map(key: str, text: Text, shares: dict[str, float], names: dict[str, s
                         "legend": {
                             "title": legend,
                             "format": ".0%",
-                            "orient": "bottom-left",
+                            "orient": "none",
+                            "legendX": 0,
+                            "legendY": MAP_HEIGHT - 34,
                             "direction": "horizontal",
                             "gradientLength": 160,
                         },

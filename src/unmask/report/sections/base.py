@@ -125,6 +125,20 @@ def stages_run(case: Case) -> dict[str, bool]:
     return out
 
 
+def verdict(figures: dict[str, Any], runs: list[dict[str, Any]]) -> tuple[bool, list[str]]:
+    """Whether the latest census run (of each platform) is complete, and why not: as `stats --json` says
+    (``complete``, ``incomplete_reasons``), else from the runs' status."""
+    if "complete" in figures:
+        return bool(figures["complete"]), [str(r) for r in figures.get("incomplete_reasons") or []]
+    latest: dict[Any, dict[str, Any]] = {}
+    for run in runs:
+        latest[run["platform_id"]] = run
+    unfinished = [r for r in latest.values() if r["status"] != "complete"]
+    return not unfinished, [
+        f"run #{r['run']} {r['status']}" + (f": {r['message']}" if r["message"] else "") for r in unfinished
+    ]
+
+
 @dataclass(frozen=True)
 class Finding:
     """One sentence of the summary: HTML with its numbers, the section it comes from, its evidence."""

@@ -205,18 +205,16 @@ def findings(data: InfraData, page: Page) -> list[Finding]:
     out = []
     for d in data.domains[:DOMAINS_IN_SUMMARY]:
         now = d.current()
-        if not now:
-            continue
-        network = ", ".join(now.get("network", [])) or lang.t("infra.unknown")
-        country = ", ".join(lang.country(c) for c in now.get("country", [])) or lang.t("infra.unknown")
-        masking = ", ".join(now.get("masking", []))
-        key = "finding.infra_masked" if masking else "finding.infra"
+        networks, masking = ", ".join(now.get("network", [])), ", ".join(now.get("masking", []))
+        if not networks and not masking:
+            continue  # nothing known about where it runs: no sentence
+        countries = ", ".join(lang.country(c) for c in now.get("country", []))
+        where = f"{networks} ({countries})" if networks and countries else networks or lang.t("infra.unknown")
         moved = [c for c in d.changes if c.kind in ("hoster", "masking", "asn", "ip")]
         sentence = page.t(
-            key,
+            "finding.infra_masked" if masking else "finding.infra",
             domain=d.domain,
-            network=network,
-            country=country,
+            network=where,
             masking=masking,
             changes=page.num(len(moved), f"infra_changes_{d.domain}"),
         )

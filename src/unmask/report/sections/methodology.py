@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from unmask.report.page import Page
-from unmask.report.sections.base import Context
+from unmask.report.sections.base import Context, verdict
 
 
 @dataclass
@@ -82,8 +82,8 @@ def render(data: MethodData, page: Page) -> str:
         f"<li>{page.t(key, **{k: lang.n(v) if isinstance(v, int) else v for k, v in values.items()})}</li>"
         for key, values in m["limitations"]
     )
-    reasons = data.figures.get("incomplete_reasons") or []
-    if not data.figures.get("complete", True):
+    complete, reasons = verdict(data.figures, data.method["runs"])
+    if not complete:
         limits += "".join(f"<li>{page.t('method.incomplete', reason=r)}</li>" for r in reasons)
     skipped = "".join(
         "<li>"
