@@ -91,7 +91,16 @@ def test_every_section_looks_as_reviewed(sqlite_case: Case, lang: str) -> None:
                 if problem:
                     problems.append(problem)
             height = page.evaluate("document.documentElement.scrollHeight")
+            page.set_viewport_size({"width": 760, "height": 900})  # a narrow window: nothing sticks out
+            wide = page.evaluate(
+                "[...document.querySelectorAll('section')].filter(s => s.scrollWidth > s.clientWidth + 1)"
+                ".map(s => s.id)"
+            )
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
         finally:
             browser.close()
     assert problems == []
+    assert wide == [] and overflow <= 0  # no table or chart wider than the page (the crawl runs were)
     assert height < 16_000  # the whole report, every stage included (it was 34,091 px with the demo alone)

@@ -26,6 +26,7 @@ from typing import Any
 from unmask.core.case import Case
 from unmask.core.output import display_text
 from unmask.core.privacy import PrivacyPolicy, Role, pseudonym
+from unmask.report.i18n import Lang, language
 
 PLATFORM_SCHEMAS = ("Platform", "Domain", "IPAddress", "App", "Account", "Hoster", "ASN")
 SCHEMA_CLASS = {
@@ -323,34 +324,29 @@ def render(view: View) -> str:
     return "".join(parts)
 
 
-def graph_section(case: Case, *, real_names: bool = False, policy: PrivacyPolicy | None = None) -> str | None:
-    """The graph view as an HTML fragment (style, SVG, script), or None when the case has no graph."""
+def graph_section(
+    case: Case, *, real_names: bool = False, policy: PrivacyPolicy | None = None, lang: Lang | None = None
+) -> str | None:
+    """The graph view as an HTML fragment (style, SVG, script), or None when the case has no graph.
+    Its legend and note are in ``lang`` (English by default)."""
     from sqlalchemy.exc import DBAPIError
 
+    words = lang or language("en")
     try:
         view = collect(case, limit=case.config.owners.graph_view_nodes, real_names=real_names, policy=policy)
     except DBAPIError:  # a store without the owner tables: no graph to show
         return None
     if view is None or not view.nodes:
         return None
-    legend = (
-        '<p class="gv-legend"><span><i style="background:#d0582f"></i>platform, domains, apps</span>'
-        '<span><i style="background:#d09a2f"></i>hosting</span>'
-        '<span><i style="background:#5b8fd0"></i>companies</span>'
-        '<span><i style="background:#3f9b5a"></i>persons</span>'
-        "<span>blue line: ownership (share) · dashed: control, directorship, nominee · "
-        "black ring: chain top</span></p>"
-    )
-    note = (
-        f"<p class=note>{len(view.nodes)} entities and {len(view.edges)} links closest to the platform"
-        + (
-            " (more in the case: export the whole graph with <code>unmask owners export</code>)"
-            if view.truncated
-            else ""
-        )
-        + ". Drag to pan, scroll to zoom, click an entity to highlight its links.</p>"
-    )
+    swatches = "".join(
+        f'<span><i style="background:{colour}"></i>{_e(words.t(f"graph.{key}"))}</span>'
+        for key, colour in (("platform", FILL["gv-platform"]), ("hosting", FILL["gv-infra"]),
+                            ("companies", "#5b8fd0"), ("persons", FILL["gv-person"]))
+    )  # fmt: skip
+    legend = f'<p class="gv-legend">{swatches}<span>{_e(words.t("graph.lines"))}</span></p>'
+    more = f" {words.t('graph.more')}" if view.truncated else ""
+    note = words.t("graph.note", entities=words.n(len(view.nodes)), links=words.n(len(view.edges)), more=more)
     return (
-        f"<style>{GRAPH_STYLE}</style>{legend}{note}"
+        f"<style>{GRAPH_STYLE}</style>{legend}<p class=note>{_e(note)}</p>"
         f'<div class="gv-wrap">{render(view)}</div><script>{GRAPH_SCRIPT}</script>'
     )

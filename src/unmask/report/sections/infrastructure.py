@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
 from unmask.core.store import Store
-from unmask.infra.changes import Change, changes
-from unmask.infra.related import CAVEAT, Link, related
-from unmask.infra.tables import InfraObservation, InfraScan
-from unmask.infra.timeline import Span, spans
 from unmask.report.charts import specs
 from unmask.report.evidence import Reference
 from unmask.report.page import Page
 from unmask.report.sections.base import Context, Finding
+
+if TYPE_CHECKING:  # the infra stage is imported only when its section is shown
+    from unmask.infra.changes import Change
+    from unmask.infra.related import Link
+    from unmask.infra.timeline import Span
 
 CHART_KINDS: dict[str, str] = {
     "dns.a": "ip",
@@ -41,6 +42,8 @@ DOMAINS_IN_SUMMARY = 3
 
 def domains(store: Store) -> list[str]:
     """Domains the case scanned (or imported passive DNS for), most observed first."""
+    from unmask.infra.tables import InfraObservation
+
     q = (
         select(InfraObservation.domain, func.count())
         .group_by(InfraObservation.domain)
@@ -80,6 +83,11 @@ class InfraData:
 
 
 def gather(ctx: Context) -> InfraData:
+    from unmask.infra.changes import changes
+    from unmask.infra.related import related
+    from unmask.infra.tables import InfraScan
+    from unmask.infra.timeline import spans
+
     store = ctx.case.store
     found = [DomainData(d, spans(store, d), changes(store, d), related(store, d)) for d in domains(store)]
     with store.session() as s:
@@ -91,6 +99,12 @@ def gather(ctx: Context) -> InfraData:
             else None
         )
     return InfraData(found, ref, n)
+
+
+def caveat() -> str:
+    from unmask.infra.related import CAVEAT
+
+    return CAVEAT
 
 
 def _domains(raw: str) -> list[str]:
@@ -185,7 +199,7 @@ def _domain(d: DomainData, n: int, page: Page, scan: Reference | None) -> str:
             lang.t("infra.strength"),
         ]
         parts.append(page.table(header, rows, cls="compact wrap"))
-        parts.append(f"<p class=note>{page.t('infra.caveat', caveat=CAVEAT)}</p>")
+        parts.append(f"<p class=note>{page.t('infra.caveat', caveat=caveat())}</p>")
     else:
         parts.append(f"<p>{page.t('infra.no_sisters')}</p>")
     return "".join(parts)

@@ -92,7 +92,7 @@ def operators(case: Case) -> tuple[list[tuple[int, str, int | None]], dict[int, 
 
 def gather(ctx: Context) -> OwnersData:
     found, refs = operators(ctx.case)
-    out = OwnersData(graph=graph_section(ctx.case, policy=ctx.policy))
+    out = OwnersData(graph=graph_section(ctx.case, policy=ctx.policy, lang=ctx.lang))
     for internal, name, import_id in found:
         answer = shown(ultimate_owners(ctx.case, f"#{internal}"), ctx.policy)
         out.operators.append(
