@@ -23,8 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from analysis_bench import fresh_case, generate  # bench/ is on sys.path when this script runs
-from unmask.core.case import Case
+from analysis_bench import fresh_case, generate_case  # bench/ is on sys.path when this script runs
 
 DEMO_ITEMS = 157_319
 """Items of `unmask demo` at full scale (seed 7)."""
@@ -68,14 +67,7 @@ def main() -> None:
         time_reports(args.case, args.runs)
         return
     with fresh_case(args.db, None) as root:
-        case = Case.open(root)
-        url = case.database_url
-        case.close()
-        started = time.perf_counter()
-        generate(url, args.items)
-        print(
-            f"generated {args.items:,} items in {time.perf_counter() - started:.1f} s ({url.split(':')[0]})"
-        )
+        generate_case(root, args.items)
         time_reports(root, args.runs)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from unmask.analysis.analyze import load_results
@@ -200,6 +201,18 @@ def test_report_is_self_contained_escaped_and_complete(case: Case) -> None:
     assert "sitemap: 1 done" in text and "listing: 1 done" in text
     assert "robots.txt obeyed" in text and "never read on their own page" in text
     assert "Items marked removed: 1." in text
+
+
+def test_the_full_evidence_list_hides_names_in_urls(case: Case) -> None:
+    """A capture's URL may spell a depicted person's name: the list beside the report shows the pseudonym."""
+    load_hostile_case(case)
+    with case.store.session() as s:
+        s.execute(update(Capture).where(Capture.id == 2).values(url=f"{BASE}/model/bo-rin?page=1"))
+        s.commit()
+    report = write_report(case, case.root / "reports" / "r.html")
+    listing = full_list_path(report).read_text(encoding="utf-8")
+    assert "bo-rin" not in listing.lower() and pseudonym("Bo Rin", case.config.secret) in listing
+    assert full_list_path(report).stat().st_mode & 0o077 == 0  # inside the case: private like its files
 
 
 def test_real_names_on_request_and_links_relative_to_the_report(case: Case, tmp_path: Path) -> None:

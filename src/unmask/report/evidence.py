@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from unmask.core.case import Case
-from unmask.core.output import output_target, write_csv
+from unmask.core.output import in_case, output_target, write_csv
 from unmask.core.privacy import PrivacyPolicy
 from unmask.core.store.models import Capture, Frontier, ItemSource
 
@@ -265,5 +265,5 @@ def full_list_path(report: Path) -> Path:
 
 def write_full_list(case: Case, report: Path, *, policy: PrivacyPolicy) -> Path:
     path = output_target(full_list_path(report), case)
-    write_csv(path, FULL_LIST_COLUMNS, full_list(case, policy=policy))
+    write_csv(path, FULL_LIST_COLUMNS, full_list(case, policy=policy), private=in_case(path, case))
     return path

@@ -28,7 +28,7 @@ from unmask.report.charts.render import warm_up
 from unmask.report.evidence import evidence_index, full_list_path, write_full_list
 from unmask.report.graph import script_csp_source
 from unmask.report.i18n import Lang, language
-from unmask.report.page import Html, Page, esc
+from unmask.report.page import Page, esc
 from unmask.report.sections import SECTIONS, Context, Finding, Section
 from unmask.report.sections.base import verdict
 
@@ -189,17 +189,21 @@ def write_report(
     """Gather, render and write the report atomically (never over the case's own files), HTML or PDF
     (``fmt``, or by the file's suffix), with the full evidence list beside it; returns the report's path."""
     path = output_target(path, case)
+    pdf = fmt == "pdf" or (fmt is None and path.suffix.lower() == ".pdf")
     policy = policy or PrivacyPolicy.for_case(case, real_names=real_names)
-    data = gather(case, path.parent, case_name=case_name, policy=policy, lang=lang)
-    listing = write_full_list(case, path, policy=policy)
-    text = render(data, generated=generated, full_list=listing.name)
-    if fmt == "pdf" or (fmt is None and path.suffix.lower() == ".pdf"):
+    with ThreadPoolExecutor(max_workers=1) as side:
+        if pdf:
+            from unmask.report.pdf import preload
+
+            side.submit(preload)
+        data = gather(case, path.parent, case_name=case_name, policy=policy, lang=lang)
+        listing = side.submit(write_full_list, case, path, policy=policy)
+        text = render(data, generated=generated, full_list=full_list_path(path).name)
+        listing.result()
+    if pdf:
         from unmask.report.pdf import write_pdf
 
         write_pdf(text, path, private=in_case(path, case))
     else:
         write_text(path, text, private=in_case(path, case))
     return path
-
-
-__all__ = ["CSP", "SECTIONS", "Html", "ReportData", "full_list_path", "gather", "render", "write_report"]

@@ -6,11 +6,18 @@ and WeasyPrint's fetcher refuses anything but ``data:`` URIs (:func:`inline_only
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 from unmask.core.errors import UnmaskError
 from unmask.core.output import atomic_write
+
+
+def preload() -> None:
+    """Import WeasyPrint (about a second: it loads pango) while the report is still being gathered."""
+    with contextlib.suppress(ImportError, OSError):  # write_pdf says what is missing
+        import weasyprint  # noqa: F401
 
 
 def inline_only() -> Any:

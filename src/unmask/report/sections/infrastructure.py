@@ -192,12 +192,7 @@ def _domain(d: DomainData, n: int, page: Page, scan: Reference | None) -> str:
     parts.append(f"<h4>{page.t('infra.sisters')}</h4>")
     if d.related:
         rows = [(x.domain, x.kind, x.value, x.strength) for x in d.related]
-        header = [
-            lang.t("infra.domain_col"),
-            lang.t("infra.shared"),
-            lang.t("infra.value"),
-            lang.t("infra.strength"),
-        ]
+        header = [lang.t(f"infra.{k}") for k in ("domain_col", "shared", "value", "strength")]
         parts.append(page.table(header, rows, cls="compact wrap"))
         parts.append(f"<p class=note>{page.t('infra.caveat', caveat=caveat())}</p>")
     else:

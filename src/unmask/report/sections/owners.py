@@ -125,12 +125,7 @@ def render(data: OwnersData, page: Page) -> str:
         parts.append(f"<h3>{page.t('owners.operator', name=op.name)}</h3>")
         rows = _owner_rows(op, page)
         if rows:
-            header = [
-                lang.t("owners.owner"),
-                lang.t("owners.share"),
-                lang.t("owners.top_col"),
-                lang.t("owners.flags"),
-            ]
+            header = [lang.t(f"owners.{k}") for k in ("owner", "share", "top_col", "flags")]
             parts.append(page.table(header, rows, cls="compact"))
         else:
             parts.append(f"<p>{page.t('owners.no_owners')}</p>")
