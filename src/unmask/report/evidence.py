@@ -115,20 +115,31 @@ class Seal:
 
 
 @dataclass(frozen=True)
+class Provided:
+    """What each capture gave to items: read once, for the index and for the full list."""
+
+    fields: dict[int, dict[str, int]]
+    """Per capture, how many items got each field from it."""
+    items: dict[int, int]
+    """Per capture, how many items it gave fields to."""
+
+
+@dataclass(frozen=True)
 class EvidenceIndex:
     kinds: list[KindSummary]
     by_field: dict[str, Reference]
-    """Per item field, the capture that gave it to the most items (sitemaps and listings first)."""
+    """Per item field, the capture that gave it to the most items (sitemaps and listings first on a tie)."""
     any_items: Reference | None
     """The capture that listed the most items (the evidence for counts)."""
     total: int
     """Captures that provided item fields."""
     seal: Seal | None
+    provided: Provided
 
 
-def provided(case: Case) -> tuple[dict[int, dict[str, int]], dict[int, int]]:
+def provided(case: Case) -> Provided:
     """Per capture that provided item fields: how many items got each field from it, and how many
-    items it provided fields to."""
+    items it provided fields to (one grouped read of the item sources)."""
     with case.store.session() as s:
         rows = s.execute(
             select(ItemSource.capture_id, ItemSource.fields, func.count()).group_by(
@@ -143,7 +154,7 @@ def provided(case: Case) -> tuple[dict[int, dict[str, int]], dict[int, int]]:
         for name in str(names or "").split(","):
             if name:
                 counts[name] = counts.get(name, 0) + int(n)
-    return out, items
+    return Provided(out, items)
 
 
 def _kinds(s: Any) -> dict[int, str]:
@@ -156,57 +167,60 @@ def _kinds(s: Any) -> dict[int, str]:
     return {int(c): str(k) for c, k in s.execute(q)}
 
 
+def _references(s: Any, ids: set[int], policy: PrivacyPolicy) -> dict[int, Reference]:
+    q = select(
+        Capture.id,
+        Capture.url,
+        Capture.requested_at,
+        Capture.payload_sha256,
+        Capture.warc_file,
+        Capture.warc_offset,
+    ).where(Capture.id.in_(sorted(ids)))
+    return {
+        int(r.id): capture_reference(
+            r.id, r.url, r.requested_at, r.payload_sha256, r.warc_file, r.warc_offset, policy
+        )
+        for r in s.execute(q)
+    }
+
+
 def evidence_index(case: Case, *, policy: PrivacyPolicy) -> EvidenceIndex:
     """Captures that provided item fields, summarised per kind, and the best capture for each field."""
-    per_capture, items_of = provided(case)
+    given = provided(case)
     with case.store.session() as s:
         kind_of = _kinds(s)
+        rank = {cid: kind_rank(kind_of.get(cid, "page")) for cid in given.items}
         summary: dict[str, list[Any]] = {}
-        q = (
-            select(Capture.id, Capture.requested_at, Capture.warc_file)
-            .select_from(ItemSource)
-            .join(Capture, Capture.id == ItemSource.capture_id)
-            .group_by(Capture.id, Capture.requested_at, Capture.warc_file)
-        )
+        q = select(Capture.id, Capture.requested_at, Capture.warc_file).execution_options(yield_per=10_000)
         for cid, at, warc in s.execute(q):
-            kind = kind_of.get(int(cid), "page")
-            row = summary.setdefault(kind, [0, 0, 0, at, at])
+            if int(cid) not in given.items:
+                continue
+            row = summary.setdefault(kind_of.get(int(cid), "page"), [0, 0, 0, at, at])
             row[0] += 1
             row[1] += 1 if warc else 0
-            row[2] += items_of.get(int(cid), 0)
+            row[2] += given.items[int(cid)]
             row[3], row[4] = min(row[3], at), max(row[4], at)
-        rank = sorted(per_capture, key=lambda c: (kind_rank(kind_of.get(c, "page")), -items_of[c], c))
-        best: dict[str, int] = {}
-        for cid in sorted(rank, key=lambda c: (-items_of[c], c)):
-            for name in per_capture[cid]:
-                best.setdefault(name, cid)
-        wanted = sorted({*best.values(), *rank[:1]})
-        refs = {
-            int(r.id): capture_reference(
-                r.id, r.url, r.requested_at, r.payload_sha256, r.warc_file, r.warc_offset, policy
-            )
-            for r in s.execute(
-                select(
-                    Capture.id,
-                    Capture.url,
-                    Capture.requested_at,
-                    Capture.payload_sha256,
-                    Capture.warc_file,
-                    Capture.warc_offset,
-                ).where(Capture.id.in_(wanted))
-            )
-        }
+        best: dict[str, tuple[tuple[int, int, int], int]] = {}
+        for cid, counts in given.fields.items():
+            for name, n in counts.items():
+                key = (n, -rank[cid], -cid)
+                if name not in best or key > best[name][0]:
+                    best[name] = (key, cid)
+        most = max(given.items, key=lambda c: (given.items[c], -rank[c], -c), default=None)
+        refs = _references(
+            s, {cid for _, cid in best.values()} | ({most} if most is not None else set()), policy
+        )
     kinds = [
         KindSummary(k, v[0], v[1], v[2], _iso(v[3]), _iso(v[4]))
         for k, v in sorted(summary.items(), key=lambda kv: kind_rank(kv[0]))
     ]
-    most = max(items_of, key=lambda c: (items_of[c], -c), default=None)
     return EvidenceIndex(
         kinds=kinds,
-        by_field={name: refs[cid] for name, cid in sorted(best.items())},
+        by_field={name: refs[cid] for name, (_, cid) in sorted(best.items())},
         any_items=refs.get(most) if most is not None else None,
-        total=len(per_capture),
+        total=len(given.items),
         seal=latest_seal(case),
+        provided=given,
     )
 
 
@@ -223,9 +237,12 @@ def latest_seal(case: Case) -> Seal | None:
     return None
 
 
-def full_list(case: Case, *, policy: PrivacyPolicy) -> Iterator[tuple[Any, ...]]:
+def full_list(
+    case: Case, *, policy: PrivacyPolicy, given: Provided | None = None
+) -> Iterator[tuple[Any, ...]]:
     """Every capture that provided item fields, with what it provided (the separate evidence file)."""
-    fields, items = provided(case)
+    given = given or provided(case)
+    fields, items = given.fields, given.items
     with case.store.session() as s:
         kind_of = _kinds(s)
         q = select(
@@ -238,8 +255,8 @@ def full_list(case: Case, *, policy: PrivacyPolicy) -> Iterator[tuple[Any, ...]]
             Capture.warc_offset,
         ).order_by(Capture.id)
         for r in s.execute(q).yield_per(2000):
-            given = fields.get(int(r.id))
-            if given is None:
+            counts = fields.get(int(r.id))
+            if counts is None:
                 continue
             ref = capture_reference(
                 r.id, r.url, r.requested_at, r.payload_sha256, r.warc_file, r.warc_offset, policy
@@ -254,7 +271,7 @@ def full_list(case: Case, *, policy: PrivacyPolicy) -> Iterator[tuple[Any, ...]]
                 ref.warc_file,
                 ref.warc_offset,
                 items[int(r.id)],
-                " ".join(f"{k}:{v}" for k, v in sorted(given.items())),
+                " ".join(f"{k}:{v}" for k, v in sorted(counts.items())),
             )
 
 
@@ -263,7 +280,10 @@ def full_list_path(report: Path) -> Path:
     return report.with_name(report.stem + ".evidence.csv")
 
 
-def write_full_list(case: Case, report: Path, *, policy: PrivacyPolicy) -> Path:
+def write_full_list(
+    case: Case, report: Path, *, policy: PrivacyPolicy, given: Provided | None = None
+) -> Path:
     path = output_target(full_list_path(report), case)
-    write_csv(path, FULL_LIST_COLUMNS, full_list(case, policy=policy), private=in_case(path, case))
+    rows = full_list(case, policy=policy, given=given)
+    write_csv(path, FULL_LIST_COLUMNS, rows, private=in_case(path, case))
     return path

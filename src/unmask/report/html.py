@@ -25,7 +25,7 @@ from unmask.core.case import Case
 from unmask.core.output import in_case, output_target, write_text
 from unmask.core.privacy import PrivacyPolicy
 from unmask.report.charts.render import warm_up
-from unmask.report.evidence import evidence_index, full_list_path, write_full_list
+from unmask.report.evidence import EvidenceIndex, evidence_index, full_list_path, write_full_list
 from unmask.report.graph import script_csp_source
 from unmask.report.i18n import Lang, language
 from unmask.report.page import Page, esc
@@ -53,6 +53,7 @@ class ReportData:
     figures: dict[str, Any]
     runs: list[dict[str, Any]]
     """The crawl runs (unmask.report.methodology), oldest first."""
+    evidence: EvidenceIndex
     evidence_href: str
     """Relative path from the report's folder to the case's evidence folder (POSIX separators)."""
 
@@ -95,6 +96,7 @@ def gather(
             stages=ctx.stages,
             figures=ctx.figures,
             runs=ctx.methodology["runs"],
+            evidence=ctx.evidence,
             evidence_href=Path(rel).as_posix(),
         )
 
@@ -197,7 +199,8 @@ def write_report(
 
             side.submit(preload)
         data = gather(case, path.parent, case_name=case_name, policy=policy, lang=lang)
-        listing = side.submit(write_full_list, case, path, policy=policy)
+        given = data.evidence.provided
+        listing = side.submit(write_full_list, case, path, policy=policy, given=given)
         text = render(data, generated=generated, full_list=full_list_path(path).name)
         listing.result()
     if pdf:

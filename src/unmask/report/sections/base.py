@@ -41,6 +41,7 @@ class Context:
     values: dict[str, Any] = field(default_factory=dict)
 
     def shared(self, name: str, compute: Callable[[], Any]) -> Any:
+        """The shared value ``name``: the result of the computation started for it, or computed now."""
         if name not in self.values:
             future = self.futures.get(name)
             self.values[name] = future.result() if future is not None else compute()
@@ -50,17 +51,19 @@ class Context:
     def figures(self) -> dict[str, Any]:
         from unmask.analysis.figures import FigureOptions, compute_figures
 
-        return dict(
-            self.shared(
-                "figures", lambda: compute_figures(self.case.store, FigureOptions(privacy=self.policy))
-            )
+        figures: dict[str, Any] = self.shared(
+            "figures", lambda: compute_figures(self.case.store, FigureOptions(privacy=self.policy))
         )
+        return figures
 
     @property
     def methodology(self) -> dict[str, Any]:
         from unmask.report.methodology import methodology
 
-        return dict(self.shared("methodology", lambda: methodology(self.case, policy=self.policy)))
+        method: dict[str, Any] = self.shared(
+            "methodology", lambda: methodology(self.case, policy=self.policy)
+        )
+        return method
 
     @property
     def evidence(self) -> EvidenceIndex:
@@ -73,9 +76,10 @@ class Context:
     def analysis(self) -> dict[str, Any]:
         from unmask.report.methodology import analysis
 
-        return dict(
-            self.shared("analysis", lambda: analysis(self.case, self.policy, self.methodology["runs"]))
+        parts: dict[str, Any] = self.shared(
+            "analysis", lambda: analysis(self.case, self.policy, self.methodology["runs"])
         )
+        return parts
 
     @cached_property
     def stages(self) -> dict[str, bool]:

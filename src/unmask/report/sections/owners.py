@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
 from unmask.core.case import Case
+from unmask.core.errors import UnmaskError
 from unmask.core.privacy import PrivacyPolicy, Role
 from unmask.report.evidence import Reference, import_reference
 from unmask.report.graph import graph_section
@@ -94,7 +95,10 @@ def gather(ctx: Context) -> OwnersData:
     found, refs = operators(ctx.case)
     out = OwnersData(graph=graph_section(ctx.case, policy=ctx.policy, lang=ctx.lang))
     for internal, name, import_id in found:
-        answer = shown(ultimate_owners(ctx.case, f"#{internal}"), ctx.policy)
+        try:
+            answer = shown(ultimate_owners(ctx.case, f"#{internal}"), ctx.policy)
+        except UnmaskError:  # the entity is history by now (merged, replaced): no answer for today
+            continue
         out.operators.append(
             Operator(
                 answer.get("name") or name, f"#{internal}", answer, refs.get(import_id) if import_id else None
