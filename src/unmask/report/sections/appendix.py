@@ -5,7 +5,7 @@ full list of captures goes to a separate file (unmask.report.evidence.write_full
 from __future__ import annotations
 
 from unmask.report.evidence import EvidenceIndex
-from unmask.report.page import Page
+from unmask.report.page import Html, Page, esc
 from unmask.report.sections.base import Context
 
 
@@ -39,15 +39,18 @@ def render(index: EvidenceIndex, page: Page) -> str:
     )
     refs = []
     for ref in page.cited.values():
-        when = lang.time(ref.time[:-1]) if ref.time.endswith("Z") else ref.time
-        digest = f"<code class=hash>{ref.sha256}</code>" if ref.sha256 else page.t("evidence.no_digest")
-        archive = page.archive_link(ref)
-        refs.append(
-            f'<li id="{ref.anchor}"><strong>{page.t(f"evidence.ref.{ref.kind}", id=ref.id)}</strong> · '
-            f"<span class=url>{page.t('evidence.what', what=ref.what)}</span> · "
-            f"{page.t('evidence.when', when=when)} · "
-            f"SHA-256 {digest}{' · ' + archive if archive else ''}</li>"
-        )
+        parts = [f"<strong>{page.t(f'evidence.ref.{ref.kind}', id=ref.id)}</strong>"]
+        if ref.what:
+            parts.append(f"<span class=url>{esc(ref.what)}</span>")
+        parts.append(esc(lang.time(ref.time[:-1]) if ref.time.endswith("Z") else ref.time))
+        if ref.kind != "scan":  # a capture's payload or an imported file has a digest; a scan is many
+            digest = page.t("evidence.no_digest")
+            if ref.sha256:
+                digest = Html(f"<code class=hash>{esc(ref.sha256)}</code>")
+            parts.append(f"SHA-256 {digest}")
+        if ref.warc_file:
+            parts.append(page.archive_link(ref))
+        refs.append(f'<li id="{ref.anchor}">{" · ".join(parts)}</li>')
     cited = f"<ol class=refs>{''.join(refs)}</ol>" if refs else f"<p>{page.t('evidence.none_cited')}</p>"
     return (
         f"<p>{page.t('evidence.intro', n=page.num(index.total, 'evidence_captures'))} {full}</p>"
