@@ -30,7 +30,7 @@ from unmask.report.graph import script_csp_source
 from unmask.report.i18n import Lang, language
 from unmask.report.page import Page, esc
 from unmask.report.sections import SECTIONS, Context, Finding, Section
-from unmask.report.sections.base import verdict
+from unmask.report.sections.base import STAGES, stages_run, verdict
 
 CSP = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src {script_csp_source()}"
 """Nothing loads from anywhere; the one script that runs is the graph view's, allowed by its hash."""
@@ -76,14 +76,15 @@ def gather(
     policy = policy or PrivacyPolicy.for_case(case, real_names=real_names)
     _ = policy.matcher  # built once, before the threads share the policy
     ctx = Context(case, policy, words)
+    ctx.stages = stages_run(case, [*STAGES, *(s.needs for s in SECTIONS if s.needs is not None)])
     with ThreadPoolExecutor(max_workers=4) as pool:
         engine = pool.submit(warm_up)
         ctx.futures["figures"] = pool.submit(compute_figures, case.store, FigureOptions(privacy=policy))
         ctx.futures["evidence"] = pool.submit(evidence_index, case, policy=policy)
         if ctx.stages["census"]:
             ctx.futures["analysis"] = pool.submit(analysis, case, policy, ctx.methodology["runs"])
-        shown = [s for s in SECTIONS if s.needs is None or ctx.stages[s.needs]]
-        ctx.skipped = [(s.key, s.needs) for s in SECTIONS if s.needs is not None and not ctx.stages[s.needs]]
+        shown = [s for s in SECTIONS if s.needs is None or ctx.stages[s.needs.name]]
+        ctx.skipped = [(s.key, s.needs.name) for s in SECTIONS if s.needs and not ctx.stages[s.needs.name]]
         data = {s.key: s.gather(ctx) for s in shown}
         engine.result()
         rel = os.path.relpath(case.evidence_dir.resolve(), out_dir.resolve())
@@ -102,10 +103,14 @@ def gather(
 
 
 def _banner(data: ReportData, page: Page) -> str:
-    """The completeness notice: at the top when the latest census run is incomplete."""
+    """The completeness notice, at the top of the report (before the navigation) when the latest census
+    run is incomplete: the census's own verdict where it gives one in the report's language, else why."""
     complete, reasons = verdict(data.figures, data.runs)
     if complete or not data.stages.get("census"):
         return ""
+    sentence = data.figures.get("verdict")
+    if sentence and page.lang.code == "en":
+        return f"<div class=banner role=alert><p><strong>{esc(sentence)}</strong></p></div>"
     items = "".join(f"<li>{esc(r)}</li>" for r in reasons)
     return (
         f"<div class=banner role=alert><p><strong>{page.t('summary.incomplete_title')}</strong> "
@@ -137,7 +142,7 @@ def _summary(findings: list[Finding], data: ReportData, page: Page) -> str:
         items.append(f"<li>{f.sentence} <span class=refs>→ {esc(' · ').join(refs)}</span></li>")
     body = f"<ul class=findings>{''.join(items)}</ul>" if items else f"<p>{page.t('summary.nothing')}</p>"
     return (
-        f'<section id="summary"><h2>{page.t("section.summary")}</h2>{_banner(data, page)}{body}'
+        f'<section id="summary"><h2>{page.t("section.summary")}</h2>{body}'
         f"{_not_examined(data, page)}</section>"
     )
 
@@ -170,6 +175,7 @@ def render(data: ReportData, *, generated: dt.datetime | None = None, full_list:
 <title>{esc(data.case_name)} — {page.t("report.title")}</title><style>{STYLE}</style></head>
 <body><header><h1>{esc(data.case_name)}</h1>
 <p class=generated>{page.t("report.generated", when=stamp, version=unmask.__version__)}</p></header>
+{_banner(data, page)}
 <nav>{nav}</nav>
 {summary}
 {sections}

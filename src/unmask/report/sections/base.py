@@ -6,14 +6,15 @@ the summary ("not examined") and the methodology; adding a section is one record
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from unmask.core.case import Case
 from unmask.core.privacy import PrivacyPolicy
@@ -22,8 +23,43 @@ from unmask.report.evidence import EvidenceIndex
 from unmask.report.i18n import Lang
 from unmask.report.page import Html, Page
 
-STAGES = ("census", "history", "audience", "infra", "owners")
-"""Stages a section can need, in the order the report names them."""
+
+@dataclass(frozen=True)
+class Stage:
+    """A stage of unmask whose data a section shows: its name (its texts are ``stage.NAME.name`` and
+    ``stage.NAME.how`` in the language files) and how to tell that it ran (a quick existence check)."""
+
+    name: str
+    table: Callable[[], Any]
+    """Returns a column of the stage's table (imported when asked: a stage is loaded only when needed)."""
+
+    def ran(self, session: Session) -> bool:
+        try:
+            return session.scalar(select(self.table()).limit(1)) is not None
+        except DBAPIError:  # a store without the stage's tables
+            session.rollback()
+            return False
+
+
+def _infra_observation() -> Any:
+    from unmask.infra.tables import InfraObservation
+
+    return InfraObservation.id
+
+
+def _owner_entity() -> Any:
+    from unmask.owners.tables import OwnerEntity
+
+    return OwnerEntity.id
+
+
+CENSUS = Stage("census", lambda: CrawlRun.id)
+HISTORY = Stage("history", lambda: ArchiveObservation.id)
+AUDIENCE = Stage("audience", lambda: AudienceImport.id)
+INFRA = Stage("infra", _infra_observation)
+OWNERS = Stage("owners", _owner_entity)
+STAGES = (CENSUS, HISTORY, AUDIENCE, INFRA, OWNERS)
+"""The stages the report names when they did not run, in this order (a section's stage joins them)."""
 
 
 @dataclass
@@ -36,6 +72,8 @@ class Context:
     policy: PrivacyPolicy
     lang: Lang
     futures: dict[str, Future[Any]] = field(default_factory=dict)
+    stages: dict[str, bool] = field(default_factory=dict)
+    """Which stages left data in the case, by name (the report fills it first: :func:`stages_run`)."""
     skipped: list[tuple[str, str]] = field(default_factory=list)
     """(section key, stage) of each section left out because its stage did not run."""
     values: dict[str, Any] = field(default_factory=dict)
@@ -82,11 +120,6 @@ class Context:
         return parts
 
     @cached_property
-    def stages(self) -> dict[str, bool]:
-        """Which stages left data in the case."""
-        return stages_run(self.case)
-
-    @cached_property
     def last_run(self) -> dict[str, Any] | None:
         runs = self.methodology["runs"]
         return runs[-1] if runs else None
@@ -107,26 +140,10 @@ class Context:
         )
 
 
-def stages_run(case: Case) -> dict[str, bool]:
-    """Per stage, whether the case holds its data (quick existence checks)."""
-    out = dict.fromkeys(STAGES, False)
+def stages_run(case: Case, stages: Iterable[Stage] = STAGES) -> dict[str, bool]:
+    """Per stage (by name), whether the case holds its data."""
     with case.store.session() as s:
-        out["census"] = bool(s.scalar(select(func.count()).select_from(CrawlRun)))
-        out["history"] = s.scalar(select(ArchiveObservation.id).limit(1)) is not None
-        out["audience"] = s.scalar(select(AudienceImport.id).limit(1)) is not None
-        try:
-            from unmask.infra.tables import InfraObservation
-
-            out["infra"] = s.scalar(select(InfraObservation.id).limit(1)) is not None
-        except DBAPIError:
-            s.rollback()
-        try:
-            from unmask.owners.tables import OwnerEntity
-
-            out["owners"] = s.scalar(select(OwnerEntity.id).limit(1)) is not None
-        except DBAPIError:
-            s.rollback()
-    return out
+        return {stage.name: stage.ran(s) for stage in dict.fromkeys(stages)}
 
 
 def verdict(figures: dict[str, Any], runs: list[dict[str, Any]]) -> tuple[bool, list[str]]:
@@ -166,8 +183,8 @@ def no_findings(_data: Any, _page: Page) -> list[Finding]:
 class Section:
     key: str
     """The section's anchor; its title is the text ``section.KEY`` of the language."""
-    needs: str | None
-    """The stage whose data it shows (one of :data:`STAGES`); None: always shown."""
+    needs: Stage | None
+    """The stage whose data it shows; None: always shown."""
     gather: Gather
     render: Render
     findings: Summarise = no_findings
