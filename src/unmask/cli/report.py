@@ -20,7 +20,6 @@ from unmask.cli.common import (
 from unmask.core.errors import UnmaskError
 
 FORMATS = ("html", "pdf")
-LANGS = ("en", "de")
 
 
 def report(
@@ -41,8 +40,6 @@ def report(
     from unmask.report.evidence import full_list_path
     from unmask.report.html import write_report
 
-    if lang not in LANGS:
-        raise UnmaskError(f"no report text in {lang!r}; languages: {', '.join(LANGS)}", where="--lang")
     if fmt is not None and fmt not in FORMATS:
         raise UnmaskError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}", where="--format")
     with opened_case(case) as the_case:
