@@ -42,10 +42,17 @@ class OwnersData:
 
 
 def ultimate_owners(case: Case, ref: str) -> dict[str, Any]:
-    """`owners ultimate` for one entity, today (the one call into the owners stage's query layer)."""
-    from unmask.owners.effective import ultimate
+    """`owners ultimate` for one entity, today: the one call into the owners stage's query layer (its
+    index-based ``unmask.owners.ultimate`` where the case's version has it, else the SQL walk)."""
+    try:
+        from unmask.owners.ultimate import ultimate  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        from unmask.owners.effective import ultimate as on_store  # type: ignore[attr-defined, unused-ignore]
 
-    return ultimate(case.store, ref, settings=case.config.owners)
+        result: dict[str, Any] = on_store(case.store, ref, settings=case.config.owners)
+        return result
+    answer: dict[str, Any] = ultimate(case, ref, note=None)
+    return answer
 
 
 def shown(value: Any, policy: PrivacyPolicy) -> Any:
