@@ -29,9 +29,16 @@ def report(
     ),
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="html or pdf (default: by the file's suffix).", show_default=False),
+        typer.Option(
+            "--format",
+            metavar="html|pdf",
+            help="html or pdf (default: by the file's suffix).",
+            show_default=False,
+        ),
     ] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Language of the report's text: en or de.")] = "en",
+    lang: Annotated[
+        str, typer.Option("--lang", metavar="en|de", help="Language of the report's text: en or de.")
+    ] = "en",
     real_names: RealNamesOpt = False,
     public_figures: PublicFiguresOpt = None,
     as_json: JsonOpt = False,
