@@ -167,6 +167,16 @@ def generate(url: str, n: int) -> None:
     engine.dispose()
 
 
+def generate_case(root: Path, n: int) -> None:
+    """Fill the (new) case at ``root`` with N generated items; print how long that took."""
+    case = Case.open(root)
+    url = case.database_url
+    case.close()
+    started = time.perf_counter()
+    generate(url, n)
+    print(f"generated {n:,} items in {time.perf_counter() - started:.1f} s ({url.split(':')[0]})")
+
+
 def _batches(gen: Generator, n: int) -> Iterator[dict[str, list[tuple[Any, ...]]]]:
     yield gen.fixed()
     for start in range(1, n + 1, CHUNK):
@@ -241,14 +251,7 @@ def main() -> None:
     if args.keep_db and (args.db is None or args.keep is None):
         ap.error("--keep-db needs --db and --keep")
     with fresh_case(args.db, args.keep, args.keep_db) as root:
-        case = Case.open(root)
-        url = case.database_url
-        case.close()
-        started = time.perf_counter()
-        generate(url, args.items)
-        print(
-            f"generated {args.items:,} items in {time.perf_counter() - started:.1f} s ({url.split(':')[0]})"
-        )
+        generate_case(root, args.items)
         for attempt in (1, 2):
             out = subprocess.run(
                 [sys.executable, __file__, "--measure", str(root)], check=True, capture_output=True, text=True

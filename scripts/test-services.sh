@@ -2,17 +2,20 @@
 # Install (from Debian packages) and start the real servers the tests talk to, on loopback only.
 #   scripts/test-services.sh start|stop
 # PostgreSQL: a throw-away cluster on 127.0.0.1:$PG_PORT (trust auth, no fsync), data in $PG_DIR.
-# Chromium: Debian's headless browser for the report's browser test (tests/report/test_report_browser.py)
+# Chromium: Debian's headless browser for the report's browser tests (tests/report/test_report_browser.py)
 # and the evidence replay test (tests/evidence/test_serve.py).
 # OpenSSL: `openssl ts` is the evidence tests' local timestamp authority and independent token checker.
 # apksigner and dexdump: independent checks of the APK analysis (tests/apps/test_apk.py).
+# pango and DejaVu fonts: what WeasyPrint needs to write the report as PDF; poppler-utils: pdftotext and
+# pdfinfo, with which the report's PDF tests read the PDF back.
 # Knot DNS (knotd) and nginx: installed only; the infra tests start their own throw-away servers on
 # loopback ports (tests/helpers/dns_server.py, tests/helpers/nginx_server.py) and rewrite their zones.
 set -euo pipefail
 
 PG_PORT="${PG_PORT:-54329}"
 PG_DIR="${PG_DIR:-/tmp/unmask-test-pg-$PG_PORT}"
-APT_PACKAGES=(postgresql chromium knot nginx openssl apksigner dexdump)
+APT_PACKAGES=(postgresql chromium knot nginx openssl apksigner dexdump libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+  poppler-utils)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -30,6 +33,9 @@ install_packages() {
   command -v openssl >/dev/null || missing+=(openssl)  # the tests' local TSA and token checks (tests/helpers/tsa.py)
   command -v apksigner >/dev/null || missing+=(apksigner)
   command -v dexdump >/dev/null || missing+=(dexdump)
+  command -v pdftotext >/dev/null || missing+=(poppler-utils)
+  ldconfig -p 2>/dev/null | grep libpangoft2-1.0 >/dev/null || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "test-services: installing ${missing[*]} from Debian packages" >&2
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

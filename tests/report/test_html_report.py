@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from unmask.analysis.analyze import load_results
@@ -26,8 +27,10 @@ from unmask.core.store.models import (
     AudienceVisits,
     Capture,
 )
+from unmask.report.evidence import full_list_path
 from unmask.report.graph import script_csp_source
-from unmask.report.html import SECTIONS, write_report
+from unmask.report.html import write_report
+from unmask.report.sections import SECTIONS
 
 BASE = "http://127.0.0.1:1"
 XSS = "<script>alert(1)</script>"
@@ -167,21 +170,32 @@ def test_report_is_self_contained_escaped_and_complete(case: Case) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert "&quot;&#x27;&gt;&lt;img src=x&gt;" in text
 
-    # every section, charts as inline SVG
-    assert {key for key, _ in SECTIONS} <= refs.ids
-    assert text.count("<svg") >= 5
-    assert "Gini" in text and "Best 3 months" in text and "US" in text and "40.0 %" in text
+    # every section whose stage ran, the others named as not included; charts as inline SVG
+    assert {s.key for s in SECTIONS if s.needs in (None, "census", "audience")} | {"summary"} <= refs.ids
+    assert "infrastructure" not in refs.ids and "owners" not in refs.ids
+    assert "unmask infra scan DOMAIN" in text and "unmask owners import FILE" in text
+    assert text.count("<svg") >= 6  # uploads, catalogue, views per year, durations, visits, world map
+    assert "Gini" in text and "best three months" in text and "40.0 %" in text
+    assert "<td>United States</td><td>US</td>" in text
 
     # pseudonyms by default; public figures by name
     assert "Bo Rin" not in text and pseudonym("Bo Rin", case.config.secret) in text
     assert "Ana Vel&lt;script&gt;" in text
 
-    # evidence: relative links to the WARC records, sitemaps before listings, linked from the figures
+    # evidence: figures cite stable references (capture, URL, time, SHA-256) in the appendix, each with a
+    # relative link to its WARC record; the full list of captures is a file beside the report
     warc = [u for u in refs.urls if ".warc.gz" in u]
-    assert "evidence/warc/t-1.warc.gz#offset=0" in warc and "evidence/warc/t-1.warc.gz#offset=900" in warc
-    assert text.index('id="cap-1"') < text.index('id="cap-2"')
-    assert {"ev-duration", "ev-views", "ev-upload_date", "evidence", "runs"} <= refs.ids
+    assert "evidence/warc/t-1.warc.gz#offset=0" in warc
+    assert {"cap-1", "evidence", "runs"} <= refs.ids
     assert all(u[1:] in refs.ids for u in refs.urls if u.startswith("#"))
+    appendix = text[text.index('id="cap-1"') :]
+    assert (
+        "a" * 64 in appendix[:2000] and "sitemap.xml?q=&quot;&#x27;&gt;&lt;img src=x&gt;" in appendix[:2000]
+    )
+    listing = full_list_path(path).read_text(encoding="utf-8").splitlines()
+    assert listing[0].startswith("capture_id,kind,url,requested_at,status,sha256")
+    assert [line.split(",")[:2] for line in listing[1:]] == [["1", "sitemap"], ["2", "listing"]]
+    assert "full list" in text and "report.evidence.csv" in refs.urls
 
     # methodology from the case: run, frontier kinds, settings, limitations
     assert "sitemap: 1 done" in text and "listing: 1 done" in text
@@ -189,12 +203,24 @@ def test_report_is_self_contained_escaped_and_complete(case: Case) -> None:
     assert "Items marked removed: 1." in text
 
 
+def test_the_full_evidence_list_hides_names_in_urls(case: Case) -> None:
+    """A capture's URL may spell a depicted person's name: the list beside the report shows the pseudonym."""
+    load_hostile_case(case)
+    with case.store.session() as s:
+        s.execute(update(Capture).where(Capture.id == 2).values(url=f"{BASE}/model/bo-rin?page=1"))
+        s.commit()
+    report = write_report(case, case.root / "reports" / "r.html")
+    listing = full_list_path(report).read_text(encoding="utf-8")
+    assert "bo-rin" not in listing.lower() and pseudonym("Bo Rin", case.config.secret) in listing
+    assert full_list_path(report).stat().st_mode & 0o077 == 0  # inside the case: private like its files
+
+
 def test_real_names_on_request_and_links_relative_to_the_report(case: Case, tmp_path: Path) -> None:
     load_hostile_case(case)
     path = write_report(case, tmp_path / "out" / "r.html", real_names=True)
     text = path.read_text(encoding="utf-8")
     assert "Bo Rin" in text and pseudonym("Bo Rin", case.config.secret) not in text
-    assert 'href="../case/evidence/warc/t-1.warc.gz#offset=900"' in text
+    assert 'href="../case/evidence/warc/t-1.warc.gz#offset=0"' in text
 
 
 def _cli() -> typer.Typer:
@@ -209,7 +235,11 @@ def test_cli_writes_the_report_and_prints_json(case: Case, tmp_path: Path) -> No
     res = CliRunner().invoke(_cli(), ["--case", str(case.root), "-o", str(out), "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
-    assert data == {"report": str(out), "bytes": out.stat().st_size}
+    assert data == {
+        "report": str(out),
+        "bytes": out.stat().st_size,
+        "evidence": str(tmp_path / "report.evidence.csv"),
+    }
     assert pseudonym("Bo Rin", case.config.secret) in out.read_text(encoding="utf-8")
     res = CliRunner().invoke(_cli(), ["--case", str(case.root), "-o", str(out), "--real-names"])
     assert res.exit_code == 0, res.output
@@ -221,6 +251,7 @@ def test_growth_shows_the_web_archive_curve_beside_the_census(case: Case) -> Non
     load_hostile_case(case)
     text = write_report(case, case.root / "before.html").read_text(encoding="utf-8")
     assert "No web-archive history in this case" in text
+    assert "size in web-archive captures (unmask history URL)" in text  # named as not examined
 
     with case.store.session() as s:
         for n, (day, counts) in enumerate(
@@ -245,4 +276,6 @@ def test_growth_shows_the_web_archive_curve_beside_the_census(case: Case) -> Non
     assert "videos stated (archive)" in growth and "listed (archive pagination)" in growth
     assert "<td>2019-03</td><td class=n>1,200</td><td class=n>40</td>" in growth
     assert "<td>2020-07</td>" in growth and "1,200" in growth
-    assert growth.count("<circle") >= 4  # archive points are marked, not only joined
+    archive = growth[growth.index('id="fig-archive"') :]
+    archive = archive[: archive.index("</figure>")]
+    assert archive.count("mark-symbol") >= 1  # archive points are marked, not only joined

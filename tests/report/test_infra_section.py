@@ -65,13 +65,14 @@ def _load(case: Case) -> None:
 
 def test_infrastructure_section(sqlite_case: Case) -> None:
     empty = write_report(sqlite_case, sqlite_case.root / "empty.html").read_text(encoding="utf-8")
-    assert "No infrastructure scan in this case" in empty
+    assert 'id="infrastructure"' not in empty  # the stage did not run: left out, and said so
+    assert "Infrastructure: not included" in empty and "unmask infra scan DOMAIN" in empty
 
     _load(sqlite_case)
     text = write_report(sqlite_case, sqlite_case.root / "r.html").read_text(encoding="utf-8")
     section = text[text.index('id="infrastructure"') : text.index('id="methodology"')]
     assert "<h3>fakes.test</h3>" in section and "<h3>mirror.test</h3>" in section
-    assert "fakes.test: infrastructure over time" in section and "<rect" in section
+    assert "fakes.test: infrastructure over time" in section and 'id="fig-infra-0"' in section
     assert "IP: 192.0.2.10" in section and "network: EXAMPLE-CDN (198.51.100.7)" in section
     # the IP hop between the two scans, newest first
     assert "<td>ip</td><td>192.0.2.10</td><td>198.51.100.7</td>" in section

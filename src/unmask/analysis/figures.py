@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, literal, or_, select
 
-from unmask.core.outcome import Verdict, latest_verdict
+from unmask.core.outcome import latest_verdict
 from unmask.core.privacy import PrivacyPolicy, Role
 from unmask.core.store import Store
 from unmask.core.store.models import Capture, CrawlRun, Item, ItemPerson, Person, Platform, Uploader
@@ -44,12 +44,6 @@ def _present(kind: str | None = None) -> list[Any]:
     if kind is not None:
         conds.append(Item.kind == kind)
     return conds
-
-
-def _month(column: Any, dialect: str) -> Any:
-    if dialect == "postgresql":
-        return func.to_char(column, "YYYY-MM")
-    return func.strftime("%Y-%m", column)
 
 
 def _months_between(first: str, last: str) -> list[str]:
@@ -103,32 +97,12 @@ def compute_figures(store: Store, opts: FigureOptions) -> dict[str, Any]:
                 .where(*media)
             )
         )
-        month = _month(Item.upload_date, store.dialect)
-        monthly_rows = s.execute(
-            scoped(
-                select(month, Item.kind, func.count())
-                .where(*media, Item.upload_date.is_not(None))
-                .group_by(month, Item.kind)
-            )
-        ).all()
+        monthly = monthly_counts(s, scoped, ("video", "photo"))
         top_targets = _top(s, scoped, Person, opts.top, policy)
         top_uploaders = _top(s, scoped, Uploader, opts.top, policy)
         requests, run_info = _requests(s, platform_ids)
         verdict = latest_verdict(s, platform_ids)
 
-    per_month: dict[str, dict[str, int]] = {}
-    for m, kind, n in monthly_rows:
-        per_month.setdefault(str(m), {"video": 0, "photo": 0})[kind] = int(n)
-    monthly = []
-    if per_month:
-        cumulative = 0
-        keys = sorted(per_month)
-        for m in _months_between(keys[0], keys[-1]):
-            row = per_month.get(m, {"video": 0, "photo": 0})
-            cumulative += row["video"]
-            monthly.append(
-                {"month": m, "videos": row["video"], "photos": row["photo"], "videos_cumulative": cumulative}
-            )
     items = sum(counts.values())
     return {
         "videos": int(counts.get("video", 0)),
@@ -154,12 +128,41 @@ def compute_figures(store: Store, opts: FigureOptions) -> dict[str, Any]:
     }
 
 
-def census_verdict(store: Store, platform: str | None = None) -> Verdict:
-    """Whether the latest census run (of ``platform``, or of each platform) is complete, and why not:
-    for the report's top-of-report notice and the terminal summary (``Verdict.sentence()``)."""
-    with store.session() as s:
-        ids = list(s.scalars(select(Platform.id).where(Platform.base_url == platform))) if platform else None
-        return latest_verdict(s, ids)
+KINDS = {"video": "videos", "photo": "photos", "gallery": "galleries"}
+"""Item kinds and their plural, as they appear in results."""
+
+
+def monthly_counts(s: Any, scoped: Any, kinds: tuple[str, ...] = tuple(KINDS)) -> list[dict[str, Any]]:
+    """Items of ``kinds`` present per month of upload and kind, every month from the first to the last,
+    cumulated: the one computation of monthly counts (`stats` over videos and photos, the growth analysis
+    over every kind).
+
+    Grouped by day in SQL (a streaming read of the covering index), folded into months here.
+    """
+    q = (
+        select(Item.kind, Item.upload_date, func.count())
+        .where(*_present(), Item.kind.in_(kinds), Item.upload_date.is_not(None))
+        .group_by(Item.kind, Item.upload_date)
+    )
+    per_month: dict[str, dict[str, int]] = {}
+    for kind, day, n in s.execute(scoped(q)):
+        counts = per_month.setdefault(str(day)[:7], {})
+        counts[kind] = counts.get(kind, 0) + int(n)
+    if not per_month:
+        return []
+    keys = sorted(per_month)
+    totals = dict.fromkeys(kinds, 0)
+    out = []
+    for m in _months_between(keys[0], keys[-1]):
+        row: dict[str, Any] = {"month": m}
+        for kind in kinds:
+            plural = KINDS[kind]
+            n = per_month.get(m, {}).get(kind, 0)
+            totals[kind] += n
+            row[plural] = n
+            row[f"{plural}_cumulative"] = totals[kind]
+        out.append(row)
+    return out
 
 
 def headline(fig: dict[str, Any]) -> list[tuple[str, str]]:

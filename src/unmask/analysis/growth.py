@@ -6,7 +6,6 @@ show names) and `Task`, one SQL computation of a part (parts list theirs in `TAS
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,12 +13,9 @@ from typing import Any
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
-from unmask.analysis.figures import _months_between, _present
+from unmask.analysis.figures import monthly_counts
 from unmask.core.privacy import PrivacyPolicy
 from unmask.core.store.models import CrawlRun, Item
-
-KINDS = {"video": "videos", "photo": "photos", "gallery": "galleries"}
-"""Item kinds and their plural, as they appear in results."""
 
 
 @dataclass(frozen=True)
@@ -57,37 +53,9 @@ def present_joined(dialect: str) -> Any:
 
 
 def monthly(s: Session, scope: Scope) -> list[dict[str, Any]]:
-    """Items present per month of upload and kind, every month from the first to the last, cumulated.
-
-    Grouped by day in SQL (a streaming read of the covering index), folded into months here.
-    """
-    q = (
-        select(Item.kind, Item.upload_date, func.count())
-        .where(*_present(), Item.upload_date.is_not(None))
-        .group_by(Item.kind, Item.upload_date)
-    )
-    per_month: dict[str, dict[str, int]] = {}
-    for kind, day, n in s.execute(scope.items(q)):
-        counts = per_month.setdefault(_month(day), {})
-        counts[kind] = counts.get(kind, 0) + int(n)
-    if not per_month:
-        return []
-    keys = sorted(per_month)
-    totals = dict.fromkeys(KINDS, 0)
-    out = []
-    for m in _months_between(keys[0], keys[-1]):
-        row: dict[str, Any] = {"month": m}
-        for kind, plural in KINDS.items():
-            n = per_month.get(m, {}).get(kind, 0)
-            totals[kind] += n
-            row[plural] = n
-            row[f"{plural}_cumulative"] = totals[kind]
-        out.append(row)
-    return out
-
-
-def _month(day: dt.date | str) -> str:
-    return str(day)[:7]
+    """Items present per month of upload and kind (unmask.analysis.figures.monthly_counts, the one
+    computation `stats` shares)."""
+    return monthly_counts(s, scope.items)
 
 
 def runs(s: Session, scope: Scope) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ from typing import Any
 from unmask.core.case import Case
 from unmask.core.output import display_text
 from unmask.core.privacy import PrivacyPolicy, Role, pseudonym
+from unmask.report.i18n import Lang, language
 
 PLATFORM_SCHEMAS = ("Platform", "Domain", "IPAddress", "App", "Account", "Hoster", "ASN")
 SCHEMA_CLASS = {
@@ -47,6 +48,9 @@ KIND_CLASS = {
     "nominee": "gv-ctl",
     "representation": "gv-ctl",
 }
+FILL = {"gv-platform": "#d0582f", "gv-infra": "#d09a2f", "gv-person": "#3f9b5a", "gv-other": "#999999"}
+"""Node colours also as presentation attributes, for renderers without the page's CSS (PDF)."""
+STROKE = {"gv-own": ("#2f6fb0", "1.8", ""), "gv-ctl": ("#b0602f", "1.2", "5 3")}
 ROW_GAP = 120
 COL_GAP = 170
 MARGIN = 80
@@ -233,58 +237,58 @@ def render(view: View) -> str:
     for e in view.edges:
         (x1, y1), (x2, y2) = view.positions[e.a], view.positions[e.b]
         cls = KIND_CLASS.get(e.kind, "gv-link")
+        colour, width, dash = STROKE.get(cls, ("#99aaaa", "1.2", ""))
+        dashes = f' stroke-dasharray="{dash}"' if dash else ""
         parts.append(
             f'<line class="gv-edge {cls}" data-a="gvn{e.a}" data-b="gvn{e.b}" x1="{x1:.1f}" y1="{y1:.1f}"'
-            f' x2="{x2:.1f}" y2="{y2:.1f}" marker-end="url(#gv-arrow)">'
+            f' x2="{x2:.1f}" y2="{y2:.1f}" stroke="{colour}" stroke-width="{width}"{dashes}'
+            ' marker-end="url(#gv-arrow)">'
             f"<title>{_e(e.kind)}: {_e(e.label)}</title></line>"
         )
         if e.label and e.kind in ("ownership", "unknown_interest"):
             parts.append(
                 f'<text class="gv-elabel" data-a="gvn{e.a}" data-b="gvn{e.b}" x="{(x1 + x2) / 2:.1f}"'
-                f' y="{(y1 + y2) / 2 - 4:.1f}">{_e(e.label)}</text>'
+                f' y="{(y1 + y2) / 2 - 4:.1f}" font-size="10" fill="#2f6fb0">{_e(e.label)}</text>'
             )
     for n in view.nodes:
         x, y = view.positions[n.index]
-        cls = SCHEMA_CLASS.get(n.schema, "gv-org") + (" gv-top" if n.top else "")
+        kind = SCHEMA_CLASS.get(n.schema, "gv-org")
+        cls = kind + (" gv-top" if n.top else "")
+        ring = ' stroke="#111111" stroke-width="3"' if n.top else ' stroke="#ffffff" stroke-width="2"'
         data = " ".join(f"gvn{m}" for m in sorted(nbrs[n.index]))
         parts.append(
             f'<g class="gv-node {cls}" id="gvn{n.index}" data-nbrs="{data}" tabindex="0">'
             f"<title>{_e(n.title)}</title>"
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="11"/>'
-            f'<text x="{x:.1f}" y="{y + 26:.1f}">{_e(n.label)}</text></g>'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="11" fill="{FILL.get(kind, "#5b8fd0")}"{ring}/>'
+            f'<text x="{x:.1f}" y="{y + 26:.1f}" font-size="11" text-anchor="middle">{_e(n.label)}</text></g>'
         )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def graph_section(case: Case, *, real_names: bool = False, policy: PrivacyPolicy | None = None) -> str | None:
-    """The graph view as an HTML fragment (style, SVG, script), or None when the case has no graph."""
+def graph_section(
+    case: Case, *, real_names: bool = False, policy: PrivacyPolicy | None = None, lang: Lang | None = None
+) -> str | None:
+    """The graph view as an HTML fragment (style, SVG, script), or None when the case has no graph.
+    Its legend and note are in ``lang`` (English by default)."""
     from sqlalchemy.exc import DBAPIError
 
+    words = lang or language("en")
     try:
         view = collect(case, limit=case.config.owners.graph_view_nodes, real_names=real_names, policy=policy)
     except DBAPIError:  # a store without the owner tables: no graph to show
         return None
     if view is None or not view.nodes:
         return None
-    legend = (
-        '<p class="gv-legend"><span><i style="background:#d0582f"></i>platform, domains, apps</span>'
-        '<span><i style="background:#d09a2f"></i>hosting</span>'
-        '<span><i style="background:#5b8fd0"></i>companies</span>'
-        '<span><i style="background:#3f9b5a"></i>persons</span>'
-        "<span>blue line: ownership (share) · dashed: control, directorship, nominee · "
-        "black ring: chain top</span></p>"
-    )
-    note = (
-        f"<p class=note>{len(view.nodes)} entities and {len(view.edges)} links closest to the platform"
-        + (
-            " (more in the case: export the whole graph with <code>unmask owners export</code>)"
-            if view.truncated
-            else ""
-        )
-        + ". Drag to pan, scroll to zoom, click an entity to highlight its links.</p>"
-    )
+    swatches = "".join(
+        f'<span><i style="background:{colour}"></i>{_e(words.t(f"graph.{key}"))}</span>'
+        for key, colour in (("platform", FILL["gv-platform"]), ("hosting", FILL["gv-infra"]),
+                            ("companies", "#5b8fd0"), ("persons", FILL["gv-person"]))
+    )  # fmt: skip
+    legend = f'<p class="gv-legend">{swatches}<span>{_e(words.t("graph.lines"))}</span></p>'
+    more = f" {words.t('graph.more')}" if view.truncated else ""
+    note = words.t("graph.note", entities=words.n(len(view.nodes)), links=words.n(len(view.edges)), more=more)
     return (
-        f"<style>{GRAPH_STYLE}</style>{legend}{note}"
+        f"<style>{GRAPH_STYLE}</style>{legend}<p class=note>{_e(note)}</p>"
         f'<div class="gv-wrap">{render(view)}</div><script>{GRAPH_SCRIPT}</script>'
     )

@@ -1,107 +1,40 @@
-"""`unmask report`: one self-contained HTML file of a case's figures, with methodology and evidence.
+"""`unmask report`: one self-contained HTML file of a case's findings, figures, methodology and evidence.
 
-Everything is inline (styles, SVG charts drawn here, a data: favicon); a strict Content-Security-Policy
-forbids any request. Every value from the case is escaped and cleaned of bidi controls and invisible
-characters: platform data is hostile input. Names and free text (URLs, run messages) go through the
-case's privacy policy (unmask.core.privacy), the same one every other output uses. The only
-links are ordinary relative `<a href>` links to the case's WARC files (and anchors within the page).
-Whatever analysis the case lacks (or holds with other privacy settings, or older than the last crawl)
-is computed here; `unmask analyze` is never required first.
+The summary comes first: sentences with numbers written from the data, each linked to its section and
+to the evidence it rests on, a completeness notice when the census is incomplete, and what was not
+examined. The sections follow (unmask.report.sections: one record each; a section whose stage did not run
+is left out and named). Charts are Vega-Lite rendered to inline SVG (unmask.report.charts); everything is
+inline and a strict Content-Security-Policy forbids any request. Every value from the case is escaped and
+cleaned of bidi controls and invisible characters (platform data is hostile); names and free text go
+through the case's privacy policy (unmask.core.privacy). The only links out of the page are ordinary
+relative links to the case's WARC files and to the full evidence list written beside the report.
+Whatever analysis the case lacks is computed here; `unmask analyze` is never required first.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from unmask.analysis.analyze import PARTS, AnalysisOptions, load_results, run_analysis
-from unmask.analysis.audience import audience_summary
-from unmask.analysis.audience import headline as audience_headline
-from unmask.analysis.figures import FigureOptions, compute_figures, headline
-from unmask.analysis.history_curve import archive_curve, census_at
+import unmask
 from unmask.core.case import Case
-from unmask.core.output import html_text, in_case, output_target, write_text
+from unmask.core.output import in_case, output_target, write_text
 from unmask.core.privacy import PrivacyPolicy
-from unmask.report import methodology as meth
-from unmask.report.graph import graph_section, script_csp_source
-from unmask.report.infra import infra_section
-from unmask.report.svg import bar_chart, line_chart
+from unmask.report.charts.render import warm_up
+from unmask.report.evidence import EvidenceIndex, evidence_index, full_list_path, write_full_list
+from unmask.report.graph import script_csp_source
+from unmask.report.i18n import Lang, language
+from unmask.report.page import Page, esc
+from unmask.report.sections import SECTIONS, Context, Finding, Section
+from unmask.report.sections.base import STAGES, stages_run, verdict
 
 CSP = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src {script_csp_source()}"
 """Nothing loads from anywhere; the one script that runs is the graph view's, allowed by its hash."""
-STYLE = """
-body{font:15px/1.45 system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
-table{border-collapse:collapse;margin:1rem 0}
-td,th{border-bottom:1px solid #ddd;padding:.25rem .75rem;text-align:left;vertical-align:top}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
-.incomplete{border:2px solid #b00;padding:.6em .8em;font-weight:bold}
-.note{color:#555;font-size:.9em}.url{word-break:break-all;font-size:.85em}
-svg.chart{width:100%;max-width:45rem;height:auto;display:block;margin:1rem 0}
-nav a{margin-right:1rem}
-"""
-HEADLINE_EVIDENCE = {
-    "Videos": "",
-    "Photos": "",
-    "Galleries": "",
-    "Hours of video": "duration",
-    "Video views": "views",
-    "Uploaders": "uploader",
-    "Depicted persons": "persons",
-    "First upload": "upload_date",
-    "Last upload": "upload_date",
-}
-"""Headline figure → item field whose captures are its evidence ("" = any capture that listed items).
-Figures not named here (removals, requests) are explained by the crawl runs of the methodology."""
-SECTIONS = (
-    ("headline", "Headline figures"),
-    ("growth", "Growth"),
-    ("targets", "Targets"),
-    ("concentration", "Concentration"),
-    ("distributions", "Durations and tags"),
-    ("audience", "Audience"),
-    ("infrastructure", "Infrastructure"),
-    ("owners", "Who is behind it"),
-    ("methodology", "Methodology"),
-    ("evidence", "Evidence"),
-)
-
-
-def _e(value: Any) -> str:
-    return html_text("–" if value is None else value)
-
-
-def _n(value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:,.1f}"
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
-def _pct(share: float) -> str:
-    return f"{share * 100:.1f} %"
-
-
-def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, raw: int | None = None) -> str:
-    """A table; numbers right-aligned. Column `raw` holds HTML built here (already escaped)."""
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    body = []
-    for row in rows:
-        cells = []
-        for i, v in enumerate(row):
-            if i == raw:
-                cells.append(f"<td>{v}</td>")
-            elif isinstance(v, int | float) and not isinstance(v, bool):
-                cells.append(f"<td class=n>{_e(_n(v))}</td>")
-            else:
-                cells.append(f"<td>{_e(_n(v))}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+STYLE = (Path(__file__).parent / "style.css").read_text(encoding="utf-8")
 
 
 @dataclass
@@ -109,17 +42,18 @@ class ReportData:
     """Everything the report shows, gathered from the case."""
 
     case_name: str
+    lang: Lang
+    sections: list[Section]
+    """The sections shown, in order."""
+    data: dict[str, Any]
+    """Each shown section's gathered data, by key."""
+    skipped: list[tuple[str, str]]
+    """(section key, stage) of the sections left out because their stage did not run."""
+    stages: dict[str, bool]
     figures: dict[str, Any]
-    analysis: dict[str, Any]
-    audience: list[dict[str, Any]]
-    archive: list[dict[str, Any]]
-    """The platform's size as web-archive captures showed it, a point per month (`unmask history`)."""
-    methodology: dict[str, Any]
-    evidence: dict[str, Any]
-    infrastructure: str
-    owners: str | None
-    """The entity-graph view (unmask.report.graph), None when the case has no entity graph."""
-    """The Infrastructure section, rendered from the case's infra observations (unmask.report.infra)."""
+    runs: list[dict[str, Any]]
+    """The crawl runs (unmask.report.methodology), oldest first."""
+    evidence: EvidenceIndex
     evidence_href: str
     """Relative path from the report's folder to the case's evidence folder (POSIX separators)."""
 
@@ -131,414 +65,120 @@ def gather(
     real_names: bool = False,
     case_name: str | None = None,
     policy: PrivacyPolicy | None = None,
+    lang: str = "en",
 ) -> ReportData:
-    """Read everything the report shows. The big reads (figures, evidence index, methodology, analysis)
-    run two at a time, each on its own connection: the database does the work, so both cores help."""
+    """Read everything the report shows. The big reads (figures, evidence index, analysis) run beside the
+    rest, each on its own connection, while the chart engine starts."""
+    from unmask.analysis.figures import FigureOptions, compute_figures
+    from unmask.report.methodology import analysis
+
+    words = language(lang)
     policy = policy or PrivacyPolicy.for_case(case, real_names=real_names)
     _ = policy.matcher  # built once, before the threads share the policy
-    options = FigureOptions(privacy=policy)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        figures = pool.submit(compute_figures, case.store, options)
-        evidence = pool.submit(meth.evidence, case, policy=policy)
-        method = meth.methodology(case, policy=policy)
-        analysis = _analysis(case, policy, method["runs"])
-        audience = [d for d in audience_summary(case.store)["domains"] if d["monthly"] or d["countries"]]
+    ctx = Context(case, policy, words)
+    ctx.stages = stages_run(case, [*STAGES, *(s.needs for s in SECTIONS if s.needs is not None)])
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        engine = pool.submit(warm_up)
+        ctx.futures["figures"] = pool.submit(compute_figures, case.store, FigureOptions(privacy=policy))
+        ctx.futures["evidence"] = pool.submit(evidence_index, case, policy=policy)
+        if ctx.stages["census"]:
+            ctx.futures["analysis"] = pool.submit(analysis, case, policy, ctx.methodology["runs"])
+        shown = [s for s in SECTIONS if s.needs is None or ctx.stages[s.needs.name]]
+        ctx.skipped = [(s.key, s.needs.name) for s in SECTIONS if s.needs and not ctx.stages[s.needs.name]]
+        data = {s.key: s.gather(ctx) for s in shown}
+        engine.result()
         rel = os.path.relpath(case.evidence_dir.resolve(), out_dir.resolve())
         return ReportData(
             case_name=case_name or case.config.name,
-            figures=figures.result(),
-            analysis=analysis,
-            audience=audience,
-            archive=[p.as_dict() for p in archive_curve(case.store)],
-            methodology=method,
-            evidence=evidence.result(),
-            infrastructure=infra_section(case.store),
-            owners=graph_section(case, policy=policy),
+            lang=words,
+            sections=shown,
+            data=data,
+            skipped=ctx.skipped,
+            stages=ctx.stages,
+            figures=ctx.figures,
+            runs=ctx.methodology["runs"],
+            evidence=ctx.evidence,
             evidence_href=Path(rel).as_posix(),
         )
 
 
-def _analysis(case: Case, policy: PrivacyPolicy, runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The stored analysis when it fits (all parts, all platforms, same privacy policy, newer than every
-    run)."""
-    stored = load_results(case.store)
-    last_crawl = max((r["finished"] or r["started"] for r in runs), default="")
-    fits = all(
-        part in stored
-        and stored[part]["platform_id"] is None
-        and stored[part]["params"].get("privacy") == policy.fingerprint
-        and stored[part]["computed_at"] >= last_crawl
-        for part in PARTS
-    )
-    if fits:
-        return {part: stored[part]["result"] for part in PARTS}
-    result = run_analysis(case, AnalysisOptions(privacy=policy, save=False))
-    return {part: result[part] for part in PARTS}
-
-
-# -- sections ------------------------------------------------------------------------------------------
-
-
-def _warc_link(data: ReportData, capture: dict[str, Any], text: str) -> str:
-    if not capture.get("warc_file"):
-        return _e(text)
-    href = f"{data.evidence_href}/{capture['warc_file']}#offset={capture['warc_offset']}"
-    return f'<a href="{_e(href)}">{_e(text)}</a>'
-
-
-def _headline(data: ReportData) -> str:
-    captures = {c["id"]: c for c in data.evidence["captures"]}
-    by_field = data.evidence["by_field"]
-    rows = []
-    for label, value in headline(data.figures):
-        field = HEADLINE_EVIDENCE.get(label)
-        if field is None:
-            cell = '<a href="#runs">crawl runs</a>'
-        else:
-            ids = by_field.get(field, []) if field else [c["id"] for c in data.evidence["captures"]]
-            anchor = f"#ev-{field}" if field else "#evidence"
-            cell = (
-                f"{_warc_link(data, captures[ids[0]], f'capture {ids[0]}')} · "
-                f'<a href="{_e(anchor)}">{len(ids):,} captures</a>'
-                if ids
-                else "no capture"
-            )
-        rows.append((label, value, cell))
-    return _table(["Figure", "Value", "Evidence"], rows, raw=2)
-
-
-def _growth(data: ReportData) -> str:
-    g = data.analysis["growth"]
-    monthly = g["monthly"]
-    months = [m["month"] for m in monthly]
-    parts = []
-    if monthly:
-        parts.append(
-            line_chart(
-                "Videos and photos uploaded per month",
-                months,
-                [("videos", [m["videos"] for m in monthly]), ("photos", [m["photos"] for m in monthly])],
-            )
-        )
-        parts.append(
-            line_chart(
-                "Videos and photos online, cumulative by upload month",
-                months,
-                [
-                    ("videos", [m["videos_cumulative"] for m in monthly]),
-                    ("photos", [m["photos_cumulative"] for m in monthly]),
-                ],
-                area=True,
-            )
-        )
-    else:
-        parts.append("<p>No item with an upload date.</p>")
-    parts.append(_archive_growth(data.archive, monthly))
-    runs = g["runs"]
-    if runs:
-        labels = [f"#{r['run']}" for r in runs]
-        parts.append(
-            bar_chart(
-                "Items per crawl run: new and removed",
-                labels,
-                [("new", [r["new"] for r in runs]), ("removed", [r["removed"] for r in runs])],
-            )
-        )
-        parts.append(
-            _table(
-                ["Run", "Status", "Started", "Finished", "New", "Removed", "Present after"],
-                [
-                    (
-                        f"#{r['run']}",
-                        r["status"],
-                        r["started"],
-                        r["finished"],
-                        r["new"],
-                        r["removed"],
-                        r["present_after"],
-                    )
-                    for r in runs
-                ],
-            )
-        )
-    return "".join(parts)
-
-
-def _archive_growth(archive: list[dict[str, Any]], monthly: list[dict[str, Any]]) -> str:
-    """The web-archive curve (what the site said of itself over time) beside the census's own curve."""
-    if not archive:
-        return (
-            "<p>No web-archive history in this case: <code>unmask history URL</code> adds the size the "
-            "platform showed in archived captures over time.</p>"
-        )
-    months = [p["month"] for p in archive]
-    series: list[tuple[str, list[float | None]]] = [
-        ("videos stated (archive)", [p["videos"] for p in archive]),
-        ("photos stated (archive)", [p["photos"] for p in archive]),
-        ("listed (archive pagination)", [p["listed"] for p in archive]),
-        ("videos online (census, by upload month)", list(census_at(months, monthly, "videos_cumulative"))),
-    ]
-    series = [(name, values) for name, values in series if any(v is not None for v in values)]
-    chart = line_chart(
-        "Catalogue size over time: web-archive captures and census", months, series, markers=True
-    )
-    table = _table(
-        ["Month", "Videos stated", "Photos stated", "Listed"],
-        [(p["month"], p["videos"], p["photos"], p["listed"]) for p in archive],
-    )
-    note = (
-        "<p>Archive points are what the platform's own pages stated in captures replayed from the web "
-        "archive (one a month). The census curve counts today's items by upload month, so items removed "
-        "since then are missing from it: a gap between the curves is a lower bound on removals.</p>"
-    )
-    return chart + note + table
-
-
-def _targets(data: ReportData) -> str:
-    t = data.analysis["targets"]
-    persons, items = t["persons"], t["items"]
-    note = (
-        "<p class=note>Persons who are not known public figures are shown as pseudonyms "
-        "(stable within this case, not reversible without the case folder).</p>"
-        if data.figures["pseudonymized"]
-        else "<p class=note>Real names shown on request (<code>--real-names</code>).</p>"
-    )
-    summary = (
-        f"<p>{persons['persons']:,} depicted persons, {persons['public_figures']:,} of them known public "
-        f"figures. {_pct(items['non_public_share'])} of videos and photos present "
-        f"({items['non_public']['items']:,} of {items['media']:,}) depict a person not known to be a public "
-        "figure.</p>"
-    )
-    rows = [
-        (p["name"], "yes" if p["public_figure"] else "no", p["items"], p["videos"], p["photos"], p["views"])
-        for p in persons["top"]
-    ]
-    return summary + note + _table(["Person", "Public figure", "Items", "Videos", "Photos", "Views"], rows)
-
-
-def _concentration(data: ReportData) -> str:
-    c = data.analysis["concentration"]
-    v, u = c["views"], c["uploaders"]
-    rows = [
-        ("Videos with a view count", v["videos"]),
-        ("Their views", v["views"]),
-        ("Share held by the top 1 % of videos", _pct(v["top1_share"])),
-        ("Share held by the top 10 % of videos", _pct(v["top10_share"])),
-        ("Gini coefficient of video views", f"{v['gini']:.3f}"),
-        ("Uploaders", u["uploaders"]),
-        ("Items per uploader (median / max)", f"{_n(u['median'])} / {_n(u['max'])}"),
-        ("Share of items by the top 10 uploaders", _pct(u["top10_share"])),
-    ]
-    years = [y for y in c["views_by_year"] if y["year"] is not None]
-    chart = (
-        bar_chart(
-            "Views per video by upload year",
-            [y["year"] for y in years],
-            [("views per video", [y["views_per_video"] or 0 for y in years])],
-        )
-        if years
-        else ""
-    )
-    by_year = _table(
-        ["Upload year", "Videos", "Views", "Views per video"],
-        [(y["year"] or "unknown", y["videos"], y["views"], y["views_per_video"]) for y in c["views_by_year"]],
-    )
-    top = _table(["Uploader", "Items"], [(t["name"], t["items"]) for t in u["top"]])
-    return _table(["Figure", "Value"], rows) + chart + by_year + "<h3>Top uploaders</h3>" + top
-
-
-def _distributions(data: ReportData) -> str:
-    d = data.analysis["distributions"]
-    hist = d["durations"]["histogram"]
-    median = d["durations"]["median_s"]
-    text = f"<p>Median video duration: {median / 60:.1f} min.</p>" if median is not None else ""
-    chart = bar_chart(
-        "Videos by duration", [b["bin"] for b in hist], [("videos", [b["videos"] for b in hist])]
-    )
-    tags = _table(["Tag", "Items"], [(t["tag"], t["items"]) for t in d["tags"]["overall"][:25]])
-    return text + chart + "<h3>Most frequent tags</h3>" + tags
-
-
-def _audience(data: ReportData) -> str:
-    if not data.audience:
-        return "<p>The case holds no audience data (<code>unmask audience import FILE</code>).</p>"
-    parts = ["<p class=note>Third-party traffic estimates, as imported; not measured by unmask.</p>"]
-    for d in data.audience:
-        parts.append(f"<h3>{_e(d['domain'])}</h3>")
-        summary = audience_headline(d)
-        if summary:
-            parts.append(f"<p>{_e(summary)}</p>")
-        if d["monthly"]:
-            parts.append(
-                line_chart(
-                    f"Estimated monthly visits: {d['domain']}",
-                    [m["month"] for m in d["monthly"]],
-                    [("visits", [m["visits"] for m in d["monthly"]])],
-                    area=True,
-                )
-            )
-        best = d["best_3_months"]
-        if best:
-            parts.append(f"<p>Best 3 months: {_e(', '.join(best['months']))}: {best['visits']:,} visits.</p>")
-        if d["countries"]:
-            period = f" ({d['countries_period']})" if d["countries_period"] else ""
-            parts.append(f"<p>Countries{_e(period)}:</p>")
-            parts.append(
-                _table(["Country", "Share"], [(c["country"], _pct(c["share"])) for c in d["countries"][:15]])
-            )
-    return "".join(parts)
-
-
-def _methodology(data: ReportData) -> str:
-    m = data.methodology
-    platforms = _table(
-        ["Platform", "Base URL", "Adapter"],
-        [(p["name"], p["base_url"], p["adapter"]) for p in m["platforms"]],
-    )
-    runs = []
-    for r in m["runs"]:
-        fetched = ", ".join(
-            f"{kind}: " + ", ".join(f"{n:,} {status}" for status, n in sorted(counts.items()))
-            for kind, counts in r["frontier"].items()
-        )
-        runs.append(
-            (
-                f"#{r['run']}",
-                r["start_url"],
-                f"{r['status']} ({r['phase']})" + (", re-crawl" if r["incremental"] else ""),
-                r["started"],
-                r["finished"],
-                r["sessions"],
-                r["requests"],
-                r["refused"],
-                r["errors"],
-                fetched or "–",
-                r["adapter"],
-                f"delay {_n(r['delay'])} s, concurrency {_n(r['concurrency'])}",
-            )
-        )
-    s = m["settings"]
-    settings = _table(
-        ["Fetch setting", "Value"],
-        [
-            ("User agent", s["user_agent"]),
-            ("Delay between requests to one host (case default)", f"{s['delay']} s"),
-            ("Connections per host (case default)", s["concurrency"]),
-            ("Adaptive throttling", "yes" if s["autothrottle"] else "no"),
-            ("robots.txt obeyed", "yes" if s["obey_robots"] else "no"),
-            ("Retries", s["retries"]),
-            ("Largest body read", f"{s['max_response_bytes']:,} bytes"),
-            ("Through a proxy", "yes" if s["proxy"] else "no"),
-        ],
-    )
-    limits = "".join(f"<li>{_e(text)}</li>" for text in m["limitations"])
-    return (
-        "<p>Catalogue metadata only: unmask never downloads media. It reads robots.txt, then sitemaps and "
-        "listing pages, and fetches an item's own page only for fields those did not give. Every response "
-        "is archived in a WARC file and recorded as a capture; each item field names the capture it came "
-        "from.</p>"
-        f"<h3>Platforms</h3>{platforms}"
-        '<h3 id="runs">Crawl runs</h3>'
-        + _table(
-            [
-                "Run",
-                "Start URL",
-                "Status",
-                "Started",
-                "Finished",
-                "Sessions",
-                "Requests",
-                "Refused",
-                "Failed",
-                "URLs by kind and outcome",
-                "Adapter",
-                "Politeness",
-            ],
-            runs,
-        )
-        + f"<h3>Fetch settings</h3>{settings}<h3>Limitations</h3><ul>{limits}</ul>"
-    )
-
-
-def _evidence(data: ReportData) -> str:
-    ev = data.evidence
-    captures = ev["captures"]
-    shown = (
-        f"the {len(captures):,} most relevant of {ev['total']:,}" if ev["total"] > len(captures) else "all"
-    )
-    kinds: dict[str, int] = {}
-    for c in captures:
-        kinds[c["kind"]] = kinds.get(c["kind"], 0) + 1
-    fields = "".join(
-        f'<li id="ev-{_e(field)}">{_e(field)}: {len(ids):,} captures, e.g. '
-        + ", ".join(f'<a href="#cap-{i}">{i}</a>' for i in ids[:10])
-        + "</li>"
-        for field, ids in sorted(ev["by_field"].items())
-    )
-    rows = "".join(
-        f'<tr id="cap-{c["id"]}"><td class=n>{c["id"]}</td><td>{_e(c["kind"])}</td>'
-        f"<td class=url>{_e(c['url'])}</td><td>{_e(c['requested'])}</td><td class=n>{_e(c['status'])}</td>"
-        f"<td class=n>{c['items']:,}</td><td>{_e(', '.join(c['fields']))}</td>"
-        f"<td>{_warc_link(data, c, 'WARC record')}</td></tr>"
-        for c in captures
-    )
-    return (
-        f"<p>Captures that provided item fields: {shown}; sitemaps and listings first. "
-        "By kind: " + _e(", ".join(f"{k} {n:,}" for k, n in kinds.items()) or "none") + ". "
-        "A WARC link names the file (relative to this report) and the record's byte offset; "
-        "<code>warcio extract FILE OFFSET</code> prints the exchange.</p>"
-        f"<h3>Captures by field</h3><ul>{fields}</ul>"
-        "<table><tr><th>Capture</th><th>Kind</th><th>URL</th><th>Requested</th><th>Status</th>"
-        f"<th>Items</th><th>Fields</th><th>Archive</th></tr>{rows}</table>"
-    )
-
-
-SECTION_BODY = {
-    "headline": _headline,
-    "growth": _growth,
-    "targets": _targets,
-    "concentration": _concentration,
-    "distributions": _distributions,
-    "audience": _audience,
-    "infrastructure": lambda data: data.infrastructure,
-    "owners": lambda data: (
-        data.owners
-        or (
-            "<p class=note>No entity graph in this case: <code>unmask owners import FILE</code> loads "
-            "registry and ownership data, <code>unmask owners emit-case</code> adds the platform, its "
-            "domains and addresses.</p>"
-        )
-    ),
-    "methodology": _methodology,
-    "evidence": _evidence,
-}
-
-
-def _incomplete_notice(data: ReportData) -> str:
-    """At the top, when the latest census run is incomplete: why, and that the figures are bounds."""
-    if data.figures.get("complete", True):
+def _banner(data: ReportData, page: Page) -> str:
+    """The completeness notice, at the top of the report (before the navigation) when the latest census
+    run is incomplete: the census's own verdict where it gives one in the report's language, else why."""
+    complete, reasons = verdict(data.figures, data.runs)
+    if complete or not data.stages.get("census"):
         return ""
-    return f"<p class=incomplete role=alert>{_e(data.figures['verdict'])}</p>"
-
-
-def render(data: ReportData, *, generated: dt.datetime | None = None) -> str:
-    generated = generated or dt.datetime.now(dt.UTC)
-    nav = "".join(f'<a href="#{key}">{_e(title)}</a>' for key, title in SECTIONS)
-    body = "".join(
-        f'<section id="{key}"><h2>{_e(title)}</h2>{SECTION_BODY[key](data)}</section>'
-        for key, title in SECTIONS
+    sentence = data.figures.get("verdict")
+    if sentence and page.lang.code == "en":
+        return f"<div class=banner role=alert><p><strong>{esc(sentence)}</strong></p></div>"
+    items = "".join(f"<li>{esc(r)}</li>" for r in reasons)
+    return (
+        f"<div class=banner role=alert><p><strong>{page.t('summary.incomplete_title')}</strong> "
+        f"{page.t('summary.incomplete')}</p>" + (f"<ul>{items}</ul>" if items else "") + "</div>"
     )
+
+
+def _not_examined(data: ReportData, page: Page) -> str:
+    lang = page.lang
+    missing = [stage for stage, ran in data.stages.items() if not ran]
+    if not missing:
+        return ""
+    items = "".join(
+        "<li>"
+        + page.t("summary.stage_missing", stage=lang.t(f"stage.{s}.name"), how=lang.t(f"stage.{s}.how"))
+        + "</li>"
+        for s in missing
+    )
+    return f"<div class=not-examined><p>{page.t('summary.not_examined')}</p><ul>{items}</ul></div>"
+
+
+def _summary(findings: list[Finding], data: ReportData, page: Page) -> str:
+    lang = page.lang
+    items: list[str] = []
+    for f in findings:
+        refs: list[str] = [page.link(f"#{f.section}", lang.t(f"section.{f.section}"))]
+        if f.evidence:
+            refs.append(f.evidence)
+        items.append(f"<li>{f.sentence} <span class=refs>→ {esc(' · ').join(refs)}</span></li>")
+    body = f"<ul class=findings>{''.join(items)}</ul>" if items else f"<p>{page.t('summary.nothing')}</p>"
+    return (
+        f'<section id="summary"><h2>{page.t("section.summary")}</h2>{body}'
+        f"{_not_examined(data, page)}</section>"
+    )
+
+
+def render(data: ReportData, *, generated: dt.datetime | None = None, full_list: str | None = None) -> str:
+    generated = generated or dt.datetime.now(dt.UTC)
+    lang = data.lang
+    page = Page(lang, data.evidence_href, full_list)
+    bodies: dict[str, str] = {}
+    for s in data.sections:
+        if not s.renders_last:
+            bodies[s.key] = s.render(data.data[s.key], page)
+    findings = [f for s in data.sections for f in s.findings(data.data[s.key], page)]
+    summary = _summary(findings, data, page)
+    for s in data.sections:
+        if s.renders_last:
+            bodies[s.key] = s.render(data.data[s.key], page)
+    keys = ["summary", *(s.key for s in data.sections)]
+    nav = " ".join(f'<a href="#{key}">{page.t(f"section.{key}")}</a>' for key in keys)
+    sections = "".join(
+        f'<section id="{s.key}"><h2>{page.t(f"section.{s.key}")}</h2>{bodies[s.key]}</section>'
+        for s in data.sections
+    )
+    stamp = lang.time(generated.replace(tzinfo=None))
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{lang.code}"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <link rel="icon" href="data:,">
-<title>{_e(data.case_name)} — unmask report</title><style>{STYLE}</style></head>
-<body><h1>{_e(data.case_name)}</h1>
-<p class=note>Generated {_e(generated.strftime("%Y-%m-%d %H:%M UTC"))} by unmask from the case store.</p>
-{_incomplete_notice(data)}
+<title>{esc(data.case_name)} — {page.t("report.title")}</title><style>{STYLE}</style></head>
+<body><header><h1>{esc(data.case_name)}</h1>
+<p class=generated>{page.t("report.generated", when=stamp, version=unmask.__version__)}</p></header>
+{_banner(data, page)}
 <nav>{nav}</nav>
-{body}
+{summary}
+{sections}
 </body></html>
 """
 
@@ -550,10 +190,29 @@ def write_report(
     real_names: bool = False,
     case_name: str | None = None,
     policy: PrivacyPolicy | None = None,
+    lang: str = "en",
+    generated: dt.datetime | None = None,
+    fmt: str | None = None,
 ) -> Path:
-    """Gather, render and write the report atomically (never over the case's own files); returns its
-    path."""
+    """Gather, render and write the report atomically (never over the case's own files), HTML or PDF
+    (``fmt``, or by the file's suffix), with the full evidence list beside it; returns the report's path."""
     path = output_target(path, case)
-    data = gather(case, path.parent, real_names=real_names, case_name=case_name, policy=policy)
-    write_text(path, render(data), private=in_case(path, case))
+    pdf = fmt == "pdf" or (fmt is None and path.suffix.lower() == ".pdf")
+    policy = policy or PrivacyPolicy.for_case(case, real_names=real_names)
+    with ThreadPoolExecutor(max_workers=1) as side:
+        if pdf:
+            from unmask.report.pdf import preload
+
+            side.submit(preload)
+        data = gather(case, path.parent, case_name=case_name, policy=policy, lang=lang)
+        given = data.evidence.provided
+        listing = side.submit(write_full_list, case, path, policy=policy, given=given)
+        text = render(data, generated=generated, full_list=full_list_path(path).name)
+        listing.result()
+    if pdf:
+        from unmask.report.pdf import write_pdf
+
+        write_pdf(text, path, private=in_case(path, case))
+    else:
+        write_text(path, text, private=in_case(path, case))
     return path

@@ -1,8 +1,8 @@
 """What the report says about how the figures were obtained, read from the case itself.
 
 `methodology` describes the platforms and every crawl run (sessions, requests, what was fetched and how,
-the fetch settings, the limitations); `evidence` lists the captures that provided item fields, the
-sitemaps and listings first, each located in its WARC file.
+the fetch settings, the limitations); `analysis` gives the analysis parts the report shows (stored, or
+computed when the case lacks them). The evidence is unmask.report.evidence.
 """
 
 from __future__ import annotations
@@ -13,13 +13,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from unmask.analysis.analyze import PARTS, AnalysisOptions, load_results, run_analysis
 from unmask.core.case import Case
 from unmask.core.privacy import PrivacyPolicy
-from unmask.core.store.models import Capture, CrawlRun, Frontier, Item, ItemSource, Platform
-
-KIND_ORDER = ("robots", "sitemap", "listing", "item", "person", "page")
-"""Frontier kinds, in the order the report lists them (and ranks evidence)."""
-EVIDENCE_LIMIT = 500
+from unmask.core.store.models import Capture, CrawlRun, Frontier, Item, Platform
+from unmask.report.evidence import kind_rank
 
 
 def methodology(case: Case, *, policy: PrivacyPolicy | None = None) -> dict[str, Any]:
@@ -94,115 +92,53 @@ def _run(
         "refused": int(refused),
         "errors": int(errors),
         "archived": int(archived),
-        "frontier": {k: by_kind[k] for k in sorted(by_kind, key=_kind_rank)},
+        "frontier": {k: by_kind[k] for k in sorted(by_kind, key=kind_rank)},
         "adapter": options.get("adapter"),
         "delay": options.get("delay"),
         "concurrency": options.get("concurrency"),
     }
 
 
-def _kind_rank(kind: str) -> int:
-    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
-
-
-def _limitations(s: Session, runs: list[dict[str, Any]]) -> list[str]:
+def _limitations(s: Session, runs: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """What the figures cannot say, as (text key, values): the report words them in its language."""
     present = [Item.removed_at.is_(None)]
     items = int(s.scalar(select(func.count()).select_from(Item).where(*present)) or 0)
     without_page = int(
         s.scalar(select(func.count()).select_from(Item).where(*present, Item.page_run.is_(None))) or 0
     )
     removed = int(s.scalar(select(func.count()).select_from(Item).where(Item.removed_at.is_not(None))) or 0)
-    out = []
+    out: list[tuple[str, dict[str, Any]]] = []
     if items:
-        out.append(
-            f"{without_page:,} of {items:,} items present were never read on their own page: their fields "
-            "come only from sitemaps and listings (listing view counts may be rounded)."
-        )
+        out.append(("limits.listing_only", {"n": without_page, "items": items}))
     complete = sum(1 for r in runs if r["status"] == "complete")
     if removed:
-        out.append(
-            f"Items marked removed: {removed:,}. Their page answered 404/410, or a complete run that read "
-            "every sitemap and listing no longer found them (removal inferred from absence)."
-        )
+        out.append(("limits.removed", {"n": removed}))
     elif complete < 2:
-        out.append("No removals are inferred: that takes a second complete run (a re-crawl) of the platform.")
+        out.append(("limits.no_removals", {}))
     unfinished = [r["run"] for r in runs if r["status"] != "complete"]
     if unfinished:
-        out.append(
-            "Runs not complete (figures may miss items): " + ", ".join(f"#{n}" for n in unfinished) + "."
-        )
+        out.append(("limits.unfinished", {"runs": ", ".join(f"#{n}" for n in unfinished)}))
     failed = sum(r["frontier"].get(k, {}).get("failed", 0) for r in runs for k in r["frontier"])
     refused = sum(r["frontier"].get(k, {}).get("refused", 0) for r in runs for k in r["frontier"])
     if failed or refused:
-        out.append(
-            f"{failed:,} URLs could not be fetched and {refused:,} were refused (robots.txt, media, size)."
-        )
-    out.append("Audience figures are third-party estimates, not measurements by unmask.")
+        out.append(("limits.failed", {"failed": failed, "refused": refused}))
+    out.append(("limits.audience", {}))
     return out
 
 
-def evidence(
-    case: Case, limit: int = EVIDENCE_LIMIT, *, policy: PrivacyPolicy | None = None
-) -> dict[str, Any]:
-    """Captures that provided item fields, most relevant first (sitemaps and listings, then by items).
-    Their URLs go through the privacy policy (``/model/janet-doerwald`` names a person).
-
-    Returns {"captures": [...], "total": n, "by_field": {field: [capture ids, best first]}}.
-    """
-    policy = policy or PrivacyPolicy.for_case(case)
-    with case.store.session() as s:
-        rows = s.execute(
-            select(
-                Capture.id,
-                Capture.url,
-                Capture.requested_at,
-                Capture.status,
-                Capture.warc_file,
-                Capture.warc_offset,
-                func.max(Frontier.kind),
-                func.count(ItemSource.item_id),
-            )
-            .select_from(ItemSource)
-            .join(Capture, Capture.id == ItemSource.capture_id)
-            .outerjoin(Frontier, Frontier.capture_id == Capture.id)
-            .group_by(
-                Capture.id,
-                Capture.url,
-                Capture.requested_at,
-                Capture.status,
-                Capture.warc_file,
-                Capture.warc_offset,
-            )
-        ).all()
-        fields = s.execute(
-            select(ItemSource.capture_id, ItemSource.fields, func.count()).group_by(
-                ItemSource.capture_id, ItemSource.fields
-            )
-        ).all()
-    per_capture: dict[int, dict[str, int]] = {}
-    for capture_id, names, n in fields:
-        counts = per_capture.setdefault(int(capture_id), {})
-        for name in str(names).split(","):
-            if name:
-                counts[name] = counts.get(name, 0) + int(n)
-    captures: list[dict[str, Any]] = [
-        {
-            "id": int(cid),
-            "url": policy.redact(url),
-            "requested": at.isoformat(timespec="seconds"),
-            "status": status,
-            "warc_file": warc_file,
-            "warc_offset": offset,
-            "kind": kind or "page",
-            "items": int(n),
-            "fields": per_capture.get(int(cid), {}),
-        }
-        for cid, url, at, status, warc_file, offset, kind, n in rows
-    ]
-    captures.sort(key=lambda c: (_kind_rank(c["kind"]), -c["items"], c["id"]))
-    shown = captures[:limit]
-    by_field: dict[str, list[int]] = {}
-    for c in sorted(shown, key=lambda c: (-c["items"], c["id"])):
-        for name in c["fields"]:
-            by_field.setdefault(name, []).append(c["id"])
-    return {"captures": shown, "total": len(captures), "by_field": by_field}
+def analysis(case: Case, policy: PrivacyPolicy, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The stored analysis when it fits (all parts, all platforms, same privacy policy, newer than every
+    run); computed here otherwise (`unmask analyze` is never required first)."""
+    stored = load_results(case.store)
+    last_crawl = max((r["finished"] or r["started"] for r in runs), default="")
+    fits = all(
+        part in stored
+        and stored[part]["platform_id"] is None
+        and stored[part]["params"].get("privacy") == policy.fingerprint
+        and stored[part]["computed_at"] >= last_crawl
+        for part in PARTS
+    )
+    if fits:
+        return {part: stored[part]["result"] for part in PARTS}
+    result = run_analysis(case, AnalysisOptions(privacy=policy, save=False))
+    return {part: result[part] for part in PARTS}
