@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from tests.helpers.cli import venv_script
 from tests.helpers.tsa import LocalTsa
 from unmask.core.case import Case
 from unmask.core.fetch.exchange import Exchange, FetchRequest
@@ -69,7 +70,9 @@ def warc_files(case: Case) -> list[Path]:
 def warcio_check(paths: list[Path]) -> None:
     """`warcio check` (the independent WARC checker) accepts every file."""
     assert paths
-    proc = subprocess.run(["warcio", "check", *map(str, paths)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [venv_script("warcio"), "check", *map(str, paths)], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.evidence.conftest import captures, record_pages
-from tests.helpers.cli import unmask
+from tests.helpers.cli import unmask, venv_script
 from tests.helpers.tsa import LocalTsa
 from unmask.core.case import Case
 from unmask.core.fetch.exchange import Exchange, FetchRequest
@@ -22,7 +22,9 @@ from unmask.evidence.wacz import export_wacz
 
 def wacz_validate(path: Path) -> None:
     """py-wacz's validator (the independent check) accepts the package."""
-    proc = subprocess.run(["wacz", "validate", "-f", str(path)], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [venv_script("wacz"), "validate", "-f", str(path)], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0 and "is valid" in proc.stdout, proc.stdout + proc.stderr
 
 

@@ -12,6 +12,11 @@ from typing import Any
 UNMASK = [sys.executable, "-m", "unmask"]
 
 
+def venv_script(name: str) -> str:
+    """A console script beside this interpreter (the venv bin is not on PATH under `make test`)."""
+    return str(Path(sys.executable).parent / name)
+
+
 def unmask(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.run([*UNMASK, *args], capture_output=True, text=True, timeout=timeout, env=env)

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
+from tests.helpers.cli import venv_script
 from tests.helpers.hostile import (
     JPEG,
     MP4,
@@ -268,10 +269,10 @@ def test_warc_files_are_per_process_and_valid(
     files = list(sqlite_case.warc_dir.glob("*.warc.gz"))
     assert len(files) == 1
     import subprocess
-    import sys
 
-    warcio_cli = Path(sys.executable).parent / "warcio"
-    out = subprocess.run([str(warcio_cli), "check", "-v", str(files[0])], capture_output=True, text=True)
+    out = subprocess.run(
+        [venv_script("warcio"), "check", "-v", str(files[0])], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "digest pass" in out.stdout
 
