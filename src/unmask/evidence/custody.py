@@ -24,7 +24,6 @@ import functools
 import hashlib
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,28 +31,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from unmask import __version__
+from unmask.core.secrets import REDACTED, redact_text
 
 LOG_NAME = "custody.jsonl"
-REDACTED = "[redacted]"
 MAX_LISTED_FILES = 50
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _SECRET_OPTIONS = frozenset({"--token", "--password", "--secret", "--api-key", "--apikey", "--key", "--auth"})
-_SECRET_WORDS = "|".join(
-    [
-        *("token", "access_token", "api_key", "apikey", "key", "secret", "password", "passwd", "pwd", "pass"),
-        *("auth", "sig", "signature", "session", "sessionid"),
-    ]
-)
-_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.\-]*://[^:/@\s]*):(?P<secret>[^@/\s]+)@", re.IGNORECASE)
-_QUERY_SECRET = re.compile(rf"(?P<head>[?&;](?:{_SECRET_WORDS})=)(?P<secret>[^&#;\s]+)", re.IGNORECASE)
-
-
-def redact_argument(argument: str) -> str:
-    """One command-line argument without passwords in URLs or secret-named query values."""
-    argument = _URL_PASSWORD.sub(lambda m: f"{m['head']}:{REDACTED}@", argument)
-    return _QUERY_SECRET.sub(lambda m: f"{m['head']}{REDACTED}", argument)
 
 
 def redact_command(argv: list[str]) -> list[str]:
@@ -73,7 +58,7 @@ def redact_command(argv: list[str]) -> list[str]:
                 out.append(argument)
                 hide_next = True
             continue
-        out.append(redact_argument(argument))
+        out.append(redact_text(argument))
     return out
 
 

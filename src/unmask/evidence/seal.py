@@ -93,7 +93,9 @@ def seal(
     timestamps: list[Timestamp] = []
     for n, url in enumerate(urls, start=1):
         try:
-            granted = request_timestamp(url, data, timeout=case.config.evidence.tsa_timeout)
+            granted = request_timestamp(
+                url, data, settings=case.config.fetch, timeout=case.config.evidence.tsa_timeout
+            )
         except TimestampFailed as exc:
             timestamps.append(Timestamp(tsa=url, ok=False, error=str(exc)))
             continue

@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import importlib.metadata
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from unmask.core.config import FetchSettings
 from unmask.core.errors import UnmaskError
+from unmask.core.fetch.outbound import OutboundError, post
 
 MAX_REPLY_BYTES = 1024 * 1024
 """A timestamp reply is a few KB; anything longer is not one."""
@@ -82,35 +83,20 @@ class Granted:
     """DER certificates carried in the token."""
 
 
-def _post(url: str, query: bytes, timeout: float) -> bytes:
-    import httpx
-
-    deadline = time.monotonic() + timeout
+def _post(url: str, query: bytes, settings: FetchSettings, timeout: float) -> bytes:
+    """The TSA's reply to ``query``, through the case's outbound path (its proxy and TLS settings)."""
     try:
-        with (
-            httpx.Client(timeout=httpx.Timeout(timeout), trust_env=False, follow_redirects=False) as client,
-            client.stream("POST", url, content=query, headers={"Content-Type": QUERY_TYPE}) as response,
-        ):
-            if response.status_code != 200:
-                raise TimestampFailed(f"HTTP {response.status_code}")
-            kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            if kind != REPLY_TYPE:
-                raise TimestampFailed(f"answered {kind or 'no content type'}, not {REPLY_TYPE}")
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > MAX_REPLY_BYTES:
-                    raise TimestampFailed(f"reply longer than {MAX_REPLY_BYTES} bytes")
-                if time.monotonic() > deadline:
-                    raise TimestampFailed(f"no complete reply within {timeout:g} s")
-            return bytes(body)
-    except httpx.TimeoutException:
-        raise TimestampFailed(f"no reply within {timeout:g} s") from None
-    except httpx.HTTPError as exc:
-        raise TimestampFailed(f"{type(exc).__name__}: {exc}") from None
+        reply = post(url, query, QUERY_TYPE, settings, timeout=timeout, max_reply_bytes=MAX_REPLY_BYTES)
+    except OutboundError as exc:
+        raise TimestampFailed(str(exc)) from None
+    if reply.status != 200:
+        raise TimestampFailed(f"HTTP {reply.status}")
+    if reply.content_type != REPLY_TYPE:
+        raise TimestampFailed(f"answered {reply.content_type or 'no content type'}, not {REPLY_TYPE}")
+    return reply.body
 
 
-def request_timestamp(url: str, data: bytes, *, timeout: float) -> Granted:
+def request_timestamp(url: str, data: bytes, *, settings: FetchSettings, timeout: float) -> Granted:
     """A checked token over DATA (SHA-256 imprint, nonce, certificates asked), or TimestampFailed."""
     from rfc3161_client import HashAlgorithm, PKIStatus, TimestampRequestBuilder, decode_timestamp_response
 
@@ -122,7 +108,7 @@ def request_timestamp(url: str, data: bytes, *, timeout: float) -> Granted:
         .cert_request(cert_request=True)
         .build()
     )
-    reply = _post(url, request.as_bytes(), timeout)
+    reply = _post(url, request.as_bytes(), settings, timeout)
     try:
         response = decode_timestamp_response(reply)
     except ValueError as exc:

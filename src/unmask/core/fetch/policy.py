@@ -28,6 +28,7 @@ import yaml
 
 from unmask.core.errors import FetchRefused
 from unmask.core.fetch.exchange import Headers
+from unmask.core.secrets import REDACTED
 
 # -- refusals --------------------------------------------------------------------------------------
 
@@ -608,8 +609,6 @@ def judge_favicon(body: bytes) -> Refusal | None:
 
 
 # -- credentials -----------------------------------------------------------------------------------
-
-REDACTED = "[redacted]"
 
 
 def secret_header_names(extra: Iterable[str] = ()) -> frozenset[str]:
