@@ -2,8 +2,10 @@
 
 A platform of 60 videos and 90 photos uploaded from January 2024 to mid-March 2025 (March partial), one
 complete crawl run, a sitemap and listings as evidence, web-archive points, audience estimates with
-country shares, two infrastructure scans, and an ownership chain behind the operator (every name made up;
-the operator's owners: 42–52.5 % and 30 %, as in the demo).
+country shares, two infrastructure scans, an app the platform promotes (its Play listing checked in two
+storefronts until it was removed, an APK with its certificate and trackers, its privacy policy), and an
+ownership chain behind the operator (every name made up; the operator's owners: 42–52.5 % and 30 %, as in
+the demo).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime as dt
 import random
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from tests.owners.build import Builder
 from tests.report.test_infra_section import _load as load_infra
@@ -19,6 +22,8 @@ from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PersonRef
 from unmask.census.writer import CensusWriter, PageCommit, open_run, platform_for
 from unmask.core.case import Case
 from unmask.core.store.models import (
+    AppPolicy,
+    AppStoreEvent,
     ArchiveCapture,
     ArchiveObservation,
     AudienceCountry,
@@ -124,6 +129,7 @@ def load_newsroom_case(case: Case) -> None:
             )
         s.commit()
     load_infra(case)
+    load_app(case, listing_capture=cap_ids[1])
     b = Builder(case, path="register-notes.csv")
     b.entity("plat", "fakes.test", "Platform")
     b.entity("OP", "Quiet Harbour Media Ltd")
@@ -141,3 +147,122 @@ def load_newsroom_case(case: Case) -> None:
     from unmask.core.privacy import record_public_figures
 
     record_public_figures(case.store, [PUBLIC])
+
+
+APP = "com.lumenfold.swapstudio"
+APP_NAME = "Lumenfold Swap"
+APP_DEVELOPER = "Lumenfold Studio Limited"
+POLICY_URL = "https://lumenfold.example/privacy"
+APP_ADDRESS = "Unit 12, 7 Invented Road, Futian District, Shenzhen, China"
+APP_POLICY = (
+    "Lumenfold Swap Privacy Policy.",
+    "Lumenfold Studio Limited is the personal information processor of your information under the "
+    "Personal Information Protection Law of the People's Republic of China (PIPL).",
+    "We process the faces in the photos you upload, including facial features, to create swap results.",
+    "Your personal information is stored on servers located in mainland China.",
+    "We may share your personal information without your consent where it is directly related to national "
+    "security, public safety or criminal investigation.",
+    "We do not sell your personal information to advertisers.",
+)
+"""The app's invented privacy policy: Chinese law, biometric data, storage in China, state access."""
+APP_CHECKS = (  # (day, storefront, listed, developer)
+    (dt.datetime(2024, 9, 2, 8), "us", True, APP_DEVELOPER),
+    (dt.datetime(2024, 9, 2, 8), "de", True, APP_DEVELOPER),
+    (dt.datetime(2024, 12, 2, 8), "us", True, "Lumenfold Technology Co. Ltd"),
+    (dt.datetime(2024, 12, 2, 8), "de", False, None),
+    (dt.datetime(2025, 2, 3, 8), "us", False, None),
+    (dt.datetime(2025, 2, 3, 8), "de", False, None),
+    (dt.datetime(2025, 3, 3, 8), "us", False, None),
+)
+
+
+def _app_certificate() -> bytes:
+    """An invented signing certificate, the same bytes every time (Ed25519 signatures are deterministic)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509.oid import NameOID
+
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "Lumenfold Dev"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Lumenfold Studio"),
+            x509.NameAttribute(NameOID.LOCALITY_NAME, "Shenzhen"),
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+        ]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(4242)
+        .not_valid_before(dt.datetime(2023, 1, 1, tzinfo=dt.UTC))
+        .not_valid_after(dt.datetime(2048, 1, 1, tzinfo=dt.UTC))
+        .sign(key, None)
+    )
+    return cert.public_bytes(Encoding.DER)
+
+
+def _capture(s: Session, url: str, when: dt.datetime, digest: str, status: int = 200) -> int:
+    cap = Capture(url=url, status=status, payload_sha256=digest * 64, requested_at=when, purpose="apps")
+    s.add(cap)
+    s.flush()
+    return int(cap.id)
+
+
+def load_app(case: Case, *, listing_capture: int) -> None:
+    """The app route of the newsroom case, written by the apps stage's own functions (store checks, APK,
+    the policy analysed by its rules), at fixed dates."""
+    from unmask.apps.apk import ApkReport, FoundTracker, Signer
+    from unmask.apps.certificates import certificate
+    from unmask.apps.policy.read import PolicyText, analyse
+    from unmask.apps.policy.read import store as store_policy
+    from unmask.apps.storage import add_promotion, store_apk, store_check, upsert_app
+    from unmask.apps.stores.base import LISTED, UNAVAILABLE, Listing
+    from unmask.apps.trackers import match, shipped
+
+    link = f"https://play.google.com/store/apps/details?id={APP}"
+    with case.store.session() as s:
+        app = upsert_app(s, APP, name=APP_NAME)
+        for n, page in enumerate((f"{BASE}/", f"{BASE}/videos?page=1")):
+            cid = _capture(s, page, RUN_START, "4") if n == 0 else listing_capture
+            add_promotion(s, app, site="fakes.test", page_url=page, link=link, kind="play", capture_id=cid,
+                          seen_at=RUN_START - dt.timedelta(days=200 - n))  # fmt: skip
+        for when, country, listed, developer in APP_CHECKS:
+            url = f"{link}&gl={country}"
+            listing = Listing(
+                "play", country, url, LISTED if listed else UNAVAILABLE, http_status=200 if listed else 404
+            )
+            listing.capture_id = _capture(s, url, when, "5" if listed else "6", 200 if listed else 404)
+            if listed:
+                listing.fill(title=APP_NAME, developer=developer, address=APP_ADDRESS, version="2.1.0",
+                             email="help@lumenfold.example", website="https://lumenfold.example",
+                             privacy_policy=POLICY_URL, installs="50,000+")  # fmt: skip
+            check = store_check(s, app, listing)
+            check.checked_at = when
+            s.flush()
+            s.execute(update(AppStoreEvent).where(AppStoreEvent.check_id == check.id).values(at=when))
+        classes = [
+            "com/google/firebase/analytics/FirebaseAnalytics",
+            "com/facebook/appevents/AppEventsLogger",
+        ]
+        report = ApkReport(
+            sha256="7" * 64, size=18_000_000, package=APP, version_name="2.1.0", version_code="210"
+        )
+        report.permissions = ["android.permission.CAMERA", "android.permission.INTERNET"]
+        report.signers = [Signer(scheme, 0, certificate(_app_certificate())) for scheme in ("v1", "v2")]
+        report.trackers = [
+            FoundTracker(m.tracker.id, m.tracker.name, m.tracker.categories, m.example_class, m.matches)
+            for m in match(classes, shipped())
+        ]
+        apk, _ = store_apk(s, report, app, source="lumenfold-swap-2.1.0.apk")
+        apk.analysed_at = RUN_END
+        policy_capture = _capture(s, POLICY_URL, RUN_END, "8")
+        s.commit()
+    policy = PolicyText(POLICY_URL, "\n\n".join(APP_POLICY), False, policy_capture)
+    store_policy(case, APP, policy, analyse(policy))
+    with case.store.session() as s:
+        s.execute(update(AppPolicy).values(read_at=RUN_END))
+        s.commit()

@@ -152,9 +152,12 @@ def test_report_is_self_contained_escaped_and_complete(case: Case) -> None:
     text = path.read_text(encoding="utf-8")
     refs = _parse(text)
 
-    # nothing to load from anywhere: no script, no external URL in attributes or CSS
+    # nothing to load from anywhere: no script, no external URL in attributes or CSS; the only absolute
+    # links are those a reader follows to replay a capture in `unmask evidence serve` on loopback
     assert "script" not in refs.tags and "img" not in refs.tags and "iframe" not in refs.tags
-    assert [u for u in refs.urls if _external(u)] == []
+    external = [u for u in refs.urls if _external(u)]
+    assert external and all(re.fullmatch(r"http://127\.0\.0\.1:8642/capture/\d+", u) for u in external)
+    assert all(f'<a href="{u}">replay</a>' in text for u in external)
     css_urls = [u for style in refs.styles for u in re.findall(r"url\(\s*['\"]?([^'\")]*)", style)]
     assert [u for u in css_urls if not u.startswith("data:")] == []
     assert "@import" not in text

@@ -85,10 +85,12 @@ def test_every_sentence_links_its_section_and_evidence(sqlite_case: Case) -> Non
     text = write_report(sqlite_case, sqlite_case.root / "r.html").read_text(encoding="utf-8")
     items = re.findall(r"<li>(.*?)</li>", text[text.index('id="summary"') : text.index('id="growth"')], re.S)
     sentences = [i for i in items if "class=refs" in i]
-    assert len(sentences) >= 8  # size, growth, archive, targets, concentration, audience, infra, owners
+    assert (
+        len(sentences) >= 11
+    )  # size, growth, archive, targets, concentration, audience, infra, 3 app, owners
     for sentence in sentences:
         refs = sentence[sentence.index("class=refs") :]
-        assert re.search(r'href="#(growth|targets|concentration|audience|infrastructure|owners)"', refs)
+        assert re.search(r'href="#(growth|targets|concentration|audience|infrastructure|apps|owners)"', refs)
     cited = set(re.findall(r'href="#((?:cap|import|scan)-\d+)"', text))
     assert {"cap-1", "import-1", "scan-2"} <= cited
     for anchor in cited:  # each cited reference is in the appendix with its SHA-256 (scans have none)

@@ -73,7 +73,13 @@ def _versions(session: Session, app: App) -> list[dict[str, Any]]:
                 "permissions": sorted({p for a in rows for p in json.loads(a.permissions)}),
                 "domains": sorted({d for a in rows for d in json.loads(a.domains)}),
                 "apks": [
-                    {"sha256": a.sha256, "source": a.source, "notes": json.loads(a.notes)} for a in rows
+                    {
+                        "sha256": a.sha256,
+                        "source": a.source,
+                        "notes": json.loads(a.notes),
+                        "capture_id": a.capture_id,
+                    }
+                    for a in rows
                 ],
                 "same_signer": _same_signer(session, app, signer_hashes),
             }
@@ -121,6 +127,8 @@ def _stores(session: Session, app: App, settings: AppsSettings) -> list[dict[str
                 "first_seen": _iso(front.first_seen),
                 "last_seen": _iso(front.last_seen),
                 "url": front.last_check.url,
+                "capture_id": front.last_check.capture_id,
+                "listed_capture_id": facts.capture_id if facts else None,
             }
         )
     return out
@@ -143,6 +151,7 @@ def _policies(session: Session, app: App) -> list[dict[str, Any]]:
                 "language": policy.language,
                 "controller": policy.controller,
                 "sha256": policy.sha256,
+                "capture_id": policy.capture_id,
                 "signals": [
                     {"kind": s.kind, "sentence": s.sentence, "negated": s.negated, "weight": s.weight}
                     for s in signals
@@ -192,6 +201,7 @@ def summary(store: Store, package: str, settings: AppsSettings) -> dict[str, Any
                     "link": p.link,
                     "kind": p.kind,
                     "seen": _iso(p.seen_at),
+                    "capture_id": p.capture_id,
                 }
                 for p in promotions
             ],
@@ -207,5 +217,7 @@ def packages(store: Store) -> list[str]:
 def report_sections(store: Store, settings: AppsSettings) -> list[dict[str, Any]]:
     """One section per app for the report: presence timeline per country (``stores`` with first/last
     seen and ``events``), certificates, trackers and permissions per version, the policies' signals with
-    their sentences, and the pages that promoted it. The same shape as :func:`summary`."""
+    their sentences, and the pages that promoted it. The same shape as :func:`summary`; each promotion,
+    storefront, APK and policy names the capture it was read from (``capture_id``), for the report's
+    evidence references."""
     return [summary(store, package, settings) for package in packages(store)]

@@ -2,34 +2,38 @@
 source kind, and the full list of captures as a separate file.
 
 A :class:`Reference` identifies one source without the case at hand: a capture by id, URL, time and
-SHA-256 of its payload (and its WARC record), an import by file name, time and SHA-256. Figures link to
-references, never to display labels. Capture references are made in one place, :func:`capture_reference`
-(the evidence stage's ``unmask.evidence.links.reference`` gives the same fields and a replay URL for
-``unmask evidence serve``; point this function at it when that stage is in the case's version).
-URLs go through the privacy policy (``/model/janet-doerwald`` names a person).
+SHA-256 of its payload (its WARC record, and the URL that replays it while ``unmask evidence serve``
+runs), an import by file name, time and SHA-256. Figures link to references, never to display labels.
+A capture becomes a reference in one place, the evidence stage's ``unmask.evidence.links.reference``
+(:func:`capture_reference` only passes its URL through the privacy policy: ``/model/janet-doerwald``
+names a person).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from unmask.core.case import Case
 from unmask.core.output import in_case, output_target, write_csv
 from unmask.core.privacy import PrivacyPolicy
 from unmask.core.store.models import Capture, Frontier, ItemSource
+from unmask.evidence.links import CaptureLike, reference
+from unmask.evidence.manifest import TIMESTAMPS_SUFFIX, seals_dir
 
 KIND_ORDER = ("robots", "sitemap", "listing", "item", "person", "page")
 """Frontier kinds, in the order the report lists them and ranks evidence (sitemaps and listings first)."""
 FULL_LIST_COLUMNS = (
     "capture_id", "kind", "url", "requested_at", "status", "sha256", "warc_file", "warc_offset", "items",
-    "fields",
+    "fields", "replay_url",
 )  # fmt: skip
 
 
@@ -47,8 +51,10 @@ class Reference:
     sha256: str | None = None
     """SHA-256 of the payload as received, or of the imported file."""
     warc_file: str | None = None
-    """The WARC file, relative to the case's evidence folder."""
+    """The WARC file, relative to the case folder (``evidence/warc/…``)."""
     warc_offset: int | None = None
+    replay_url: str | None = None
+    """Opens the capture in ReplayWeb.page while ``unmask evidence serve`` runs (on 127.0.0.1)."""
 
     @property
     def anchor(self) -> str:
@@ -63,24 +69,19 @@ def _iso(when: dt.datetime | None) -> str:
     return when.isoformat(timespec="seconds") + "Z"
 
 
-def capture_reference(
-    capture_id: int,
-    url: str,
-    requested_at: dt.datetime | None,
-    sha256: str | None,
-    warc_file: str | None,
-    warc_offset: int | None,
-    policy: PrivacyPolicy,
-) -> Reference:
-    """The one place a capture becomes a reference (see the module's note on the evidence stage)."""
+def capture_reference(capture: CaptureLike, policy: PrivacyPolicy, *, port: int) -> Reference:
+    """A capture as a reference: the evidence stage's reference (``unmask.evidence.links``), its URL
+    through the privacy policy. ``port`` is the replay server's (``evidence.serve_port``)."""
+    ref = reference(capture, port=port)
     return Reference(
         "capture",
-        int(capture_id),
-        policy.redact(url) or "",
-        _iso(requested_at),
-        sha256,
-        warc_file,
-        warc_offset,
+        int(ref.capture_id),
+        policy.redact(ref.url) or "",
+        ref.time,
+        ref.sha256,
+        ref.warc_file,
+        ref.warc_offset,
+        ref.replay_url,
     )
 
 
@@ -107,11 +108,29 @@ class KindSummary:
 
 @dataclass(frozen=True)
 class Seal:
-    """The latest `unmask evidence seal` of the case: its manifest, hash and timestamps."""
+    """The latest `unmask evidence seal` of the case: its manifest, hash, timestamps and what it covers."""
 
     manifest: str
+    """The manifest's file name (in ``evidence/seals/``)."""
     sha256: str
     timestamps: list[dict[str, Any]]
+    """Each TSA that granted a timestamp (``tsa``, ``time``, ``token``, …)."""
+    failed: list[dict[str, Any]]
+    """Each TSA asked that gave no token (``tsa``, ``error``)."""
+    created: str | None
+    """When the manifest was written (ISO 8601, UTC)."""
+    files: int | None
+    """Evidence files the manifest lists (None: the manifest could not be read)."""
+    captures: int | None
+    """Capture rows it covers (ids up to ``max_id``)."""
+    max_id: int | None
+    since: int
+    """Captures recorded after it (not covered until the next seal)."""
+    seals: int
+    """Seals the case holds in all."""
+
+    def covers(self, capture_id: int) -> bool:
+        return self.max_id is not None and capture_id <= self.max_id
 
 
 @dataclass(frozen=True)
@@ -135,6 +154,8 @@ class EvidenceIndex:
     """Captures that provided item fields."""
     seal: Seal | None
     provided: Provided
+    replay_port: int
+    """The port `unmask evidence serve` replays the captures on (``evidence.serve_port``)."""
 
 
 def provided(case: Case) -> Provided:
@@ -167,21 +188,28 @@ def _kinds(s: Any) -> dict[int, str]:
     return {int(c): str(k) for c, k in s.execute(q)}
 
 
-def _references(s: Any, ids: set[int], policy: PrivacyPolicy) -> dict[int, Reference]:
-    q = select(
-        Capture.id,
-        Capture.url,
-        Capture.requested_at,
-        Capture.payload_sha256,
-        Capture.warc_file,
-        Capture.warc_offset,
-    ).where(Capture.id.in_(sorted(ids)))
-    return {
-        int(r.id): capture_reference(
-            r.id, r.url, r.requested_at, r.payload_sha256, r.warc_file, r.warc_offset, policy
-        )
-        for r in s.execute(q)
-    }
+CAPTURE_COLUMNS = (
+    Capture.id,
+    Capture.url,
+    Capture.requested_at,
+    Capture.payload_sha256,
+    Capture.warc_file,
+    Capture.warc_offset,
+)
+"""What a capture reference reads from a capture row."""
+
+
+def capture_references(
+    case: Case, ids: Iterable[int | None], policy: PrivacyPolicy, *, session: Session | None = None
+) -> dict[int, Reference]:
+    """References to the captures ``ids`` (None and unknown ids left out), by capture id."""
+    wanted = sorted({int(i) for i in ids if i is not None})
+    if not wanted:
+        return {}
+    port = case.config.evidence.serve_port
+    q = select(*CAPTURE_COLUMNS).where(Capture.id.in_(wanted))
+    with case.store.session() if session is None else nullcontext(session) as s:
+        return {int(r.id): capture_reference(r, policy, port=port) for r in s.execute(q)}
 
 
 def evidence_index(case: Case, *, policy: PrivacyPolicy) -> EvidenceIndex:
@@ -207,9 +235,7 @@ def evidence_index(case: Case, *, policy: PrivacyPolicy) -> EvidenceIndex:
                 if name not in best or key > best[name][0]:
                     best[name] = (key, cid)
         most = max(given.items, key=lambda c: (given.items[c], -rank[c], -c), default=None)
-        refs = _references(
-            s, {cid for _, cid in best.values()} | ({most} if most is not None else set()), policy
-        )
+        refs = capture_references(case, [cid for _, cid in best.values()] + [most], policy, session=s)
     kinds = [
         KindSummary(k, v[0], v[1], v[2], _iso(v[3]), _iso(v[4]))
         for k, v in sorted(summary.items(), key=lambda kv: kind_rank(kv[0]))
@@ -221,19 +247,49 @@ def evidence_index(case: Case, *, policy: PrivacyPolicy) -> EvidenceIndex:
         total=len(given.items),
         seal=latest_seal(case),
         provided=given,
+        replay_port=case.config.evidence.serve_port,
     )
 
 
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def latest_seal(case: Case) -> Seal | None:
-    """The newest seal record in evidence/seals/ (written by `unmask evidence seal`), if any."""
-    folder = case.evidence_dir / "seals"
-    records = sorted(folder.glob("*.timestamps.json")) if folder.is_dir() else []
+    """The newest seal in evidence/seals/ (written by `unmask evidence seal`): its record of timestamps,
+    what its manifest covers, and how many captures came after it."""
+    folder = seals_dir(case)
+    records = sorted(folder.glob(f"*{TIMESTAMPS_SUFFIX}")) if folder.is_dir() else []
     for path in reversed(records):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return Seal(str(data["manifest"]), str(data["sha256"]), list(data.get("timestamps") or []))
-        except (OSError, ValueError, KeyError, TypeError):
+        record = _read_json(path)
+        if record is None or not isinstance(record.get("manifest"), str) or "sha256" not in record:
             continue
+        stamps = [t for t in record.get("timestamps") or [] if isinstance(t, dict)]
+        manifest = _read_json(folder / Path(record["manifest"]).name) or {}
+        covered = manifest.get("captures")
+        rows: dict[str, Any] = covered if isinstance(covered, dict) else {}
+        files = manifest.get("files")
+        max_id = rows.get("max_id") if isinstance(rows.get("max_id"), int) else None
+        since = 0
+        if max_id is not None:
+            with case.store.session() as s:
+                since = s.scalar(select(func.count()).select_from(Capture).where(Capture.id > max_id)) or 0
+        return Seal(
+            manifest=str(record["manifest"]),
+            sha256=str(record["sha256"]),
+            timestamps=[t for t in stamps if t.get("ok")],
+            failed=[t for t in stamps if not t.get("ok")],
+            created=str(manifest["created"]) if manifest.get("created") else None,
+            files=len(files) if isinstance(files, list) else None,
+            captures=rows.get("count") if isinstance(rows.get("count"), int) else None,
+            max_id=max_id,
+            since=int(since),
+            seals=len(records),
+        )
     return None
 
 
@@ -245,22 +301,13 @@ def full_list(
     fields, items = given.fields, given.items
     with case.store.session() as s:
         kind_of = _kinds(s)
-        q = select(
-            Capture.id,
-            Capture.url,
-            Capture.requested_at,
-            Capture.status,
-            Capture.payload_sha256,
-            Capture.warc_file,
-            Capture.warc_offset,
-        ).order_by(Capture.id)
+        port = case.config.evidence.serve_port
+        q = select(*CAPTURE_COLUMNS, Capture.status).order_by(Capture.id)
         for r in s.execute(q).yield_per(2000):
             counts = fields.get(int(r.id))
             if counts is None:
                 continue
-            ref = capture_reference(
-                r.id, r.url, r.requested_at, r.payload_sha256, r.warc_file, r.warc_offset, policy
-            )
+            ref = capture_reference(r, policy, port=port)
             yield (
                 ref.id,
                 kind_of.get(int(r.id), "page"),
@@ -272,6 +319,7 @@ def full_list(
                 ref.warc_offset,
                 items[int(r.id)],
                 " ".join(f"{k}:{v}" for k, v in sorted(counts.items())),
+                ref.replay_url,
             )
 
 

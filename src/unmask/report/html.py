@@ -54,8 +54,8 @@ class ReportData:
     runs: list[dict[str, Any]]
     """The crawl runs (unmask.report.methodology), oldest first."""
     evidence: EvidenceIndex
-    evidence_href: str
-    """Relative path from the report's folder to the case's evidence folder (POSIX separators)."""
+    case_href: str
+    """Relative path from the report's folder to the case's folder (POSIX separators)."""
 
 
 def gather(
@@ -87,7 +87,7 @@ def gather(
         ctx.skipped = [(s.key, s.needs.name) for s in SECTIONS if s.needs and not ctx.stages[s.needs.name]]
         data = {s.key: s.gather(ctx) for s in shown}
         engine.result()
-        rel = os.path.relpath(case.evidence_dir.resolve(), out_dir.resolve())
+        rel = os.path.relpath(case.root.resolve(), out_dir.resolve())
         return ReportData(
             case_name=case_name or case.config.name,
             lang=words,
@@ -98,7 +98,7 @@ def gather(
             figures=ctx.figures,
             runs=ctx.methodology["runs"],
             evidence=ctx.evidence,
-            evidence_href=Path(rel).as_posix(),
+            case_href=Path(rel).as_posix(),
         )
 
 
@@ -150,7 +150,7 @@ def _summary(findings: list[Finding], data: ReportData, page: Page) -> str:
 def render(data: ReportData, *, generated: dt.datetime | None = None, full_list: str | None = None) -> str:
     generated = generated or dt.datetime.now(dt.UTC)
     lang = data.lang
-    page = Page(lang, data.evidence_href, full_list)
+    page = Page(lang, data.case_href, full_list)
     bodies: dict[str, str] = {}
     for s in data.sections:
         if not s.renders_last:

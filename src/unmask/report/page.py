@@ -46,8 +46,8 @@ class Page:
     """One report being written: its language, the base of its evidence links, and what it cites."""
 
     lang: Lang
-    evidence_href: str
-    """Relative path from the report's folder to the case's evidence folder (POSIX separators)."""
+    case_href: str
+    """Relative path from the report's folder to the case's folder (POSIX separators)."""
     full_list: str | None = None
     """The separate file listing every capture (relative to the report), when written."""
     cited: dict[str, Reference] = field(default_factory=dict)
@@ -132,5 +132,12 @@ class Page:
         """An ordinary link to the record in the case's WARC file (relative to the report)."""
         if not ref.warc_file:
             return Html("")
-        href = f"{self.evidence_href}/{ref.warc_file}#offset={ref.warc_offset}"
+        folder = "" if self.case_href in ("", ".") else f"{self.case_href}/"
+        href = f"{folder}{ref.warc_file}#offset={ref.warc_offset}"
         return self.link(href, self.lang.t("evidence.warc_record"))
+
+    def replay_link(self, ref: Reference) -> Html:
+        """An ordinary link that opens the capture in `unmask evidence serve` (on 127.0.0.1)."""
+        if not ref.replay_url:
+            return Html("")
+        return self.link(ref.replay_url, self.lang.t("evidence.replay"))

@@ -82,6 +82,13 @@ class Lang:
         day = dt.date.fromisoformat(str(value)[:10]) if not isinstance(value, dt.date) else value
         return format_date(day, "d MMMM y" if self.code == "en" else "d. MMMM y", locale=self.code)
 
+    def short_date(self, value: dt.date | str | None) -> str:
+        """A day for a table cell (15 Mar 2026 / 15.03.2026)."""
+        if value is None:
+            return "–"
+        day = dt.date.fromisoformat(str(value)[:10]) if not isinstance(value, dt.date) else value
+        return format_date(day, "d MMM y" if self.code == "en" else "dd.MM.y", locale=self.code)
+
     def time(self, value: dt.datetime | str | None) -> str:
         """A moment, UTC (15 March 2026, 10:04 UTC)."""
         if value is None:

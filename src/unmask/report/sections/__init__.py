@@ -7,8 +7,17 @@ and findings functions.
 
 from __future__ import annotations
 
-from unmask.report.sections import appendix, audience, census, growth, infrastructure, methodology, owners
-from unmask.report.sections.base import AUDIENCE, CENSUS, INFRA, OWNERS, Context, Finding, Section
+from unmask.report.sections import (
+    appendix,
+    apps,
+    audience,
+    census,
+    growth,
+    infrastructure,
+    methodology,
+    owners,
+)
+from unmask.report.sections.base import APPS, AUDIENCE, CENSUS, INFRA, OWNERS, Context, Finding, Section
 
 SECTIONS: tuple[Section, ...] = (
     Section("growth", CENSUS, growth.gather, growth.render, growth.findings),
@@ -23,6 +32,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("distributions", CENSUS, census.gather_distributions, census.render_distributions),
     Section("audience", AUDIENCE, audience.gather, audience.render, audience.findings),
     Section("infrastructure", INFRA, infrastructure.gather, infrastructure.render, infrastructure.findings),
+    Section("apps", APPS, apps.gather, apps.render, apps.findings),
     Section("owners", OWNERS, owners.gather, owners.render, owners.findings),
     Section("methodology", None, methodology.gather, methodology.render),
     Section("evidence", None, appendix.gather, appendix.render, renders_last=True),

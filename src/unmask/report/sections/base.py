@@ -47,6 +47,12 @@ def _infra_observation() -> Any:
     return InfraObservation.id
 
 
+def _app() -> Any:
+    from unmask.core.store.models import App
+
+    return App.id
+
+
 def _owner_entity() -> Any:
     from unmask.owners.tables import OwnerEntity
 
@@ -57,8 +63,9 @@ CENSUS = Stage("census", lambda: CrawlRun.id)
 HISTORY = Stage("history", lambda: ArchiveObservation.id)
 AUDIENCE = Stage("audience", lambda: AudienceImport.id)
 INFRA = Stage("infra", _infra_observation)
+APPS = Stage("apps", _app)
 OWNERS = Stage("owners", _owner_entity)
-STAGES = (CENSUS, HISTORY, AUDIENCE, INFRA, OWNERS)
+STAGES = (CENSUS, HISTORY, AUDIENCE, INFRA, APPS, OWNERS)
 """The stages the report names when they did not run, in this order (a section's stage joins them)."""
 
 

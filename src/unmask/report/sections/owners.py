@@ -42,17 +42,11 @@ class OwnersData:
 
 
 def ultimate_owners(case: Case, ref: str) -> dict[str, Any]:
-    """`owners ultimate` for one entity, today: the one call into the owners stage's query layer (its
-    index-based ``unmask.owners.ultimate`` where the case's version has it, else the SQL walk)."""
-    try:
-        from unmask.owners.ultimate import ultimate  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        from unmask.owners.effective import ultimate as on_store  # type: ignore[attr-defined, unused-ignore]
+    """`owners ultimate` for one entity, today, through the owners stage's query layer (its graph index
+    is built first when missing or stale; the section is shown only when the case has an entity graph)."""
+    from unmask.owners.ultimate import ultimate
 
-        result: dict[str, Any] = on_store(case.store, ref, settings=case.config.owners)
-        return result
-    answer: dict[str, Any] = ultimate(case, ref, note=None)
-    return answer
+    return ultimate(case, ref, note=None)
 
 
 def shown(value: Any, policy: PrivacyPolicy) -> Any:
