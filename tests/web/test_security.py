@@ -92,7 +92,7 @@ def test_every_answer_has_a_strict_content_security_policy(
         answer = client.get(path)
         assert answer.headers["content-security-policy"] == CSP, path
         assert answer.headers["x-content-type-options"] == "nosniff"
-        assert answer.headers["referrer-policy"] == "no-referrer"
+        assert answer.headers["referrer-policy"] == "same-origin"
     assert "'unsafe-inline'" not in CSP and "script-src 'self'" in CSP and "default-src 'none'" in CSP
     assert "frame-ancestors 'none'" in CSP and "form-action 'self'" in CSP
     assert client.get("/c/case/", headers={"host": "evil.example"}).headers["content-security-policy"] == CSP

@@ -47,11 +47,9 @@ class Job:
     def state(self) -> str:
         if self.returncode is None:
             return "running"
-        if self.returncode == 0:
-            return "done"
-        if self.interrupts and self.returncode in (130, -signal.SIGINT, -signal.SIGKILL):
-            return "interrupted"
-        return "failed"
+        if self.interrupts and self.returncode in (0, 130, -signal.SIGINT, -signal.SIGKILL):
+            return "interrupted"  # a crawl stopped by Ctrl-C ends with 0: its run says how far it got
+        return "done" if self.returncode == 0 else "failed"
 
     def poll(self) -> None:
         if self._proc is not None and self.returncode is None:

@@ -8,7 +8,7 @@
 - **Cross-site writes**: a POST must come from this server's own pages (Origin, when the browser sends
   one) and carry the form's CSRF token (:func:`csrf_token`, checked by :func:`check_csrf`).
 - **Headers**: a strict Content-Security-Policy (scripts, styles and images only from this server; no
-  inline script; no framing; forms post only here), no referrer, no sniffing, no caching.
+  inline script; no framing; forms post only here), no referrer to other sites, no sniffing, no caching.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ CSP = (
 )
 HEADERS = {
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",  # no-referrer would make Chromium send `Origin: null` on forms
     "x-frame-options": "DENY",
     "cache-control": "no-store",
     "cross-origin-opener-policy": "same-origin",
