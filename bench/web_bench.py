@@ -25,7 +25,7 @@ from pathlib import Path
 from unmask.core.case import Case
 
 sys.path.insert(0, str(Path(__file__).parent))
-from analysis_bench import generate_case  # noqa: E402
+from analysis_bench import generate_case
 
 PAGES = [
     "/",
