@@ -23,6 +23,7 @@ from unmask.cli import infra as infra_cmds
 from unmask.cli import owners as owners_cmds
 from unmask.cli import policy as policy_cmds
 from unmask.cli import report as report_cmds
+from unmask.cli import serve as serve_cmds
 from unmask.cli import stats as stats_cmds
 from unmask.cli.common import err_console
 from unmask.cli.help import command_tree
@@ -70,6 +71,7 @@ app.add_typer(owners_cmds.app, name="owners")
 app.add_typer(apps_cmds.app, name="apps")
 app.add_typer(policy_cmds.app, name="policy")
 app.add_typer(evidence_cmds.app, name="evidence")
+app.command("serve")(serve_cmds.serve)
 
 
 @cache

@@ -1,0 +1,43 @@
+// Live progress of a job: polls the job's JSON on this server and updates the page's text (never HTML).
+"use strict";
+(function () {
+  var box = document.getElementById("job");
+  if (!box) { return; }
+  var url = box.getAttribute("data-status");
+  function text(id, value) {
+    var el = document.getElementById(id);
+    if (el) { el.textContent = value === null || value === undefined ? "" : String(value); }
+  }
+  function show(id, visible) {
+    var el = document.getElementById(id);
+    if (el) { el.hidden = !visible; }
+  }
+  function update(s) {
+    text("job-state", s.state);
+    document.getElementById("job-state").className = "state " + s.state;
+    text("job-seconds", s.seconds);
+    text("job-message", s.message);
+    show("job-message", !!s.message);
+    text("job-log", s.log);
+    if (s.run) {
+      show("job-run", true);
+      text("run-id", s.run.id);
+      text("run-status", s.run.status + " (" + s.run.phase + ")");
+      var pages = Object.keys(s.run.pages).map(function (k) { return k + " " + s.run.pages[k].toLocaleString("en"); });
+      text("run-pages", pages.join(", "));
+      text("run-items", s.run.items.toLocaleString("en"));
+    }
+    var running = s.state === "running";
+    show("interrupt", running);
+    show("again", !running);
+    show("job-done", s.state === "done");
+    return running;
+  }
+  function poll() {
+    fetch(url, { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.json(); })
+      .then(function (s) { if (update(s)) { setTimeout(poll, 1000); } })
+      .catch(function () { setTimeout(poll, 3000); });
+  }
+  setTimeout(poll, 500);
+})();
