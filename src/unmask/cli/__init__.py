@@ -22,6 +22,7 @@ from unmask.cli import history as history_cmds
 from unmask.cli import infra as infra_cmds
 from unmask.cli import owners as owners_cmds
 from unmask.cli import policy as policy_cmds
+from unmask.cli import protect as protect_cmds
 from unmask.cli import report as report_cmds
 from unmask.cli import stats as stats_cmds
 from unmask.cli.common import err_console
@@ -70,6 +71,7 @@ app.add_typer(owners_cmds.app, name="owners")
 app.add_typer(apps_cmds.app, name="apps")
 app.add_typer(policy_cmds.app, name="policy")
 app.add_typer(evidence_cmds.app, name="evidence")
+app.add_typer(protect_cmds.app, name="protect")
 
 
 @cache
