@@ -96,22 +96,38 @@ def _email(
     target = f"{host}:{settings.smtp_port}"
     if not settings.mail_to:
         return DeliveryResult("email", target, False, len(changes), "no recipients (infra.alerts.mail_to)")
+    server = MailServer(
+        host, settings.smtp_port, settings.smtp_starttls, settings.smtp_user, settings.smtp_password
+    )
+    error = send_mail(mail_message(changes, settings), server, fetch)
+    return DeliveryResult("email", target, error is None, len(changes), error)
+
+
+@dataclass(frozen=True)
+class MailServer:
+    host: str
+    port: int = 25
+    starttls: bool = False
+    user: str | None = None
+    password: str | None = None
+
+
+def send_mail(message: EmailMessage, server: MailServer, fetch: FetchSettings) -> str | None:
+    """Send one message; None when the server took it for every recipient, else why not (never raises)."""
     try:
-        with smtplib.SMTP(host, settings.smtp_port, timeout=fetch.connect_timeout) as smtp:
-            if settings.smtp_starttls:  # the certificate is checked unless the case turned TLS checks off
+        with smtplib.SMTP(server.host, server.port, timeout=fetch.connect_timeout) as smtp:
+            if server.starttls:  # the certificate is checked unless the case turned TLS checks off
                 context = (
                     ssl.create_default_context() if fetch.verify_tls else ssl._create_unverified_context()
                 )
                 smtp.starttls(context=context)
-            if settings.smtp_user:
-                smtp.login(settings.smtp_user, settings.smtp_password or "")
-            refused = smtp.send_message(mail_message(changes, settings))
+            if server.user:
+                smtp.login(server.user, server.password or "")
+            refused = smtp.send_message(message)
     except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        return DeliveryResult("email", target, False, len(changes), reason[:300])
-    if refused:
-        return DeliveryResult("email", target, False, len(changes), f"refused recipients: {sorted(refused)}")
-    return DeliveryResult("email", target, True, len(changes))
+        return reason[:300]
+    return f"refused recipients: {sorted(refused)}" if refused else None
 
 
 def deliver(
