@@ -121,3 +121,19 @@ def protect_site(items: list[SiteItem] | None = None) -> Iterator[JsonServer]:
         for item in chosen:
             server.routes[item_path(item)] = Reply(200, _page(base, item), content_type=html)
         yield server
+
+
+def protected_names_in(text: str, *, except_in: tuple[str, ...] | list[str] = ()) -> set[str]:
+    """The protected persons any spelling of whose names (or aliases) stands in ``text`` as whole words
+    (the strings of ``except_in``, such as a notice's URLs, taken out first)."""
+    from unmask.core.text import match_words, name_spellings
+
+    for part in except_in:
+        text = text.replace(part, " ")
+    words = f" {match_words(text)} "
+    return {
+        name
+        for name, aliases in PROTECTED.items()
+        for spelling in {s for n in (name, *aliases) for s in name_spellings(n)}
+        if f" {spelling} " in words
+    }

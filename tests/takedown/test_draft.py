@@ -8,35 +8,19 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
 
-import pytest
 import yaml
-from aiosmtpd.controller import Controller
 
 from tests.helpers.cli import UNMASK, unmask, unmask_json
 from tests.helpers.json_server import JsonServer, Reply
 from tests.protect.conftest import Crawled
-from tests.protect.site import ITEMS, PROTECTED, item_path
+from tests.protect.site import ITEMS, item_path, protected_names_in
 from tests.takedown.rdap_shapes import RIPE
-from tests.watch.test_alerts import Inbox, _free_port
-from unmask.core.text import match_words, name_spellings
+from tests.watch.test_alerts import Inbox
 
 NOTIFIER = {"name": "Invented Support Network", "email": "notices@support-ngo.test"}
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
 
 
 def _configure(case: Path, rdap: str, smtp_port: int) -> None:
@@ -61,22 +45,10 @@ def _draft(*args: str, answer: str | None = None) -> subprocess.CompletedProcess
     )
 
 
-def _names_outside_urls(text: str, urls: list[str]) -> set[str]:
-    for url in urls:
-        text = text.replace(url, " ")
-    words = f" {match_words(text)} "
-    return {
-        name
-        for name, aliases in PROTECTED.items()
-        for s in {s for n in (name, *aliases) for s in name_spellings(n)}
-        if f" {s} " in words
-    }
-
-
 def test_draft_packages_send_only_when_confirmed(
-    crawled: Crawled, smtp: tuple[Inbox, int], tmp_path: Path
+    crawled: Crawled, smtp_plain: tuple[Inbox, int], tmp_path: Path
 ) -> None:
-    inbox, port = smtp
+    inbox, port = smtp_plain
     case = str(crawled.case)
     with JsonServer({"/ip/127.0.0.1": Reply(200, RIPE, content_type="application/rdap+json")}) as rdap:
         _configure(crawled.case, rdap.base, port)
@@ -113,7 +85,7 @@ def test_draft_packages_send_only_when_confirmed(
         assert element in body and element in pdf_text
     assert notice["evidence"][0]["sha256"] in pdf.stdout.replace("\n", "")
     for text in (json.dumps(notice, ensure_ascii=False), body, pdf.stdout.replace("\n", "")):
-        assert _names_outside_urls(text, expected) == set()  # the URLs are the only trace of a name
+        assert protected_names_in(text, except_in=expected) == set()  # the URLs are the only trace of a name
 
     search = next(p for p in result["packages"] if p["kind"] == "search")
     form = json.loads((Path(search["folder"]) / "notice.json").read_text(encoding="utf-8"))["form_fields"]

@@ -15,8 +15,7 @@ import yaml
 
 from tests.helpers.cli import unmask, unmask_json
 from tests.helpers.json_server import JsonServer, Reply
-from tests.protect.site import ITEMS, LIST_FILE, PROTECTED, item_path, protect_site
-from unmask.core.text import match_words, name_spellings
+from tests.protect.site import ITEMS, LIST_FILE, item_path, protect_site, protected_names_in
 
 
 def _free_port() -> int:
@@ -42,16 +41,6 @@ def _messages(hook: JsonServer) -> list[dict[str, Any]]:
     return [r.json() for r in hook.requests if r.method == "POST"]
 
 
-def _names_in(text: str) -> set[str]:
-    words = f" {match_words(text)} "
-    return {
-        name
-        for name, aliases in PROTECTED.items()
-        for s in {s for n in (name, *aliases) for s in name_spellings(n)}
-        if f" {s} " in words
-    }
-
-
 def test_watch_run_alerts_changes_and_failures_without_names(
     new_case: Path, tmp_path: Path, hook: JsonServer
 ) -> None:
@@ -75,7 +64,7 @@ def test_watch_run_alerts_changes_and_failures_without_names(
         assert len(messages) == 2  # one message per change set
         assert "new items" in messages[0]["message"] and "11 new matches" in messages[1]["message"]
         for message in messages:
-            assert _names_in(message["title"] + " " + message["message"]) == set()
+            assert protected_names_in(message["title"] + " " + message["message"]) == set()
             assert "/video/" not in message["message"]  # nor where
 
         again = unmask_json("watch", "run", "--case", str(new_case))["runs"]

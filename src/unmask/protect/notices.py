@@ -6,14 +6,11 @@ deadline records, per URL, whether it is gone. `unmask protect report` lists the
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from unmask.core.errors import UnmaskError
-from unmask.core.output import DIR_MODE, atomic_write
-from unmask.core.privacy import PROTECT_DIR
+from unmask.protect.private import private_path, read_json, write_json
 
 NOTICES_NAME = "notices.json"
 
@@ -57,28 +54,18 @@ class NoticeRecord:
 
 
 def notices_path(root: Path) -> Path:
-    return root / PROTECT_DIR / NOTICES_NAME
+    return private_path(root, NOTICES_NAME)
+
+
+def _record(item: dict[str, Any]) -> NoticeRecord:
+    item.pop("status", None)
+    checks = {url: UrlCheck(**c) for url, c in item.pop("checks", {}).items()}
+    return NoticeRecord(**item, checks=checks)
 
 
 def load_notices(root: Path) -> list[NoticeRecord]:
-    path = notices_path(root)
-    if not path.exists():
-        return []
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))["notices"]
-        out = []
-        for item in raw:
-            item.pop("status", None)
-            checks = {url: UrlCheck(**c) for url, c in item.pop("checks", {}).items()}
-            out.append(NoticeRecord(**item, checks=checks))
-        return out
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UnmaskError(f"cannot read the notices ({exc})", where=str(path)) from exc
+    return read_json(notices_path(root), "notices", "the notices", _record)
 
 
 def save_notices(root: Path, notices: list[NoticeRecord]) -> None:
-    path = notices_path(root)
-    path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    data = json.dumps({"notices": [n.as_dict() for n in notices]}, ensure_ascii=False, indent=1)
-    with atomic_write(path, private=True) as tmp:
-        tmp.write_text(data, encoding="utf-8")
+    write_json(notices_path(root), "notices", [n.as_dict() for n in notices])

@@ -9,7 +9,6 @@ knows which are new, and the NGO's report and takedown notices can list them.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,10 +16,9 @@ from typing import Any
 
 from unmask.core.case import Case
 from unmask.core.errors import UnmaskError
-from unmask.core.output import atomic_write
-from unmask.core.privacy import PROTECT_DIR
 from unmask.protect.index import IndexStats, batches
 from unmask.protect.matcher import Matcher
+from unmask.protect.private import private_path, read_json, write_json
 from unmask.protect.watchlist import ProtectedPerson, Watchlist
 
 MATCHES_NAME = "matches.json"
@@ -79,29 +77,16 @@ def _now() -> str:
 
 
 def matches_path(root: Path) -> Path:
-    return root / PROTECT_DIR / MATCHES_NAME
+    return private_path(root, MATCHES_NAME)
 
 
 def load_matches(root: Path) -> list[Match]:
     """Every match a scan of this case ever found (the latest scan's have the newest ``last_seen``)."""
-    path = matches_path(root)
-    if not path.exists():
-        return []
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return [Match(**m) for m in data["matches"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UnmaskError(f"cannot read protect's matches ({exc})", where=str(path)) from exc
+    return read_json(matches_path(root), "matches", "protect's matches", lambda m: Match(**m))
 
 
 def _save_matches(root: Path, matches: list[Match]) -> None:
-    path = matches_path(root)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with atomic_write(path, private=True) as tmp:
-        tmp.write_text(
-            json.dumps({"matches": [m.as_dict() for m in matches]}, ensure_ascii=False, indent=1),
-            encoding="utf-8",
-        )
+    write_json(matches_path(root), "matches", [m.as_dict() for m in matches])
 
 
 def find(case: Case, persons: list[ProtectedPerson]) -> tuple[list[Match], IndexStats]:

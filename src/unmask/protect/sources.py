@@ -121,16 +121,20 @@ class SourceReader:
             columns.append(removed)
         query = select(*columns).where(t.c.id.between(low, high)).order_by(t.c.id)
         extra = {f.name: self._values(f, low, high) for f in self.fields if f.shape != "column"}
+        escaped = {f.name for f in self.fields if f.escaped}
         for record in self.conn.execute(query):
             row_id = int(record[0])
-            values = {f.name: _clip([record[2 + i]]) for i, f in enumerate(own)}
+            values: dict[str, list[str]] = {}
+            for i, f in enumerate(own):
+                value = record[2 + i]
+                if value:
+                    text = str(value)[:MAX_VALUE_CHARS]
+                    values[f.name] = [decode_escapes(text) if f.name in escaped else text]
             for name, found in extra.items():
-                values[name] = _clip(found.get(row_id, ()))
-            for f in self.fields:
-                if f.escaped:
-                    values[f.name] = [decode_escapes(v) for v in values[f.name]]
+                if listed := found.get(row_id):
+                    values[name] = [decode_escapes(v) for v in listed] if name in escaped else listed
             gone = removed is not None and record[-1] is not None
-            yield Row(row_id, str(record[1] or ""), gone, {k: v for k, v in values.items() if v})
+            yield Row(row_id, str(record[1] or ""), gone, values)
 
     def _values(self, spec: FieldSpec, low: int, high: int) -> dict[int, list[str]]:
         s = spec.spec
@@ -158,10 +162,8 @@ class SourceReader:
             )
         out: dict[int, list[str]] = defaultdict(list)
         for row_id, text in self.conn.execute(query):
-            if text is not None and len(out[row_id]) < MAX_VALUES:
-                out[int(row_id)].append(str(text))
+            if text:
+                values = out[int(row_id)]
+                if len(values) < MAX_VALUES:
+                    values.append(str(text)[:MAX_VALUE_CHARS])
         return out
-
-
-def _clip(values: Any) -> list[str]:
-    return [str(v)[:MAX_VALUE_CHARS] for v in values if v is not None and str(v).strip()][:MAX_VALUES]

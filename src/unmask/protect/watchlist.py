@@ -8,7 +8,6 @@ The privacy policy (core.privacy) reads the same file, so that every output hide
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +16,8 @@ from typing import Any
 import yaml
 
 from unmask.core.errors import UnmaskError
-from unmask.core.output import DIR_MODE, atomic_write
 from unmask.core.privacy import name_key, protected_keys, read_watchlist, watchlist_path
+from unmask.protect.private import write_private
 
 MAX_NAME = 200
 MAX_LIST_BYTES = 16 * 1024 * 1024
@@ -103,12 +102,14 @@ class Watchlist:
         """Add persons; a person already listed gets the new aliases. Returns (added, updated)."""
         added = updated = 0
         now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        by_key = {key: p for p in self.persons for key in protected_keys(p.names)}
         for person in persons:
-            known = self.find(person.name)
+            known = by_key.get(name_key(person.name))
             if known is None:
                 person.added = person.added or now
                 person.aliases = _unique(person.aliases, [person.name])
                 self.persons.append(person)
+                by_key.update(dict.fromkeys(protected_keys(person.names), person))
                 added += 1
                 continue
             new = _unique(person.aliases, known.names)
@@ -124,16 +125,9 @@ class Watchlist:
         return person is not None
 
     def save(self) -> None:
-        folder = self.path.parent
-        try:
-            folder.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-            os.chmod(folder, DIR_MODE)
-        except OSError as exc:
-            raise UnmaskError(f"cannot make the folder ({exc.strerror})", where=str(folder)) from exc
         data = {"persons": [p.as_dict() for p in self.persons]}
-        text = HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-        with atomic_write(self.path, private=True) as tmp:
-            tmp.write_text(text, encoding="utf-8")
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        write_private(self.path, HEADER + yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True))
 
 
 def _unique(names: Iterable[str], known: Iterable[str]) -> list[str]:
