@@ -3,7 +3,7 @@
 core          imports nothing of unmask but core (and the package's version)
 data stages   (census, analysis, infra, owners, evidence, apps, forum, protect) import core only:
               never another stage, never a layer above
-above         (report, watch, web, demo, cli) may read any stage and core
+above         (report, watch, takedown, web, demo, cli) may read any stage and core
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "unmask"
 CORE = "core"
 DATA_STAGES = frozenset({"census", "analysis", "infra", "owners", "evidence", "apps", "forum", "protect"})
-ABOVE = frozenset({"report", "watch", "web", "demo", "cli"})
+ABOVE = frozenset({"report", "watch", "takedown", "web", "demo", "cli"})
 
 
 def _package_of(path: Path) -> str:

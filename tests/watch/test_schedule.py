@@ -85,3 +85,26 @@ def test_watch_is_interruptible(case: Case, dns: DnsServer) -> None:
             await task
 
     asyncio.run(interrupted())
+
+
+def test_a_job_is_due_when_its_cron_time_came_since_its_last_run(case: Case) -> None:
+    """The case's schedule: a protect job runs once a pass when due, each run recorded in watch_run."""
+    import datetime as dt
+
+    from unmask.core.config import WatchJob
+    from unmask.watch.schedule import case_jobs, daemon, is_due, last_started, run_pass
+
+    case.config.watch.jobs = [WatchJob(kind="protect", cron="0 3 * * *")]
+    ((job, cron),) = case_jobs(case)
+    now = dt.datetime(2026, 12, 5, 12, 0)
+    assert last_started(case, job.key) is None and is_due(case, job, cron, now)
+    outcomes: list[Any] = []
+    asyncio.run(daemon(case, None, on_outcome=outcomes.append, passes=1))
+    assert [(o.kind, o.ok, o.changes) for o in outcomes] == [("protect", True, [])]
+    started = last_started(case, job.key)
+    assert started is not None
+    assert not is_due(case, job, cron, started + dt.timedelta(minutes=1))
+    next_day = started.replace(hour=3, minute=0) + dt.timedelta(days=1)
+    assert is_due(case, job, cron, next_day)
+    assert asyncio.run(run_pass(case, None)) == []  # nothing due right after it ran
+    assert len(asyncio.run(run_pass(case, None, everything=True))) == 1

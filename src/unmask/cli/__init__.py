@@ -22,9 +22,12 @@ from unmask.cli import history as history_cmds
 from unmask.cli import infra as infra_cmds
 from unmask.cli import owners as owners_cmds
 from unmask.cli import policy as policy_cmds
+from unmask.cli import protect as protect_cmds
 from unmask.cli import report as report_cmds
 from unmask.cli import serve as serve_cmds
 from unmask.cli import stats as stats_cmds
+from unmask.cli import takedown as takedown_cmds
+from unmask.cli import watch as watch_cmds
 from unmask.cli.common import err_console
 from unmask.cli.help import command_tree
 from unmask.core.errors import UnmaskError
@@ -72,6 +75,9 @@ app.add_typer(apps_cmds.app, name="apps")
 app.add_typer(policy_cmds.app, name="policy")
 app.add_typer(evidence_cmds.app, name="evidence")
 app.command("serve")(serve_cmds.serve)
+app.add_typer(protect_cmds.app, name="protect")
+app.add_typer(takedown_cmds.app, name="takedown")
+app.add_typer(watch_cmds.app, name="watch")
 
 
 @cache

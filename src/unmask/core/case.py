@@ -72,6 +72,7 @@ class Case:
             ("evidence", self.evidence_dir),
             ("logs", self.logs_dir),
             ("crawl lock", self.root / ".crawl.lock"),
+            ("protected persons", self.root / "protect"),
         ]
         db = self.sqlite_path
         if db is not None:

@@ -234,6 +234,64 @@ class EvidenceSettings:
 
 
 @dataclass
+class WatchJob:
+    """One thing `unmask watch` re-runs on a schedule. Owned by unmask.watch."""
+
+    kind: str
+    """census (a re-crawl of ``url``) | infra (a scan of ``domains``) | apps (store presence of
+    ``packages``) | protect (a scan for protected persons)"""
+    cron: str = "0 3 * * *"
+    """When, as a cron expression (minute hour day month weekday, UTC)."""
+    url: str | None = None
+    domains: list[str] = field(default_factory=list)
+    packages: list[str] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    """Options of the command the job runs, by their long name without dashes (census: delay,
+    concurrency, adapter, max_requests; infra: resolver, dns_only, active; apps: country, store_base)."""
+
+
+@dataclass
+class WatchSettings:
+    """`unmask watch run|daemon`: what is re-run when, and where the alerts go. Owned by unmask.watch."""
+
+    notify: list[str] = field(default_factory=list)
+    """Apprise URLs (mailtos://…, json://host/path, matrix://…, ntfy://…): one message per change set,
+    and one per failed run."""
+    jobs: list[WatchJob] = field(default_factory=list)
+    job_timeout: float = 24 * 3600.0
+    """Seconds one job may run before it is stopped and alerted as failed."""
+
+
+@dataclass
+class NotifierSettings:
+    """Who sends takedown notices (DSA Art. 16(2)(c)): printed in every notice."""
+
+    name: str | None = None
+    email: str | None = None
+
+
+@dataclass
+class MailSettings:
+    """The mail server notices are sent through (`unmask takedown draft --send`)."""
+
+    host: str | None = None
+    port: int = 25
+    starttls: bool = False
+    user: str | None = None
+    password: str | None = None
+
+
+@dataclass
+class TakedownSettings:
+    """Takedown notices (`unmask takedown …`). Owned by unmask.takedown."""
+
+    deadline_days: int = 7
+    """Days after sending when a notice's URLs are checked again (are they gone?)."""
+    contacts: dict[str, dict[str, str]] = field(default_factory=dict)
+    """The platforms' own notice contacts by domain: {"site.example": {"email": "…", "form": "…"}}."""
+
+
+@dataclass
 class CaseConfig:
     name: str = "case"
     database: str = "sqlite:///unmask.db"
@@ -248,6 +306,10 @@ class CaseConfig:
     owners: OwnersSettings = field(default_factory=OwnersSettings)
     apps: AppsSettings = field(default_factory=AppsSettings)
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
+    watch: WatchSettings = field(default_factory=WatchSettings)
+    notifier: NotifierSettings = field(default_factory=NotifierSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    takedown: TakedownSettings = field(default_factory=TakedownSettings)
 
 
 T = TypeVar("T")

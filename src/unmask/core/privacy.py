@@ -10,8 +10,9 @@ Roles, not strings: a name is looked up with the role it has in the case.
   (``JanetDoerwaldFan``); then it is a pseudonym of its own (``Uploader-…``).
 - ``OWNER``: a person from registers and imports (owner, officer, company contact in the entity graph).
   Named, everywhere alike, unless the same person is also a hidden depicted person of the case.
-- ``PROTECTED``: persons the protect stage will add (``PrivacyPolicy.protected``). Never named in any
-  output, not even with ``--real-names``.
+- ``PROTECTED``: persons an NGO or the investigator protects (``unmask protect add``; kept apart from the
+  store in ``protect/watchlist.yaml``, mode 0600). Never named in any output, not even with
+  ``--real-names``: their names in any word order and spelling are hidden wherever they occur.
 
 Free text (titles, tags, URLs, run messages) has every hidden name replaced by its pseudonym wherever it
 occurs, matched on a normalised form: percent-decoded (``zo%C3%AB-%C3%A5ngstr%C3%B6m``), NFKC, case-folded,
@@ -33,7 +34,6 @@ import hashlib
 import hmac
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -42,9 +42,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import ahocorasick
-from unidecode import unidecode
+import yaml
 
 from unmask.core.errors import UnmaskError
+from unmask.core.text import fold, name_spellings
 
 if TYPE_CHECKING:
     from unmask.core.case import Case
@@ -75,14 +76,6 @@ _WORD_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]|(?<=[a-z])[A-Z]|(?<=[A-Za
 
 
 # -- normalised forms -------------------------------------------------------------------------------
-
-
-def fold(text: str) -> str:
-    """NFKC, case-folded and ASCII-folded (``Zoë Ångström`` → ``zoe angstrom``)."""
-    if text.isascii():
-        return text.lower()
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return folded if folded.isascii() else unidecode(folded).lower()
 
 
 def decode_escapes(text: str, rounds: int = 3) -> str:
@@ -325,7 +318,7 @@ class PrivacyPolicy:
             pseudonymize=pseudonymize,
             public_figures=frozenset(k for k in map(name_key, names) if k),
             depicted=depicted,
-            protected=frozenset(k for k in map(name_key, protected) if k),
+            protected=frozenset(protected_keys(protected)),
         )
 
     @classmethod
@@ -367,8 +360,8 @@ class PrivacyPolicy:
         key = name_key(name)
         if role is Role.PROTECTED or key in self.protected:
             return True
-        if not self.pseudonymize:
-            return False
+        if not self.pseudonymize:  # only protected names are hidden, wherever they occur in a name
+            return bool(self.protected) and bool(self.matcher.spans(name))
         if role is Role.DEPICTED:
             return key not in self.public_figures
         if role is Role.OWNER:
@@ -429,10 +422,51 @@ def _depicted_keys(store: Store) -> Iterator[str]:
                 yield key
 
 
+PROTECT_DIR = "protect"
+"""The case's folder of protected persons (0700): the watchlist and what protect found, never the store."""
+WATCHLIST_NAME = "watchlist.yaml"
+
+
+def watchlist_path(root: Path) -> Path:
+    return root / PROTECT_DIR / WATCHLIST_NAME
+
+
+def read_watchlist(path: Path) -> list[dict[str, Any]]:
+    """The protected persons of a watchlist file: ``[{"name": str, "aliases": [str], …}]`` (none when the
+    file does not exist). A file that cannot be read stops the command: no output may go out without it."""
+    if not path.exists():
+        return []
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10,000 persons in a blink
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    except OSError as exc:
+        raise UnmaskError(f"cannot read the protected persons ({exc.strerror})", where=str(path)) from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise UnmaskError("the protected persons' file is not valid YAML", where=str(path)) from exc
+    persons = (raw or {}).get("persons") if isinstance(raw, dict | type(None)) else None
+    if not isinstance(persons, list) or not all(
+        isinstance(p, dict) and isinstance(p.get("name"), str) and isinstance(p.get("aliases", []), list)
+        for p in persons
+    ):
+        raise UnmaskError("malformed protected persons' file (persons: [{name, aliases}])", where=str(path))
+    return persons
+
+
 def protected_names(case: Case) -> list[str]:
-    """Protected persons of the case: none yet. The protect stage (``unmask protect``) keeps them in a
-    file of its own (mode 0600) and returns their names and aliases here."""
-    return []
+    """Names and aliases of the case's protected persons (``unmask protect``)."""
+    return [
+        str(name)
+        for person in read_watchlist(watchlist_path(case.root))
+        for name in (person["name"], *person.get("aliases", []))
+    ]
+
+
+def protected_keys(names: Iterable[str]) -> Iterator[str]:
+    """The keys a protected name is hidden by: every word order and spelling of it (core.text)."""
+    for name in names:
+        yield from (k for k in (name_key(s) for s in name_spellings(decode_escapes(name))) if k)
+        if key := name_key(name):
+            yield key
 
 
 class RedactingFilter:

@@ -11,8 +11,11 @@ import calendar
 import datetime as dt
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
-from itertools import pairwise
+from itertools import pairwise, permutations, product
+
+from unidecode import unidecode
 
 MAX_INPUT = 256
 MAX_COUNT = 10**15
@@ -500,3 +503,74 @@ def implausible(name: str, value: object, today: dt.date) -> str | None:
     if value > high:
         return f"above {high:,.0f}"
     return None
+
+
+# ------------------------------------------------------------------------------- words, for matching
+
+MAX_MATCH_INPUT = 4096
+"""Characters of one value read for matching (a hostile multi-megabyte title costs no more)."""
+_MATCH_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+"""A word as names are matched: a run of capitals (``HD``), a capital and lower-case letters, or digits."""
+_UMLAUTS = {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"}
+MAX_ORDERED_WORDS = 4
+"""Names of up to this many words match in every word order; longer ones as written and reversed."""
+MAX_SPELLINGS = 64
+
+
+def fold(text: str) -> str:
+    """NFKC, case-folded and ASCII-folded (``Zoë Ångström`` → ``zoe angstrom``)."""
+    if text.isascii():
+        return text.lower()
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return folded if folded.isascii() else unidecode(folded).lower()
+
+
+def match_words(text: str) -> str:
+    """The one normalisation names are matched by, for both sides: NFKC, Cyrillic, Greek and CJK
+    transliterated and diacritics removed (unidecode), words split at separators, slugs, camel case and
+    letter/digit changes, case-folded; the words joined by single spaces.
+
+    ``Zoë Ångström`` → ``zoe angstrom``; ``#JanetDoerwald_HD`` → ``janet doerwald hd``;
+    ``janet-doerwald-2024`` → ``janet doerwald 2024``; ``Жанна Петрова`` → ``zhanna petrova``.
+    """
+    text = text[:MAX_MATCH_INPUT]
+    if not text.isascii():
+        text = unidecode(unicodedata.normalize("NFKC", text))
+    return " ".join(_MATCH_WORD.findall(text)).lower()
+
+
+def _word_forms(word: str) -> set[str]:
+    """The normalised forms of one written word of a name: split as :func:`match_words` splits it and run
+    together (``McDonald`` → ``mc donald``, ``mcdonald``), German umlauts also as ae/oe/ue."""
+    written = {word}
+    if any(ch in _UMLAUTS for ch in word):
+        written.add("".join(_UMLAUTS.get(ch, ch) for ch in word))
+    forms: set[str] = set()
+    for spelling in written:
+        words = match_words(spelling)
+        if words:
+            forms |= {words, words.replace(" ", "")}
+    return forms
+
+
+def name_spellings(name: str) -> set[str]:
+    """Every normalised word sequence (as :func:`match_words` gives) that writes ``name``: its words in
+    any order (names of up to ``MAX_ORDERED_WORDS`` words; longer ones as written and reversed), each word
+    split or run together, the whole name run together too. ``Janet Doerwald`` → ``janet doerwald``,
+    ``doerwald janet``, ``janetdoerwald``, ``doerwaldjanet``."""
+    written = [w for w in re.split(r"[\s,;]+", name[:MAX_INPUT]) if w]
+    units = [sorted(forms) for forms in map(_word_forms, written) if forms]
+    if not units:
+        return set()
+    if len(units) <= MAX_ORDERED_WORDS:
+        orders: Iterable[tuple[list[str], ...]] = permutations(units)
+    else:
+        orders = (tuple(units), tuple(reversed(units)))
+    out: set[str] = set()
+    for order in orders:
+        for combination in product(*order):
+            spaced = " ".join(combination)
+            out |= {spaced, spaced.replace(" ", "")}
+            if len(out) >= MAX_SPELLINGS:
+                return out
+    return out

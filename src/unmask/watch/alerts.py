@@ -1,8 +1,11 @@
-"""Change alerts of `unmask infra watch`: a line per change on stdout, a webhook POST, an e-mail.
+"""Alerts: a line per change on stdout, apprise URLs (``watch.notify``: e-mail, webhooks, Matrix, ntfy
+and the rest), and the infra watch's own webhook POST and e-mail (``infra.alerts``).
 
-Every channel configured in ``infra.alerts`` gets the changes of one round. A delivery that fails (the
-webhook answers 500, the mail server refuses) is a :class:`DeliveryResult` with ``ok=False`` and the
-reason, never an exception: the watch goes on and shows it.
+One job run with changes is one message (its change set); a failed run is a message of its own, never
+"no change". Every message passes the case's privacy policy (no hidden or protected name goes out) and
+says counts for protect scans, never who or where. A delivery that fails (the webhook answers 500, the
+mail server refuses) is a :class:`DeliveryResult` with ``ok=False`` and the reason, never an exception:
+the watch goes on, records and shows it.
 """
 
 from __future__ import annotations
@@ -13,10 +16,14 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from email.message import EmailMessage
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from unmask.core.config import AlertSettings, FetchSettings
 from unmask.core.fetch.outbound import OutboundError, post_json
+
+if TYPE_CHECKING:
+    from unmask.core.case import Case
+    from unmask.watch.schedule import Outcome
 
 MAX_MAIL_LINES = 500
 """Changes listed in one e-mail at most (the rest is counted)."""
@@ -89,22 +96,38 @@ def _email(
     target = f"{host}:{settings.smtp_port}"
     if not settings.mail_to:
         return DeliveryResult("email", target, False, len(changes), "no recipients (infra.alerts.mail_to)")
+    server = MailServer(
+        host, settings.smtp_port, settings.smtp_starttls, settings.smtp_user, settings.smtp_password
+    )
+    error = send_mail(mail_message(changes, settings), server, fetch)
+    return DeliveryResult("email", target, error is None, len(changes), error)
+
+
+@dataclass(frozen=True)
+class MailServer:
+    host: str
+    port: int = 25
+    starttls: bool = False
+    user: str | None = None
+    password: str | None = None
+
+
+def send_mail(message: EmailMessage, server: MailServer, fetch: FetchSettings) -> str | None:
+    """Send one message; None when the server took it for every recipient, else why not (never raises)."""
     try:
-        with smtplib.SMTP(host, settings.smtp_port, timeout=fetch.connect_timeout) as smtp:
-            if settings.smtp_starttls:  # the certificate is checked unless the case turned TLS checks off
+        with smtplib.SMTP(server.host, server.port, timeout=fetch.connect_timeout) as smtp:
+            if server.starttls:  # the certificate is checked unless the case turned TLS checks off
                 context = (
                     ssl.create_default_context() if fetch.verify_tls else ssl._create_unverified_context()
                 )
                 smtp.starttls(context=context)
-            if settings.smtp_user:
-                smtp.login(settings.smtp_user, settings.smtp_password or "")
-            refused = smtp.send_message(mail_message(changes, settings))
+            if server.user:
+                smtp.login(server.user, server.password or "")
+            refused = smtp.send_message(message)
     except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        return DeliveryResult("email", target, False, len(changes), reason[:300])
-    if refused:
-        return DeliveryResult("email", target, False, len(changes), f"refused recipients: {sorted(refused)}")
-    return DeliveryResult("email", target, True, len(changes))
+        return reason[:300]
+    return f"refused recipients: {sorted(refused)}" if refused else None
 
 
 def deliver(
@@ -134,3 +157,70 @@ def deliver(
     if settings.smtp_host:
         results.append(_email(changes, settings, fetch_settings))
     return results
+
+
+MAX_MESSAGE_LINES = 200
+"""Changes listed in one apprise message at most (the rest is counted)."""
+
+
+def outcome_message(outcome: Outcome) -> tuple[str, str]:
+    """(title, body) of one job run's alert."""
+    if not outcome.ok:
+        return (
+            f"unmask watch: FAILED {outcome.job}",
+            f"The run failed: {outcome.error}\nNothing was compared.",
+        )
+    n = len(outcome.changes)
+    lines = [str(c.get("summary") or change_line(c)) for c in outcome.changes[:MAX_MESSAGE_LINES]]
+    if n > MAX_MESSAGE_LINES:
+        lines.append(f"… and {n - MAX_MESSAGE_LINES} more changes")
+    return f"unmask watch: {outcome.job}: {n} change{'s' * (n != 1)}", "\n".join(lines)
+
+
+def notify(outcome: Outcome, case: Case) -> list[DeliveryResult]:
+    """The run's message to every apprise URL of ``watch.notify`` (one result per URL)."""
+    urls = case.config.watch.notify
+    if not urls:
+        return []
+    import apprise
+
+    from unmask.core.privacy import PrivacyPolicy
+
+    policy = PrivacyPolicy.for_case(case)
+    title, body = (policy.redact(part) or "" for part in outcome_message(outcome))
+    kind = apprise.NotifyType.FAILURE if not outcome.ok else apprise.NotifyType.INFO
+    results: list[DeliveryResult] = []
+    for url in urls:
+        target = url.split("://", 1)[0] + "://…"  # the URL may hold a token or a password
+        sender = apprise.Apprise()
+        if not sender.add(url):
+            results.append(
+                DeliveryResult("apprise", target, False, len(outcome.changes), "not an apprise URL")
+            )
+            continue
+        try:
+            ok = bool(sender.notify(title=title, body=body, notify_type=kind))
+        except Exception as exc:  # a plugin's own failure: a result, the watch goes on
+            results.append(DeliveryResult("apprise", target, False, len(outcome.changes), str(exc)[:300]))
+            continue
+        error = None if ok else "not delivered (see the service's answer)"
+        results.append(DeliveryResult("apprise", target, ok, len(outcome.changes), error))
+    return results
+
+
+def deliver_outcome(outcome: Outcome, case: Case, *, stdout: TextIO | None) -> list[DeliveryResult]:
+    """A run's alert: its lines on ``stdout`` (unless None) and the apprise URLs."""
+    results: list[DeliveryResult] = []
+    if stdout is not None:
+        from unmask.core.output import display_text
+
+        title, body = outcome_message(outcome)
+        try:
+            stdout.write(
+                display_text(title) + "\n" + "".join(f"  {display_text(b)}\n" for b in body.splitlines())
+            )
+            stdout.flush()
+            results.append(DeliveryResult("stdout", "stdout", True, len(outcome.changes)))
+        except OSError as exc:
+            results.append(DeliveryResult("stdout", "stdout", False, len(outcome.changes), str(exc)))
+    return results + notify(outcome, case)

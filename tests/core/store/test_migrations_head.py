@@ -30,7 +30,9 @@ def test_migrations_build_exactly_the_models(case: Case) -> None:
     from alembic.migration import MigrationContext
 
     import unmask.infra.tables
-    import unmask.owners.tables  # noqa: F401  (the stages' tables join the shared metadata)
+    import unmask.owners.tables
+    import unmask.protect.tables
+    import unmask.watch.tables  # noqa: F401  (the stages' tables join the shared metadata)
     from unmask.core.store.models import Base
 
     with case.store.engine.connect() as conn:

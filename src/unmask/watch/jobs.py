@@ -1,0 +1,266 @@
+"""What the watch re-runs: one short class per kind of job on a shared base.
+
+A job runs and returns its changes (dicts with at least ``kind`` and ``summary``; counts and domains, never
+a protected person's name) or raises :class:`JobFailed`. Census re-crawls and store checks run as
+``unmask`` subprocesses (Scrapy's reactor runs once per process; a crash or a hang stays in the child,
+which is stopped on Ctrl-C or after ``watch.job_timeout``); infrastructure and protect scans run here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from sqlalchemy import func, select
+
+from unmask.core.case import Case
+from unmask.core.config import WatchJob
+from unmask.core.errors import UnmaskError
+
+MAX_STDOUT = 64 * 1024 * 1024
+
+
+class JobFailed(Exception):
+    """The job could not do its work: alerted as a failure, never as "no change"."""
+
+
+class Job(ABC):
+    kind: ClassVar[str]
+    detail: Any = None
+    """What the run produced besides its changes (an infra scan's ScanResult)."""
+
+    def __init__(self, spec: WatchJob) -> None:
+        self.spec = spec
+        self.check()
+
+    def check(self) -> None:  # noqa: B027 - most jobs have something to check, some nothing
+        """Raise UnmaskError (one line naming the setting) for a job that cannot run."""
+
+    @property
+    @abstractmethod
+    def target(self) -> str: ...
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind} {self.target}".strip()
+
+    @abstractmethod
+    async def run(self, case: Case) -> list[dict[str, Any]]: ...
+
+
+def _option_args(options: dict[str, Any], known: tuple[str, ...], where: str) -> list[str]:
+    args: list[str] = []
+    for name, value in options.items():
+        if name not in known:
+            raise UnmaskError(f"unknown option {name!r} (known: {', '.join(known)})", where=where)
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            args.append(flag)
+        elif value is not False and value is not None:  # 0 is a value (--delay 0), False is not
+            for one in value if isinstance(value, list) else [value]:
+                args += [flag, str(one)]
+    return args
+
+
+async def run_unmask(args: list[str], timeout: float) -> dict[str, Any]:
+    """``unmask ARGS --json`` in a child process; its JSON, or JobFailed with its last error line."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "unmask",
+        *args,
+        "--json",
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+        limit=MAX_STDOUT,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except (asyncio.CancelledError, TimeoutError):
+        await _stop(proc)
+        raise
+    if proc.returncode != 0:
+        lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
+        raise JobFailed(f"exit {proc.returncode}: {lines[-1] if lines else 'no message'}"[:500])
+    try:
+        data = json.loads(out)
+    except ValueError as exc:
+        raise JobFailed(f"unreadable output of unmask {args[0]} ({exc})") from None
+    return data if isinstance(data, dict) else {"result": data}
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> None:
+    """SIGINT to the child's group (a crawl stores what is in flight), then SIGKILL after 10 s."""
+    for sig, wait in ((signal.SIGINT, 10.0), (signal.SIGKILL, 5.0)):
+        if proc.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(proc.wait()), wait)
+
+
+class CensusJob(Job):
+    """A re-crawl: new items and removed items (and an incomplete run says why)."""
+
+    kind = "census"
+    OPTIONS = ("delay", "concurrency", "adapter", "max_requests", "ignore_robots")
+
+    def check(self) -> None:
+        if not self.spec.url:
+            raise UnmaskError("a census job needs `url`", where="case.yaml watch.jobs")
+        self.args = _option_args(self.spec.options, self.OPTIONS, "case.yaml watch.jobs census options")
+
+    @property
+    def target(self) -> str:
+        return self.spec.url or ""
+
+    async def run(self, case: Case) -> list[dict[str, Any]]:
+        from unmask.core.store.models import CrawlRun, Item
+
+        args = ["census", "crawl", self.target, "--case", str(case.root), "--quiet", *self.args]
+        summary = await run_unmask(args, case.config.watch.job_timeout)
+        with case.store.session() as s:
+            run = s.scalar(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1))
+            if run is None:
+                raise JobFailed("the crawl left no run")
+            new = s.scalar(select(func.count()).where(Item.first_seen_run == run.id)) or 0
+            removed = s.scalar(select(func.count()).where(Item.removed_run == run.id)) or 0
+            status, reasons = run.status, run.message
+        if status == "failed":
+            raise JobFailed(f"the crawl failed: {reasons or 'the start page could not be fetched'}")
+        changes: list[dict[str, Any]] = []
+        if new:
+            changes.append({"kind": "new_items", "count": new, "summary": f"{new} new items"})
+        if removed:
+            changes.append({"kind": "removed_items", "count": removed, "summary": f"{removed} items removed"})
+        if status != "complete":
+            why = "; ".join(summary.get("incomplete_reasons") or []) or (reasons or status)
+            changes.append({"kind": "incomplete", "summary": f"the re-crawl is incomplete: {why}"[:500]})
+        return changes
+
+
+class InfraJob(Job):
+    """An infrastructure scan: each change against the previous scan (addresses, hosters, certificates…)."""
+
+    kind = "infra"
+    OPTIONS = ("resolver", "dns_only", "active")
+
+    def check(self) -> None:
+        from unmask.infra.base import ScanOptions
+
+        if not self.spec.domains:
+            raise UnmaskError("an infra job needs `domains`", where="case.yaml watch.jobs")
+        _option_args(self.spec.options, self.OPTIONS, "case.yaml watch.jobs infra options")
+        o = self.spec.options
+        self.options = ScanOptions(
+            dns_only=bool(o.get("dns_only")), active=bool(o.get("active")), resolver=o.get("resolver")
+        )
+
+    @property
+    def target(self) -> str:
+        return " ".join(self.spec.domains)
+
+    async def run(self, case: Case) -> list[dict[str, Any]]:
+        from unmask.infra.changes import changes_in_scan
+        from unmask.infra.scan import scan_async
+
+        self.detail = result = await scan_async(case, list(self.spec.domains), self.options)
+        found = await asyncio.to_thread(changes_in_scan, case.store, result.scan_id)
+        return [{**c.as_dict(), "summary": _infra_line(c.as_dict())} for c in found]
+
+
+def _infra_line(change: dict[str, Any]) -> str:
+    from unmask.watch.alerts import change_line
+
+    return change_line(change)
+
+
+class AppsJob(Job):
+    """Store presence of apps: each listing change (seller, policy URL, version, removal)."""
+
+    kind = "apps"
+    OPTIONS = ("country", "store_base", "store")
+
+    def check(self) -> None:
+        if not self.spec.packages:
+            raise UnmaskError("an apps job needs `packages`", where="case.yaml watch.jobs")
+        self.args = _option_args(self.spec.options, self.OPTIONS, "case.yaml watch.jobs apps options")
+
+    @property
+    def target(self) -> str:
+        return " ".join(self.spec.packages)
+
+    async def run(self, case: Case) -> list[dict[str, Any]]:
+        from unmask.core.store.models import App, AppStoreEvent
+
+        with case.store.session() as s:
+            last = s.scalar(select(func.max(AppStoreEvent.id))) or 0
+        await run_unmask(["apps", "add", *self.spec.packages, "--case", str(case.root), *self.args], 3600)
+        with case.store.session() as s:
+            rows = s.execute(
+                select(App.package, AppStoreEvent.store, AppStoreEvent.country, AppStoreEvent.field,
+                       AppStoreEvent.old, AppStoreEvent.new)
+                .join(App, App.id == AppStoreEvent.app_id)
+                .where(AppStoreEvent.id > last)
+                .order_by(AppStoreEvent.id)
+            ).all()  # fmt: skip
+        return [
+            {
+                "kind": f"app_{fld}",
+                "package": package,
+                "store": f"{store}/{country}",
+                "old": old,
+                "new": new,
+                "summary": f"{package} ({store}/{country}) {fld}: {old or '—'} → {new or '—'}",
+            }
+            for package, store, country, fld, old, new in rows
+        ]
+
+
+class ProtectJob(Job):
+    """A scan for protected persons: how many new matches (never who, never where)."""
+
+    kind = "protect"
+
+    @property
+    def target(self) -> str:
+        return ""
+
+    async def run(self, case: Case) -> list[dict[str, Any]]:
+        from unmask.protect.scan import scan
+
+        result = await asyncio.to_thread(scan, case)
+        if not result.new:
+            return []
+        n = len(result.new)
+        return [
+            {
+                "kind": "protect_matches",
+                "count": n,
+                "summary": f"{n} new match{'es' * (n != 1)} for protected persons (`unmask protect report`)",
+            }
+        ]
+
+
+JOBS: dict[str, Callable[[WatchJob], Job]] = {
+    cls.kind: cls for cls in (CensusJob, InfraJob, AppsJob, ProtectJob)
+}
+
+
+def make_job(spec: WatchJob) -> Job:
+    factory = JOBS.get(spec.kind)
+    if factory is None:
+        raise UnmaskError(
+            f"unknown job kind {spec.kind!r} (known: {', '.join(JOBS)})", where="case.yaml watch.jobs"
+        )
+    return factory(spec)
