@@ -696,7 +696,7 @@ class CensusWriter:
             ),
             "item": item.on_conflict_do_update(
                 index_elements=["platform_id", "kind", "platform_item_id"], set_=merged
-            ),
+            ).returning(Item.__table__.c.id, Item.__table__.c.kind, Item.__table__.c.platform_item_id),
             "label": ins(ItemLabel.__table__).on_conflict_do_nothing(),
             "item_person": ins(ItemPerson.__table__).on_conflict_do_nothing(),
             "source": ins(ItemSource.__table__).on_conflict_do_nothing(),
@@ -805,22 +805,11 @@ class CensusWriter:
                     row[f.run_column] = self.run_id if value is not None else None
             rows.append(row)
         conn = s.connection()
+        ids: dict[tuple[str, str], int] = {}  # the upsert returns each row's id, inserted or updated
         for run in _unique_runs(rows, lambda row: (row["kind"], row["platform_item_id"])):
-            conn.execute(self._statements()["item"], run)
-        ids = self._item_ids(s, records)
+            for iid, kind, pid in conn.execute(self._statements()["item"], run):
+                ids[(kind, pid)] = iid
         self._links(s, entries, ids, persons)
-
-    def _item_ids(self, s: Session, records: list[ItemRecord]) -> dict[tuple[str, str], int]:
-        out: dict[tuple[str, str], int] = {}
-        pids = list({r.platform_id for r in records if r.platform_id})
-        for chunk in _chunks(pids):
-            for iid, kind, pid in s.execute(
-                select(Item.id, Item.kind, Item.platform_item_id).where(
-                    Item.platform_id == self.platform_id, Item.platform_item_id.in_(chunk)
-                )
-            ):
-                out[(kind, pid)] = iid
-        return out
 
     def _links(
         self,
