@@ -13,7 +13,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from scrapy.crawler import CrawlerProcess
 
 from unmask.census.extract.adapter import Extractor, load_extractor
@@ -99,44 +107,68 @@ def crawl_lock(case: Case) -> Iterator[None]:
             path.unlink()
 
 
+PHASE_LABELS = {"enumerate": "sitemaps and listings", "fill": "item pages"}
+
+
 class ProgressReporter:
-    """A rich progress line on stderr, refreshed after stored pages (at most four times a second)."""
+    """Progress on stderr, one bar per phase: *enumerate* (robots.txt, sitemaps, listings) and *fill* (item
+    pages), each over its phase's frontier rows, with the time left; items are counted once each (new to
+    this run), not once per page that describes them. Refreshed after stored pages, at most four times a
+    second."""
 
     def __init__(self, enabled: bool, writer: CensusWriter, transport: Transport) -> None:
         self.writer = writer
         self.transport = transport
         self.enabled = enabled
         self.progress = Progress(
-            TextColumn("[bold]census[/] {task.fields[phase]}"),
+            TextColumn("[bold]{task.description:<22}"),
             BarColumn(),
-            TextColumn(
-                "{task.completed}/{task.total} pages · {task.fields[items]} items · "
-                "{task.fields[requests]} requests"
-            ),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
             TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
             console=Console(stderr=True),
             disable=not enabled,
             transient=False,
         )
-        self.task = self.progress.add_task("crawl", total=1, phase="", items=0, requests=0)
+        self.tasks: dict[str, TaskID] = {}
         self._last = 0.0
+
+    def _task(self, phase: str) -> TaskID:
+        if phase not in self.tasks:
+            label = PHASE_LABELS.get(phase, phase)
+            self.tasks[phase] = self.progress.add_task(label, total=None, info="")
+        return self.tasks[phase]
+
+    @staticmethod
+    def listing_pages_ahead(job: CrawlJob) -> int:
+        """An estimate of the listing pages still to come beyond those queued: a pagination chain shows
+        its next page only when a page is read, but the items the run knows (sitemaps are read first)
+        that listings have not shown yet, at the cards a listing page has shown so far, give its rest."""
+        pages, listed = job.counters["listing_pages"], job.counters["listed"]
+        if not pages or not listed:
+            return 0
+        return max(0, job.counters["new_items"] - listed) * pages // listed
 
     def __call__(self, job: CrawlJob, *, force: bool = False) -> None:
         now = time.monotonic()
         if not self.enabled or (now - self._last < 0.25 and not force):
             return
         self._last = now
-        counts = self.writer.counts()
-        total = sum(counts.values())
-        waiting = counts.get("pending", 0) + counts.get("deferred", 0)
-        self.progress.update(
-            self.task,
-            total=max(total, 1),
-            completed=total - waiting,
-            phase=job.phase,
-            items=job.counters["items"],
-            requests=self.transport.counters["requests"],
-        )
+        counts = self.writer.counts_by_phase()
+        items = f"{job.counters['new_items']:,} items · {self.transport.counters['requests']:,} requests"
+        for phase in ("enumerate", "fill"):
+            done, waiting = counts.get(phase, (0, 0))
+            if phase == "fill" and not (done or waiting) and job.phase == "enumerate":
+                continue  # item pages wait for the end of the enumeration
+            task = self._task(phase)
+            total = done + waiting
+            if phase == "fill":
+                total = max(total, job.fill_expected)
+            elif waiting:
+                total += self.listing_pages_ahead(job)
+            self.progress.update(task, total=max(total, 1), completed=done, info=items)
 
 
 class Interrupts:
@@ -232,6 +264,9 @@ def crawl(case: Case, opts: CrawlOptions) -> CrawlSummary:
             phase=run.phase,
             max_requests=max_requests,
             window=max(crawl_settings.schedule_window, 2 * concurrency),
+            commit_pages=max(1, crawl_settings.commit_pages),
+            connections=concurrency,
+            commit_seconds=crawl_settings.commit_seconds,
             on_commit=reporter,
         )
         url_cap = crawl_settings.max_url_length

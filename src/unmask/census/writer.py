@@ -1,8 +1,9 @@
-"""Census persistence: the durable frontier and item upserts, one transaction per page.
+"""Census persistence: the durable frontier and item upserts, each page whole in one transaction.
 
-A page's items, its follow-up links and the "done" mark of its frontier row are committed together,
-so a crawl killed at any moment resumes exactly: a page is either wholly stored (and not fetched
-again) or not at all (and fetched again; upserts make the second time harmless).
+A page's items, its follow-up links and the "done" mark of its frontier row are committed together
+(several pages may share a transaction), so a crawl killed at any moment resumes exactly: a page is
+either wholly stored (and not fetched again) or not at all (and fetched again; upserts make the second
+time harmless).
 """
 
 from __future__ import annotations
@@ -183,6 +184,8 @@ class ChainMemory:
         self.max_keys = max_keys
         self.size = 0
         self._chains: dict[str, set[int]] = {}
+        self._added: list[tuple[str, int]] = []
+        """What was remembered since the last :meth:`keep` (undone by :meth:`forget`)."""
 
     def add(self, chain: str, keys: Iterable[str]) -> bool:
         """Remember ``keys`` for ``chain``; True when one of them was new to it."""
@@ -197,7 +200,19 @@ class ChainMemory:
                 if self.size < self.max_keys:
                     seen.add(digest)
                     self.size += 1
+                    self._added.append((chain, digest))
         return new
+
+    def keep(self) -> None:
+        """The transaction that saw the keys added since the last call was committed."""
+        self._added.clear()
+
+    def forget(self) -> None:
+        """The transaction was rolled back: forget the keys it added (its pages may be stored again)."""
+        for chain, digest in self._added:
+            self._chains[chain].discard(digest)
+            self.size -= 1
+        self._added.clear()
 
 
 RANKED: tuple[ItemField, ...] = tuple(f for f in COLUMN_FIELDS if f.merge == "ranked")
@@ -233,6 +248,27 @@ def _merge(records: Iterable[ItemRecord]) -> list[ItemRecord]:
                 setattr(have, f.name, getattr(rec, f.name))
         have.from_item_page = have.from_item_page or rec.from_item_page
     return list(merged.values())
+
+
+def _chunks(values: list[Any], size: int = 5000) -> Iterable[list[Any]]:
+    """``values`` in slices small enough for one ``IN (…)`` of any store."""
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _unique_runs(rows: list[dict[str, Any]], key: Callable[[dict[str, Any]], object]) -> Iterable[list[Any]]:
+    """``rows`` in order, cut where a key repeats: each run is one upsert that touches a row at most once."""
+    run: list[dict[str, Any]] = []
+    keys: set[object] = set()
+    for row in rows:
+        k = key(row)
+        if k in keys:
+            yield run
+            run, keys = [], set()
+        run.append(row)
+        keys.add(k)
+    if run:
+        yield run
 
 
 def _merged(f: ItemField, new: Any, old: Any) -> Any:
@@ -390,6 +426,21 @@ class CensusWriter:
             ).all()
         return {status: n for status, n in rows}
 
+    def counts_by_phase(self) -> dict[str, tuple[int, int]]:
+        """Frontier rows of each phase, (answered, waiting): ``enumerate`` (robots.txt, sitemaps, listings
+        and other pages) and ``fill`` (item pages; deferred item links wait there)."""
+        with self.store.session() as s:
+            rows = s.execute(
+                select(Frontier.kind, Frontier.status, func.count())
+                .where(Frontier.run_id == self.run_id)
+                .group_by(Frontier.kind, Frontier.status)
+            ).all()
+        out: dict[str, list[int]] = {"enumerate": [0, 0], "fill": [0, 0]}
+        for kind, status, n in rows:
+            phase = out["fill" if kind == PageKind.ITEM.value else "enumerate"]
+            phase[1 if status in ("pending", "deferred") else 0] += int(n)
+        return {phase: (done, waiting) for phase, (done, waiting) in out.items()}
+
     def fail(self, frontier_id: int, status: str, error: str | None, capture_id: int | None) -> None:
         """Settle a row that got no page commit (the page's own transaction failed, or no result came)."""
         with self.store.session() as s:
@@ -409,21 +460,63 @@ class CensusWriter:
 
     def commit(self, page: PageCommit) -> CommitResult:
         """Store one page whole: its items, its follow-up links, its removal evidence and its row's status."""
+        result = self.commit_many([page])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def commit_many(self, pages: Sequence[PageCommit]) -> list[CommitResult | Exception]:
+        """Store pages, each whole: together in one transaction, or, when that fails, each in its own
+        (a page whose transaction fails gets its exception in the result, and nothing of it is stored).
+
+        Grouping pages spares a transaction per page; a page is still stored whole or not at all, with
+        its frontier row, so a crawl killed at any moment fetches again exactly the pages not stored.
+        """
+        if len(pages) > 1:
+            try:
+                return list(self._transaction(pages))
+            except Exception:  # each page again on its own, to find the one that fails
+                pass
+        out: list[CommitResult | Exception] = []
+        for page in pages:
+            try:
+                out.extend(self._transaction([page]))
+            except Exception as exc:  # the page's failure is its result
+                out.append(exc)
+        return out
+
+    def _transaction(self, pages: Sequence[PageCommit]) -> list[CommitResult]:
+        """Commit ``pages`` in one transaction; on any error undo what the writer counted and remembered."""
         counted = (self._rows, self._sitemaps)
         try:
-            return self._commit(page)
-        except Exception:  # the transaction was rolled back: so are the rows it counted
+            with self.store.session() as s:
+                results = self._commit_pages(s, pages)
+        except Exception:  # the transaction was rolled back: so are the rows it counted and the ids seen
             self._rows, self._sitemaps = counted
+            self._chains.forget()
+            self._uploaders.clear()
+            self._persons.clear()
+            self._public.clear()
             raise
+        self._chains.keep()
+        return results
 
-    def _commit(self, page: PageCommit) -> CommitResult:
-        with self.store.session() as s:
+    def _commit_pages(self, s: Session, pages: Sequence[PageCommit]) -> list[CommitResult]:
+        """Store ``pages`` in the session's transaction, as if one after the other: their items in one
+        upsert per table, then each page's removal evidence, links and pagination, then their rows."""
+        described: list[list[ItemRecord]] = []
+        for page in pages:
             records = _merge(page.items)
             for r in records:
                 r.platform_id = fit_key(r.platform_id)
                 r.gallery_id = fit_key(r.gallery_id)
-            known_before, seen_this_run = self._prior_state(s, records)
-            self._upsert_items(s, records, page)
+            described.append(records)
+        entries = [(r, page) for page, records in zip(pages, described, strict=True) for r in records]
+        known_before, seen_this_run = self._prior_state(s, [r for r, _page in entries])
+        self._upsert_items(s, entries)
+        results = []
+        for page, records in zip(pages, described, strict=True):
+            # upserts before removals give what page after page gives: a 404 seen this run stands
             if page.gone_item is not None:
                 self._mark_gone(s, page.gone_item)
             follow, limits = self._follow(page, records)
@@ -434,20 +527,29 @@ class CensusWriter:
             for name, n in dropped.items():
                 limits[name] = limits.get(name, 0) + n
             self._record_limits(s, limits)
-            s.execute(
-                update(Frontier)
-                .where(Frontier.id == page.frontier.id)
-                .values(
-                    status=page.status,
-                    error=(page.error or "")[:2000] or None,
-                    capture_id=page.capture_id,
-                    done_at=utcnow(),
+            keys = {(r.kind.value, r.platform_id) for r in records if r.platform_id}
+            new_items = len(keys - seen_this_run)
+            seen_this_run |= keys
+            results.append(
+                CommitResult(
+                    new_rows=new_rows, items=len(records), new_items=new_items, ended=ended, limits=limits
                 )
             )
-        new_items = sum(1 for r in records if (r.kind.value, r.platform_id) not in seen_this_run)
-        return CommitResult(
-            new_rows=new_rows, items=len(records), new_items=new_items, ended=ended, limits=limits
+        done = utcnow()
+        s.execute(
+            update(Frontier),
+            [
+                {
+                    "id": page.frontier.id,
+                    "status": page.status,
+                    "error": (page.error or "")[:2000] or None,
+                    "capture_id": page.capture_id,
+                    "done_at": done,
+                }
+                for page in pages
+            ],
         )
+        return results
 
     def _follow(self, page: PageCommit, records: list[ItemRecord]) -> tuple[list[NewLink], dict[str, int]]:
         """The page's links as frontier rows to be: item links wait (deferred), sitemaps within bounds."""
@@ -530,16 +632,19 @@ class CensusWriter:
         self, s: Session, records: list[ItemRecord]
     ) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
         """Which of these items existed before this run, and which this run has already seen."""
-        if not records:
-            return set(), set()
-        pids = [r.platform_id for r in records if r.platform_id]
-        rows = s.execute(
-            select(Item.kind, Item.platform_item_id, Item.first_seen_run, Item.last_seen_run).where(
-                Item.platform_id == self.platform_id, Item.platform_item_id.in_(pids)
-            )
-        ).all()
-        known = {(k, p) for k, p, first, _last in rows if first < self.run_id}
-        seen = {(k, p) for k, p, _first, last in rows if last == self.run_id}
+        known: set[tuple[str, str]] = set()
+        seen: set[tuple[str, str]] = set()
+        pids = list({r.platform_id for r in records if r.platform_id})
+        for chunk in _chunks(pids):
+            for k, p, first, last in s.execute(
+                select(Item.kind, Item.platform_item_id, Item.first_seen_run, Item.last_seen_run).where(
+                    Item.platform_id == self.platform_id, Item.platform_item_id.in_(chunk)
+                )
+            ):
+                if first < self.run_id:
+                    known.add((k, p))
+                if last == self.run_id:
+                    seen.add((k, p))
         return known, seen
 
     # -- upserts ----------------------------------------------------------------------------------
@@ -591,7 +696,7 @@ class CensusWriter:
             ),
             "item": item.on_conflict_do_update(
                 index_elements=["platform_id", "kind", "platform_item_id"], set_=merged
-            ),
+            ).returning(Item.__table__.c.id, Item.__table__.c.kind, Item.__table__.c.platform_item_id),
             "label": ins(ItemLabel.__table__).on_conflict_do_nothing(),
             "item_person": ins(ItemPerson.__table__).on_conflict_do_nothing(),
             "source": ins(ItemSource.__table__).on_conflict_do_nothing(),
@@ -666,16 +771,20 @@ class CensusWriter:
                     self._public[k] = public
         return self._persons
 
-    def _upsert_items(self, s: Session, records: list[ItemRecord], page: PageCommit) -> None:
-        records = [r for r in records if r.platform_id]
-        if not records:
+    def _upsert_items(self, s: Session, entries: list[tuple[ItemRecord, PageCommit]]) -> None:
+        """Upsert the items of several pages (in page order) and their labels, persons, sources and
+        observations: one statement per table, in runs where no key repeats (an upsert may touch a row
+        once per statement)."""
+        entries = [(r, page) for r, page in entries if r.platform_id]
+        if not entries:
             return
+        records = [r for r, _page in entries]
         uploaders = self._uploader_ids(s, records)
         persons = self._person_ids(s, [p for r in records for p in r.persons])
         now = utcnow()
-        page_kind = page.frontier.kind.value
         rows = []
-        for r in records:
+        for r, page in entries:
+            page_kind = page.frontier.kind.value
             row: dict[str, Any] = {
                 "platform_id": self.platform_id,
                 "kind": r.kind.value,
@@ -695,34 +804,25 @@ class CensusWriter:
                     row[f.rank_column] = f.rank_of(page_kind) if value is not None else 0
                     row[f.run_column] = self.run_id if value is not None else None
             rows.append(row)
-        s.connection().execute(self._statements()["item"], rows)
-        ids = self._item_ids(s, records)
-        self._links(s, records, ids, persons, page.capture_id)
-
-    def _item_ids(self, s: Session, records: list[ItemRecord]) -> dict[tuple[str, str], int]:
-        out: dict[tuple[str, str], int] = {}
-        pids = [r.platform_id for r in records]
-        for iid, kind, pid in s.execute(
-            select(Item.id, Item.kind, Item.platform_item_id).where(
-                Item.platform_id == self.platform_id, Item.platform_item_id.in_(pids)
-            )
-        ):
-            out[(kind, pid)] = iid
-        return out
+        conn = s.connection()
+        ids: dict[tuple[str, str], int] = {}  # the upsert returns each row's id, inserted or updated
+        for run in _unique_runs(rows, lambda row: (row["kind"], row["platform_item_id"])):
+            for iid, kind, pid in conn.execute(self._statements()["item"], run):
+                ids[(kind, pid)] = iid
+        self._links(s, entries, ids, persons)
 
     def _links(
         self,
         s: Session,
-        records: list[ItemRecord],
+        entries: list[tuple[ItemRecord, PageCommit]],
         ids: dict[tuple[str, str], int],
         persons: dict[str, int],
-        capture_id: int | None,
     ) -> None:
         labels: dict[tuple[int, str, str], dict[str, Any]] = {}
         links: dict[tuple[int, int], dict[str, Any]] = {}
-        sources: dict[int, dict[str, Any]] = {}
-        observations: dict[int, dict[str, Any]] = {}
-        for r in records:
+        sources: dict[tuple[int, int], dict[str, Any]] = {}
+        observations: list[dict[str, Any]] = []
+        for r, page in entries:
             iid = ids.get((r.kind.value, r.platform_id or ""))
             if iid is None:
                 continue
@@ -739,28 +839,27 @@ class CensusWriter:
                 pid = persons.get(name_key(p.name))
                 if pid is not None:
                     links[(iid, pid)] = {"item_id": iid, "person_id": pid}
-            if capture_id is not None:
-                sources[iid] = {
+            if page.capture_id is not None:
+                sources[(iid, page.capture_id)] = {
                     "item_id": iid,
-                    "capture_id": capture_id,
+                    "capture_id": page.capture_id,
                     "run_id": self.run_id,
                     "fields": ",".join(r.provided()),
                 }
-            observations[iid] = {
-                "item_id": iid,
-                "run_id": self.run_id,
-                **{f.column or "": getattr(r, f.name) for f in RANKED},
-            }
+            observations.append(
+                {
+                    "item_id": iid,
+                    "run_id": self.run_id,
+                    **{f.column or "": getattr(r, f.name) for f in RANKED},
+                }
+            )
         conn = s.connection()
         stmts = self._statements()
-        for name, rows in (
-            ("label", labels),
-            ("item_person", links),
-            ("source", sources),
-            ("observation", observations),
-        ):
+        for name, rows in (("label", labels), ("item_person", links), ("source", sources)):
             if rows:
                 conn.execute(stmts[name], list(rows.values()))
+        for run in _unique_runs(observations, lambda row: row["item_id"]):
+            conn.execute(stmts["observation"], run)
 
     # -- phases and the end of a run --------------------------------------------------------------
 
@@ -772,20 +871,12 @@ class CensusWriter:
         many rows were added."""
         added = 0
         for kind, fields in wanted.items():
-            conds = [self._missing(FIELDS_BY_NAME[name]) for name in fields if name in FIELDS_BY_NAME]
-            while conds and added < limit:
+            incomplete = self._incomplete(kind, fields)
+            while incomplete is not None and added < limit:
                 with self.store.session() as s:
                     rows = s.execute(
                         select(Item.id, Item.url)
-                        .where(
-                            Item.platform_id == self.platform_id,
-                            Item.kind == kind.value,
-                            Item.id > cursors.get(kind, 0),
-                            Item.last_seen_run == self.run_id,
-                            Item.removed_at.is_(None),
-                            or_(Item.page_run.is_(None), Item.page_run != self.run_id),
-                            or_(*conds),
-                        )
+                        .where(*incomplete, Item.id > cursors.get(kind, 0))
                         .order_by(Item.id)
                         .limit(limit)
                     ).all()
@@ -798,6 +889,31 @@ class CensusWriter:
                     self._record_limits(s, limits)
                 added += len(new)
         return added
+
+    def _incomplete(self, kind: ItemKind, fields: Iterable[str]) -> list[Any] | None:
+        """The conditions "an item of ``kind`` seen this run lacks one of ``fields`` and this run has not
+        read its page"; None when no field is wanted."""
+        conds = [self._missing(FIELDS_BY_NAME[name]) for name in fields if name in FIELDS_BY_NAME]
+        if not conds:
+            return None
+        return [
+            Item.platform_id == self.platform_id,
+            Item.kind == kind.value,
+            Item.last_seen_run == self.run_id,
+            Item.removed_at.is_(None),
+            or_(Item.page_run.is_(None), Item.page_run != self.run_id),
+            or_(*conds),
+        ]
+
+    def incomplete_count(self, wanted: dict[ItemKind, frozenset[str]]) -> int:
+        """How many items ``queue_incomplete`` has yet to queue, from the start (the fill phase's size)."""
+        total = 0
+        with self.store.session() as s:
+            for kind, fields in wanted.items():
+                incomplete = self._incomplete(kind, fields)
+                if incomplete is not None:
+                    total += int(s.scalar(select(func.count()).select_from(Item).where(*incomplete)) or 0)
+        return total
 
     def _missing(self, f: ItemField) -> Any:
         """The condition "this item lacks ``f``" (for a ranked field: or only its item page gives it, and

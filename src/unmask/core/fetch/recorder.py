@@ -3,14 +3,22 @@
 A capture row is committed only after its WARC record is written and flushed, so every row points at a
 complete record. Each process writes its own WARC files (name with time and pid), so a process killed
 mid-write leaves at worst a partial last record in its own file, never a corrupt earlier one.
+
+:meth:`EvidenceRecorder.record_async` (what the Transport awaits) does the work in a writer thread, off
+the event loop: the exchanges waiting there are written together (their WARC records, one flush, then
+their capture rows in one transaction), and each caller gets its capture id once its row is committed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import concurrent.futures
 import datetime as dt
 import hashlib
 import io
 import os
+import queue
 import threading
 from collections import Counter
 from pathlib import Path
@@ -42,6 +50,21 @@ def _warc_date(when: dt.datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _hex_digest(warc_digest: str | None, payload: bytes) -> str:
+    """The payload's SHA-256 in hex: read from the record's ``sha256:BASE32`` digest when it has one."""
+    if warc_digest and warc_digest.startswith("sha256:"):
+        return base64.b32decode(warc_digest[7:]).hex()
+    return hashlib.sha256(payload).hexdigest()
+
+
+MAX_GROUP = 256
+"""Exchanges the writer thread writes together at most (one flush, one transaction)."""
+QUEUE_BOUND = 4096
+"""Exchanges waiting for the writer thread at most (callers await their own, so this is rarely met)."""
+
+_Job = tuple[Exchange, "concurrent.futures.Future[int]"]
+
+
 class EvidenceRecorder:
     """Writes exchanges to rotating gzip WARC files and capture rows in the case store."""
 
@@ -65,6 +88,8 @@ class EvidenceRecorder:
         self._path: Path | None = None
         self._serial = 0
         self.records = 0
+        self._queue: queue.Queue[_Job | None] = queue.Queue(QUEUE_BOUND)
+        self._thread: threading.Thread | None = None
 
     # -- WARC files -------------------------------------------------------------------------------
 
@@ -85,12 +110,22 @@ class EvidenceRecorder:
 
     def _ensure_file(self) -> tuple[Sha256WARCWriter, IO[bytes], Path]:
         if self._file is None or (self._file.tell() >= self.rotate_bytes):
-            self.close()
+            self._close_file()
             self._open()
         assert self._writer is not None and self._file is not None and self._path is not None
         return self._writer, self._file, self._path
 
     def close(self) -> None:
+        """Stop the writer thread (after what it holds is written) and close the WARC file."""
+        thread = self._thread
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+            self._thread = None
+        with self._lock:
+            self._close_file()
+
+    def _close_file(self) -> None:
         if self._file is not None:
             self._file.flush()
             os.fsync(self._file.fileno())
@@ -100,7 +135,7 @@ class EvidenceRecorder:
 
     # -- recording --------------------------------------------------------------------------------
 
-    def _write_warc(self, ex: Exchange) -> tuple[str, int, int]:
+    def _write_warc(self, ex: Exchange) -> tuple[str, int, int, str]:
         writer, fh, path = self._ensure_file()
         builder: RecordBuilder = writer
         when = _warc_date(ex.requested_at)
@@ -139,40 +174,96 @@ class EvidenceRecorder:
         )
         response.rec_headers.replace_header("WARC-Date", when)
         writer.write_request_response_pair(request, response)
-        fh.flush()
-        return f"warc/{path.name}", offset, fh.tell() - offset
+        digest = _hex_digest(response.rec_headers.get_header("WARC-Payload-Digest"), ex.raw_body)
+        return f"warc/{path.name}", offset, fh.tell() - offset, digest
 
     def record(self, ex: Exchange) -> int:
         """Archive the exchange and return its capture id."""
         with self._lock:
-            warc_file = warc_offset = warc_length = None
-            if ex.status is not None:
-                warc_file, warc_offset, warc_length = self._write_warc(ex)
-            capture = Capture(
-                run_id=self.run_id,
-                purpose=self.purpose,
-                url=ex.request.url,
-                method=ex.request.method,
-                requested_at=ex.requested_at,
-                elapsed_ms=ex.elapsed_ms,
-                status=ex.status,
-                content_type=ex.header("content-type"),
-                payload_sha256=hashlib.sha256(ex.raw_body).hexdigest() if ex.status is not None else None,
-                payload_length=len(ex.raw_body) if ex.status is not None else None,
-                truncated=ex.truncated,
-                refused=ex.refused,
-                error=ex.error,
-                warc_file=warc_file,
-                warc_offset=warc_offset,
-                warc_length=warc_length,
-                remote_address=ex.remote_address,
-            )
+            capture = self._write(ex)
+            self._flush()
             with self.store.session() as session:
                 session.add(capture)
                 session.flush()
                 capture_id = capture.id
             self.records += 1
             return capture_id
+
+    async def record_async(self, ex: Exchange) -> int:
+        """Archive the exchange in the writer thread (off the event loop); its capture id."""
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="warc-writer", daemon=True)
+            self._thread.start()
+        done: concurrent.futures.Future[int] = concurrent.futures.Future()
+        self._queue.put((ex, done))
+        return await asyncio.wrap_future(done)
+
+    def _run(self) -> None:
+        """The writer thread: take what waits (up to ``MAX_GROUP``), write it, commit it, answer."""
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            stop = False
+            while len(group) < MAX_GROUP:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stop = True
+                    break
+                group.append(job)
+            self._write_group(group)
+            if stop:
+                return
+
+    def _write_group(self, group: list[_Job]) -> None:
+        try:
+            with self._lock:
+                captures = [self._write(ex) for ex, _done in group]
+                self._flush()
+                with self.store.session() as session:  # rows only once their records are flushed
+                    session.add_all(captures)
+                    session.flush()
+                    ids = [int(c.id) for c in captures]
+                self.records += len(group)
+        except Exception as exc:  # each caller gets the failure of its exchange's recording
+            for _ex, done in group:
+                done.set_exception(exc)
+            return
+        for (_ex, done), capture_id in zip(group, ids, strict=True):
+            done.set_result(capture_id)
+
+    def _flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def _write(self, ex: Exchange) -> Capture:
+        """Write the exchange's WARC records (not flushed yet) and make its capture row (not added)."""
+        warc_file = warc_offset = warc_length = digest = None
+        if ex.status is not None:
+            warc_file, warc_offset, warc_length, digest = self._write_warc(ex)
+        return Capture(
+            run_id=self.run_id,
+            purpose=self.purpose,
+            url=ex.request.url,
+            method=ex.request.method,
+            requested_at=ex.requested_at,
+            elapsed_ms=ex.elapsed_ms,
+            status=ex.status,
+            content_type=ex.header("content-type"),
+            payload_sha256=digest,
+            payload_length=len(ex.raw_body) if ex.status is not None else None,
+            truncated=ex.truncated,
+            refused=ex.refused,
+            error=ex.error,
+            warc_file=warc_file,
+            warc_offset=warc_offset,
+            warc_length=warc_length,
+            remote_address=ex.remote_address,
+        )
 
 
 def refusal_counts(store: Store, *, run_id: int | None = None, purpose: str | None = None) -> Counter[str]:

@@ -1,0 +1,1 @@
+"""Sites the benchmarks serve on loopback (invented content only)."""
