@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from unmask.cli import _startup
 from unmask.core.case import Case
 from unmask.core.output import display_text
 from unmask.core.privacy import PrivacyPolicy
@@ -103,6 +104,7 @@ def open_case(path: Path | None) -> Case:
 @contextmanager
 def opened_case(path: Path | None) -> Iterator[Case]:
     """The case for one command, closed when the command is done (also on an error)."""
+    _startup.command_loaded()
     case = Case.open(path)
     try:
         yield case
