@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.helpers.cli import UNMASK, unmask
-from tests.helpers.dns_server import DnsServer, free_port
+from tests.helpers.dns_server import DnsServer
 from tests.helpers.nginx_server import NginxServer, VHost
 
 
@@ -167,7 +167,7 @@ def test_bad_source_options_are_one_line(new_case: Path, sources: dict[str, Any]
 
 def test_an_option_in_case_yaml_reaches_its_source(new_case: Path, dns: DnsServer, tmp_path: Path) -> None:
     """The site serves TLS on a port of its own: the certificate is read only once case.yaml says where."""
-    with NginxServer(tmp_path / "web", https_port=free_port()) as web:
+    with NginxServer(tmp_path / "web", standard_ports=False) as web:
         cert = web.add_certificate("site", "site.options.test", ["site.options.test"])
         web.add_vhost(VHost(("site.options.test",), (web.address(7),), cert="site"))
         web.start()

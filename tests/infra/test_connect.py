@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 from cryptography import x509
 
 from tests.helpers.nginx_server import Lab
+from tests.helpers.ports import listening_socket, port_of, refused_port
 from tests.helpers.proxies import Socks5Server
 from unmask.infra.connect import TlsError, server_name, tls_certificate, tls_handshake
 
@@ -59,14 +59,8 @@ def test_a_garbage_chain_still_gives_the_leaf(lab: Lab) -> None:
 
 
 def test_failures_have_short_stable_messages(lab: Lab) -> None:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)  # the kernel accepts; nobody ever answers the ClientHello
-    silent_port = listener.getsockname()[1]
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    closed_port = closed.getsockname()[1]
-    closed.close()
+    listener = listening_socket()  # the kernel accepts; nobody ever answers the ClientHello
+    silent_port = port_of(listener)
 
     async def error(host: str, port: int, address: str, timeout: float = 3) -> str:
         with pytest.raises(TlsError) as info:
@@ -83,7 +77,8 @@ def test_failures_have_short_stable_messages(lab: Lab) -> None:
         ]
 
     try:
-        messages = asyncio.run(go())
+        with refused_port() as closed_port:
+            messages = asyncio.run(go())
     finally:
         listener.close()
     assert messages[0] == "tls: connection refused"
