@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.helpers.cases import census_run
 from tests.helpers.cli import unmask
 from unmask.census.model import ItemKind, ItemRecord, Link, PageKind
-from unmask.census.writer import CensusWriter, PageCommit, open_run, platform_for
+from unmask.census.writer import PageCommit
 from unmask.core.case import Case
 from unmask.core.outcome import Reason, Verdict, latest_verdict
 from unmask.report.html import write_report
@@ -17,9 +18,7 @@ BASE = "http://127.0.0.1:1"
 
 def _run(case: Case, base: str, *, failed_listings: int) -> None:
     """A run that read a sitemap of two videos and saw `failed_listings` listing pages fail."""
-    pid = platform_for(case.store, base, "t", None)
-    run, _ = open_run(case.store, pid, base + "/", {})
-    w = CensusWriter(case.store, pid, run.id, case.config.crawl)
+    w = census_run(case, base)
     links = [Link(base + "/s.xml", PageKind.SITEMAP)]
     links += [Link(f"{base}/videos?page={n}", PageKind.LISTING) for n in range(failed_listings)]
     sitemap, *listings = w.seed(links)

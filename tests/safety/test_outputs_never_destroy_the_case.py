@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.analysis.test_figures import _load, _rec
+from tests.helpers.cases import load_census, record
 from tests.helpers.cli import UNMASK
 from tests.helpers.hostile import HostileServer
 from tests.owners.build import Builder
@@ -73,7 +73,7 @@ def full_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([*UNMASK, "init", str(root)], check=True, capture_output=True)
     case = Case.open(root)
     try:
-        _load(case, [_rec(ItemKind.VIDEO, 1, title="t", views=3, persons=[PersonRef("Bo Rin")])])
+        load_census(case, [record(ItemKind.VIDEO, 1, title="t", views=3, persons=[PersonRef("Bo Rin")])])
         b = Builder(case)
         b.entity("OP", "Operator Ltd")
         b.entity("P1", "Gideon Farrowmere", "Person")
