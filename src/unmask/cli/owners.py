@@ -71,6 +71,18 @@ def _note(message: str) -> None:
     err_console.print(f"unmask: {message}", highlight=False, markup=False, soft_wrap=True)
 
 
+def _spinner(template: str, *, hidden: bool = False) -> Progress:
+    """A spinner with a line of text and the time elapsed on stderr (a terminal only), gone when done."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn(template, markup=False),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=hidden or not err_console.is_terminal,
+    )
+
+
 def _build_index(the_case: Any) -> None:
     """End a command that changed the graph by building the compact index the queries read."""
     from unmask.owners.index import ensure
@@ -99,17 +111,7 @@ def import_cmd(
     """Import ownership data (format detected from the content); all or nothing unless --keep-going."""
     from unmask.owners.importers.load import import_files
 
-    with (
-        opened_case(case) as the_case,
-        Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}", markup=False),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-            disable=not err_console.is_terminal,
-        ) as bar,
-    ):
+    with opened_case(case) as the_case, _spinner("{task.description}") as bar:
         task = bar.add_task("importing", total=None)
 
         def progress(path: str, count: int) -> None:
@@ -501,17 +503,7 @@ def export_cmd(
     """Export the whole entity graph: FtM JSON lines, GEXF, Cypher or CSV edge and node lists."""
     from unmask.owners.export import export_graph
 
-    with (
-        opened_case(case) as the_case,
-        Progress(
-            SpinnerColumn(),
-            TextColumn("exporting {task.description}", markup=False),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-            disable=as_json or not err_console.is_terminal,
-        ) as bar,
-    ):
+    with opened_case(case) as the_case, _spinner("exporting {task.description}", hidden=as_json) as bar:
         bar.add_task(fmt, total=None)
         policy = privacy_policy(the_case, real_names, public_figures)
         result = export_graph(the_case, fmt, output, policy=policy)
