@@ -92,6 +92,7 @@ def _app() -> typer.Typer:
     return app
 
 
+@pytest.mark.slow
 def test_command_prints_json_and_tables(sqlite_case: Case, tmp_path: Path) -> None:
     _items(sqlite_case)
     csv = tmp_path / "pf.csv"

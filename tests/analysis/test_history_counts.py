@@ -153,6 +153,7 @@ def test_generated_layouts(seed: int) -> None:
     ],
     ids=["lt", "script", "style", "digits", "ranges", "anchor", "href", "labels"],
 )
+@pytest.mark.slow
 def test_reading_a_page_is_linear(html: str) -> None:
     """Each of these took from 15 s to minutes with the old patterns (tags, scripts, ranges). The limit is
     here they end; how fast: bench/extract_bench.py."""

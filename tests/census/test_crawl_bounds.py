@@ -81,6 +81,7 @@ def rows(case: Path, query: str) -> list[tuple[Any, ...]]:
         con.close()
 
 
+@pytest.mark.slow
 def test_a_sitemap_bomb_is_bounded_and_the_run_says_which_limits_fired(
     new_case: Path, bomb: HostileServer
 ) -> None:
@@ -111,6 +112,7 @@ def test_a_sitemap_bomb_is_bounded_and_the_run_says_which_limits_fired(
     assert 0 < peak < 600, peak  # MB: parsing a 100,000-entry index, never holding its rows
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_a_crawl_within_seconds_and_it_resumes(new_case: Path, bomb: HostileServer) -> None:
     args = [*UNMASK, "census", "crawl", bomb.base + "/", "--case", str(new_case), "--delay", "0", "--json"]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.cases import census_run
 from tests.helpers.cli import unmask
 from unmask.census.model import ItemKind, ItemRecord, Link, PageKind
@@ -29,6 +31,7 @@ def _run(case: Case, base: str, *, failed_listings: int) -> None:
     w.settle(finished=True)
 
 
+@pytest.mark.slow
 def test_an_incomplete_census_says_so_in_stats_and_the_report(sqlite_case: Case, tmp_path: Path) -> None:
     _run(sqlite_case, BASE, failed_listings=212)
     data = json.loads(unmask("stats", "--case", str(sqlite_case.root), "--json").stdout)
@@ -43,6 +46,7 @@ def test_an_incomplete_census_says_so_in_stats_and_the_report(sqlite_case: Case,
     assert html.index(sentence) < html.index("<nav>")  # at the top of the report
 
 
+@pytest.mark.slow
 def test_a_complete_census_says_so_and_the_report_adds_nothing(sqlite_case: Case, tmp_path: Path) -> None:
     _run(sqlite_case, BASE, failed_listings=0)
     data = json.loads(unmask("stats", "--case", str(sqlite_case.root), "--json").stdout)

@@ -378,6 +378,7 @@ def demo_server(tmp_path: Path) -> Iterator[str]:
         process.wait(10)
 
 
+@pytest.mark.slow
 def test_the_quick_tour_runs_as_documented(tmp_path: Path, demo_server: str) -> None:
     """README's tour of the demo platform, each line as written: init, crawl, stats, analyze, export,
     report."""
@@ -396,11 +397,13 @@ def test_the_quick_tour_runs_as_documented(tmp_path: Path, demo_server: str) -> 
     assert (tmp_path / "report.html").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_infra_sources_runs_as_documented(tmp_path: Path) -> None:
     listing = run(tmp_path, [*documented("docs/infra.md", "unmask infra sources [--json]")[:2], "--json"])
     assert {s["name"] for s in json.loads(listing.stdout)["sources"]} >= {"dns", "web", "rdap"}
 
 
+@pytest.mark.slow
 def test_the_ownership_queries_run_as_documented(tmp_path: Path) -> None:
     """README's ownership lines, as written, on the shared GLEIF and BODS data and invented notes."""
     shutil.copy(SHARED / "gleif" / "lei-data.json", tmp_path / "gleif-l1.json")

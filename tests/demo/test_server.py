@@ -567,6 +567,7 @@ class MinimumCrawl:
         }
 
 
+@pytest.mark.slow
 def test_minimum_requests_give_every_figure() -> None:
     platform = DemoPlatform(seed=9, scale=0.02)
     crawl = MinimumCrawl(platform)

@@ -37,6 +37,7 @@ def sha(der: bytes) -> str:
         ("unknown.unmask.test", "sister", "shared"),  # no such name: the address's default server
     ],
 )
+@pytest.mark.slow
 def test_the_sni_picks_the_certificate(lab: Lab, host: str, where: str, cert: str) -> None:
     der = asyncio.run(tls_certificate(host, lab.web.https_port, getattr(lab, where), 5))
     assert sha(der) == lab.cert(cert).sha256
@@ -131,6 +132,7 @@ def _gone(pid: int, within: float) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_no_nginx_outlives_its_test_process(tmp_path: Path) -> None:
     """Even a test process killed with SIGKILL takes its nginx with it (PR_SET_PDEATHSIG)."""
     script = (

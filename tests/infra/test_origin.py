@@ -204,6 +204,7 @@ def test_rules_file_and_bad_rules() -> None:
         parse_rules({"weights": {}})
 
 
+@pytest.mark.slow
 def test_a_real_scan_finds_the_old_address_behind_the_masking_service(case: Case, tmp_path: Path) -> None:
     """The site was first seen at its own address, then moved behind a (fake) masking front: the
     active re-scan, through the scan's own resolver (Knot on loopback), checks the earlier address

@@ -153,6 +153,7 @@ def test_bad_domains_are_per_domain_results(case: Case, dns: DnsServer) -> None:
     assert (gone.old, gone.new) == (["127.0.0.31"], [])
 
 
+@pytest.mark.slow
 def test_timeouts_are_results_and_never_fake_a_change(case: Case, dns: DnsServer) -> None:
     dns.zone("steady.test", ["@ A 127.0.0.40"])
     dns.start()
@@ -193,6 +194,7 @@ class Stuck(Source):
         Stuck.finished.add(ctx.domain)
 
 
+@pytest.mark.slow
 def test_interrupted_scan_keeps_what_it_finished(
     case: Case, dns: DnsServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

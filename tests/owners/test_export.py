@@ -131,6 +131,7 @@ def test_cypher_export(case: Case, tmp_path: Path) -> None:
         assert body.count("'") % 2 == 0
 
 
+@pytest.mark.slow
 def test_csv_export_and_cli(new_case: Path, tmp_path: Path) -> None:
     c = Case.open(new_case)
     try:

@@ -8,6 +8,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 import typer
 from sqlalchemy import update
 from typer.testing import CliRunner
@@ -221,6 +222,7 @@ def _cli() -> typer.Typer:
     return app
 
 
+@pytest.mark.slow
 def test_cli_writes_the_report_and_prints_json(case: Case, tmp_path: Path) -> None:
     load_hostile_case(case)
     out = tmp_path / "report.html"
@@ -239,6 +241,7 @@ def test_cli_writes_the_report_and_prints_json(case: Case, tmp_path: Path) -> No
     assert CliRunner().invoke(_cli(), ["--case", str(case.root)]).exit_code != 0  # -o is required
 
 
+@pytest.mark.slow
 def test_growth_shows_the_web_archive_curve_beside_the_census(case: Case) -> None:
     load_hostile_case(case)
     text = write_report(case, case.root / "before.html").read_text(encoding="utf-8")

@@ -92,6 +92,7 @@ print(json.dumps(result))
 """
 
 
+@pytest.mark.slow
 def test_decompression_bombs_stay_under_the_memory_bound(
     bomb_server: RawServer, bombs: dict[str, bytes], new_case: Path
 ) -> None:
@@ -112,6 +113,7 @@ def test_decompression_bombs_stay_under_the_memory_bound(
     assert result["maxrss"] <= RSS_BOUND
 
 
+@pytest.mark.slow
 def test_a_census_of_bomb_pages_stays_under_the_memory_bound(
     bomb_server: RawServer, bombs: dict[str, bytes], new_case: Path
 ) -> None:
@@ -152,6 +154,7 @@ def budget_case(case: Case, budget: float) -> Case:
     ],
     ids=["headers-one-byte-a-second", "body-one-byte-every-half-second"],
 )
+@pytest.mark.slow
 def test_a_dripping_server_costs_at_most_the_url_budget(sqlite_case: Case, handler: object) -> None:
     budget = 3.0
     with RawServer() as srv:
@@ -219,6 +222,7 @@ def set_fetch(case: Path, **values: object) -> None:
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_census_of_dripping_pages_costs_at_most_the_budget_per_url(new_case: Path) -> None:
     budget = 4.0
     set_fetch(new_case, url_budget=budget, retries=3, backoff_base=0.1)
@@ -231,6 +235,7 @@ def test_a_census_of_dripping_pages_costs_at_most_the_budget_per_url(new_case: P
     assert summary["failed"] == 4, summary
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_a_crawl_with_requests_in_flight_within_seconds(new_case: Path) -> None:
     with RawServer() as srv:
         drip_site(srv, items=6)  # the default budget would hold each for minutes

@@ -37,6 +37,7 @@ def test_bad_interval(text: str) -> None:
         parse_every(text)
 
 
+@pytest.mark.slow
 def test_each_round_delivers_its_changes(case: Case, dns: DnsServer) -> None:
     delivered: list[list[dict[str, Any]]] = []
     options = ScanOptions(dns_only=True, resolver=dns.resolver)
@@ -72,6 +73,7 @@ def test_each_round_delivers_its_changes(case: Case, dns: DnsServer) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_watch_is_interruptible(case: Case, dns: DnsServer) -> None:
     options = ScanOptions(dns_only=True, resolver=dns.resolver)
 

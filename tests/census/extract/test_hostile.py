@@ -32,6 +32,7 @@ def extractor(name: str | None) -> Extractor:
     return found
 
 
+@pytest.mark.slow
 def test_ten_megabyte_listing_is_bounded() -> None:
     demo = extractor("demo")
     cards = [VIDEO_CARD.replace("123", str(n)) for n in range(15_000)]
@@ -192,6 +193,7 @@ HOSTILE_MICRODATA = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("html", HOSTILE_MICRODATA.values(), ids=HOSTILE_MICRODATA.keys())
 def test_microdata_work_is_bounded_by_depth_and_count(html: str) -> None:
     """Bounded before extruct sees the tree: each of these took seconds to forever, and Ctrl-C could not
@@ -238,6 +240,7 @@ def test_sitemap_paths(path: str, expected: bool) -> None:
     assert is_sitemap_path(path) is expected
 
 
+@pytest.mark.slow
 def test_anchor_paths_of_4kb_are_read_in_linear_time() -> None:
     """'sitemap.' repeated over 4 KB made the old sitemap-path pattern backtrack about 10 ms per anchor:
     tens of seconds per page. Here they end; how fast: bench/extract_bench.py."""
