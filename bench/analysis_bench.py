@@ -1,15 +1,19 @@
-"""Analysis benchmark: `run_analysis` on a case of N synthetic items.
+"""Analysis benchmark: `unmask stats` and `run_analysis` on a case of N synthetic items.
 
     .venv/bin/python bench/analysis_bench.py [--items 1000000] [--db postgresql://…] [--keep DIR]
         [--keep-db NAME]
+    .venv/bin/python bench/analysis_bench.py --stats [--db postgresql://…]    # 300k and 1M, stats only
+    .venv/bin/python bench/analysis_bench.py --stats-only DIR                 # re-time a kept case
 
 Generates a fresh case (SQLite by default; with --db, a new database on that PostgreSQL server, dropped
 afterwards) holding N items — about 40 % videos, 55 % photos, 5 % galleries, 3 % removed, three crawl
 runs, skewed views, uploaders, depicted persons and tags — written directly with executemany bulk inserts.
 With --db, --keep DIR and --keep-db NAME the case (database NAME) is kept for profiling; re-time it with
-`--measure DIR`. Then times `run_analysis` in a fresh process and prints its seconds and peak memory
-(max RSS).
-Targets: ≤ 5 s and ≤ 1.5 GB for 1,000,000 items on 2 cores.
+`--measure DIR`. Then times `unmask stats --json` as a user runs it (a process of its own, start-up
+included: wall time, CPU time of the process, peak memory; three runs), `run_analysis` in a fresh process
+and `unmask report`. With --stats it builds a 300,000-item and a 1,000,000-item case and times `stats` only.
+Targets (issue 13): `stats` ≤ 1 s on 300,000 items and ≤ 3 s on 1,000,000, on SQLite and PostgreSQL;
+`run_analysis` ≤ 5 s and ≤ 1.5 GB for 1,000,000 items on 2 cores.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -241,6 +247,8 @@ def main() -> None:
     ap.add_argument("--keep-db", help="with --db and --keep: make the case in this new database and keep it")
     ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--report-only", type=Path, metavar="DIR", help="only time `unmask report` on this case")
+    ap.add_argument("--stats", action="store_true", help="build 300k- and 1M-item cases; time stats")
+    ap.add_argument("--stats-only", type=Path, metavar="DIR", help="only time `unmask stats` on this case")
     args = ap.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure)))
@@ -248,10 +256,20 @@ def main() -> None:
     if args.report_only:
         time_report(args.report_only)
         return
+    if args.stats_only:
+        time_stats(args.stats_only)
+        return
+    if args.stats:
+        for n, target in STATS_TARGETS.items():
+            with fresh_case(args.db, None) as root:
+                generate_case(root, n)
+                time_stats(root, target)
+        return
     if args.keep_db and (args.db is None or args.keep is None):
         ap.error("--keep-db needs --db and --keep")
     with fresh_case(args.db, args.keep, args.keep_db) as root:
         generate_case(root, args.items)
+        time_stats(root, STATS_TARGETS.get(args.items))
         for attempt in (1, 2):
             out = subprocess.run(
                 [sys.executable, __file__, "--measure", str(root)], check=True, capture_output=True, text=True
@@ -262,6 +280,34 @@ def main() -> None:
                 f"peak memory {figures['peak_mib']:,} MiB (target ≤ 5 s, ≤ 1,536 MiB)"
             )
         time_report(root)
+
+
+STATS_TARGETS = {300_000: 1.0, 1_000_000: 3.0}
+"""Items → the seconds `unmask stats --json` may take, start-up included (issue 13)."""
+
+
+def time_stats(root: Path, target: float | None = None, runs: int = 3) -> None:
+    """`unmask stats --json` as a user runs it: a process of its own, start-up included. Prints each run's
+    wall time, CPU time (user + system of the process; on PostgreSQL the server's work is not in it) and
+    peak memory, and the load average, since the machine may be shared."""
+    cmd = [sys.executable, "-m", "unmask", "stats", "--case", str(root), "--json"]
+    walls: list[float] = []
+    for attempt in range(1, runs + 1):
+        load = os.getloadavg()[0]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        items = json.loads(out)["items"]
+        walls.append(wall)
+        print(
+            f"unmask stats #{attempt}: {wall:.2f} s wall, {cpu:.2f} s CPU, peak memory ≤ "
+            f"{after.ru_maxrss / 1024:,.0f} MiB, {items:,} items present (load average {load:.1f})"
+        )
+    goal = f" (target ≤ {target:g} s)" if target else ""
+    print(f"unmask stats: median {statistics.median(walls):.2f} s wall{goal}")
 
 
 def time_report(root: Path) -> None:

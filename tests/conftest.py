@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,29 @@ from tests.helpers.nginx_server import Lab
 from unmask.core.case import Case
 
 PG_URL = os.environ.get("UNMASK_TEST_PG_URL")
+SEED_VARIABLE = "UNMASK_TEST_SEED"
+
+
+@pytest.fixture
+def seeded(request: pytest.FixtureRequest) -> random.Random:
+    """The random choices of one test (where to kill a crawl…): a new seed each run, or the one in
+    UNMASK_TEST_SEED; a failing test prints the seed that reproduces it."""
+    given = os.environ.get(SEED_VARIABLE)
+    seed = int(given) if given else random.SystemRandom().randrange(2**32)
+    request.node.user_properties.append(("seed", seed))
+    return random.Random(seed)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+    report: pytest.TestReport = yield
+    if report.failed:
+        for name, value in item.user_properties:
+            if name == "seed":
+                report.sections.append(
+                    ("seed", f"{SEED_VARIABLE}={value} repeats this test's random choices")
+                )
+    return report
 
 
 def _admin_url() -> str:
@@ -43,9 +67,17 @@ def pg_database() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that uses the PostgreSQL test server is marked ``postgres`` (``-m "not postgres"``
+    runs without it), whichever way it asks for it."""
+    for item in items:
+        if "pg_database" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import typer
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from tests.analysis.test_figures import _load, _rec
+from tests.helpers.cases import load_census, record
 from unmask.analysis.analyze import PARTS, AnalysisOptions, load_results, run_analysis
 from unmask.census.model import ItemKind, PersonRef
 from unmask.census.writer import CensusWriter
@@ -24,12 +24,12 @@ from unmask.core.store.models import AnalysisResult
 def _items(case: Case) -> CensusWriter:
     minutes = [0.5, 1, 4.9, 5, 15, 30, 45, 60, 61]
     videos = [
-        _rec(ItemKind.VIDEO, i, duration=m * 60, views=10, upload_date=dt.date(2019 + i % 2, 1, 1),
+        record(ItemKind.VIDEO, i, duration=m * 60, views=10, upload_date=dt.date(2019 + i % 2, 1, 1),
              tags=["b", "a"] if i % 2 else ["a", "c"], persons=[PersonRef("Bo Rin")])
         for i, m in enumerate(minutes)
     ]  # fmt: skip
-    photo = _rec(ItemKind.PHOTO, 100, tags=["c"], upload_date=dt.date(2021, 1, 1))
-    writer = _load(case, [*videos, photo, _rec(ItemKind.VIDEO, 101, duration=9999.0, tags=["z"])])
+    photo = record(ItemKind.PHOTO, 100, tags=["c"], upload_date=dt.date(2021, 1, 1))
+    writer = load_census(case, [*videos, photo, record(ItemKind.VIDEO, 101, duration=9999.0, tags=["z"])])
     writer.mark_item_gone(ItemKind.VIDEO, "101")
     return writer
 
@@ -55,7 +55,7 @@ def test_durations_and_tags(case: Case) -> None:
 
 
 def test_median_of_an_even_count(case: Case) -> None:
-    _load(case, [_rec(ItemKind.VIDEO, i, duration=float(s)) for i, s in enumerate([10, 20, 40, 30])])
+    load_census(case, [record(ItemKind.VIDEO, i, duration=float(s)) for i, s in enumerate([10, 20, 40, 30])])
     assert run_analysis(case, AnalysisOptions(save=False))["distributions"]["durations"]["median_s"] == 25.0
 
 
@@ -92,6 +92,7 @@ def _app() -> typer.Typer:
     return app
 
 
+@pytest.mark.slow
 def test_command_prints_json_and_tables(sqlite_case: Case, tmp_path: Path) -> None:
     _items(sqlite_case)
     csv = tmp_path / "pf.csv"

@@ -301,6 +301,7 @@ BAD_INPUTS: list[tuple[str, bytes, ImportOptions, str, int | None]] = [
     ("content", "options", "message", "line"),
     [pytest.param(*case[1:], id=case[0]) for case in BAD_INPUTS],
 )
+@pytest.mark.slow
 def test_bad_input_stores_nothing(
     case: Case, tmp_path: Path, content: bytes, options: ImportOptions, message: str, line: int | None
 ) -> None:
@@ -317,6 +318,7 @@ def test_bad_input_stores_nothing(
     assert _counts(case) == before
 
 
+@pytest.mark.slow
 def test_bad_row_after_many_good_ones_stores_nothing(case: Case, tmp_path: Path) -> None:
     rows = "".join(f"{n},site{n}.example\n" for n in range(1, 12_001)) + "x,broken.example\n"
     path = _write(tmp_path, "tranco_2024-10-01.csv", rows)
@@ -328,6 +330,7 @@ def test_bad_row_after_many_good_ones_stores_nothing(case: Case, tmp_path: Path)
 # ---------------------------------------------------------------------------------------------- CLI
 
 
+@pytest.mark.slow
 def test_cli_import_and_show(case: Case, tmp_path: Path) -> None:
     runner = CliRunner()
     root = str(case.root)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tests.analysis.test_figures import _load, _rec
+from tests.helpers.cases import load_census, record
 from unmask.analysis.analyze import AnalysisOptions, run_analysis
 from unmask.analysis.concentration import gini, median, top_share
 from unmask.census.model import ItemKind
@@ -35,15 +35,15 @@ def test_edge_cases() -> None:
 
 def test_views_and_uploaders(case: Case) -> None:
     videos = [
-        _rec(ItemKind.VIDEO, n, views=n, upload_date=dt.date(2018 + n % 2, 6, 1), uploader=f"u{min(n, 3)}")
+        record(ItemKind.VIDEO, n, views=n, upload_date=dt.date(2018 + n % 2, 6, 1), uploader=f"u{min(n, 3)}")
         for n in range(1, 101)
     ]
     extra = [
-        _rec(ItemKind.VIDEO, 101),  # no views: not in the view figures
-        _rec(ItemKind.PHOTO, 102, views=10_000, uploader="u1"),  # photos: uploaders yes, video views no
-        _rec(ItemKind.VIDEO, 103, views=10_000, uploader="u9"),  # removed below
+        record(ItemKind.VIDEO, 101),  # no views: not in the view figures
+        record(ItemKind.PHOTO, 102, views=10_000, uploader="u1"),  # photos: uploaders yes, video views no
+        record(ItemKind.VIDEO, 103, views=10_000, uploader="u9"),  # removed below
     ]
-    _load(case, videos + extra).mark_item_gone(ItemKind.VIDEO, "103")
+    load_census(case, videos + extra).mark_item_gone(ItemKind.VIDEO, "103")
     c = run_analysis(case, AnalysisOptions(save=False))["concentration"]
     v = c["views"]
     assert (v["videos"], v["views"]) == (100, 5050)

@@ -4,44 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tests.helpers.cases import load_census, record
 from unmask.analysis.figures import FigureOptions, compute_figures
-from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PersonRef
-from unmask.census.writer import CensusWriter, PageCommit, open_run, platform_for
+from unmask.census.model import ItemKind, PersonRef
 from unmask.core.case import Case
 from unmask.core.privacy import pseudonym, record_public_figures
-
-BASE = "http://127.0.0.1:1"
-
-
-def _rec(kind: ItemKind, n: int, **kw: object) -> ItemRecord:
-    rec = ItemRecord(kind=kind, url=f"{BASE}/{kind.value}/{n}", platform_id=str(n))
-    for k, v in kw.items():
-        setattr(rec, k, v)
-    return rec
-
-
-def _load(case: Case, items: list[ItemRecord]) -> CensusWriter:
-    pid = platform_for(case.store, BASE, "t", None)
-    run, _ = open_run(case.store, pid, BASE + "/", {})
-    w = CensusWriter(case.store, pid, run.id, case.config.crawl)
-    (row,) = w.seed([Link(BASE + "/sitemap.xml", PageKind.SITEMAP)])
-    w.commit(PageCommit(row, None, items=items))
-    return w
 
 
 def test_figures_follow_the_contract(case: Case) -> None:
     ana, bo, cy = PersonRef("Ana Vel", public_figure=True), PersonRef("Bo Rin"), PersonRef("Cy Dun")
     items = [
-        _rec(ItemKind.VIDEO, 1, duration=1800.0, views=100, upload_date=dt.date(2019, 1, 5), uploader="u1",
+        record(ItemKind.VIDEO, 1, duration=1800.0, views=100, upload_date=dt.date(2019, 1, 5), uploader="u1",
              persons=[ana, bo]),
-        _rec(ItemKind.VIDEO, 2, duration=1800.0, views=300, upload_date=dt.date(2019, 3, 1), uploader="u2",
+        record(ItemKind.VIDEO, 2, duration=1800.0, views=300, upload_date=dt.date(2019, 3, 1), uploader="u2",
              persons=[bo]),
-        _rec(ItemKind.VIDEO, 3, duration=3600.0, views=50, upload_date=dt.date(2019, 3, 9), uploader="u1",
+        record(ItemKind.VIDEO, 3, duration=3600.0, views=50, upload_date=dt.date(2019, 3, 9), uploader="u1",
              persons=[ana]),
-        _rec(ItemKind.PHOTO, 4, views=7, upload_date=dt.date(2019, 2, 2), uploader="u3", persons=[cy]),
-        _rec(ItemKind.GALLERY, 5, photo_count=3, upload_date=dt.date(2017, 1, 1), uploader="u9"),
+        record(ItemKind.PHOTO, 4, views=7, upload_date=dt.date(2019, 2, 2), uploader="u3", persons=[cy]),
+        record(ItemKind.GALLERY, 5, photo_count=3, upload_date=dt.date(2017, 1, 1), uploader="u9"),
     ]  # fmt: skip
-    _load(case, items)
+    load_census(case, items)
     record_public_figures(case.store, ["Ana Vel"])  # the investigator's list, not the platform's label
     fig = compute_figures(case.store, FigureOptions(secret="s3cret"))
     assert (fig["videos"], fig["photos"], fig["galleries"]) == (3, 1, 1)
@@ -63,7 +45,7 @@ def test_figures_follow_the_contract(case: Case) -> None:
 
 def test_the_platforms_celebrity_label_does_not_unmask_anyone(case: Case) -> None:
     labelled = PersonRef("Ana Vel", public_figure=True)
-    _load(case, [_rec(ItemKind.VIDEO, 1, views=10, persons=[labelled])])
+    load_census(case, [record(ItemKind.VIDEO, 1, views=10, persons=[labelled])])
     (top,) = compute_figures(case.store, FigureOptions(secret="k"))["top_targets"]
     assert top == {
         "name": pseudonym("Ana Vel", "k"),
@@ -76,7 +58,7 @@ def test_the_platforms_celebrity_label_does_not_unmask_anyone(case: Case) -> Non
 
 def test_an_uploader_handle_built_from_a_hidden_name_is_a_pseudonym(case: Case) -> None:
     person = PersonRef("Janet Doerwald")
-    _load(case, [_rec(ItemKind.VIDEO, 1, views=10, persons=[person], uploader="JanetDoerwaldFan")])
+    load_census(case, [record(ItemKind.VIDEO, 1, views=10, persons=[person], uploader="JanetDoerwaldFan")])
     (top,) = compute_figures(case.store, FigureOptions(secret="k"))["top_uploaders"]
     assert top["name"] == pseudonym("JanetDoerwaldFan", "k", prefix="Uploader")
     shown = compute_figures(case.store, FigureOptions(pseudonymize=False))["top_uploaders"]
@@ -84,9 +66,12 @@ def test_an_uploader_handle_built_from_a_hidden_name_is_a_pseudonym(case: Case) 
 
 
 def test_real_names_on_request_and_removed_items_do_not_count(case: Case) -> None:
-    w = _load(
+    w = load_census(
         case,
-        [_rec(ItemKind.VIDEO, 1, views=10, persons=[PersonRef("Bo Rin")]), _rec(ItemKind.VIDEO, 2, views=5)],
+        [
+            record(ItemKind.VIDEO, 1, views=10, persons=[PersonRef("Bo Rin")]),
+            record(ItemKind.VIDEO, 2, views=5),
+        ],
     )
     w.mark_item_gone(ItemKind.VIDEO, "2")
     fig = compute_figures(case.store, FigureOptions(pseudonymize=False))

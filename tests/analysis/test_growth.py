@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.analysis.test_figures import BASE, _load, _rec
+from tests.helpers.cases import BASE, census_run, load_census, record
 from unmask.analysis.analyze import AnalysisOptions, run_analysis
 from unmask.census.model import ItemKind, Link, PageKind
-from unmask.census.writer import CensusWriter, PageCommit, open_run, platform_for
+from unmask.census.writer import PageCommit
 from unmask.core.case import Case
 
 
 def test_monthly_counts_every_month_by_kind_with_cumulative(case: Case) -> None:
-    _load(
+    load_census(
         case,
         [
-            _rec(ItemKind.VIDEO, 1, upload_date=dt.date(2019, 1, 5)),
-            _rec(ItemKind.VIDEO, 2, upload_date=dt.date(2019, 3, 1)),
-            _rec(ItemKind.VIDEO, 3, upload_date=dt.date(2019, 3, 9)),
-            _rec(ItemKind.PHOTO, 4, upload_date=dt.date(2019, 2, 2)),
-            _rec(ItemKind.GALLERY, 5, upload_date=dt.date(2018, 12, 1)),
-            _rec(ItemKind.VIDEO, 6),  # no upload date: not in the monthly series
+            record(ItemKind.VIDEO, 1, upload_date=dt.date(2019, 1, 5)),
+            record(ItemKind.VIDEO, 2, upload_date=dt.date(2019, 3, 1)),
+            record(ItemKind.VIDEO, 3, upload_date=dt.date(2019, 3, 9)),
+            record(ItemKind.PHOTO, 4, upload_date=dt.date(2019, 2, 2)),
+            record(ItemKind.GALLERY, 5, upload_date=dt.date(2018, 12, 1)),
+            record(ItemKind.VIDEO, 6),  # no upload date: not in the monthly series
         ],
     ).mark_item_gone(ItemKind.VIDEO, "3")
     monthly = run_analysis(case, AnalysisOptions(save=False))["growth"]["monthly"]
@@ -33,18 +33,15 @@ def test_monthly_counts_every_month_by_kind_with_cumulative(case: Case) -> None:
 
 def _crawl_again(case: Case, seen: list[int]) -> None:
     """A second complete run that sees only the `seen` videos; the others are marked removed."""
-    pid = platform_for(case.store, BASE, "t", None)
-    run, resumed = open_run(case.store, pid, BASE + "/", {})
-    assert not resumed
-    w = CensusWriter(case.store, pid, run.id, case.config.crawl)
+    w = census_run(case)
     (row,) = w.seed([Link(BASE + "/sitemap.xml", PageKind.SITEMAP)])
-    w.commit(PageCommit(row, None, items=[_rec(ItemKind.VIDEO, n) for n in seen]))
+    w.commit(PageCommit(row, None, items=[record(ItemKind.VIDEO, n) for n in seen]))
     w.mark_unseen_removed()
     w.finish("complete")
 
 
 def test_runs_show_new_removed_and_present_items(case: Case) -> None:
-    _load(case, [_rec(ItemKind.VIDEO, n) for n in (1, 2, 3)]).finish("complete")
+    load_census(case, [record(ItemKind.VIDEO, n) for n in (1, 2, 3)]).finish("complete")
     _crawl_again(case, [2, 3, 4, 5])
     _crawl_again(case, [2, 5])
     runs = run_analysis(case, AnalysisOptions(save=False))["growth"]["runs"]

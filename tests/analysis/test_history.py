@@ -89,6 +89,7 @@ def _run(case: Case, url: str, **options: Any) -> dict[str, Any]:
     return result
 
 
+@pytest.mark.slow
 def test_growth_curve_from_pywb(case: Case, archive: PywbServer) -> None:
     result = _run(case, HOME, cdx_url=archive.cdx_url, replay_url=archive.replay_url)
     assert result["url"] == HOME
@@ -174,6 +175,7 @@ def _cli() -> typer.Typer:
     return app
 
 
+@pytest.mark.slow
 def test_cli_json_and_table(new_case: Path, archive: PywbServer) -> None:
     args = [
         "history",
@@ -203,6 +205,7 @@ def test_cli_json_and_table(new_case: Path, archive: PywbServer) -> None:
         (["--replay-url", "http://x/{original}"], "--replay-url"),
     ],
 )
+@pytest.mark.slow
 def test_bad_arguments(new_case: Path, extra: list[str], message: str) -> None:
     out = CliRunner().invoke(_cli(), ["history", HOME, "--case", str(new_case), *extra])
     assert isinstance(out.exception, UnmaskError) and message in str(out.exception)
@@ -344,6 +347,7 @@ def layouts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PywbServer]:
         yield server
 
 
+@pytest.mark.slow
 def test_only_html_200_captures_of_the_page_are_months_and_each_layout_is_read(
     sqlite_case: Case, layouts: PywbServer
 ) -> None:

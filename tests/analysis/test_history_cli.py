@@ -52,6 +52,7 @@ def _history(case_dir: Path, *args: str) -> dict[str, object]:
     return result
 
 
+@pytest.mark.slow
 def test_years_and_adapter_pages(new_case: Path, archive: PywbServer) -> None:
     result = _history(
         new_case,
@@ -82,6 +83,7 @@ def test_years_and_adapter_pages(new_case: Path, archive: PywbServer) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_archive_settings_from_case_yaml(new_case: Path, archive: PywbServer) -> None:
     case = Case.open(new_case)
     case.config.history.cdx_url = archive.cdx_url
@@ -101,6 +103,7 @@ def test_archive_settings_from_case_yaml(new_case: Path, archive: PywbServer) ->
     assert "history.replay_url" in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_cdx_server_errors_are_results(new_case: Path) -> None:
     case = Case.open(new_case)
     case.config.fetch.retries = 1

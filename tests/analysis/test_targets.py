@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.analysis.test_figures import _load, _rec
+from tests.helpers.cases import load_census, record
 from unmask.analysis.analyze import AnalysisOptions, run_analysis
 from unmask.analysis.targets import import_public_figures
 from unmask.census.model import ItemKind, PersonRef
@@ -17,16 +17,16 @@ from unmask.core.privacy import pseudonym, read_public_figures, record_public_fi
 
 def _depicting(case: Case) -> None:
     ana, bo, cy = PersonRef("Ana Vel", public_figure=True), PersonRef("Bo Rin"), PersonRef("Cy  Dun")
-    _load(
+    load_census(
         case,
         [
-            _rec(ItemKind.VIDEO, 1, views=100, persons=[ana, bo]),
-            _rec(ItemKind.VIDEO, 2, views=300, persons=[bo]),
-            _rec(ItemKind.VIDEO, 3, views=50, persons=[ana]),
-            _rec(ItemKind.PHOTO, 4, views=7, persons=[cy]),
-            _rec(ItemKind.VIDEO, 5, views=10),
-            _rec(ItemKind.GALLERY, 6, persons=[cy]),  # galleries do not count
-            _rec(ItemKind.VIDEO, 7, views=999, persons=[bo]),  # removed below
+            record(ItemKind.VIDEO, 1, views=100, persons=[ana, bo]),
+            record(ItemKind.VIDEO, 2, views=300, persons=[bo]),
+            record(ItemKind.VIDEO, 3, views=50, persons=[ana]),
+            record(ItemKind.PHOTO, 4, views=7, persons=[cy]),
+            record(ItemKind.VIDEO, 5, views=10),
+            record(ItemKind.GALLERY, 6, persons=[cy]),  # galleries do not count
+            record(ItemKind.VIDEO, 7, views=999, persons=[bo]),  # removed below
         ],
     ).mark_item_gone(ItemKind.VIDEO, "7")
     record_public_figures(case.store, ["Ana Vel"])  # Ana's platform label alone would unmask no one

@@ -26,6 +26,7 @@ def add(case: Path, *args: str) -> dict[str, Any]:
     return result
 
 
+@pytest.mark.slow
 def test_show_has_the_contract_shape(new_case: Path) -> None:
     add(new_case, str(FIXTURES / "rotated-v1v2v3-lineage.apk"))
     data = unmask_json("apps", "show", "android.appsecurity.cts.tinyapp", "--case", str(new_case))
@@ -40,6 +41,7 @@ def test_show_has_the_contract_shape(new_case: Path) -> None:
     assert len(version["lineage"]) == 2
 
 
+@pytest.mark.slow
 def test_two_apps_signed_by_one_certificate_are_linked(new_case: Path) -> None:
     add(new_case, str(FIXTURES / "debug-tc.apk"), str(FIXTURES / "debug-tcdiff.apk"))
     tc = unmask_json("apps", "show", "org.t0t0.androguard.TC", "--case", str(new_case))
@@ -48,6 +50,7 @@ def test_two_apps_signed_by_one_certificate_are_linked(new_case: Path) -> None:
     assert other["versions"][0]["same_signer"] == ["org.t0t0.androguard.TC"]
 
 
+@pytest.mark.slow
 def test_trackers_reach_show_by_their_exodus_names(new_case: Path) -> None:
     add(new_case, str(FIXTURES / "exodus-blooddonation.apk"))
     data = unmask_json("apps", "show", "fr.mobdev.blooddonation", "--case", str(new_case))
@@ -55,6 +58,7 @@ def test_trackers_reach_show_by_their_exodus_names(new_case: Path) -> None:
     assert "a.tile.openstreetmap.org" in data["versions"][0]["domains"]
 
 
+@pytest.mark.slow
 def test_adding_the_same_apk_twice_keeps_one_version(new_case: Path) -> None:
     first = add(new_case, str(FIXTURES / "com.politedroid_4.apk"))
     again = add(new_case, str(FIXTURES / "com.politedroid_4.apk"))
@@ -70,6 +74,7 @@ def test_adding_the_same_apk_twice_keeps_one_version(new_case: Path) -> None:
         (hostile_apks.html_page, "not an APK: an HTML page"),
     ],
 )
+@pytest.mark.slow
 def test_a_bad_apk_file_is_a_one_line_error(new_case: Path, tmp_path: Path, make: Any, text: str) -> None:
     bad = tmp_path / "bad.apk"
     bad.write_bytes(make())
@@ -79,6 +84,7 @@ def test_a_bad_apk_file_is_a_one_line_error(new_case: Path, tmp_path: Path, make
     assert len(lines) == 1 and str(bad) in lines[0] and text in lines[0]
 
 
+@pytest.mark.slow
 def test_fetch_apk_downloads_through_the_fetch_layer_into_the_evidence(new_case: Path) -> None:
     apk = (FIXTURES / "com.politedroid_4.apk").read_bytes()
     routes = {"/dl/polite.apk": Reply(200, apk, content_type=APK_TYPE)}
@@ -96,6 +102,7 @@ def test_fetch_apk_downloads_through_the_fetch_layer_into_the_evidence(new_case:
         case.close()
 
 
+@pytest.mark.slow
 def test_html_served_as_an_apk_is_refused_and_recorded(new_case: Path) -> None:
     routes = {"/dl/fake.apk": Reply(200, hostile_apks.html_page(), content_type=APK_TYPE)}
     with JsonServer(routes) as server:

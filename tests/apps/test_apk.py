@@ -45,6 +45,7 @@ def apksigner_digests(path: Path, *args: str) -> list[str]:
     return re.findall(r"certificate SHA-256 digest: ([0-9a-f]{64})", out)
 
 
+@pytest.mark.slow
 @needs_apksigner
 @pytest.mark.parametrize("name", ALL)
 def test_each_schemes_certificate_is_the_one_apksigner_verifies(name: str) -> None:
@@ -87,6 +88,7 @@ def dexdump_classes(path: Path, tmp_path: Path) -> set[str]:
 @pytest.mark.parametrize(
     "name", ["exodus-instapaper.apk", "exodus-blooddonation.apk", "com.politedroid_4.apk"]
 )
+@pytest.mark.slow
 def test_trackers_are_what_dexdump_and_the_exodus_signatures_find(name: str, tmp_path: Path) -> None:
     classes = dexdump_classes(FIXTURES / name, tmp_path)
     expected = {
@@ -97,6 +99,7 @@ def test_trackers_are_what_dexdump_and_the_exodus_signatures_find(name: str, tmp
     assert {t.name for t in analyse(name).trackers} == expected
 
 
+@pytest.mark.slow
 def test_known_trackers_of_the_exodus_fixtures() -> None:
     assert {t.name for t in analyse("exodus-blooddonation.apk").trackers} == {"Google AdMob"}
     instapaper = analyse("exodus-instapaper.apk")

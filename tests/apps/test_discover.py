@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.cli import unmask_json
 from tests.helpers.json_server import JsonServer, Reply
 from unmask.core.case import Case
@@ -35,6 +37,7 @@ def record(case: Case, url: str) -> None:
     asyncio.run(run())
 
 
+@pytest.mark.slow
 def test_promotions_on_stored_pages_are_found_with_their_capture(new_case: Path) -> None:
     with JsonServer({"/": Reply(200, HOME, content_type="text/html; charset=utf-8")}) as server:
         case = Case.open(new_case)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.apps.store_server import STORES
 from tests.helpers.cli import unmask, unmask_json
 from tests.helpers.hostile import HostileServer, redirect
@@ -24,6 +26,7 @@ def with_credentials(case: Path) -> None:
     save_config(config, case / "case.yaml")
 
 
+@pytest.mark.slow
 def test_store_checks_reach_the_store_only_without_robots_or_the_cases_credentials(new_case: Path) -> None:
     with_credentials(new_case)
     seen: list[dict[str, Any]] = []
@@ -45,6 +48,7 @@ def test_store_checks_reach_the_store_only_without_robots_or_the_cases_credentia
     assert seen and all("Authorization" not in h and "Cookie" not in h for h in seen)
 
 
+@pytest.mark.slow
 def test_an_apk_or_policy_url_redirected_elsewhere_is_refused_before_any_connection(new_case: Path) -> None:
     with HostileServer() as elsewhere, HostileServer() as site:
         elsewhere.static("/app.apk", b"PK\x03\x04" + bytes(100), "application/vnd.android.package-archive")

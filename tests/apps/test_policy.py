@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.cli import unmask, unmask_json
 from tests.helpers.json_server import JsonServer, Reply
 from unmask.apps.policy.analyze import analyse_text
@@ -36,6 +38,7 @@ controller of your information.</p>
 <footer>© 2026 Mirage Vision · <a href="/terms">Terms</a> · Cookie settings</footer></body></html>"""
 
 
+@pytest.mark.slow
 def test_the_tuning_set_scores_every_category() -> None:
     result = scores(corpus(POLICIES / "tune"))
     assert set(result) <= OPP115
@@ -68,6 +71,7 @@ def test_the_controller_named_in_english_and_chinese() -> None:
     assert analyse_text(zh_text, "zh").controller == "深圳市幻镜视觉科技有限公司"
 
 
+@pytest.mark.slow
 def test_policy_analyze_has_the_contract_shape_and_keeps_versions(new_case: Path, tmp_path: Path) -> None:
     first = tmp_path / "v1.html"
     first.write_text(PAGE, encoding="utf-8")
@@ -94,12 +98,14 @@ def test_policy_analyze_has_the_contract_shape_and_keeps_versions(new_case: Path
     assert len(shown["policies"]) == 2
 
 
+@pytest.mark.slow
 def test_a_policy_url_is_fetched_into_the_evidence(new_case: Path) -> None:
     with JsonServer({"/privacy": Reply(200, PAGE, content_type="text/html; charset=utf-8")}) as server:
         data = unmask_json("policy", "analyze", server.url("/privacy"), "--case", str(new_case))
     assert any(s["kind"] == "biometric" for s in data["signals"])
 
 
+@pytest.mark.slow
 def test_bad_policy_sources_are_one_line_errors(new_case: Path) -> None:
     for source, text in (("missing.html", "cannot read"), ("ftp://x.example/p", "not an http(s) URL")):
         proc = unmask("policy", "analyze", source, "--case", str(new_case), check=False)
@@ -107,6 +113,7 @@ def test_bad_policy_sources_are_one_line_errors(new_case: Path) -> None:
         assert len(proc.stderr.strip().splitlines()) == 1 and text in proc.stderr
 
 
+@pytest.mark.slow
 def test_a_huge_policy_is_read_up_to_the_cap(new_case: Path, tmp_path: Path) -> None:
     big = tmp_path / "big.txt"
     big.write_text("We collect your email address.\n\n" * 300_000, encoding="utf-8")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from google_play_scraper.features.app import parse_dom
 
 from tests.apps.store_server import (
@@ -51,6 +52,7 @@ def test_the_play_parser_reads_recorded_pages_as_google_play_scraper_does() -> N
     assert ours["developerAddress"].endswith("Shenzhen, China")
 
 
+@pytest.mark.slow
 def test_a_404_in_one_storefront_is_unavailable_there_and_never_asked_without_the_country(
     new_case: Path,
 ) -> None:
@@ -68,6 +70,7 @@ def test_a_404_in_one_storefront_is_unavailable_there_and_never_asked_without_th
     assert us["seen"].endswith("Z")
 
 
+@pytest.mark.slow
 def test_changes_between_checks_are_events(new_case: Path) -> None:
     with StoreServer(play={"US": [LISTED, LISTED_LATER]}) as server:
         add(new_case, server, PACKAGE, "--country", "us")
@@ -82,6 +85,7 @@ def test_changes_between_checks_are_events(new_case: Path) -> None:
     assert "installs" not in events
 
 
+@pytest.mark.slow
 def test_removed_needs_repeated_absence_in_every_storefront_checked(new_case: Path) -> None:
     script = {"US": [LISTED, NOT_HERE], "DE": [LISTED, NOT_HERE]}
     with StoreServer(play=script) as server:
@@ -92,6 +96,7 @@ def test_removed_needs_repeated_absence_in_every_storefront_checked(new_case: Pa
     assert set(statuses(show(new_case)).values()) == {"removed"}
 
 
+@pytest.mark.slow
 def test_absence_in_one_storefront_only_is_never_removal(new_case: Path) -> None:
     with StoreServer(play={"US": [LISTED], "DE": [LISTED, NOT_HERE]}) as server:
         for _ in range(4):
@@ -99,6 +104,7 @@ def test_absence_in_one_storefront_only_is_never_removal(new_case: Path) -> None
     assert statuses(show(new_case)) == {("play", "de"): "unavailable", ("play", "us"): "listed"}
 
 
+@pytest.mark.slow
 def test_a_captcha_is_unknown_never_removed(new_case: Path) -> None:
     with StoreServer(play={"US": [LISTED, CAPTCHA]}) as server:
         for _ in range(4):
@@ -110,6 +116,7 @@ def test_a_captcha_is_unknown_never_removed(new_case: Path) -> None:
     assert "captcha" in front["reason"]
 
 
+@pytest.mark.slow
 def test_apple_result_count_zero_is_unavailable_and_a_listing_gives_the_bundle_id(new_case: Path) -> None:
     with StoreServer(apple={"us": [APPLE_LISTED], "de": [APPLE_NONE]}) as server:
         result = add(
@@ -129,6 +136,7 @@ def test_apple_result_count_zero_is_unavailable_and_a_listing_gives_the_bundle_i
     assert us["seller"] == "Lumen Pixel Technology Co., Ltd."
 
 
+@pytest.mark.slow
 def test_every_store_answer_is_evidence(new_case: Path) -> None:
     from unmask.core.case import Case
     from unmask.core.store.models import AppStoreCheck, Capture
@@ -147,6 +155,7 @@ def test_every_store_answer_is_evidence(new_case: Path) -> None:
         case.close()
 
 
+@pytest.mark.slow
 def test_bad_arguments_are_one_line_errors(new_case: Path) -> None:
     for args, text in (
         (["not a package"], "not an APK file, a package name"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import random
 import signal
 import subprocess
@@ -44,6 +43,7 @@ def assert_figures(got: dict[str, Any], platform: DemoPlatform) -> None:
     assert got["hours"] == pytest.approx(expected["hours"], abs=0.01)
 
 
+@pytest.mark.slow
 def test_demo_census_is_exact_minimal_and_media_free(new_case: Path, demo_server: SpawnedServer) -> None:
     platform = DemoPlatform(seed=11, scale=0.01)
     summary = crawl(new_case, demo_server.url + "/", "--adapter", "demo")
@@ -58,6 +58,7 @@ def test_demo_census_is_exact_minimal_and_media_free(new_case: Path, demo_server
     assert figures["top_targets"] and all(t["name"] for t in figures["top_targets"])
 
 
+@pytest.mark.slow
 def test_generic_crawler_on_a_standards_based_site(new_case: Path) -> None:
     platform = DemoPlatform(seed=5, scale=0.005)
     with spawn(seed=5, scale=0.005, flavour="schema") as server:
@@ -69,16 +70,19 @@ def test_generic_crawler_on_a_standards_based_site(new_case: Path) -> None:
     assert served.get("media", 0) == 0
 
 
-def test_kill_9_then_rerun_gives_the_complete_census(new_case: Path) -> None:
+@pytest.mark.slow
+def test_kill_9_then_rerun_gives_the_complete_census(new_case: Path, seeded: random.Random) -> None:
     platform = DemoPlatform(seed=3, scale=0.02)
-    rng = random.Random(os.getpid())
     with spawn(seed=3, scale=0.02, latency_ms=5) as server:
         server.wait_ready()
         args = [*UNMASK, "census", "crawl", server.url + "/", "--case", str(new_case), "--adapter", "demo",
                 "--delay", "0", "--concurrency", "4", "--quiet"]  # fmt: skip
         for _ in range(2):
+            # the kill point: after a random number of answered requests (not a time), seeded
+            kill_at = server_stats(server)["total"] + seeded.randint(5, 60)
             proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(2.0, 4.0))
+            while proc.poll() is None and server_stats(server)["total"] < kill_at:
+                time.sleep(0.01)
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
             proc.wait()
@@ -88,6 +92,7 @@ def test_kill_9_then_rerun_gives_the_complete_census(new_case: Path) -> None:
     assert_figures(stats(new_case), platform)
 
 
+@pytest.mark.slow
 def test_recrawl_counts_new_items_and_marks_removed(new_case: Path) -> None:
     early, late = dt.date(2024, 6, 1), dt.date(2024, 12, 15)
     with spawn(seed=9, scale=0.01, as_of=early) as server:

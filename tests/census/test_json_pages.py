@@ -88,6 +88,7 @@ def test_hostile_json_gives_a_bounded_tree(body: bytes) -> None:
     assert sum(1 for _ in doc.root.iter()) <= 66
 
 
+@pytest.mark.slow
 def test_a_huge_json_answer_is_cut_at_the_node_limit() -> None:
     body = json.dumps([{"k": i} for i in range(MAX_JSON_NODES)]).encode()
     doc = json_document(body, BASE + "/api", site=BASE)

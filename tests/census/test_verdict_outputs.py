@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from tests.helpers.cases import census_run
 from tests.helpers.cli import unmask
 from unmask.census.model import ItemKind, ItemRecord, Link, PageKind
-from unmask.census.writer import CensusWriter, PageCommit, open_run, platform_for
+from unmask.census.writer import PageCommit
 from unmask.core.case import Case
 from unmask.core.outcome import Reason, Verdict, latest_verdict
 from unmask.report.html import write_report
@@ -17,9 +20,7 @@ BASE = "http://127.0.0.1:1"
 
 def _run(case: Case, base: str, *, failed_listings: int) -> None:
     """A run that read a sitemap of two videos and saw `failed_listings` listing pages fail."""
-    pid = platform_for(case.store, base, "t", None)
-    run, _ = open_run(case.store, pid, base + "/", {})
-    w = CensusWriter(case.store, pid, run.id, case.config.crawl)
+    w = census_run(case, base)
     links = [Link(base + "/s.xml", PageKind.SITEMAP)]
     links += [Link(f"{base}/videos?page={n}", PageKind.LISTING) for n in range(failed_listings)]
     sitemap, *listings = w.seed(links)
@@ -30,6 +31,7 @@ def _run(case: Case, base: str, *, failed_listings: int) -> None:
     w.settle(finished=True)
 
 
+@pytest.mark.slow
 def test_an_incomplete_census_says_so_in_stats_and_the_report(sqlite_case: Case, tmp_path: Path) -> None:
     _run(sqlite_case, BASE, failed_listings=212)
     data = json.loads(unmask("stats", "--case", str(sqlite_case.root), "--json").stdout)
@@ -44,6 +46,7 @@ def test_an_incomplete_census_says_so_in_stats_and_the_report(sqlite_case: Case,
     assert html.index(sentence) < html.index("<nav>")  # at the top of the report
 
 
+@pytest.mark.slow
 def test_a_complete_census_says_so_and_the_report_adds_nothing(sqlite_case: Case, tmp_path: Path) -> None:
     _run(sqlite_case, BASE, failed_listings=0)
     data = json.loads(unmask("stats", "--case", str(sqlite_case.root), "--json").stdout)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import pytest
 from sqlalchemy import func, select
 
 from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PersonRef
@@ -66,6 +67,7 @@ def test_two_sources_merge_into_one_item(case: Case) -> None:
         assert {f.status for f in s.scalars(select(Frontier))} == {"done"}
 
 
+@pytest.mark.slow
 def test_frontier_dedupes_and_resumes(case: Case) -> None:
     w = _writer(case)
     rows = w.seed([Link("http://127.0.0.1:1/a", PageKind.PAGE), Link("http://127.0.0.1:1/a", PageKind.PAGE)])
@@ -195,6 +197,7 @@ def test_most_items_vanishing_at_once_is_incomplete_not_a_mass_removal(case: Cas
     assert _removed(case) == []
 
 
+@pytest.mark.slow
 def test_a_failed_listing_makes_the_run_incomplete_and_removes_nothing(case: Case) -> None:
     w = _writer(case)
     (row,) = w.seed([Link("http://127.0.0.1:1/s.xml", PageKind.SITEMAP)])

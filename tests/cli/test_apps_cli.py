@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.cli import unmask
 from unmask.core.case import Case
 from unmask.core.store.models import App, AppStoreCheck
@@ -22,6 +24,7 @@ def actions(case: Path) -> list[str]:
     return [json.loads(line)["action"] for line in log.read_text(encoding="utf-8").splitlines()]
 
 
+@pytest.mark.slow
 def test_commands_that_change_the_case_are_logged_and_reading_ones_are_not(
     new_case: Path, tmp_path: Path
 ) -> None:
@@ -45,6 +48,7 @@ def test_commands_that_change_the_case_are_logged_and_reading_ones_are_not(
     assert (new_case / "apps" / "exodus_trackers.json").stat().st_mode & 0o077 == 0, "inside the case: 0600"
 
 
+@pytest.mark.slow
 def test_what_a_store_said_is_shown_as_written_never_run(new_case: Path) -> None:
     case = Case.open(new_case)
     try:

@@ -31,6 +31,7 @@ def test_init_with_a_bad_database_url(tmp_path: Path) -> None:
     assert "unsupported database" in err
 
 
+@pytest.mark.slow
 def test_crawl_needs_an_http_url(new_case: Path) -> None:
     err = _one_line_error(
         unmask("census", "crawl", "ftp://example.invalid/", "--case", str(new_case), check=False)
@@ -38,6 +39,7 @@ def test_crawl_needs_an_http_url(new_case: Path) -> None:
     assert "not an http(s) URL" in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("value", ["0", "-3", "many"])
 def test_crawl_rejects_a_bad_concurrency(new_case: Path, value: str) -> None:
     proc = unmask(
@@ -46,6 +48,7 @@ def test_crawl_rejects_a_bad_concurrency(new_case: Path, value: str) -> None:
     _one_line_error(proc)
 
 
+@pytest.mark.slow
 def test_missing_adapter_file(new_case: Path, tmp_path: Path) -> None:
     missing = tmp_path / "nope.yaml"
     err = _one_line_error(
@@ -81,6 +84,7 @@ def test_malformed_adapter_file_names_file_and_line(new_case: Path, tmp_path: Pa
     assert "bad.yaml" in err
 
 
+@pytest.mark.slow
 def test_unreadable_case_config(tmp_path: Path) -> None:
     unmask("init", str(tmp_path / "c"))
     (tmp_path / "c" / "case.yaml").write_text("fetch: {delay: [\n")
@@ -88,6 +92,7 @@ def test_unreadable_case_config(tmp_path: Path) -> None:
     assert "case.yaml" in err
 
 
+@pytest.mark.slow
 def test_stats_on_an_empty_case_is_zero_not_an_error(new_case: Path) -> None:
     proc = unmask("stats", "--case", str(new_case), "--json")
     data = json.loads(proc.stdout)
@@ -95,6 +100,7 @@ def test_stats_on_an_empty_case_is_zero_not_an_error(new_case: Path) -> None:
     assert proc.stderr.strip() == ""
 
 
+@pytest.mark.slow
 def test_a_start_url_that_cannot_be_fetched_fails_with_one_line(new_case: Path) -> None:
     """Contract: nothing listening at the start URL is the command failing (exit 1), never "complete"."""
     args = ("census", "crawl", "http://127.0.0.1:9/", "--case", str(new_case), "--delay", "0", "--json")
@@ -127,6 +133,7 @@ CHOICE_OPTIONS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("args", "table"), CHOICE_OPTIONS, ids=[" ".join(a[:2]) for a, _ in CHOICE_OPTIONS])
 def test_a_value_not_among_the_choices_is_one_usage_line_listing_them(
     new_case: Path, tmp_path: Path, args: list[str], table: str
@@ -194,6 +201,7 @@ VALID: dict[str, tuple[str, list[str], Callable[[dict[str, Any]], int]]] = {
 """A file each importing command understands, and where its answer says which import it was."""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "args", "content"), NOTHING, ids=[n for n, _, _ in NOTHING])
 def test_an_import_that_understands_nothing_is_an_error(
     new_case: Path, tmp_path: Path, name: str, args: list[str], content: str

@@ -39,6 +39,7 @@ from typer._click import Command, Context, exceptions
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from tests.helpers.cli import UNMASK
+from tests.helpers.ports import PortTaken, address_in_use, kernel_port, on_a_free_port
 from unmask.cli import command
 from unmask.cli.help import choice_of
 
@@ -336,16 +337,14 @@ def run(cwd: Path, words: list[str], **replace: str) -> subprocess.CompletedProc
     return proc
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _wait_for(port: int, process: subprocess.Popen[str], timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, f"the demo server stopped: {process.stderr and process.stderr.read()}"
+        if process.poll() is not None:
+            message = process.stderr.read() if process.stderr else ""
+            if address_in_use(message):
+                raise PortTaken(message)
+            raise AssertionError(f"the demo server stopped: {message}")
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -357,18 +356,29 @@ def _wait_for(port: int, process: subprocess.Popen[str], timeout: float = 120) -
 def demo_server(tmp_path: Path) -> Iterator[str]:
     """The README's `unmask demo serve` line, run as written on a free port."""
     words = documented("README.md", "unmask demo serve --scale 0.01")
-    port = _free_port()
-    process = subprocess.Popen(
-        [*UNMASK, *words, "--port", str(port)], cwd=tmp_path, stderr=subprocess.PIPE, text=True
-    )
+
+    def serve() -> tuple[subprocess.Popen[str], int]:
+        port = kernel_port()
+        process = subprocess.Popen(
+            [*UNMASK, *words, "--port", str(port)], cwd=tmp_path, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            _wait_for(port, process)
+        except BaseException:
+            process.kill()
+            process.wait(10)
+            raise
+        return process, port
+
+    process, port = on_a_free_port(serve)
     try:
-        _wait_for(port, process)
         yield f"http://127.0.0.1:{port}/"
     finally:
         process.terminate()
         process.wait(10)
 
 
+@pytest.mark.slow
 def test_the_quick_tour_runs_as_documented(tmp_path: Path, demo_server: str) -> None:
     """README's tour of the demo platform, each line as written: init, crawl, stats, analyze, export,
     report."""
@@ -387,11 +397,13 @@ def test_the_quick_tour_runs_as_documented(tmp_path: Path, demo_server: str) -> 
     assert (tmp_path / "report.html").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_infra_sources_runs_as_documented(tmp_path: Path) -> None:
     listing = run(tmp_path, [*documented("docs/infra.md", "unmask infra sources [--json]")[:2], "--json"])
     assert {s["name"] for s in json.loads(listing.stdout)["sources"]} >= {"dns", "web", "rdap"}
 
 
+@pytest.mark.slow
 def test_the_ownership_queries_run_as_documented(tmp_path: Path) -> None:
     """README's ownership lines, as written, on the shared GLEIF and BODS data and invented notes."""
     shutil.copy(SHARED / "gleif" / "lei-data.json", tmp_path / "gleif-l1.json")

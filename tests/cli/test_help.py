@@ -79,6 +79,7 @@ def test_every_placeholder_says_what_goes_there(path: tuple[str, ...]) -> None:
             assert param.metavar and param.metavar == param.metavar.upper()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flag", ["--version", "-V"])
 def test_version_prints_the_version(flag: str) -> None:
     proc = subprocess.run([*UNMASK, flag], capture_output=True, text=True, timeout=60)

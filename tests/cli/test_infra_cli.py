@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.helpers.cli import UNMASK, unmask
-from tests.helpers.dns_server import DnsServer, free_port
+from tests.helpers.dns_server import DnsServer
 from tests.helpers.nginx_server import NginxServer, VHost
 
 
@@ -35,6 +35,7 @@ def one_line_error(proc: object) -> str:
     return str(stderr)
 
 
+@pytest.mark.slow
 def test_scan_changes_timeline_related(new_case: Path, dns: DnsServer) -> None:
     base = ["--case", str(new_case), "--resolver", dns.resolver, "--dns-only"]
     proc = unmask("infra", "scan", "alpha.test", "beta.test", "x.broken.test", "gamma.test", *base, "--json")
@@ -70,6 +71,7 @@ def test_scan_changes_timeline_related(new_case: Path, dns: DnsServer) -> None:
     assert "false links" in related["caveat"]
 
 
+@pytest.mark.slow
 def test_resolver_from_case_yaml(new_case: Path, dns: DnsServer) -> None:
     path = new_case / "case.yaml"
     config = yaml.safe_load(path.read_text())
@@ -95,11 +97,13 @@ def test_resolver_from_case_yaml(new_case: Path, dns: DnsServer) -> None:
         (["infra", "import-pdns", "/nonexistent/pdns.csv"], "/nonexistent/pdns.csv"),
     ],
 )
+@pytest.mark.slow
 def test_bad_input_is_one_line(new_case: Path, args: list[str], message: str) -> None:
     err = one_line_error(unmask(*args, "--case", str(new_case), check=False))
     assert message in err
 
 
+@pytest.mark.slow
 def test_bad_mmdb_setting_is_one_line(new_case: Path, dns: DnsServer) -> None:
     path = new_case / "case.yaml"
     config = yaml.safe_load(path.read_text())
@@ -120,6 +124,7 @@ def set_config(case: Path, section: str, values: dict[str, Any]) -> None:
     path.write_text(yaml.safe_dump(config))
 
 
+@pytest.mark.slow
 def test_sources_lists_every_source_with_its_options(new_case: Path) -> None:
     set_config(new_case, "infra", {"sources": {"certificate": {"https_port": 8443}}})
     listing = json.loads(unmask("infra", "sources", "--case", str(new_case), "--json").stdout)
@@ -140,6 +145,7 @@ def test_sources_lists_every_source_with_its_options(new_case: Path) -> None:
     assert "origin: only with --active" in text and "rdap: asks RDAP servers" in text
 
 
+@pytest.mark.slow
 def test_sources_without_a_case_lists_the_defaults(tmp_path: Path) -> None:
     proc = subprocess.run(
         [*UNMASK, "infra", "sources", "--json"], cwd=tmp_path, capture_output=True, text=True
@@ -158,6 +164,7 @@ def test_sources_without_a_case_lists_the_defaults(tmp_path: Path) -> None:
         ({"web": {"max_scripts": -1}}, "case.yaml.infra.sources.web.max_scripts: must be at least 0"),
     ],
 )
+@pytest.mark.slow
 def test_bad_source_options_are_one_line(new_case: Path, sources: dict[str, Any], message: str) -> None:
     set_config(new_case, "infra", {"sources": sources})
     for command in (["infra", "scan", "gamma.test", "--resolver", "127.0.0.1:9"], ["infra", "sources"]):
@@ -165,9 +172,10 @@ def test_bad_source_options_are_one_line(new_case: Path, sources: dict[str, Any]
         assert message in err
 
 
+@pytest.mark.slow
 def test_an_option_in_case_yaml_reaches_its_source(new_case: Path, dns: DnsServer, tmp_path: Path) -> None:
     """The site serves TLS on a port of its own: the certificate is read only once case.yaml says where."""
-    with NginxServer(tmp_path / "web", https_port=free_port()) as web:
+    with NginxServer(tmp_path / "web", standard_ports=False) as web:
         cert = web.add_certificate("site", "site.options.test", ["site.options.test"])
         web.add_vhost(VHost(("site.options.test",), (web.address(7),), cert="site"))
         web.start()
@@ -186,6 +194,7 @@ def test_an_option_in_case_yaml_reaches_its_source(new_case: Path, dns: DnsServe
         assert certificates() == ([cert.sha256], [])
 
 
+@pytest.mark.slow
 def test_import_passive_dns_extends_the_history(new_case: Path, dns: DnsServer, tmp_path: Path) -> None:
     pytest.importorskip("unmask.infra.passive_dns")
     unmask("infra", "scan", "gamma.test", "--case", str(new_case), "--resolver", dns.resolver, "--dns-only")
@@ -210,6 +219,7 @@ def test_import_passive_dns_extends_the_history(new_case: Path, dns: DnsServer, 
     assert passive and passive[0]["origin"] == "passive_dns" and passive[0]["start"].startswith("2020-01-01")
 
 
+@pytest.mark.slow
 def test_malformed_passive_dns_is_all_or_nothing(new_case: Path, tmp_path: Path) -> None:
     pytest.importorskip("unmask.infra.passive_dns")
     good = {
@@ -231,6 +241,7 @@ def test_malformed_passive_dns_is_all_or_nothing(new_case: Path, tmp_path: Path)
     assert result["records"] == 1 and len(result["skipped"]) == 1 and f"{export}:2" in result["skipped"][0]
 
 
+@pytest.mark.slow
 def test_watch_once_prints_the_changes_of_its_round(new_case: Path, dns: DnsServer) -> None:
     pytest.importorskip("unmask.watch.alerts")
     args = [

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.cli import unmask
 from unmask.cli.infra import _source_name
 from unmask.cli.labels import _table, label, words
@@ -14,6 +16,7 @@ from unmask.infra.registry import SOURCES, describe, load_class
 NOTES = Path(__file__).resolve().parents[1] / "owners" / "data" / "notes.csv"
 
 
+@pytest.mark.slow
 def test_owners_ultimate_says_why_an_owner_is_at_the_top_in_words(new_case: Path) -> None:
     case = str(new_case)
     unmask("owners", "import", str(NOTES), "--case", case)

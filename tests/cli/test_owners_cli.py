@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.cli import unmask, unmask_json
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 DATA = Path(__file__).resolve().parents[1] / "owners" / "data"
 
 
+@pytest.mark.slow
 def test_import_show_resolve(new_case: Path) -> None:
     case = str(new_case)
     rr, lei = SHARED / "gleif" / "rr-data.json", SHARED / "gleif" / "lei-data.json"
@@ -41,6 +44,7 @@ def test_import_show_resolve(new_case: Path) -> None:
     assert "IS_DIRECTLY_CONSOLIDATED_BY" in human and "010CMKZ3VON21WF2ZD45" in human
 
 
+@pytest.mark.slow
 def test_bad_input_names_file_and_line(new_case: Path, tmp_path: Path) -> None:
     case = str(new_case)
     bad = tmp_path / "notes.csv"
@@ -57,6 +61,7 @@ def test_bad_input_names_file_and_line(new_case: Path, tmp_path: Path) -> None:
     assert missing.returncode != 0 and "nobody" in missing.stderr
 
 
+@pytest.mark.slow
 def test_emit_case_and_forced_format(new_case: Path) -> None:
     case = str(new_case)
     assert unmask_json("owners", "emit-case", "--case", case) == {"entities": 0, "edges": 0}
@@ -69,6 +74,7 @@ def test_emit_case_and_forced_format(new_case: Path) -> None:
     json.loads(unmask("owners", "show", "Mira Quillon", "--case", case, "--json").stdout)
 
 
+@pytest.mark.slow
 def test_import_builds_the_index_the_queries_read(new_case: Path) -> None:
     """`owners import` ends by building the graph index; queries then read it without a note;
     `ultimate` takes an LEI with its scheme, as `show` does."""
@@ -88,6 +94,7 @@ def test_import_builds_the_index_the_queries_read(new_case: Path) -> None:
     assert unmask("owners", "path", "010CMKZ3VON21WF2ZD45", "#1", "--case", case, "--json").stderr == ""
 
 
+@pytest.mark.slow
 def test_a_garbage_file_is_an_error_and_no_import(new_case: Path, tmp_path: Path) -> None:
     case = str(new_case)
     garbage = tmp_path / "garbage.csv"

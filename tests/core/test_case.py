@@ -47,6 +47,7 @@ def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
         ("fetch: {delay: 1\n", "not valid YAML"),
     ],
 )
+@pytest.mark.slow
 def test_malformed_config_is_a_clear_error(tmp_path: Path, content: str, message: str) -> None:
     case = Case.init(tmp_path / "c")
     case.close()

@@ -146,6 +146,7 @@ def test_fast_path_equals_naive_loop_on_random_pages(seed: int) -> None:
         assert fast == naive, where
 
 
+@pytest.mark.slow
 def test_hostile_input_is_bounded() -> None:
     ats = "@" * 2_000_000
     assert extract_linking_ids(ats) == []

@@ -122,3 +122,16 @@ def test_the_matcher_is_one_automaton_and_a_log_filter_uses_it() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "crawled %s", ("/model/janet-doerwald",), None)
     RedactingFilter(_policy()).filter(record)
     assert record.getMessage() == f"crawled /model/{JANET}"
+
+
+def test_the_matcher_names_a_pseudonym_only_for_a_name_it_finds() -> None:
+    asked: list[str] = []
+
+    def label(key: str) -> str:
+        asked.append(key)
+        return f"P-{len(asked)}"
+
+    matcher = NameMatcher([f"invented{n:05d}person" for n in range(50_000)], label)
+    assert matcher.replace("no name in here") == "no name in here" and asked == []
+    assert matcher.replace("GET /model/invented00042-person, invented00042person") == "GET /model/P-1, P-1"
+    assert asked == ["invented00042person"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from tests.helpers.cli import unmask
@@ -21,6 +22,7 @@ def _platform(case_dir: Path) -> str:
         case.close()
 
 
+@pytest.mark.slow
 def test_demo_prints_where_things_are_and_the_report_shows_every_stage(tmp_path: Path) -> None:
     case_dir = tmp_path / "demo-case"
     out = unmask("demo", "--case", str(case_dir), "--scale", "0.005")

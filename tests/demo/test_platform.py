@@ -7,7 +7,6 @@ import datetime as dt
 import math
 import random
 import re
-import time
 from collections.abc import Sequence
 
 import pytest
@@ -71,6 +70,7 @@ def test_another_seed_gives_another_platform(small: DemoPlatform) -> None:
     assert other.expected_figures() != small.expected_figures()
 
 
+@pytest.mark.slow
 def test_as_of_only_filters_the_same_items(small: DemoPlatform) -> None:
     earlier = DemoPlatform(seed=3, scale=SMALL, as_of=EARLIER)
     assert 0 < len(earlier.visible_videos()) < len(small.visible_videos())
@@ -189,11 +189,9 @@ def test_small_scales_still_have_items() -> None:
     assert DemoPlatform(scale=0.01).counts()["albums"] >= 36
 
 
+@pytest.mark.slow
 def test_scale_1_matches_the_investigation(full: DemoPlatform) -> None:
-    started = time.perf_counter()
-    DemoPlatform(seed=11)
-    assert time.perf_counter() - started < 3.0
-    counts = full.counts()
+    counts = full.counts()  # how fast it is built: bench/census_bench.py
     assert 56_000 <= counts["videos"] <= 60_000
     assert 90_000 <= counts["photos"] <= 102_000
     assert 3_800 <= counts["albums"] <= 4_200
@@ -207,6 +205,7 @@ def test_scale_1_matches_the_investigation(full: DemoPlatform) -> None:
     assert 0.05 <= celebrities / 3_000 <= 0.11
 
 
+@pytest.mark.slow
 def test_scale_1_distributions(full: DemoPlatform) -> None:
     videos = list(full.visible_videos())
     durations = [v.duration for v in videos]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.evidence.conftest import CrawledCase, openssl_verify, warcio_check
 from tests.evidence.test_wacz import wacz_validate
 from tests.helpers.cli import unmask, unmask_json
@@ -16,6 +18,7 @@ def _log(case: Path) -> list[dict]:
     return [json.loads(line) for line in (case / "evidence" / "custody.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_a_sealed_crawl_is_logged_chained_and_passes_every_independent_check(
     crawled_case: CrawledCase, tmp_path: Path
 ) -> None:
@@ -44,12 +47,14 @@ def test_a_sealed_crawl_is_logged_chained_and_passes_every_independent_check(
     assert [e["action"] for e in entries] == ["init", "census crawl"]  # an export changes nothing in the case
 
 
+@pytest.mark.slow
 def test_a_command_that_fails_on_bad_input_is_not_logged(new_case: Path) -> None:
     proc = unmask("census", "crawl", "not a url", "--case", str(new_case), check=False)
     assert proc.returncode != 0
     assert [e["action"] for e in _log(new_case)] == ["init"]
 
 
+@pytest.mark.slow
 def test_every_changing_command_appends_one_line(new_case: Path) -> None:
     unmask("evidence", "seal", "--case", str(new_case))
     unmask("evidence", "seal", "--case", str(new_case))

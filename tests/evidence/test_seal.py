@@ -65,6 +65,7 @@ def test_every_token_verifies_with_openssl_against_the_tsa_root(
     assert record["libraries"]["rfc3161-client"] and record["timestamps"][0]["nonce"] == stamp.nonce
 
 
+@pytest.mark.slow
 def test_each_failing_tsa_is_recorded_and_the_seal_still_written(sqlite_case: Case, tmp_path: Path) -> None:
     record_pages(sqlite_case, 2)
     sqlite_case.config.evidence.tsa_timeout = 1.0
@@ -88,6 +89,7 @@ def test_each_failing_tsa_is_recorded_and_the_seal_still_written(sqlite_case: Ca
     assert len(list(result.manifest.parent.glob("*.tsr"))) == 1
 
 
+@pytest.mark.slow
 def test_seal_json_follows_the_contract(new_case: Path, tsa: LocalTsa) -> None:
     proc = unmask(
         "evidence",
@@ -115,12 +117,14 @@ def test_seal_uses_the_tsas_of_case_yaml(sqlite_case: Case, tsa: LocalTsa) -> No
     assert [t.ok for t in seal(sqlite_case).timestamps] == [True]
 
 
+@pytest.mark.slow
 def test_a_bad_tsa_url_is_a_one_line_error(new_case: Path) -> None:
     proc = unmask("evidence", "seal", "--case", str(new_case), "--tsa", "ftp://tsa.invalid/", check=False)
     assert proc.returncode != 0
     assert proc.stderr.strip().count("\n") == 0 and "ftp://tsa.invalid/" in proc.stderr
 
 
+@pytest.mark.slow
 def test_a_read_only_evidence_folder_is_a_one_line_error(new_case: Path) -> None:
     evidence = new_case / "evidence"
     script = f'mount --bind -o ro {evidence} {evidence} && exec "$@"'

@@ -37,6 +37,7 @@ def served(sqlite_case: Case) -> Iterator[tuple[Case, str]]:
         proc.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_a_captured_page_replays_offline_in_chromium(served: tuple[Case, str]) -> None:
     _require_browser()
     case, url = served
@@ -79,6 +80,7 @@ def _replayed_text(url: str, wanted: str) -> tuple[str, list[str]]:
     return found, requests
 
 
+@pytest.mark.slow
 def test_a_page_of_a_real_crawl_replays_from_its_case(crawled_case: CrawledCase) -> None:
     _require_browser()
     case = Case.open(crawled_case.root)

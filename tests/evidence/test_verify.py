@@ -56,6 +56,7 @@ def _sealed(case: Case, tsa: LocalTsa) -> dict[str, Any]:
     return {"case": case, "first": first, "second": second}
 
 
+@pytest.mark.slow
 def test_an_untouched_case_verifies_and_openssl_agrees_on_every_token(case: Case, tsa: LocalTsa) -> None:
     sealed = _sealed(case, tsa)
     code, report = _verify(case)
@@ -69,6 +70,7 @@ def test_an_untouched_case_verifies_and_openssl_agrees_on_every_token(case: Case
         assert openssl_verify(token, case.root / sealed_run["manifest"], tsa.root).returncode == 0
 
 
+@pytest.mark.slow
 def test_later_runs_and_log_lines_keep_earlier_seals_valid(sealed: dict[str, Any], tsa: LocalTsa) -> None:
     case: Case = sealed["case"]
     record_pages(case, 4, start=10)
@@ -78,6 +80,7 @@ def test_later_runs_and_log_lines_keep_earlier_seals_valid(sealed: dict[str, Any
     assert report["checked"]["captures"] == 9 and report["checked"]["manifests"] == 3
 
 
+@pytest.mark.slow
 def test_a_byte_changed_in_a_warc_payload_is_named_with_its_offset(sealed: dict[str, Any]) -> None:
     case: Case = sealed["case"]
     target = captures(case)[-1]
@@ -95,6 +98,7 @@ def test_a_byte_changed_in_a_warc_payload_is_named_with_its_offset(sealed: dict[
     assert f"{name}:{target.warc_offset}: response: payload digest does not match" in human.stdout
 
 
+@pytest.mark.slow
 def test_a_byte_changed_in_a_manifest_is_named(sealed: dict[str, Any]) -> None:
     case: Case = sealed["case"]
     manifest = case.root / sealed["first"]["manifest"]
@@ -108,6 +112,7 @@ def test_a_byte_changed_in_a_manifest_is_named(sealed: dict[str, Any]) -> None:
     assert token and "over other data" in token[0]["problem"]
 
 
+@pytest.mark.slow
 def test_a_byte_changed_in_a_token_is_named(sealed: dict[str, Any]) -> None:
     case: Case = sealed["case"]
     token_name = sealed["second"]["timestamps"][0]["token"]
@@ -119,6 +124,7 @@ def test_a_byte_changed_in_a_token_is_named(sealed: dict[str, Any]) -> None:
     assert code == 1 and _named(report, token_name)
 
 
+@pytest.mark.slow
 def test_a_byte_changed_in_the_custody_log_is_named_with_its_line_offset(sealed: dict[str, Any]) -> None:
     case: Case = sealed["case"]
     log = case.evidence_dir / "custody.jsonl"
@@ -130,6 +136,7 @@ def test_a_byte_changed_in_the_custody_log_is_named_with_its_line_offset(sealed:
     assert any(f["offset"] == 0 and "line 1" in f["problem"] for f in failures)
 
 
+@pytest.mark.slow
 def test_a_deleted_warc_is_named_with_the_rows_that_point_into_it(sealed: dict[str, Any]) -> None:
     case: Case = sealed["case"]
     gone = warc_files(case)[0]
@@ -141,6 +148,7 @@ def test_a_deleted_warc_is_named_with_the_rows_that_point_into_it(sealed: dict[s
     assert failure["problem"] == f"missing; {rows} capture rows point into it"
 
 
+@pytest.mark.slow
 def test_a_capture_row_whose_hash_was_changed_is_named(case: Case, tsa: LocalTsa) -> None:
     sealed = _sealed(case, tsa)
     target = captures(case)[1]
@@ -153,6 +161,7 @@ def test_a_capture_row_whose_hash_was_changed_is_named(case: Case, tsa: LocalTsa
     assert any("capture rows up to id" in f["problem"] for f in _named(report, sealed["first"]["manifest"]))
 
 
+@pytest.mark.slow
 def test_a_token_from_a_foreign_tsa_root_fails(sealed: dict[str, Any], tmp_path: Path) -> None:
     case: Case = sealed["case"]
     with LocalTsa(tmp_path / "foreign", name="Foreign TSA") as foreign:
@@ -164,6 +173,7 @@ def test_a_token_from_a_foreign_tsa_root_fails(sealed: dict[str, Any], tmp_path:
         assert "does not verify against evidence.tsa_roots" in failure["problem"]
 
 
+@pytest.mark.slow
 def test_a_token_for_other_data_fails(sealed: dict[str, Any]) -> None:
     case: Case = sealed["case"]
     first = case.root / sealed["first"]["timestamps"][0]["token"]
@@ -175,6 +185,7 @@ def test_a_token_for_other_data_fails(sealed: dict[str, Any]) -> None:
     assert "over other data" in failure["problem"]
 
 
+@pytest.mark.slow
 def test_tokens_without_a_trusted_root_are_not_taken_on_trust(sealed: dict[str, Any]) -> None:
     case: Case = sealed["case"]
     case.config.evidence.tsa_roots = []
@@ -183,6 +194,7 @@ def test_tokens_without_a_trusted_root_are_not_taken_on_trust(sealed: dict[str, 
     assert code == 1 and all("evidence.tsa_roots" in f["problem"] for f in report["failures"])
 
 
+@pytest.mark.slow
 def test_an_unreadable_root_file_is_a_one_line_error(sealed: dict[str, Any]) -> None:
     case: Case = sealed["case"]
     case.config.evidence.tsa_roots = ["trust/missing.pem"]
@@ -191,6 +203,7 @@ def test_an_unreadable_root_file_is_a_one_line_error(sealed: dict[str, Any]) -> 
     assert proc.returncode == 2 and "missing.pem" in proc.stderr and proc.stderr.strip().count("\n") == 0
 
 
+@pytest.mark.slow
 def test_progress_counts_every_byte_against_a_known_total(sqlite_case: Case) -> None:
     record_pages(sqlite_case, 5, size=200_000)
     calls: list[tuple[int, int]] = []

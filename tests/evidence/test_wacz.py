@@ -46,6 +46,7 @@ def _record_json(case: Case) -> None:
     recorder.close()
 
 
+@pytest.mark.slow
 def test_the_package_validates_and_holds_every_html_capture_the_seals_and_the_log(
     case: Case, tsa: LocalTsa, tmp_path: Path
 ) -> None:
@@ -81,6 +82,7 @@ def test_the_package_validates_and_holds_every_html_capture_the_seals_and_the_lo
             assert resource["hash"] == f"sha256:{sealed[Path(resource['path']).name]}"
 
 
+@pytest.mark.slow
 def test_an_output_inside_the_case_is_refused_with_one_line(sqlite_case: Case) -> None:
     record_pages(sqlite_case, 1)
     target = sqlite_case.root / "evidence" / "copy.wacz"

@@ -91,6 +91,7 @@ def test_prefix_digests_come_from_one_read(tmp_path: Path) -> None:
     assert PrefixHasher([5]).prefixes == {}
 
 
+@pytest.mark.slow
 def test_reading_a_large_record_takes_constant_memory(sqlite_case: Case) -> None:
     record_pages(sqlite_case, 2, size=24_000_000)  # two 24 MB pages
     [path] = warc_files(sqlite_case)

@@ -35,25 +35,14 @@ import dns.message
 import dns.query
 import pytest
 
+from tests.helpers.ports import PortTaken, address_in_use, kernel_port, on_a_free_port
+
 KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
 
 
 def require_knot() -> None:
     if not Path(KNOTD).exists():
         pytest.skip("knotd not installed (scripts/test-services.sh installs Debian's knot)")
-
-
-def free_port() -> int:
-    for _ in range(200):
-        port = random.randint(20000, 60000)
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u, socket.socket() as t:
-            try:
-                u.bind(("127.0.0.1", port))
-                t.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free loopback port")
 
 
 def _die_with_parent() -> None:  # runs in the child before exec
@@ -67,7 +56,8 @@ class DnsServer:
     def __init__(self, workdir: Path, *, default_ttl: int = 60) -> None:
         self.dir = workdir / f"knot-{random.randint(0, 1 << 30):x}"
         self.dir.mkdir(parents=True)
-        self.port = free_port()
+        self.port = 0
+        """Chosen by the kernel at the first start; kept across restarts (the resolver address tests use)."""
         self.ttl = default_ttl
         self._zones: dict[str, list[str] | None] = {}
         self._serial = int(time.time()) % 1_000_000_000
@@ -115,7 +105,7 @@ database:
     storage: {self.dir}
 log:
   - target: stderr
-    any: critical
+    any: error
 template:
   - id: default
     storage: {self.dir}
@@ -131,14 +121,35 @@ zone:
 
     def start(self, timeout: float = 20.0) -> None:
         require_knot()
+        if self.port:
+            self._start(timeout)
+            return
+
+        def first_start() -> None:
+            self.port = kernel_port(udp=True)
+            try:
+                self._start(timeout)
+            except PortTaken:
+                self.port = 0
+                raise
+
+        on_a_free_port(first_start)
+
+    def _start(self, timeout: float) -> None:
         self._write()
+        log = self.dir / "knotd.log"
         self._proc = subprocess.Popen(
             [KNOTD, "-c", str(self.dir / "knot.conf")],
             stdout=subprocess.DEVNULL,
-            stderr=(self.dir / "knotd.log").open("wb"),
+            stderr=log.open("wb"),
             preexec_fn=_die_with_parent,
         )
-        self._wait(timeout)
+        try:
+            self._wait(timeout)
+        except RuntimeError:
+            if address_in_use(log.read_text(errors="replace")):
+                raise PortTaken(f"127.0.0.1:{self.port}") from None
+            raise
 
     def _wait(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -210,4 +221,4 @@ class Blackhole:
         self.sock.close()
 
 
-__all__ = ["Blackhole", "DnsServer", "free_port", "require_knot"]
+__all__ = ["Blackhole", "DnsServer", "require_knot"]

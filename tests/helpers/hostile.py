@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -34,6 +35,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.hits[path] += 1
             self.server.log.append(self.path)
+            self.server.hit.notify_all()
         handler = self.server.routes.get(path)
         if handler is None:
             for prefix, h in self.server.prefixes.items():
@@ -73,6 +75,8 @@ class _Server(ThreadingHTTPServer):
         self.hits: Counter[str] = Counter()
         self.log: list[str] = []
         self.lock = threading.Lock()
+        self.hit = threading.Condition(self.lock)
+        """Notified at every request (under ``lock``)."""
 
 
 class HostileServer:
@@ -103,6 +107,25 @@ class HostileServer:
     @property
     def log(self) -> list[str]:
         return self._server.log
+
+    def wait_for(
+        self,
+        reached: Callable[[Counter[str]], bool],
+        *,
+        alive: subprocess.Popen[str] | None = None,
+        guard: float = 120.0,
+    ) -> None:
+        """Until the requests served so far (``hits``) satisfy ``reached``: woken by each request, not
+        polled. ``alive``: a process that must keep running meanwhile (its output if it stops).
+        ``guard`` only keeps a broken test from hanging; it is no speed target."""
+        with self._server.hit:
+            for _ in range(int(guard / 0.5)):
+                if reached(self._server.hits):
+                    return
+                if alive is not None and alive.poll() is not None:
+                    raise AssertionError(f"the process stopped first: {alive.communicate()}")
+                self._server.hit.wait(0.5)
+        raise AssertionError(f"not reached within the {guard:g} s guard: {dict(self._server.hits)}")
 
     def route(self, path: str, handler: Handler) -> None:
         self._server.routes[path] = handler

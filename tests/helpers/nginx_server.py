@@ -48,6 +48,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtensionOID, NameOID
 
+from tests.helpers.ports import PortTaken, address_in_use, kernel_port, on_a_free_port
 from unmask.core.fetch import Fetcher, FetchError, FetchResponse
 from unmask.infra.base import Failure, Observation, ScanOptions, Source
 from unmask.infra.connect import TlsError, tls_certificate
@@ -165,14 +166,6 @@ class VHost:
         return f"{self.names[0]}@{'+'.join(self.addresses)}"
 
 
-def _free_port(addresses: Sequence[str]) -> int:
-    for _ in range(200):
-        port = random.randint(20000, 60000)
-        if all(_can_bind(a, port) for a in addresses):
-            return port
-    raise RuntimeError("no free port on the loopback block")
-
-
 def _can_bind(address: str, port: int) -> bool:
     with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET) as s:
         try:
@@ -197,12 +190,16 @@ class NginxServer:
         block: str | None = None,
         https_port: int | None = None,
         http_port: int | None = None,
+        standard_ports: bool = True,
     ) -> None:
+        """``https_port``/``http_port``: fixed ports; else 443 and 80 when ``standard_ports`` and the
+        process may bind them, else ports the kernel chooses (another if nginx finds one taken)."""
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.block = block or f"127.{random.randint(16, 250)}.{random.randint(0, 255)}"
         self._https_port = https_port
         self._http_port = http_port
+        self._standard_ports = standard_ports
         self.certs: dict[str, TestCert] = {}
         self.vhosts: list[VHost] = []
         self._process: subprocess.Popen[bytes] | None = None
@@ -338,16 +335,24 @@ http {{
 """
 
     def _choose_ports(self) -> None:
-        addresses = sorted({a for v in self.vhosts for a in v.addresses}) or [self.address(1)]
-        root = os.geteuid() == 0
+        addresses = tuple(sorted({a for v in self.vhosts for a in v.addresses}) or [self.address(1)])
+        standard = self._standard_ports and os.geteuid() == 0
         if not self.https_port:
-            https = self._https_port or (443 if root and all(_can_bind(a, 443) for a in addresses) else 0)
-            self.https_port = https or _free_port(addresses)
+            https = self._https_port or (443 if standard and all(_can_bind(a, 443) for a in addresses) else 0)
+            self.https_port = https or kernel_port(addresses)
         if not self.http_port:
-            http = self._http_port or (80 if root and all(_can_bind(a, 80) for a in addresses) else 0)
-            self.http_port = http or _free_port(addresses)
+            http = self._http_port or (80 if standard and all(_can_bind(a, 80) for a in addresses) else 0)
+            self.http_port = http or kernel_port(addresses)
         if not self.status_port:
-            self.status_port = _free_port(["127.0.0.1"])
+            self.status_port = kernel_port()
+
+    def _forget_chosen_ports(self) -> None:
+        """After nginx found a port taken: the ports not fixed by the caller are chosen again."""
+        if not self._https_port:
+            self.https_port = 0
+        if not self._http_port:
+            self.http_port = 0
+        self.status_port = 0
 
     def check_config(self) -> str | None:
         """nginx's own verdict on the current configuration (None when it is valid)."""
@@ -367,6 +372,9 @@ http {{
     def start(self, timeout: float = 10.0) -> None:
         if self._process is not None:
             raise RuntimeError("nginx is already running")
+        on_a_free_port(lambda: self._start(timeout))
+
+    def _start(self, timeout: float) -> None:
         self._choose_ports()
         self.generation += 1
         conf = self.workdir / "nginx.conf"
@@ -384,12 +392,21 @@ http {{
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 self._process = None
-                raise RuntimeError(f"nginx did not start: {self._errors()}")
+                errors = self._errors()
+                if address_in_use(errors):  # another process took a port between choice and bind
+                    self._forget_chosen_ports()
+                    self._truncate_logs()
+                    raise PortTaken(errors)
+                raise RuntimeError(f"nginx did not start: {errors}")
             if self._generation_served():
                 return
             time.sleep(0.02)
         self.stop()
         raise RuntimeError(f"nginx did not answer within {timeout}s: {self._errors()}")
+
+    def _truncate_logs(self) -> None:
+        for name in ("stderr.log", "error.log"):
+            (self.workdir / name).unlink(missing_ok=True)
 
     def _generation_served(self) -> bool:
         try:

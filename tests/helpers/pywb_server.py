@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
 import subprocess
 import time
 import urllib.error
@@ -21,6 +20,8 @@ from pathlib import Path
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+from tests.helpers.ports import listening_socket, port_of
 
 COLLECTION = "coll"
 
@@ -57,10 +58,18 @@ def write_warc(path: Path, records: Sequence[Archived]) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+WAYBACK = """
+from gevent.monkey import patch_all; patch_all()
+import socket, sys
+from gevent.pywsgi import WSGIServer
+from pywb.apps.frontendapp import FrontEndApp
+from pywb.utils.geventserver import RequestURIWSGIHandler
+listener = socket.socket(fileno=int(sys.argv[1]))
+WSGIServer(listener, FrontEndApp(custom_config={"enable_auto_fetch": False}),
+           handler_class=RequestURIWSGIHandler).serve_forever()
+"""
+"""pywb's `wayback` (FrontEndApp under gevent, as its command runs it), serving on an inherited socket:
+the `wayback` command only takes a port number."""
 
 
 def _tool(name: str) -> str:
@@ -76,7 +85,8 @@ class PywbServer:
     def __init__(self, root: Path, records: Sequence[Archived]) -> None:
         self.root = root
         self.records = records
-        self.port = _free_port()
+        self._listener = listening_socket()
+        self.port = port_of(self._listener)
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -99,12 +109,15 @@ class PywbServer:
                 [_tool("wb-manager"), *args], cwd=self.root, check=True, capture_output=True, timeout=120
             )
         log = (self.root / "wayback.log").open("wb")
+        fd = self._listener.fileno()
         self._proc = subprocess.Popen(
-            [_tool("wayback"), "-p", str(self.port), "-b", "127.0.0.1", "-d", str(self.root)],
+            [_tool("python"), "-c", WAYBACK, str(fd)],
             cwd=self.root,
             stdout=log,
             stderr=subprocess.STDOUT,
+            pass_fds=(fd,),
         )
+        self._listener.close()  # the server holds it now
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 from cryptography import x509
 
 from tests.helpers.nginx_server import Lab
+from tests.helpers.ports import listening_socket, port_of, refused_port
 from tests.helpers.proxies import Socks5Server
 from unmask.infra.connect import TlsError, server_name, tls_certificate, tls_handshake
 
@@ -37,6 +37,7 @@ def sha(der: bytes) -> str:
         ("unknown.unmask.test", "sister", "shared"),  # no such name: the address's default server
     ],
 )
+@pytest.mark.slow
 def test_the_sni_picks_the_certificate(lab: Lab, host: str, where: str, cert: str) -> None:
     der = asyncio.run(tls_certificate(host, lab.web.https_port, getattr(lab, where), 5))
     assert sha(der) == lab.cert(cert).sha256
@@ -59,14 +60,8 @@ def test_a_garbage_chain_still_gives_the_leaf(lab: Lab) -> None:
 
 
 def test_failures_have_short_stable_messages(lab: Lab) -> None:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)  # the kernel accepts; nobody ever answers the ClientHello
-    silent_port = listener.getsockname()[1]
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    closed_port = closed.getsockname()[1]
-    closed.close()
+    listener = listening_socket()  # the kernel accepts; nobody ever answers the ClientHello
+    silent_port = port_of(listener)
 
     async def error(host: str, port: int, address: str, timeout: float = 3) -> str:
         with pytest.raises(TlsError) as info:
@@ -83,7 +78,8 @@ def test_failures_have_short_stable_messages(lab: Lab) -> None:
         ]
 
     try:
-        messages = asyncio.run(go())
+        with refused_port() as closed_port:
+            messages = asyncio.run(go())
     finally:
         listener.close()
     assert messages[0] == "tls: connection refused"
@@ -136,6 +132,7 @@ def _gone(pid: int, within: float) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_no_nginx_outlives_its_test_process(tmp_path: Path) -> None:
     """Even a test process killed with SIGKILL takes its nginx with it (PR_SET_PDEATHSIG)."""
     script = (

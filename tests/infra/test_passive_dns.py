@@ -154,6 +154,7 @@ def test_keep_going_collects_skipped(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_streams_large_files_lazily(tmp_path: Path) -> None:
     path = tmp_path / "big.jsonl"
     with path.open("w") as handle:

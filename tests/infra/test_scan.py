@@ -10,6 +10,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import func, select
@@ -152,6 +153,7 @@ def test_bad_domains_are_per_domain_results(case: Case, dns: DnsServer) -> None:
     assert (gone.old, gone.new) == (["127.0.0.31"], [])
 
 
+@pytest.mark.slow
 def test_timeouts_are_results_and_never_fake_a_change(case: Case, dns: DnsServer) -> None:
     dns.zone("steady.test", ["@ A 127.0.0.40"])
     dns.start()
@@ -180,12 +182,19 @@ class Stuck(Source):
     name = "stuck"
     after = ("dns",)
 
+    stuck: ClassVar[set[str]] = set()
+    finished: ClassVar[set[str]] = set()
+    """Domains it hangs on; domains whose observation the scan has taken (it asked for the next one)."""
+
     async def run(self, ctx: ScanContext) -> AsyncIterator[Observation | Failure]:
         if ctx.domain.startswith("slow"):
+            Stuck.stuck.add(ctx.domain)
             await asyncio.sleep(3600)
         yield Observation("test.done", "yes", ctx.domain, self.name)
+        Stuck.finished.add(ctx.domain)
 
 
+@pytest.mark.slow
 def test_interrupted_scan_keeps_what_it_finished(
     case: Case, dns: DnsServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -202,11 +211,16 @@ def test_interrupted_scan_keeps_what_it_finished(
         lambda options, settings: registry.sources(options, settings, registry.SOURCES),
     )
 
+    Stuck.stuck.clear()
+    Stuck.finished.clear()
+    fast = {"fast.test", "a.fast.test", "b.fast.test"}
+
     async def interrupted() -> None:
         task = asyncio.ensure_future(
             scan_async(case, ["fast.test", "a.fast.test", "slow.test", "b.fast.test"], dns_only(dns))
         )
-        await asyncio.sleep(1.5)
+        while not task.done() and not (Stuck.stuck and Stuck.finished >= fast):
+            await asyncio.sleep(0.01)  # until the fast domains are done and the slow one hangs
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

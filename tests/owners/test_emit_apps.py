@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.cli import unmask_json
 from tests.owners import edges, entity
 from unmask.core.case import Case
@@ -139,6 +141,7 @@ def test_apps_accounts_certificates_and_companies_enter_the_graph(case: Case) ->
     assert emit_apps(case.store) == (0, 0), "emitting again adds nothing"
 
 
+@pytest.mark.slow
 def test_owners_path_walks_from_the_platform_through_the_app_and_show_finds_the_package(
     new_case: Path,
 ) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.analysis.test_figures import _load, _rec
+from tests.helpers.cases import load_census, record
 from tests.helpers.cli import unmask
 from tests.owners.build import Builder
 from unmask.census.model import ItemKind, PersonRef
@@ -24,7 +24,7 @@ HOSTILE = 'O\'Brien \\ "Holdings" <script>alert(1)</script>\nLtd'
 
 
 def _case(case: Case) -> Builder:
-    _load(case, [_rec(ItemKind.VIDEO, 1, persons=[PersonRef("Jane Invented")])])  # also depicted
+    load_census(case, [record(ItemKind.VIDEO, 1, persons=[PersonRef("Jane Invented")])])  # also depicted
     b = Builder(case)
     b.entity("plat", "The Platform", "Platform", website="https://site.example/")
     b.entity("site.example", "site.example", "Domain")
@@ -131,6 +131,7 @@ def test_cypher_export(case: Case, tmp_path: Path) -> None:
         assert body.count("'") % 2 == 0
 
 
+@pytest.mark.slow
 def test_csv_export_and_cli(new_case: Path, tmp_path: Path) -> None:
     c = Case.open(new_case)
     try:

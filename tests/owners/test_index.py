@@ -91,6 +91,7 @@ def _random_graph(case: Case, seed: int) -> list[str]:
     return [n for n in current if n not in ("C30", "C32", "P5")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(3))
 def test_index_answers_as_the_sql_walk_did(case: Case, seed: int) -> None:
     """Ultimate owners and paths from the index equal those of the SQL frontier walk, on every entity

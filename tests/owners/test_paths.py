@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from tests.helpers.cli import unmask
 from tests.owners.build import Builder
@@ -110,6 +111,7 @@ def test_merged_entities_are_one_node_and_history_is_left_out(case: Case) -> Non
     assert [[n["id"] for n in p["nodes"]] for p in result["paths"]] == [["A", "B", "C"]]
 
 
+@pytest.mark.slow
 def test_cli_path_and_ultimate(new_case: Path) -> None:
     c = Case.open(new_case)
     try:

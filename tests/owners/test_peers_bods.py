@@ -388,6 +388,7 @@ def test_every_fixture_has_an_expectation() -> None:
     assert (PEERS / "data-standard" / "LICENSE").is_file() and (PEERS / "lib-cove-bods" / "LICENSE").is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_peer_fixture(sqlite_case: Case, tmp_path: Path, name: str) -> None:
     path, want = PEERS / name, EXPECTED[name]

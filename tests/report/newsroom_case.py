@@ -16,10 +16,11 @@ import random
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from tests.helpers.cases import census_run
 from tests.owners.build import Builder
 from tests.report.test_infra_section import _load as load_infra
 from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PersonRef
-from unmask.census.writer import CensusWriter, PageCommit, open_run, platform_for
+from unmask.census.writer import PageCommit
 from unmask.core.case import Case
 from unmask.core.store.models import (
     AppPolicy,
@@ -68,16 +69,20 @@ SECRET = "newsroom-fixture-secret"
 
 def load_newsroom_case(case: Case) -> None:
     case.config.secret = SECRET
-    pid = platform_for(case.store, BASE, "fakes.test", "demo")
-    run, _ = open_run(case.store, pid, BASE + "/", {"adapter": "demo", "delay": 0.0, "concurrency": 4})
-    w = CensusWriter(case.store, pid, run.id, case.config.crawl)
+    w = census_run(
+        case,
+        BASE,
+        name="fakes.test",
+        adapter="demo",
+        options={"adapter": "demo", "delay": 0.0, "concurrency": 4},
+    )
     with case.store.session() as s:
         caps = [
-            Capture(run_id=run.id, url=f"{BASE}/sitemap.xml", status=200, payload_sha256="1" * 64,
+            Capture(run_id=w.run_id, url=f"{BASE}/sitemap.xml", status=200, payload_sha256="1" * 64,
                     warc_file="warc/t-1.warc.gz", warc_offset=0, warc_length=900, requested_at=RUN_START),
-            Capture(run_id=run.id, url=f"{BASE}/videos?page=1", status=200, payload_sha256="2" * 64,
+            Capture(run_id=w.run_id, url=f"{BASE}/videos?page=1", status=200, payload_sha256="2" * 64,
                     warc_file="warc/t-1.warc.gz", warc_offset=900, warc_length=700, requested_at=RUN_START),
-            Capture(run_id=run.id, url=f"{BASE}/photos?page=1", status=200, payload_sha256="3" * 64,
+            Capture(run_id=w.run_id, url=f"{BASE}/photos?page=1", status=200, payload_sha256="3" * 64,
                     warc_file="warc/t-1.warc.gz", warc_offset=1600, warc_length=700, requested_at=RUN_START),
         ]  # fmt: skip
         s.add_all(caps)
@@ -97,7 +102,7 @@ def load_newsroom_case(case: Case) -> None:
     with case.store.session() as s:
         s.execute(
             update(CrawlRun)
-            .where(CrawlRun.id == run.id)
+            .where(CrawlRun.id == w.run_id)
             .values(status="complete", phase="done", started_at=RUN_START, finished_at=RUN_END)
         )
         for n, (day, videos) in enumerate([(dt.date(2024, 6, 3), 20), (dt.date(2024, 11, 5), 41)], start=1):

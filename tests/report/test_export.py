@@ -14,8 +14,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PersonRef
-from unmask.census.writer import CensusWriter, PageCommit, open_run, platform_for
+from tests.helpers.cases import census_run, record
+from unmask.census.model import ItemKind, Link, PageKind, PersonRef
+from unmask.census.writer import PageCommit
 from unmask.cli.export import export
 from unmask.core.case import Case
 from unmask.core.errors import UnmaskError
@@ -28,23 +29,14 @@ SECRET_NAMES = ("bo rin", "bo-rin", "bo_rin", "bo%20rin")
 TABLES = ("items", "item_sources", "persons", "uploaders", "monthly", "figures", "captures", "runs")
 
 
-def _rec(kind: ItemKind, n: int, **kw: Any) -> ItemRecord:
-    rec = ItemRecord(kind=kind, url=f"{BASE}/{kind.value}/{n}", platform_id=str(n))
-    for k, v in kw.items():
-        setattr(rec, k, v)
-    return rec
-
-
 def _load(case: Case) -> dict[str, Any]:
     """Four items (one later removed), a public and a non-public person, two captures as evidence."""
-    pid = platform_for(case.store, BASE, "t", None)
-    run, _ = open_run(case.store, pid, BASE + "/", {})
-    w = CensusWriter(case.store, pid, run.id, case.config.crawl)
+    w = census_run(case, BASE)
     with case.store.session() as s:
         caps = [
-            Capture(run_id=run.id, url=f"{BASE}/sitemap.xml", status=200, payload_sha256="a" * 64,
+            Capture(run_id=w.run_id, url=f"{BASE}/sitemap.xml", status=200, payload_sha256="a" * 64,
                     warc_file="warc/t-1.warc.gz", warc_offset=0, warc_length=900),
-            Capture(run_id=run.id, url=f"{BASE}/models/bo-rin", status=200, payload_sha256="b" * 64,
+            Capture(run_id=w.run_id, url=f"{BASE}/models/bo-rin", status=200, payload_sha256="b" * 64,
                     warc_file="warc/t-1.warc.gz", warc_offset=900, warc_length=700),
         ]  # fmt: skip
         s.add_all(caps)
@@ -56,16 +48,16 @@ def _load(case: Case) -> dict[str, Any]:
         [Link(BASE + "/sitemap.xml", PageKind.SITEMAP), Link(BASE + "/models/bo-rin", PageKind.PERSON)]
     )
     items = [
-        _rec(ItemKind.VIDEO, 1, title="Bo Rin in a fake", duration=600.0, views=100,
+        record(ItemKind.VIDEO, 1, title="Bo Rin in a fake", duration=600.0, views=100,
              upload_date=dt.date(2020, 1, 5), uploader="u1", persons=[ana, bo], tags=["bo rin", "x"],
              categories=["Celebs"]),
-        _rec(ItemKind.VIDEO, 2, title="Ana Vel", views=50, upload_date=dt.date(2020, 3, 1), uploader="u2",
+        record(ItemKind.VIDEO, 2, title="Ana Vel", views=50, upload_date=dt.date(2020, 3, 1), uploader="u2",
              persons=[ana]),
-        _rec(ItemKind.PHOTO, 3, views=7, upload_date=dt.date(2020, 2, 2), uploader="u1", persons=[bo]),
-        _rec(ItemKind.VIDEO, 4, views=9, upload_date=dt.date(2020, 2, 9), uploader="u2"),
+        record(ItemKind.PHOTO, 3, views=7, upload_date=dt.date(2020, 2, 2), uploader="u1", persons=[bo]),
+        record(ItemKind.VIDEO, 4, views=9, upload_date=dt.date(2020, 2, 9), uploader="u2"),
     ]  # fmt: skip
     w.commit(PageCommit(sitemap, cap_ids[0], items=items))
-    w.commit(PageCommit(person_page, cap_ids[1], items=[_rec(ItemKind.VIDEO, 1, persons=[bo])]))
+    w.commit(PageCommit(person_page, cap_ids[1], items=[record(ItemKind.VIDEO, 1, persons=[bo])]))
     w.mark_item_gone(ItemKind.VIDEO, "4")
     record_public_figures(
         case.store, ["Ana Vel"]

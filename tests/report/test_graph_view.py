@@ -56,14 +56,14 @@ def test_names_are_escaped_and_the_view_is_offline(case: Case) -> None:
 
 
 def test_owners_are_named_unless_also_depicted(case: Case) -> None:
-    from tests.analysis.test_figures import _load, _rec
+    from tests.helpers.cases import load_census, record
     from unmask.census.model import ItemKind, PersonRef
     from unmask.core.privacy import pseudonym
 
     _graph(case)
     named = graph_section(case)
     assert named is not None and "Jane Invented" in named  # a director from a register: named
-    _load(case, [_rec(ItemKind.VIDEO, 1, persons=[PersonRef("Jane Invented")])])  # ... and depicted
+    load_census(case, [record(ItemKind.VIDEO, 1, persons=[PersonRef("Jane Invented")])])  # ... and depicted
     hidden = graph_section(case)
     assert hidden is not None and "Jane Invented" not in hidden
     assert pseudonym("Jane Invented", case.config.secret) in hidden  # the pseudonym every output shows

@@ -7,15 +7,16 @@ import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
+import pytest
 import typer
 from sqlalchemy import update
 from typer.testing import CliRunner
 
+from tests.helpers.cases import census_run, record
 from unmask.analysis.analyze import load_results
-from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PersonRef
-from unmask.census.writer import CensusWriter, PageCommit, open_run, platform_for
+from unmask.census.model import ItemKind, Link, PageKind, PersonRef
+from unmask.census.writer import PageCommit
 from unmask.cli.report import report
 from unmask.core.case import Case
 from unmask.core.privacy import pseudonym, record_public_figures
@@ -38,24 +39,16 @@ ATTR = "\"'><img src=x>"
 HOSTILE = f"{XSS}{ATTR}"
 
 
-def _rec(kind: ItemKind, n: int, **kw: Any) -> ItemRecord:
-    rec = ItemRecord(kind=kind, url=f"{BASE}/{kind.value}/{n}", platform_id=str(n))
-    for k, v in kw.items():
-        setattr(rec, k, v)
-    return rec
-
-
 def load_hostile_case(case: Case) -> None:
     """A platform whose names, tags and titles are hostile markup; a sitemap and a listing as evidence;
     one removed item; audience estimates for the domain."""
-    pid = platform_for(case.store, BASE, f"plat{HOSTILE}", f"adapter{ATTR}")
-    run, _ = open_run(case.store, pid, BASE + "/", {"adapter": f"a{XSS}", "delay": 0.0, "concurrency": 4})
-    w = CensusWriter(case.store, pid, run.id, case.config.crawl)
+    options = {"adapter": f"a{XSS}", "delay": 0.0, "concurrency": 4}
+    w = census_run(case, BASE, name=f"plat{HOSTILE}", adapter=f"adapter{ATTR}", options=options)
     with case.store.session() as s:
         caps = [
-            Capture(run_id=run.id, url=f"{BASE}/sitemap.xml?q={ATTR}", status=200, payload_sha256="a" * 64,
+            Capture(run_id=w.run_id, url=f"{BASE}/sitemap.xml?q={ATTR}", status=200, payload_sha256="a" * 64,
                     warc_file="warc/t-1.warc.gz", warc_offset=0, warc_length=900),
-            Capture(run_id=run.id, url=f"{BASE}/videos?page=1", status=200, payload_sha256="b" * 64,
+            Capture(run_id=w.run_id, url=f"{BASE}/videos?page=1", status=200, payload_sha256="b" * 64,
                     warc_file="warc/t-1.warc.gz", warc_offset=900, warc_length=700),
         ]  # fmt: skip
         s.add_all(caps)
@@ -68,12 +61,12 @@ def load_hostile_case(case: Case) -> None:
         [Link(BASE + "/sitemap.xml", PageKind.SITEMAP), Link(BASE + "/videos?page=1", PageKind.LISTING)]
     )
     items = [
-        _rec(ItemKind.VIDEO, 1, title=HOSTILE, duration=600.0, views=100, upload_date=dt.date(2020, 1, 5),
+        record(ItemKind.VIDEO, 1, title=HOSTILE, duration=600.0, views=100, upload_date=dt.date(2020, 1, 5),
              uploader=f"u{XSS}", persons=[ana, bo], tags=[HOSTILE, "x"]),
-        _rec(ItemKind.VIDEO, 2, title="t2", duration=1900.0, views=5000, upload_date=dt.date(2021, 3, 1),
+        record(ItemKind.VIDEO, 2, title="t2", duration=1900.0, views=5000, upload_date=dt.date(2021, 3, 1),
              uploader="u2", persons=[ana, evil], tags=["x"]),
-        _rec(ItemKind.PHOTO, 3, views=7, upload_date=dt.date(2020, 2, 2), uploader="u1", persons=[bo]),
-        _rec(ItemKind.VIDEO, 4, views=9, upload_date=dt.date(2020, 2, 9), uploader="u2"),
+        record(ItemKind.PHOTO, 3, views=7, upload_date=dt.date(2020, 2, 2), uploader="u1", persons=[bo]),
+        record(ItemKind.VIDEO, 4, views=9, upload_date=dt.date(2020, 2, 9), uploader="u2"),
     ]  # fmt: skip
     w.commit(PageCommit(sitemap, cap_ids[0], items=items[:2]))
     w.commit(PageCommit(listing, cap_ids[1], items=items[2:]))
@@ -232,6 +225,7 @@ def _cli() -> typer.Typer:
     return app
 
 
+@pytest.mark.slow
 def test_cli_writes_the_report_and_prints_json(case: Case, tmp_path: Path) -> None:
     load_hostile_case(case)
     out = tmp_path / "report.html"
@@ -250,6 +244,7 @@ def test_cli_writes_the_report_and_prints_json(case: Case, tmp_path: Path) -> No
     assert CliRunner().invoke(_cli(), ["--case", str(case.root)]).exit_code != 0  # -o is required
 
 
+@pytest.mark.slow
 def test_growth_shows_the_web_archive_curve_beside_the_census(case: Case) -> None:
     load_hostile_case(case)
     text = write_report(case, case.root / "before.html").read_text(encoding="utf-8")

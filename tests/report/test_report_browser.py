@@ -40,6 +40,7 @@ def _require_browser() -> None:
         pytest.skip(message)
 
 
+@pytest.mark.slow
 def test_report_renders_offline_without_errors(sqlite_case: Case) -> None:
     _require_browser()
     from playwright.sync_api import sync_playwright
@@ -72,6 +73,7 @@ def test_report_renders_offline_without_errors(sqlite_case: Case) -> None:
     assert (ARTIFACTS / "report.png").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_graph_view_script_runs_under_the_report_csp(sqlite_case: Case) -> None:
     """The one inline script is allowed by its hash: clicking an entity dims the unrelated ones."""
     _require_browser()

@@ -38,6 +38,7 @@ def _words(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "de"])
 def test_pdf_is_searchable_a4_with_every_section(sqlite_case: Case, lang: str) -> None:
     _require_poppler()
@@ -70,6 +71,7 @@ def test_pdf_is_searchable_a4_with_every_section(sqlite_case: Case, lang: str) -
     assert right <= width
 
 
+@pytest.mark.slow
 def test_cli_writes_pdf_by_suffix_or_format(sqlite_case: Case, tmp_path: Path) -> None:
     _require_poppler()
     load_newsroom_case(sqlite_case)
@@ -95,6 +97,7 @@ def test_pdf_fetches_nothing() -> None:
     assert fetcher.fetch("data:text/plain,ok").read() == b"ok"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("unshare") is None or os.geteuid() != 0, reason="needs unshare -n as root")
 def test_html_and_pdf_are_written_without_any_network(sqlite_case: Case, tmp_path: Path) -> None:
     """In a network namespace where only loopback exists, both formats are written as usual."""

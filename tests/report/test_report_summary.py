@@ -50,6 +50,7 @@ def _section(text: str, section: str) -> _Data:
     return parser
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "de"])
 def test_summary_numbers_are_those_of_stats_and_analyze(case: Case, tmp_path: Path, lang: str) -> None:
     load_newsroom_case(case)
@@ -80,6 +81,7 @@ def test_summary_numbers_are_those_of_stats_and_analyze(case: Case, tmp_path: Pa
     assert (growth["first_upload"], growth["last_upload"]) == (stats["first_upload"], stats["last_upload"])
 
 
+@pytest.mark.slow
 def test_every_sentence_links_its_section_and_evidence(sqlite_case: Case) -> None:
     load_newsroom_case(sqlite_case)
     text = write_report(sqlite_case, sqlite_case.root / "r.html").read_text(encoding="utf-8")
@@ -102,6 +104,7 @@ def test_every_sentence_links_its_section_and_evidence(sqlite_case: Case) -> Non
     assert "Edda Marlow-Fenn (<data" in text and ">30 %</data>" in text
 
 
+@pytest.mark.slow
 def test_an_incomplete_census_says_so_at_the_top(sqlite_case: Case) -> None:
     load_newsroom_case(sqlite_case)
     complete = write_report(sqlite_case, sqlite_case.root / "a.html").read_text(encoding="utf-8")

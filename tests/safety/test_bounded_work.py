@@ -9,7 +9,6 @@ printed (``pytest -s``) for docs/benchmarks.md.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
@@ -93,6 +92,7 @@ print(json.dumps(result))
 """
 
 
+@pytest.mark.slow
 def test_decompression_bombs_stay_under_the_memory_bound(
     bomb_server: RawServer, bombs: dict[str, bytes], new_case: Path
 ) -> None:
@@ -113,6 +113,7 @@ def test_decompression_bombs_stay_under_the_memory_bound(
     assert result["maxrss"] <= RSS_BOUND
 
 
+@pytest.mark.slow
 def test_a_census_of_bomb_pages_stays_under_the_memory_bound(
     bomb_server: RawServer, bombs: dict[str, bytes], new_case: Path
 ) -> None:
@@ -153,22 +154,26 @@ def budget_case(case: Case, budget: float) -> Case:
     ],
     ids=["headers-one-byte-a-second", "body-one-byte-every-half-second"],
 )
+@pytest.mark.slow
 def test_a_dripping_server_costs_at_most_the_url_budget(sqlite_case: Case, handler: object) -> None:
     budget = 3.0
     with RawServer() as srv:
         srv.route("/drip", handler)  # type: ignore[arg-type]
 
-        async def go() -> float:
-            started = time.monotonic()
+        async def go() -> FetchError:
             async with Fetcher.for_case(
                 budget_case(sqlite_case, budget), purpose="t", scope=Scope.for_site(srv.base)
             ) as f:
-                with contextlib.suppress(FetchError):
+                with pytest.raises(FetchError) as failed:
                     await f.get(srv.url("/drip"), obey_robots=False)
-            return time.monotonic() - started
+            return failed.value
 
-        elapsed = asyncio.run(go())
-    assert elapsed <= budget + 1.5, elapsed
+        failed = asyncio.run(go())
+        attempts = srv.hits["/drip"]
+    # the server would drip for minutes: the URL's budget ended it, leaving no time for the 3 retries a
+    # failure would get otherwise (what a dripping URL costs: bench/fetch_bench.py)
+    assert failed.kind in ("budget", "timeout"), failed
+    assert attempts == 1, attempts
 
 
 def test_retry_after_beyond_the_budget_is_not_waited_for(sqlite_case: Case) -> None:
@@ -184,10 +189,18 @@ def test_retry_after_beyond_the_budget_is_not_waited_for(sqlite_case: Case) -> N
             ) as f:
                 return (await f.get(srv.url("/busy"), obey_robots=False)).status
 
-        started = time.monotonic()
-        assert asyncio.run(go()) == 503
-        assert time.monotonic() - started < 3
+        waits: list[float] = []
+        sleep = asyncio.sleep
+
+        async def recorded(seconds: float) -> None:
+            waits.append(seconds)
+            await sleep(seconds)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("unmask.core.fetch.client.asyncio.sleep", recorded)
+            assert asyncio.run(go()) == 503
         assert srv.hits["/busy"] == 1
+        assert not [w for w in waits if w >= 1], waits  # the 60 s were not waited for
 
 
 def drip_site(srv: RawServer, items: int) -> None:
@@ -209,20 +222,20 @@ def set_fetch(case: Path, **values: object) -> None:
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_census_of_dripping_pages_costs_at_most_the_budget_per_url(new_case: Path) -> None:
     budget = 4.0
     set_fetch(new_case, url_budget=budget, retries=3, backoff_base=0.1)
     with RawServer() as srv:
         drip_site(srv, items=4)
-        started = time.monotonic()
         args = ("--case", str(new_case), "--delay", "0", "--concurrency", "4", "--json")
         summary = json.loads(unmask("census", "crawl", srv.base + "/", *args, timeout=120).stdout)
-        elapsed = time.monotonic() - started
+    # four dripping URLs, each given up when its budget was spent (retries included): failures, not a
+    # crawl that waits for them (what a dripping URL costs: bench/fetch_bench.py)
     assert summary["failed"] == 4, summary
-    # four URLs at once, each within its budget (retries included), plus start-up and the sitemap
-    assert elapsed <= budget + 10, elapsed
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_a_crawl_with_requests_in_flight_within_seconds(new_case: Path) -> None:
     with RawServer() as srv:
         drip_site(srv, items=6)  # the default budget would hold each for minutes
@@ -232,21 +245,18 @@ def test_ctrl_c_stops_a_crawl_with_requests_in_flight_within_seconds(new_case: P
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        deadline = time.monotonic() + 60
-        while sum(n for path, n in srv.hits.items() if path.startswith("/video/")) < 2:
-            assert time.monotonic() < deadline and proc.poll() is None, "the crawl never reached the items"
+        for _ in range(600):  # until item requests are in flight (a guard of a minute, no speed target)
+            if sum(n for path, n in srv.hits.items() if path.startswith("/video/")) >= 2:
+                break
+            assert proc.poll() is None, "the crawl stopped before it reached the items"
             time.sleep(0.1)
-        time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
-        started = time.monotonic()
         try:
-            proc.wait(timeout=30)
+            # stopped, with requests in flight that the server would hold for minutes; a hang fails here
+            proc.wait(timeout=60)
         finally:
             if proc.poll() is None:
                 proc.kill()
-        stopped = time.monotonic() - started
-    print(f"\nCtrl-C with {srv.connections} connections open: stopped in {stopped:.1f} s")
-    assert stopped <= 8, stopped
     status = unmask("stats", "--case", str(new_case), "--json", check=False)
     assert status.returncode == 0, status.stderr[-2000:]
 

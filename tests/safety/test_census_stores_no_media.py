@@ -89,6 +89,7 @@ def site() -> Iterator[RawServer]:
         yield srv
 
 
+@pytest.mark.slow
 def test_a_census_of_a_platform_serving_media_every_way_stores_none(new_case: Path, site: RawServer) -> None:
     args = ("--case", str(new_case), "--delay", "0", "--concurrency", "4", "--json")
     proc = unmask("census", "crawl", site.base + "/", *args, timeout=240)

@@ -115,6 +115,7 @@ def stored_bodies(case: Case) -> list[tuple[str, int | None, str | None]]:
         return [(c.url, c.payload_length, c.refused) for c in rows]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("payload", payloads(), ids=lambda p: p.name)
 def test_media_is_refused_however_it_is_labelled_encoded_or_delivered(
     server: RawServer, sqlite_case: Case, payload: Payload

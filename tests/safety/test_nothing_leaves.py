@@ -64,6 +64,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
     yield case, run_lab("crawl", case, tmp)
 
 
+@pytest.mark.slow
 @needs_netns
 def test_no_request_leaves_the_site_whatever_it_redirects_to(crawled: tuple[Path, dict[str, Any]]) -> None:
     case, lab = crawled
@@ -124,6 +125,7 @@ def test_the_cases_secrets_go_to_the_site_only_and_never_into_evidence(
     assert not [s for s in secrets if s.encode() in database]
 
 
+@pytest.mark.slow
 @needs_netns
 def test_a_site_whose_name_resolves_to_a_private_address_is_never_contacted(tmp_path: Path) -> None:
     from tests.helpers.cli import unmask
@@ -202,6 +204,7 @@ with RawServer("11.1.1.1", 80) as srv:
 """
 
 
+@pytest.mark.slow
 @needs_netns
 def test_a_name_with_several_addresses_is_tried_address_by_address(tmp_path: Path) -> None:
     """The Transport pins each connection to an address it checked; when the first does not answer

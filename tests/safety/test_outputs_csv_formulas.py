@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from tests.analysis.test_figures import _load, _rec
+from tests.helpers.cases import load_census, record
 from tests.owners.build import Builder
 from unmask.census.model import ItemKind
 from unmask.core.case import Case
@@ -48,10 +48,10 @@ def _cells(path: Path) -> list[str]:
 
 def test_the_census_csv_export_neutralises_every_formula(sqlite_case: Case, tmp_path: Path) -> None:
     items = [
-        _rec(ItemKind.VIDEO, n, title=f, uploader=f"{f}-up", tags=[f], views=1)
+        record(ItemKind.VIDEO, n, title=f, uploader=f"{f}-up", tags=[f], views=1)
         for n, f in enumerate(FORMULAS)
     ]
-    _load(sqlite_case, items)
+    load_census(sqlite_case, items)
     result = export_case(sqlite_case, "csv", tmp_path / "out")
     cells = [c for f in sorted(result.path.glob("*.csv")) for c in _cells(f)]
     assert [c for c in cells if _formula_like(c)] == []

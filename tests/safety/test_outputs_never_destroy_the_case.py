@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.analysis.test_figures import _load, _rec
+from tests.helpers.cases import load_census, record
 from tests.helpers.cli import UNMASK
 from tests.helpers.hostile import HostileServer
 from tests.owners.build import Builder
@@ -73,7 +73,7 @@ def full_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([*UNMASK, "init", str(root)], check=True, capture_output=True)
     case = Case.open(root)
     try:
-        _load(case, [_rec(ItemKind.VIDEO, 1, title="t", views=3, persons=[PersonRef("Bo Rin")])])
+        load_census(case, [record(ItemKind.VIDEO, 1, title="t", views=3, persons=[PersonRef("Bo Rin")])])
         b = Builder(case)
         b.entity("OP", "Operator Ltd")
         b.entity("P1", "Gideon Farrowmere", "Person")
@@ -97,6 +97,7 @@ def test_no_output_overwrites_the_cases_own_files(full_case: Path, writer: tuple
     assert _temporaries(full_case) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("writer", [("report",), ("export", "--format", "sqlite")], ids=" ".join)
 def test_a_relative_path_inside_the_case_is_refused_too(full_case: Path, writer: tuple[str, ...]) -> None:
     before = _fingerprint(full_case)
@@ -105,6 +106,7 @@ def test_a_relative_path_inside_the_case_is_refused_too(full_case: Path, writer:
     assert _fingerprint(full_case) == before
 
 
+@pytest.mark.slow
 def test_a_symlink_to_the_settings_is_refused(full_case: Path, tmp_path: Path) -> None:
     link = tmp_path / "innocent.html"
     link.symlink_to(full_case / "case.yaml")
@@ -113,6 +115,7 @@ def test_a_symlink_to_the_settings_is_refused(full_case: Path, tmp_path: Path) -
     assert _fingerprint(full_case) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("writer", FILE_WRITERS, ids=" ".join)
 def test_an_existing_folder_is_a_one_line_error(
     full_case: Path, tmp_path: Path, writer: tuple[str, ...]
@@ -124,6 +127,7 @@ def test_an_existing_folder_is_a_one_line_error(
     assert list(folder.iterdir()) == [] and _temporaries(tmp_path) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("writer", [w for w in WRITERS if w not in FILE_WRITERS], ids=" ".join)
 def test_a_file_where_a_folder_is_needed_is_a_one_line_error(
     full_case: Path, tmp_path: Path, writer: tuple[str, ...]
@@ -184,6 +188,7 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.slow
 def test_the_case_folder_is_0700_and_its_files_0600(tmp_path: Path) -> None:
     root = tmp_path / "case"
     subprocess.run([*UNMASK, "init", str(root)], check=True, capture_output=True)
@@ -215,6 +220,7 @@ def test_the_case_folder_is_0700_and_its_files_0600(tmp_path: Path) -> None:
     assert {str(p.relative_to(root)): oct(_mode(p)) for p in files if _mode(p) != 0o600} == {}
 
 
+@pytest.mark.slow
 def test_an_existing_case_is_tightened_when_opened(tmp_path: Path) -> None:
     root = tmp_path / "case"
     subprocess.run([*UNMASK, "init", str(root)], check=True, capture_output=True)

@@ -113,12 +113,14 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outputs]:
     yield out
 
 
+@pytest.mark.slow
 def test_no_default_output_names_a_depicted_person_in_any_spelling(outputs: Outputs) -> None:
     assert len(outputs.texts) >= 20
     leaked = {name: found for name, text in outputs.texts.items() if (found := leaks(text))}
     assert leaked == {}
 
 
+@pytest.mark.slow
 def test_the_crawl_found_every_spelling(outputs: Outputs) -> None:
     """The case holds the names (the outputs had something to hide)."""
     stats = outputs.json["stats"]
@@ -182,6 +184,7 @@ def test_the_probes_recognise_every_spelling_the_platform_used() -> None:
     assert [s for s in spellings if not leaks(s)] == []
 
 
+@pytest.mark.slow
 def test_real_names_on_request_show_them(outputs: Outputs, tmp_path: Path) -> None:
     target = tmp_path / "real.json"
     unmask("export", "--format", "json", "-o", str(target), "--real-names", "--case", str(outputs.case))

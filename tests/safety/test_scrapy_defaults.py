@@ -38,6 +38,7 @@ def crawl_log(case: Path, url: str) -> str:
     return "".join(p.read_text(encoding="utf-8") for p in sorted((case / "logs").glob("crawl-run-*.log")))
 
 
+@pytest.mark.slow
 def test_a_crawl_runs_without_remote_control_telnet_or_deprecation_warnings(
     new_case: Path, site: HostileServer
 ) -> None:
@@ -49,6 +50,7 @@ def test_a_crawl_runs_without_remote_control_telnet_or_deprecation_warnings(
     assert site.agents and set(site.agents) == {DEFAULT_USER_AGENT}  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_the_user_agent_comes_from_the_case(new_case: Path, site: HostileServer) -> None:
     path = new_case / "case.yaml"
     config = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import socket
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -22,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.helpers.json_server import JsonServer, Reply
+from tests.helpers.ports import SocketController, listening_socket, port_of, refused_port
 from unmask.core.config import AlertSettings, FetchSettings
 from unmask.core.fetch.outbound import OutboundError, post_json
 from unmask.watch.alerts import DeliveryResult, change_line, deliver, mail_message
@@ -53,12 +52,6 @@ CHANGES: list[dict[str, Any]] = [
 
 def _fetch() -> FetchSettings:
     return FetchSettings(connect_timeout=3.0, read_timeout=3.0, user_agent="unmask-test")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_change_line() -> None:
@@ -94,8 +87,9 @@ def test_stdout_and_webhook() -> None:
 
 
 def test_webhook_unreachable_is_a_result() -> None:
-    url = f"http://127.0.0.1:{_free_port()}/hook"
-    (result,) = deliver(CHANGES, AlertSettings(webhook_url=url), _fetch(), stdout=None)
+    with refused_port() as port:
+        url = f"http://127.0.0.1:{port}/hook"
+        (result,) = deliver(CHANGES, AlertSettings(webhook_url=url), _fetch(), stdout=None)
     assert not result.ok and result.error is not None and result.error.startswith("connect")
     with pytest.raises(OutboundError, match="not an http"):
         post_json("ftp://x/", {}, _fetch())
@@ -156,8 +150,9 @@ def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, aut
 @pytest.fixture
 def smtp_plain() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    sock = listening_socket()
+    port = port_of(sock)
+    controller = SocketController(inbox, sock)
     controller.start()
     try:
         yield inbox, port
@@ -168,11 +163,11 @@ def smtp_plain() -> Iterator[tuple[Inbox, int]]:
 @pytest.fixture
 def smtp_tls(tmp_path: Path) -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
-    port = _free_port()
-    controller = Controller(
+    sock = listening_socket()
+    port = port_of(sock)
+    controller = SocketController(
         inbox,
-        hostname="127.0.0.1",
-        port=port,
+        sock,
         tls_context=_tls_context(tmp_path),
         require_starttls=True,
         authenticator=_authenticator,
@@ -232,8 +227,9 @@ def test_email_starttls_and_auth(smtp_tls: tuple[Inbox, int]) -> None:
 
 
 def test_email_failures_are_results() -> None:
-    down = AlertSettings(smtp_host="127.0.0.1", smtp_port=_free_port(), mail_to=["desk@invented.test"])
-    (result,) = deliver(CHANGES, down, _fetch(), stdout=None)
+    with refused_port() as port:
+        down = AlertSettings(smtp_host="127.0.0.1", smtp_port=port, mail_to=["desk@invented.test"])
+        (result,) = deliver(CHANGES, down, _fetch(), stdout=None)
     assert not result.ok and "ConnectionRefused" in (result.error or "")
     nobody = AlertSettings(smtp_host="127.0.0.1", smtp_port=25)
     (result,) = deliver(CHANGES, nobody, _fetch(), stdout=None)

@@ -37,6 +37,7 @@ def test_bad_interval(text: str) -> None:
         parse_every(text)
 
 
+@pytest.mark.slow
 def test_each_round_delivers_its_changes(case: Case, dns: DnsServer) -> None:
     delivered: list[list[dict[str, Any]]] = []
     options = ScanOptions(dns_only=True, resolver=dns.resolver)
@@ -72,14 +73,23 @@ def test_each_round_delivers_its_changes(case: Case, dns: DnsServer) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_watch_is_interruptible(case: Case, dns: DnsServer) -> None:
     options = ScanOptions(dns_only=True, resolver=dns.resolver)
 
     async def interrupted() -> None:
+        first_round = asyncio.Event()
         task = asyncio.ensure_future(
-            watch_async(case, ["watched.test"], 3600, options, deliver=lambda c: None)
+            watch_async(
+                case,
+                ["watched.test"],
+                3600,
+                options,
+                deliver=lambda c: None,
+                on_round=lambda r: first_round.set(),
+            )
         )
-        await asyncio.sleep(1.0)
+        await first_round.wait()  # then it waits an hour for the next round: cancelled there
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

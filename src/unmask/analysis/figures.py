@@ -12,6 +12,7 @@ one sentence).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,36 +69,23 @@ def compute_figures(store: Store, opts: FigureOptions) -> dict[str, Any]:
         def scoped(q: Any) -> Any:
             return q.where(Item.platform_id.in_(platform_ids)) if platform_ids is not None else q
 
-        counts: dict[str, int] = dict(
-            s.execute(scoped(select(Item.kind, func.count()).where(*_present()).group_by(Item.kind))).all()
-        )
-        seconds, views, first, last = s.execute(
-            scoped(
-                select(
-                    func.coalesce(func.sum(Item.duration_s), 0.0),
-                    func.coalesce(func.sum(Item.views), 0),
-                    func.min(Item.upload_date),
-                    func.max(Item.upload_date),
-                ).where(*_present("video"))
-            )
-        ).one()
+        days = _present_by_kind_and_day(s, scoped)
+        counts: dict[str, int] = {}
+        for kind, _day, n, _seconds, _views in days:
+            counts[kind] = counts.get(kind, 0) + n
+        videos = [row for row in days if row[0] == "video"]
+        seconds = math.fsum(row[3] for row in videos)
+        views = sum(row[4] for row in videos)
+        video_days = [row[1] for row in videos if row[1] is not None]
+        first, last = (min(video_days), max(video_days)) if video_days else (None, None)
         media = [Item.kind.in_(["video", "photo"]), Item.removed_at.is_(None)]
-        uploaders = s.scalar(
-            scoped(
-                select(func.count(func.distinct(Item.uploader_id))).where(
-                    *media, Item.uploader_id.is_not(None)
-                )
-            )
-        )
-        targets = s.scalar(
-            scoped(
-                select(func.count(func.distinct(ItemPerson.person_id)))
-                .select_from(Item)
-                .join(ItemPerson, ItemPerson.item_id == Item.id)
-                .where(*media)
-            )
-        )
-        monthly = monthly_counts(s, scoped, ("video", "photo"))
+        # COUNT over a DISTINCT subquery: PostgreSQL hashes it, where COUNT(DISTINCT …) sorts
+        distinct_uploaders = scoped(
+            select(Item.uploader_id).distinct().where(*media, Item.uploader_id.is_not(None))
+        ).subquery()
+        uploaders = s.scalar(select(func.count()).select_from(distinct_uploaders))
+        targets = s.scalar(_targets(scoped, media))
+        monthly = _monthly(days, ("video", "photo"))
         top_targets = _top(s, scoped, Person, opts.top, policy)
         top_uploaders = _top(s, scoped, Uploader, opts.top, policy)
         requests, run_info = _requests(s, platform_ids)
@@ -135,19 +123,35 @@ KINDS = {"video": "videos", "photo": "photos", "gallery": "galleries"}
 def monthly_counts(s: Any, scoped: Any, kinds: tuple[str, ...] = tuple(KINDS)) -> list[dict[str, Any]]:
     """Items of ``kinds`` present per month of upload and kind, every month from the first to the last,
     cumulated: the one computation of monthly counts (`stats` over videos and photos, the growth analysis
-    over every kind).
+    over every kind)."""
+    return _monthly(_present_by_kind_and_day(s, scoped), kinds)
 
-    Grouped by day in SQL (a streaming read of the covering index), folded into months here.
-    """
+
+DayRow = tuple[str, Any, int, float, int]
+"""(kind, upload day or None, items, seconds, views) of the items present."""
+
+
+def _present_by_kind_and_day(s: Any, scoped: Any) -> list[DayRow]:
+    """Items present grouped by kind and day of upload, with their seconds and views: one read (of the
+    covering index ``ix_item_analysis`` on SQLite) that counts, sums, first and last upload and the
+    monthly curve all fold from."""
     q = (
-        select(Item.kind, Item.upload_date, func.count())
-        .where(*_present(), Item.kind.in_(kinds), Item.upload_date.is_not(None))
+        select(Item.kind, Item.upload_date, func.count(), func.sum(Item.duration_s), func.sum(Item.views))
+        .where(*_present())
         .group_by(Item.kind, Item.upload_date)
     )
+    return [
+        (str(kind), day, int(n), float(seconds or 0.0), int(views or 0))
+        for kind, day, n, seconds, views in s.execute(scoped(q))
+    ]
+
+
+def _monthly(days: list[DayRow], kinds: tuple[str, ...]) -> list[dict[str, Any]]:
     per_month: dict[str, dict[str, int]] = {}
-    for kind, day, n in s.execute(scoped(q)):
-        counts = per_month.setdefault(str(day)[:7], {})
-        counts[kind] = counts.get(kind, 0) + int(n)
+    for kind, day, n, _seconds, _views in days:
+        if kind in kinds and day is not None:
+            counts = per_month.setdefault(str(day)[:7], {})
+            counts[kind] = counts.get(kind, 0) + n
     if not per_month:
         return []
     keys = sorted(per_month)
@@ -191,30 +195,52 @@ def _iso(value: Any) -> str | None:
     return str(value)[:10]
 
 
+def _targets(scoped: Any, media: list[Any]) -> Any:
+    """Depicted persons with at least one present video or photo.
+
+    Asked person by person (EXISTS), not as a DISTINCT over every item's persons: a person's first
+    item usually answers, so the store reads a few rows per person instead of sorting a million.
+    """
+    depicted = scoped(
+        select(literal(1))
+        .select_from(ItemPerson)
+        .join(Item, Item.id == ItemPerson.item_id)
+        .where(ItemPerson.person_id == Person.id, *media)
+    )
+    return select(func.count()).select_from(Person).where(depicted.exists())
+
+
 def _top(
     s: Any, scoped: Any, entity: type[Person] | type[Uploader], top: int, policy: PrivacyPolicy
 ) -> list[dict[str, Any]]:
-    videos = func.count(Item.id)
-    views = func.coalesce(func.sum(Item.views), 0)
+    """The ``top`` persons or uploaders by present videos, ties by views (then by key, so the order is
+    stable). Grouped by key over the covering index alone; names are read for the winners only."""
+    present_videos = scoped(select(Item.id, Item.views).where(*_present("video"))).subquery()
     if entity is Person:
-        q = (
-            select(Person.name, Person.public_figure, videos, views)
-            .select_from(Item)
-            .join(ItemPerson, ItemPerson.item_id == Item.id)
-            .join(Person, Person.id == ItemPerson.person_id)
-            .group_by(Person.id, Person.name, Person.public_figure)
+        key: Any = ItemPerson.person_id
+        rows = select(key, present_videos.c.views).join_from(
+            present_videos, ItemPerson, ItemPerson.item_id == present_videos.c.id
         )
     else:
-        q = (
-            select(Uploader.name, literal(None), videos, views)
-            .select_from(Item)
-            .join(Uploader, Uploader.id == Item.uploader_id)
-            .group_by(Uploader.id, Uploader.name)
+        key = Item.uploader_id
+        rows = scoped(select(key, Item.views).where(*_present("video"), key.is_not(None)))
+    grouped = rows.subquery()
+    videos = func.count()
+    views = func.coalesce(func.sum(grouped.c.views), 0)
+    who = grouped.c[key.name]
+    q = select(who, videos, views).group_by(who).order_by(videos.desc(), views.desc(), who).limit(top)
+    ranked = s.execute(q).all()
+    labels = (Person.name, Person.public_figure) if entity is Person else (Uploader.name, literal(None))
+    names = {
+        key_: (name, label)
+        for key_, name, label in s.execute(
+            select(entity.id, *labels).where(entity.id.in_([r[0] for r in ranked]))
         )
-    q = scoped(q.where(*_present("video"))).order_by(videos.desc(), views.desc()).limit(top)
+    }
+    role = Role.DEPICTED if entity is Person else Role.UPLOADER
     out = []
-    for name, label, n, v in s.execute(q):
-        role = Role.DEPICTED if entity is Person else Role.UPLOADER
+    for key_, n, v in ranked:
+        name, label = names[key_]
         row: dict[str, Any] = {"name": policy.name(name, role), "videos": int(n), "views": int(v)}
         if entity is Person:
             row["public_figure"] = policy.is_public(name)

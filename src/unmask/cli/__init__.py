@@ -10,6 +10,7 @@ import typer
 from rich.text import Text
 from typer._click import Command, exceptions
 
+from unmask.cli import _startup  # first: the collector waits while the CLI loads
 from unmask.cli import analyze as analyze_cmds
 from unmask.cli import apps as apps_cmds
 from unmask.cli import audience as audience_cmds
@@ -31,6 +32,8 @@ from unmask.cli import watch as watch_cmds
 from unmask.cli.common import err_console
 from unmask.cli.help import command_tree
 from unmask.core.errors import UnmaskError
+
+_startup.loaded()
 
 app = typer.Typer(
     name="unmask",
@@ -101,6 +104,7 @@ def _usage_error(exc: exceptions.ClickException) -> None:
 
 
 def main() -> None:
+    _startup.one_command = True
     try:
         code = command().main(prog_name="unmask", standalone_mode=False)
     except UnmaskError as exc:

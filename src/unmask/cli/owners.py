@@ -33,11 +33,17 @@ def shown(value: Any, policy: PrivacyPolicy) -> Any:
     """A query's answer with persons as every output shows them (role OWNER: named, unless the same person
     is a hidden depicted person of the case; then the pseudonym, keyed as in `owners export`, with no
     properties or identifiers)."""
+    if not policy.hidden:  # no name to hide: the answer as it is (it may list 10,000 owners)
+        return value
+    return _shown(value, policy)
+
+
+def _shown(value: Any, policy: PrivacyPolicy) -> Any:
     if isinstance(value, list):
-        return [shown(v, policy) for v in value]
+        return [_shown(v, policy) for v in value]
     if not isinstance(value, dict):
         return value
-    out = {k: shown(v, policy) for k, v in value.items()}
+    out = {k: _shown(v, policy) for k, v in value.items()}
     name = out.get("name")
     if out.get("schema") == "Person" and isinstance(name, str) and policy.is_hidden(name, Role.OWNER):
         out["name"] = pseudonym(name, policy.secret)
@@ -63,6 +69,18 @@ def _export_formats() -> tuple[str, ...]:
 
 def _note(message: str) -> None:
     err_console.print(f"unmask: {message}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _spinner(template: str, *, hidden: bool = False) -> Progress:
+    """A spinner with a line of text and the time elapsed on stderr (a terminal only), gone when done."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn(template, markup=False),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=hidden or not err_console.is_terminal,
+    )
 
 
 def _build_index(the_case: Any) -> None:
@@ -93,17 +111,7 @@ def import_cmd(
     """Import ownership data (format detected from the content); all or nothing unless --keep-going."""
     from unmask.owners.importers.load import import_files
 
-    with (
-        opened_case(case) as the_case,
-        Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}", markup=False),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-            disable=not err_console.is_terminal,
-        ) as bar,
-    ):
+    with opened_case(case) as the_case, _spinner("{task.description}") as bar:
         task = bar.add_task("importing", total=None)
 
         def progress(path: str, count: int) -> None:
@@ -495,17 +503,7 @@ def export_cmd(
     """Export the whole entity graph: FtM JSON lines, GEXF, Cypher or CSV edge and node lists."""
     from unmask.owners.export import export_graph
 
-    with (
-        opened_case(case) as the_case,
-        Progress(
-            SpinnerColumn(),
-            TextColumn("exporting {task.description}", markup=False),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-            disable=as_json or not err_console.is_terminal,
-        ) as bar,
-    ):
+    with opened_case(case) as the_case, _spinner("exporting {task.description}", hidden=as_json) as bar:
         bar.add_task(fmt, total=None)
         policy = privacy_policy(the_case, real_names, public_figures)
         result = export_graph(the_case, fmt, output, policy=policy)

@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import hmac
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -167,14 +168,27 @@ def _read_units(text: str) -> tuple[list[int], list[int], str, list[bool]]:
 class NameMatcher:
     """Every occurrence of a set of names in free text, in any of the spellings the module describes."""
 
-    def __init__(self, names: dict[str, str]) -> None:
-        """``names``: normalised key → what replaces it."""
-        self._replacement = {k: v for k, v in names.items() if len(k) >= MIN_NAME}
+    def __init__(
+        self, names: Mapping[str, str] | Iterable[str], label: Callable[[str], str] | None = None
+    ) -> None:
+        """``names``: normalised key → what replaces it; or the keys alone and ``label``, which gives a key's
+        replacement when the key is first found (a case of 50,000 depicted persons then computes no
+        50,000 pseudonyms for a text that names none)."""
+        if isinstance(names, Mapping):
+            given = dict(names)
+            self._label: Callable[[str], str] = given.__getitem__
+            keys: Iterable[str] = given
+        elif label is None:
+            raise TypeError("NameMatcher: keys without a label")
+        else:
+            self._label, keys = label, names
+        self._replacement: dict[str, str] = {}
         self._automaton: Any = None
-        if self._replacement:
-            automaton = ahocorasick.Automaton()
-            for key in self._replacement:
+        automaton = ahocorasick.Automaton()
+        for key in keys:
+            if len(key) >= MIN_NAME:
                 automaton.add_word(key, key)
+        if len(automaton):
             automaton.make_automaton()
             self._automaton = automaton
 
@@ -222,7 +236,10 @@ class NameMatcher:
         parts: list[str] = []
         pos = 0
         for start, end, key in spans:
-            parts += [text[pos:start], self._replacement[key]]
+            replacement = self._replacement.get(key)
+            if replacement is None:
+                replacement = self._replacement[key] = self._label(key)
+            parts += [text[pos:start], replacement]
             pos = end
         return "".join(parts) + text[pos:]
 
@@ -389,7 +406,7 @@ class PrivacyPolicy:
     @property
     def matcher(self) -> NameMatcher:
         if self._matcher is None:
-            self._matcher = NameMatcher({k: _label(k, self.secret) for k in self.hidden})
+            self._matcher = NameMatcher(self.hidden, functools.partial(_label, secret=self.secret))
         return self._matcher
 
     def redact(self, text: str | None) -> str | None:

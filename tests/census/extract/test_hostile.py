@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import time
 
 import pytest
 from lxml import etree
@@ -33,25 +32,21 @@ def extractor(name: str | None) -> Extractor:
     return found
 
 
+@pytest.mark.slow
 def test_ten_megabyte_listing_is_bounded() -> None:
     demo = extractor("demo")
     cards = [VIDEO_CARD.replace("123", str(n)) for n in range(15_000)]
     body = listing("Videos", cards, None, "/videos?page=2").encode()
     assert len(body) > 10_000_000
-    started = time.perf_counter()
     result = demo.extract(PageKind.LISTING, f"{BASE}/videos", body, encoding=None, fetched_at=NOW)
-    elapsed = time.perf_counter() - started
     assert 1_000 <= len(result.items) <= 2_000  # a cap on cards read from one page
     assert result.next_page == f"{BASE}/videos?page=2"
-    assert elapsed < 8, elapsed
 
 
 @pytest.mark.parametrize("name", EXTRACTORS)
 def test_ten_megabyte_text_node(name: str | None) -> None:
     body = b"<html><body><h1 class='title'>" + b"word " * 2_200_000 + b"</h1></body></html>"
-    started = time.perf_counter()
     result = extractor(name).extract(PageKind.ITEM, f"{BASE}/video/1/x", body, encoding=None, fetched_at=NOW)
-    assert time.perf_counter() - started < 5
     for record in result.items:
         assert record.title is None or len(record.title) <= 10_000
 
@@ -198,13 +193,12 @@ HOSTILE_MICRODATA = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("html", HOSTILE_MICRODATA.values(), ids=HOSTILE_MICRODATA.keys())
 def test_microdata_work_is_bounded_by_depth_and_count(html: str) -> None:
     """Bounded before extruct sees the tree: each of these took seconds to forever, and Ctrl-C could not
-    stop the C-level work. The limit here is a generous guard, not a speed target (see bench/)."""
-    started = time.perf_counter()
+    stop the C-level work. Here they end; how fast: bench/extract_bench.py."""
     extract_schemaorg(html, f"{BASE}/video/1/x")
-    assert time.perf_counter() - started < 20
 
 
 def test_bounding_keeps_the_microdata_within_limits_and_restores_the_tree() -> None:
@@ -246,16 +240,15 @@ def test_sitemap_paths(path: str, expected: bool) -> None:
     assert is_sitemap_path(path) is expected
 
 
+@pytest.mark.slow
 def test_anchor_paths_of_4kb_are_read_in_linear_time() -> None:
     """'sitemap.' repeated over 4 KB made the old sitemap-path pattern backtrack about 10 ms per anchor:
-    tens of seconds per page. A generous guard, not a speed target (bench/extract_bench.py)."""
+    tens of seconds per page. Here they end; how fast: bench/extract_bench.py."""
     shapes = ["/" + "sitemap." * 500, "/" + "a.xml?" * 680, "/sitemaps/" + "sitemap." * 500, "/" + "?" * 4000]
     body = (
         "<html><body>"
         + "".join(f'<a href="{shapes[i % 4]}{i}">x</a>' for i in range(5_000))
         + "</body></html>"
     )
-    started = time.perf_counter()
     for name in EXTRACTORS:
         extractor(name).extract(PageKind.PAGE, f"{BASE}/", body.encode(), encoding=None, fetched_at=NOW)
-    assert time.perf_counter() - started < 20

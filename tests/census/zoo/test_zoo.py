@@ -35,6 +35,7 @@ TRUTH_KEYS = ("videos", "photos", "galleries", "views", "removed")
 NO_ITEMS = "no item was found on the site (an age gate, a login, or pages the crawler cannot read?)"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["generic", "adapter"])
 @pytest.mark.parametrize("site_class", SITES, ids=lambda c: c.name)
 def test_the_census_of_a_zoo_site_is_its_truth(site_class: type[ZooSite], mode: str, tmp_path: Path) -> None:
@@ -50,6 +51,7 @@ def test_the_census_of_a_zoo_site_is_its_truth(site_class: type[ZooSite], mode: 
     assert not media_asked(hits), said(site, mode, summary)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["generic", "adapter"])
 def test_an_age_gate_without_its_cookie_is_an_incomplete_census_of_nothing(mode: str, tmp_path: Path) -> None:
     site = AgeGate(fresh_seed())
@@ -66,6 +68,7 @@ def test_an_age_gate_without_its_cookie_is_an_incomplete_census_of_nothing(mode:
 RECRAWLS = [(KvsTube, "generic"), (ListingOnly, "adapter"), (ImageSitemap, "generic")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("site_class", "mode"), RECRAWLS, ids=lambda v: getattr(v, "name", v))
 def test_a_recrawl_follows_the_site_and_a_dead_site_removes_nothing(
     site_class: type[ZooSite], mode: str, tmp_path: Path

@@ -44,6 +44,7 @@ def test_output_never_exceeds_the_bound(coding: str, encode: Callable[[bytes], b
     assert out == HTML[:1000] and decoder.over
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("coding", "encode"), [e for e in ENCODERS if e[0] != "identity"])
 def test_a_bomb_is_cut_at_the_bound(coding: str, encode: Callable[[bytes], bytes]) -> None:
     bomb = encode(bytes(64 * 1024 * 1024))  # 64 MiB of zeros in a few kilobytes

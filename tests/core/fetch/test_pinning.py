@@ -44,6 +44,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
+@pytest.mark.slow
 def test_pinned_request_reaches_the_pinned_address_with_host_and_sni(lab: Lab, sqlite_case: Case) -> None:
     url = lab.web.url("site.unmask.test", "/echo")
 

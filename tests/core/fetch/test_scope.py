@@ -56,6 +56,7 @@ def test_the_site_and_its_sources() -> None:
     assert userinfo is not None and userinfo.code == "userinfo"
 
 
+@pytest.mark.slow
 def test_the_start_urls_own_redirect_establishes_the_canonical_origin_once() -> None:
     scope = Scope.for_site("http://invented-tube.test/")
     assert scope.refuse("https://www.invented-tube.test/", chain_start="http://invented-tube.test/") is None

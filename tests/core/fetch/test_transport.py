@@ -140,6 +140,7 @@ def test_media_body_is_refused_and_not_stored(
         assert JPEG[:64] not in payload and MP4[:64] not in payload
 
 
+@pytest.mark.slow
 def test_favicon_within_the_cap_is_stored_and_over_it_refused(
     server: HostileServer, sqlite_case: Case
 ) -> None:
@@ -195,6 +196,7 @@ def test_body_cut_short_is_kept_and_marked(server: HostileServer, sqlite_case: C
     run(go())
 
 
+@pytest.mark.slow
 def test_timeout(server: HostileServer, sqlite_case: Case) -> None:
     async def go() -> None:
         async with fetcher(sqlite_case, server, read_timeout=0.5, retries=0) as f:
@@ -257,6 +259,7 @@ def test_too_long_retry_after_is_not_waited_for(server: HostileServer, sqlite_ca
     assert server.hits["/later"] == 1
 
 
+@pytest.mark.slow
 def test_warc_files_are_per_process_and_valid(
     server: HostileServer, sqlite_case: Case, tmp_path: Path
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from lxml import etree
 
 from unmask.report.charts.render import clean_svg, to_svg
@@ -28,6 +29,7 @@ def _number(label: str) -> float:
     return float(label.replace(",", "").replace(".", ""))
 
 
+@pytest.mark.slow
 def test_value_ticks_are_round_and_the_top_one_is_drawn() -> None:
     for top, step in ((2590, 500), (6_100_000, 1_000_000), (13, 2)):
         values = [top * i / 99 for i in range(100)]

@@ -27,6 +27,7 @@ def _findings(data: dict[str, Any], page: Page) -> list[Finding]:
     return [Finding("marketplace", page.t("growth.no_dates"))]
 
 
+@pytest.mark.slow
 def test_a_new_section_is_one_record(sqlite_case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
     load_hostile_case(sqlite_case)
     new = Section("marketplace", CENSUS, _gather, _render, _findings)

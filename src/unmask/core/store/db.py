@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
@@ -59,7 +58,15 @@ def make_engine(url: str) -> Engine:
 def dialect_insert(engine_or_session: Engine | Session) -> Any:
     """The dialect's INSERT (with on_conflict_* support) for this store."""
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
-    return postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
+    # imported here: the PostgreSQL dialect module loads every driver's dialect (asyncpg, pg8000…),
+    # start-up time a command on a SQLite case has no use for
+    if bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 class Store:
