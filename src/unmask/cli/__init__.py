@@ -18,6 +18,7 @@ from unmask.cli import census as census_cmds
 from unmask.cli import demo as demo_cmds
 from unmask.cli import evidence as evidence_cmds
 from unmask.cli import export as export_cmds
+from unmask.cli import forum as forum_cmds
 from unmask.cli import history as history_cmds
 from unmask.cli import infra as infra_cmds
 from unmask.cli import owners as owners_cmds
@@ -70,6 +71,7 @@ app.add_typer(owners_cmds.app, name="owners")
 app.add_typer(apps_cmds.app, name="apps")
 app.add_typer(policy_cmds.app, name="policy")
 app.add_typer(evidence_cmds.app, name="evidence")
+app.add_typer(forum_cmds.app, name="forum")
 
 
 @cache
