@@ -196,6 +196,11 @@ class MyBBZoo(ZooForum):
         return Reply(404, self.page("Error", "not found"))
 
 
+def phpbb_title(t: Thread) -> str:
+    """phpBB has no prefixes of its own: posters write them into the title ("[PAID] …")."""
+    return f"[{t.prefix}] {t.title}" if t.prefix else t.title
+
+
 class PhpBBZoo(ZooForum):
     """phpBB 3.3 (prosilver): viewforum/viewtopic with ./ links and an Atom feed of topics."""
 
@@ -244,7 +249,7 @@ class PhpBBZoo(ZooForum):
             rows = "".join(
                 f'<li class="row"><dl><dt><div class="list-inner">'
                 f'<a href="./viewtopic.php?f={section.id}&amp;t={t.id}"'
-                f' class="topictitle">{escape(t.title)}</a>'
+                f' class="topictitle">{escape(phpbb_title(t))}</a>'
                 f'<div class="topic-poster">by '
                 f'<a href="./memberlist.php?u=2" class="username">{escape(t.starter)}</a> » '
                 f'<time datetime="{t.started.strftime("%Y-%m-%dT%H:%M:%S+00:00")}">'
@@ -277,7 +282,8 @@ class PhpBBZoo(ZooForum):
                 f"</span>"
                 f'<span class="crumb" data-forum-id="{t.section.id}">'
                 f'<a href="./viewforum.php?f={t.section.id}">{escape(t.section.name)}</a></span></li></ul>'
-                f'<h2 class="topic-title"><a href="./viewtopic.php?t={t.id}">{escape(t.title)}</a></h2>'
+                f'<h2 class="topic-title"><a href="./viewtopic.php?t={t.id}">'
+                f"{escape(phpbb_title(t))}</a></h2>"
                 f'<div class="post"><p class="author">by '
                 f'<a class="username" href="./memberlist.php?u=2">{escape(t.starter)}</a> » '
                 f'<time datetime="{t.started.strftime("%Y-%m-%dT%H:%M:%S+00:00")}">x</time></p>'

@@ -10,9 +10,12 @@ from unmask.cli.common import (
     CaseOpt,
     Choice,
     JsonOpt,
+    PublicFiguresOpt,
+    RealNamesOpt,
     err_console,
     opened_case,
     print_json,
+    privacy_policy,
 )
 from unmask.evidence import custody
 
@@ -78,3 +81,49 @@ def crawl_cmd(
     )
     for note in summary.notes:
         err_console.print(f"note: {note}")
+
+
+@app.command("stats")
+def stats_cmd(
+    case: CaseOpt = None,
+    public_figures: PublicFiguresOpt = None,
+    real_names: RealNamesOpt = False,
+    top: Annotated[int, typer.Option("--top", help="Sections listed.", min=1)] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """Threads, posts, authors, kinds, prices per currency and per month of the forum census."""
+    from unmask.forum.analysis import stats
+
+    with opened_case(case) as the_case:
+        policy = privacy_policy(the_case, real_names, public_figures)
+        figures = stats(the_case.store, policy, top=top)
+    if as_json:
+        print_json(figures)
+        return
+    from unmask.cli.forum_view import print_stats
+
+    print_stats(figures)
+
+
+@app.command("threads")
+def threads_cmd(
+    case: CaseOpt = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only threads of this kind.", metavar=KINDS.metavar)
+    ] = None,
+    real_names: RealNamesOpt = False,
+    public_figures: PublicFiguresOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The counted threads, newest first: kind (and the rule that made it), prices, starter pseudonymized."""
+    from unmask.forum.analysis import threads
+
+    wanted = KINDS.check(kind)
+    with opened_case(case) as the_case:
+        listed = threads(the_case.store, privacy_policy(the_case, real_names, public_figures), kind=wanted)
+    if as_json:
+        print_json(listed)
+        return
+    from unmask.cli.forum_view import print_threads
+
+    print_threads(listed)

@@ -262,6 +262,7 @@ def crawl(case: Case, opts: ForumCrawlOptions) -> ForumCrawlSummary:
         if job.start_error is not None:
             writer.fail_start(job.start_error)
             error = " ".join(job.start_error.split())[:500]
+            error = error.removeprefix(f"{run.start_url}: ").removeprefix(f"{opts.url}: ")
             raise StartUnreachable(f"cannot fetch it: {error}", where=opts.url)
         if job.unrecognised:
             writer.fail_start("no forum engine recognised")
