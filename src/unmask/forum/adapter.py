@@ -60,6 +60,7 @@ TOP_KEYS = frozenset(
         "format",
         "start",
         "feeds",
+        "listings",
         "sections",
         "threads",
         "rewrite",
@@ -221,6 +222,8 @@ class ForumAdapter:
         self.detect = [_compile_regex(p, f"{where}: detect") for p in data.get("detect", [])]
         self.start: list[str] = list(data.get("start", ["/"]))
         self.feeds: list[str] = list(data.get("feeds", []))
+        self.listings: list[str] = list(data.get("listings", []))
+        """Section-like listings to start from (Discourse's /latest.json: every thread, newest first)."""
         self.sections = _compile_regex(data["sections"], f"{where}: sections", group="id")
         self.threads = _compile_regex(data["threads"], f"{where}: threads", group="id")
         self.rewrite = [
@@ -319,7 +322,11 @@ class ForumAdapter:
         def link(path: str, kind: PageKind) -> Link:
             return Link(canonicalize(base + self.root + path if path.startswith("/") else path), kind)
 
-        return [link(p, PageKind.INDEX) for p in self.start] + [link(p, PageKind.FEED) for p in self.feeds]
+        return (
+            [link(p, PageKind.INDEX) for p in self.start]
+            + [link(p, PageKind.FEED) for p in self.feeds]
+            + [link(p, PageKind.SECTION) for p in self.listings]
+        )
 
     def detects(self, body: bytes) -> bool:
         head = body[:DETECT_BYTES].decode("utf-8", "replace")
