@@ -7,7 +7,16 @@ and findings functions.
 
 from __future__ import annotations
 
-from unmask.report.sections import appendix, audience, census, growth, infrastructure, methodology, owners
+from unmask.report.sections import (
+    appendix,
+    audience,
+    census,
+    forum,
+    growth,
+    infrastructure,
+    methodology,
+    owners,
+)
 from unmask.report.sections.base import AUDIENCE, CENSUS, INFRA, OWNERS, Context, Finding, Section
 
 SECTIONS: tuple[Section, ...] = (
@@ -24,6 +33,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("audience", AUDIENCE, audience.gather, audience.render, audience.findings),
     Section("infrastructure", INFRA, infrastructure.gather, infrastructure.render, infrastructure.findings),
     Section("owners", OWNERS, owners.gather, owners.render, owners.findings),
+    Section("forum", forum.FORUM, forum.gather, forum.render, forum.findings),
     Section("methodology", None, methodology.gather, methodology.render),
     Section("evidence", None, appendix.gather, appendix.render, renders_last=True),
 )
