@@ -460,3 +460,58 @@ def _newest(t: Thread) -> tuple[float, int]:
 
 def _short_count(n: int) -> str:
     return f"{n / 1000:.1f}K".replace(".0K", "K") if n >= 1000 else str(n)
+
+
+# -- the demo platform's forum (served by demo/app.py under /forum/) ---------------------------------
+
+FORUM_THREADS_AT_SCALE_1 = 2_000
+MIN_FORUM_THREADS = 120
+
+
+class DemoForum:
+    """The demo platform's forum, built on first use: its requests name the platform's own persons
+    (public figures first, so the investigator's list is the platform's celebrities)."""
+
+    def __init__(self, platform: Any) -> None:
+        self.platform = platform
+        self._site: XenForoSite | None = None
+
+    @property
+    def site(self) -> XenForoSite:
+        if self._site is None:
+            persons = self.platform.persons()
+            public = [p.name for p in persons if p.celebrity][:30]
+            private = [p.name for p in persons if not p.celebrity][:30]
+            world = ForumWorld(
+                seed=self.platform.seed,
+                threads=max(MIN_FORUM_THREADS, round(FORUM_THREADS_AT_SCALE_1 * self.platform.scale)),
+                as_of=self.platform.as_of,
+                persons=public + private,
+                public=len(public),
+            )
+            self._site = XenForoSite(world)
+        return self._site
+
+    def respond(self, path: str, base: str) -> Any:
+        from unmask.demo.render import Response
+
+        reply = self.site.respond(path, base)
+        return Response(reply.status, "forum", reply.body, reply.content_type)
+
+
+def crawl_forum(case_root: Any, base: str, concurrency: int) -> dict[str, Any]:
+    """Crawl the demo platform's forum into the case (`unmask forum crawl`, in a process of its own: a
+    process runs one Scrapy reactor, and the census crawl already ran in this one)."""
+    import subprocess
+    import sys
+
+    from unmask.core.errors import UnmaskError
+
+    args = [sys.executable, "-m", "unmask", "forum", "crawl", f"{base}/forum/", "--case", str(case_root)]
+    args += ["--delay", "0", "--concurrency", str(concurrency), "--json"]
+    proc = subprocess.run(args, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise UnmaskError(f"the demo forum crawl failed: {last}")
+    summary: dict[str, Any] = json.loads(proc.stdout)
+    return summary
