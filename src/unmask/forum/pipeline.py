@@ -41,6 +41,8 @@ class ForumJob:
     start_url: str
     max_requests: int
     window: int
+    low_water: int = 32
+    """When fewer requests than this wait in Scrapy, the batch is stored at once (its links feed it)."""
     on_commit: Callable[[ForumJob], None] | None = None
     counters: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
@@ -48,6 +50,8 @@ class ForumJob:
     unrecognised: bool = False
     inflight: set[int] = field(default_factory=set)
     scheduled: int = 0
+    cursor: int = 0
+    """The last frontier row handed to Scrapy (rows are handed out in frontier order)."""
     done: bool = False
 
     def on_site(self, url: str) -> bool:
@@ -100,8 +104,8 @@ class ForumPipeline:
             self.flush()
             self._stop(None)
             return item
-        waiting = len(job.inflight) < job.window // 2
-        if len(self.buffer) >= BATCH or waiting or time.monotonic() - self._flushed > BATCH_SECONDS:
+        starving = len(job.inflight) < job.low_water
+        if len(self.buffer) >= BATCH or starving or time.monotonic() - self._flushed > BATCH_SECONDS:
             self.flush()
             self.refill()
         return item
@@ -150,8 +154,9 @@ class ForumPipeline:
         room = min(room, job.max_requests - job.scheduled)
         if room <= 0:
             return 0
-        rows = job.writer.pending(room, skip=job.inflight)
+        rows = [r for r in job.writer.pending(room, after=job.cursor) if r.id not in job.inflight]
         for row in rows:
+            job.cursor = max(job.cursor, row.id)
             job.inflight.add(row.id)
             job.scheduled += 1
             engine.crawl(self.spider.request_for(row))
@@ -167,6 +172,7 @@ class ForumPipeline:
                 job.counters["failed"] += 1
                 job.writer.fail(row_id, "failed", LOST, None)
             job.inflight.clear()
+        job.cursor = 0  # idle: nothing is in flight, so every pending row may be handed out again
         if self.refill(force=True):
             raise DontCloseSpider
         if job.scheduled >= job.max_requests and job.writer.counts().get("pending"):

@@ -230,6 +230,7 @@ def crawl(case: Case, opts: ForumCrawlOptions) -> ForumCrawlSummary:
             start_url=run.start_url,
             max_requests=opts.max_requests or settings.max_requests,
             window=max(settings.schedule_window, 2 * concurrency),
+            low_water=2 * concurrency,
             on_commit=line,
         )
         scrapy = scrapy_settings(
@@ -240,6 +241,8 @@ def crawl(case: Case, opts: ForumCrawlOptions) -> ForumCrawlSummary:
         scrapy.update(
             {
                 "ITEM_PIPELINES": {ForumPipeline: 300},
+                # one commit per response: Scrapy would start CONCURRENT_ITEMS worker tasks per response
+                "CONCURRENT_ITEMS": 1,
                 "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
                 "LOG_ENABLED": True,
                 "LOG_LEVEL": "INFO",

@@ -75,7 +75,11 @@ class ForumSpider(scrapy.Spider):
         engine = self.crawler.engine
         return engine is not None and not engine.running
 
-    def parse_page(self, response: Response) -> Iterator[PageCommit]:
+    def parse_page(self, response: Response) -> list[PageCommit]:
+        """A list, not a generator: Scrapy parses a generator callback's source on every call."""
+        return list(self._parse_page(response))
+
+    def _parse_page(self, response: Response) -> Iterator[PageCommit]:
         if self.stopping():
             return
         row: FrontierRow = response.meta["row"]
@@ -139,7 +143,10 @@ class ForumSpider(scrapy.Spider):
             result.next_page = None
         yield PageCommit(row, capture_id, result=result, engine=engine_name)
 
-    def on_error(self, failure: Failure) -> Iterator[PageCommit]:
+    def on_error(self, failure: Failure) -> list[PageCommit]:
+        return list(self._on_error(failure))
+
+    def _on_error(self, failure: Failure) -> Iterator[PageCommit]:
         request = getattr(failure, "request", None)
         if request is None or self.stopping():
             return

@@ -23,7 +23,7 @@ from unmask.core.store import Store
 from unmask.core.store.models import utcnow
 from unmask.forum.kinds import classify
 from unmask.forum.model import PAGE_RANK, Link, PageKind, PageResult, SectionRecord, ThreadRecord
-from unmask.forum.prices import find_prices, payment_rails
+from unmask.forum.prices import Price, find_prices, payment_rails
 from unmask.forum.tables import Forum, ForumFrontier, ForumPrice, ForumRun, ForumSection, ForumThread
 
 PRIORITY = {PageKind.INDEX: 100, PageKind.FEED: 90, PageKind.SECTION: 50, PageKind.THREAD: 0}
@@ -110,6 +110,7 @@ class ForumWriter:
     _rows: int = 0
     _sections: dict[str, str | None] = field(default_factory=dict)
     _closed: set[str] = field(default_factory=set)
+    _priced: list[tuple[ForumThread, list[Price]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         with self.store.session() as s:
@@ -171,17 +172,17 @@ class ForumWriter:
         with self.store.session() as s:
             self._add_links(s, [(link, 0, 0) for link in links])
 
-    def pending(self, limit: int, skip: Iterable[int] = ()) -> list[FrontierRow]:
-        skip = set(skip)
+    def pending(self, limit: int, after: int = 0) -> list[FrontierRow]:
+        """Pending rows in frontier order after row ``after`` (the last one handed out), at most ``limit``."""
+        f = ForumFrontier
         q = (
-            select(ForumFrontier)
-            .where(ForumFrontier.run_id == self.run_id, ForumFrontier.status == "pending")
-            .order_by(ForumFrontier.id)
-            .limit(limit + len(skip))
+            select(f.id, f.url, f.kind, f.section_key, f.depth, f.barren)
+            .where(f.run_id == self.run_id, f.status == "pending", f.id > after)
+            .order_by(f.id)
+            .limit(limit)
         )
         with self.store.session() as s:
-            rows = [_row(f) for f in s.scalars(q) if f.id not in skip]
-        return rows[:limit]
+            return [FrontierRow(i, u, PageKind(k), sk, d, b) for i, u, k, sk, d, b in s.execute(q)]
 
     def counts(self) -> dict[str, int]:
         with self.store.session() as s:
@@ -335,6 +336,7 @@ class ForumWriter:
             elif thread.last_run != self.run_id:
                 new_to_run += 1
             self._merge(s, thread, rec, capture_id)
+        self._store_prices(s)
         return len(merged), new_to_case, new_to_run
 
     def _merge(self, s: Session, thread: ForumThread, rec: ThreadRecord, capture_id: int | None) -> None:
@@ -361,24 +363,31 @@ class ForumWriter:
         if thread.first_post != old_post:
             prices = find_prices(thread.first_post)
             thread.rails = json.dumps(payment_rails(thread.first_post, prices))
-            s.flush()
-            s.execute(delete(ForumPrice).where(ForumPrice.thread_id == thread.id))
-            if prices:
-                s.execute(
-                    insert(ForumPrice),
-                    [
-                        {
-                            "thread_id": thread.id,
-                            "position": i,
-                            "text": p.text[:500],
-                            "min": str(p.min),
-                            "max": str(p.max),
-                            "currency": p.currency,
-                            "unit": p.unit,
-                        }
-                        for i, p in enumerate(prices)
-                    ],
-                )
+            self._priced.append((thread, prices))
+
+    def _store_prices(self, s: Session) -> None:
+        """The prices of the first posts merged in this page: one flush, one delete, one insert."""
+        if not self._priced:
+            return
+        s.flush()
+        ids = [t.id for t, _ in self._priced]
+        s.execute(delete(ForumPrice).where(ForumPrice.thread_id.in_(ids)))
+        rows = [
+            {
+                "thread_id": t.id,
+                "position": i,
+                "text": p.text[:500],
+                "min": str(p.min),
+                "max": str(p.max),
+                "currency": p.currency,
+                "unit": p.unit,
+            }
+            for t, prices in self._priced
+            for i, p in enumerate(prices)
+        ]
+        if rows:
+            s.execute(insert(ForumPrice), rows)
+        self._priced = []
 
     def fail(self, frontier_id: int, status: str, error: str | None, capture_id: int | None) -> None:
         with self.store.session() as s:
