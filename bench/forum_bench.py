@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import platform as host_platform
 import resource
 import socket
@@ -68,6 +69,7 @@ def crawl(threads: int, latency_ms: float, concurrency: int) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="unmask-forum-bench-") as tmp:
             case = Path(tmp) / "case"
             subprocess.run([*UNMASK, "init", str(case)], check=True, capture_output=True)
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             proc = subprocess.run(
                 [*UNMASK, "forum", "crawl", f"http://127.0.0.1:{port}/forum/", "--case", str(case),
@@ -75,7 +77,9 @@ def crawl(threads: int, latency_ms: float, concurrency: int) -> dict[str, Any]:
                 check=True, capture_output=True, text=True,
             )  # fmt: skip
             seconds = time.perf_counter() - started
-            peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            peak_mib = after.ru_maxrss / 1024
+            cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
             figures = json.loads(
                 subprocess.run(
                     [*UNMASK, "forum", "stats", "--case", str(case), "--json"],
@@ -90,6 +94,8 @@ def crawl(threads: int, latency_ms: float, concurrency: int) -> dict[str, Any]:
     return {
         "seconds": round(seconds, 1),
         "peak_mib": round(peak_mib),
+        "crawler_cpu_seconds": round(cpu, 1),  # what the crawl costs on a machine that is not shared
+        "load_average": [round(x, 1) for x in os.getloadavg()],
         "summary": json.loads(proc.stdout),
         "figures_match_truth": same,
         "threads_per_second": round(figures["threads"] / seconds, 1),
