@@ -145,7 +145,7 @@ def test_a_second_run_after_a_complete_one_starts_a_new_run(crawled: Any) -> Non
 
 
 def test_a_forum_crawl_resumes_after_ctrl_c_without_fetching_stored_pages(tmp_path: Path) -> None:
-    world = ForumWorld(seed=5, threads=160)
+    world = ForumWorld(seed=5, threads=600)
     site = ZOO["xenforo"](world)
     case = tmp_path / "case"
     unmask("init", str(case))
@@ -153,15 +153,17 @@ def test_a_forum_crawl_resumes_after_ctrl_c_without_fetching_stored_pages(tmp_pa
         inner = site.handle
 
         def slow(h: Any) -> None:
-            time.sleep(0.03)
+            time.sleep(0.2)
             inner(h)
 
         server.prefix("/", slow)
-        args = [*UNMASK, "forum", "crawl", site.start, "--case", str(case), "--delay", "0", "--json"]
+        args = [*UNMASK, "forum", "crawl", site.start, "--case", str(case), "--delay", "0"]
+        args += ["--concurrency", "4", "--json"]
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ})
-        time.sleep(4)
+        time.sleep(4)  # some 80 of its 640 pages: the rest cannot be read in time
         proc.send_signal(signal.SIGINT)
         out, _err = proc.communicate(timeout=60)
+        server.prefix("/", inner)  # the second session at full speed
         first = json.loads(out)
         assert first["status"] == "interrupted" and not first["complete"]
         with sqlite3.connect(case / "unmask.db") as db:

@@ -13,6 +13,7 @@ import random
 
 from sqlalchemy import update
 
+from tests.forum.load import load_forum
 from tests.owners.build import Builder
 from tests.report.test_infra_section import _load as load_infra
 from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PersonRef
@@ -124,6 +125,7 @@ def load_newsroom_case(case: Case) -> None:
             )
         s.commit()
     load_infra(case)
+    load_forum(case)
     b = Builder(case, path="register-notes.csv")
     b.entity("plat", "fakes.test", "Platform")
     b.entity("OP", "Quiet Harbour Media Ltd")

@@ -88,7 +88,7 @@ def test_every_sentence_links_its_section_and_evidence(sqlite_case: Case) -> Non
     assert len(sentences) >= 8  # size, growth, archive, targets, concentration, audience, infra, owners
     for sentence in sentences:
         refs = sentence[sentence.index("class=refs") :]
-        assert re.search(r'href="#(growth|targets|concentration|audience|infrastructure|owners)"', refs)
+        assert re.search(r'href="#(growth|targets|concentration|audience|infrastructure|owners|forum)"', refs)
     cited = set(re.findall(r'href="#((?:cap|import|scan)-\d+)"', text))
     assert {"cap-1", "import-1", "scan-2"} <= cited
     for anchor in cited:  # each cited reference is in the appendix with its SHA-256 (scans have none)

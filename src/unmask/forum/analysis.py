@@ -17,6 +17,7 @@ from statistics import median
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from unmask.core.outcome import NO_RUN, Reason, Verdict, run_verdict
 from unmask.core.privacy import NameMatcher, PrivacyPolicy, name_key, pseudonym
@@ -49,8 +50,11 @@ class Row:
     capture_id: int | None
 
 
-def rows(store: Store, kind: str | None = None) -> Iterator[Row]:
+def rows(store: Store, kind: str | None = None, *, with_text: bool = True) -> Iterator[Row]:
+    """The counted threads, newest first; ``with_text``: with their first posts (else None)."""
     q = present_threads().order_by(ForumThread.started.desc(), ForumThread.id)
+    if not with_text:
+        q = q.options(defer(ForumThread.first_post))
     if kind is not None:
         q = q.where(ForumThread.kind == kind)
     with store.session() as s:
@@ -67,7 +71,7 @@ def rows(store: Store, kind: str | None = None) -> Iterator[Row]:
                 t.started,
                 t.replies,
                 t.views,
-                t.first_post,
+                t.first_post if with_text else None,
                 t.kind,
                 t.kind_rule,
                 json.loads(t.rails or "[]"),
@@ -205,7 +209,7 @@ def stats(store: Store, policy: PrivacyPolicy, *, top: int = 20) -> dict[str, An
     values: dict[str, list[Decimal]] = {}
     units: Counter[str] = Counter()
     paid: list[Row] = []
-    for row in rows(store):
+    for row in rows(store, with_text=bool(policy.public_figures)):
         threads += 1
         posts += 1 + (row.replies or 0)
         if row.starter:
@@ -270,7 +274,7 @@ def threads(store: Store, policy: PrivacyPolicy, *, kind: str | None = None) -> 
     section_names, _closed = _sections(store)
     prices = _prices(store)
     out = []
-    for row in rows(store, kind):
+    for row in rows(store, kind, with_text=False):
         out.append(
             {
                 "id": row.platform_id,

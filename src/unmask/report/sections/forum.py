@@ -77,16 +77,27 @@ def _amount(page: Page, p: dict[str, Any]) -> str:
     return f"{amount} {p['currency']}" + (f" / {p['unit']}" if p.get("unit") else "")
 
 
+def _months(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last`` (YYYY-MM), both included."""
+    year, month = map(int, first.split("-"))
+    out: list[str] = []
+    while f"{year:04d}-{month:02d}" <= last and len(out) < 1200:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
 def _monthly(f: dict[str, Any], page: Page) -> str:
     lang = page.lang
-    months = [m["month"] for m in f["monthly"]]
+    counts = {m["month"]: (m["threads"], m["paid_requests"]) for m in f["monthly"]}
+    months = _months(f["monthly"][0]["month"], f["monthly"][-1]["month"])  # empty months drawn as 0
     chart = specs.time_series(
         "forum-monthly",
         specs.Text(lang.t("forum.monthly_title"), lang.t("forum.monthly_subtitle"), lang.t("source.forum")),
         months,
         [
-            specs.Series(lang.t("forum.threads"), [m["threads"] for m in f["monthly"]]),
-            specs.Series(lang.t("forum.paid_requests"), [m["paid_requests"] for m in f["monthly"]]),
+            specs.Series(lang.t("forum.threads"), [counts.get(m, (0, 0))[0] for m in months]),
+            specs.Series(lang.t("forum.paid_requests"), [counts.get(m, (0, 0))[1] for m in months]),
         ],
         specs.Axes(lang.t("axis.month"), lang.t("forum.threads_per_month")),
     )
