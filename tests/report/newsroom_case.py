@@ -16,6 +16,7 @@ import random
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from tests.forum.load import load_forum
 from tests.helpers.cases import census_run
 from tests.owners.build import Builder
 from tests.report.test_infra_section import _load as load_infra
@@ -135,6 +136,7 @@ def load_newsroom_case(case: Case) -> None:
         s.commit()
     load_infra(case)
     load_app(case, listing_capture=cap_ids[1])
+    load_forum(case)
     b = Builder(case, path="register-notes.csv")
     b.entity("plat", "fakes.test", "Platform")
     b.entity("OP", "Quiet Harbour Media Ltd")

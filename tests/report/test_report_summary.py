@@ -92,7 +92,9 @@ def test_every_sentence_links_its_section_and_evidence(sqlite_case: Case) -> Non
     )  # size, growth, archive, targets, concentration, audience, infra, 3 app, owners
     for sentence in sentences:
         refs = sentence[sentence.index("class=refs") :]
-        assert re.search(r'href="#(growth|targets|concentration|audience|infrastructure|apps|owners)"', refs)
+        assert re.search(
+            r'href="#(growth|targets|concentration|audience|infrastructure|apps|owners|forum)"', refs
+        )
     cited = set(re.findall(r'href="#((?:cap|import|scan)-\d+)"', text))
     assert {"cap-1", "import-1", "scan-2"} <= cited
     for anchor in cited:  # each cited reference is in the appendix with its SHA-256 (scans have none)

@@ -19,6 +19,7 @@ from unmask.cli import census as census_cmds
 from unmask.cli import demo as demo_cmds
 from unmask.cli import evidence as evidence_cmds
 from unmask.cli import export as export_cmds
+from unmask.cli import forum as forum_cmds
 from unmask.cli import history as history_cmds
 from unmask.cli import infra as infra_cmds
 from unmask.cli import owners as owners_cmds
@@ -81,6 +82,7 @@ app.command("serve")(serve_cmds.serve)
 app.add_typer(protect_cmds.app, name="protect")
 app.add_typer(takedown_cmds.app, name="takedown")
 app.add_typer(watch_cmds.app, name="watch")
+app.add_typer(forum_cmds.app, name="forum")
 
 
 @cache

@@ -14,6 +14,7 @@ from email.utils import format_datetime
 from typing import Any, Final
 
 from unmask.demo import store
+from unmask.demo.forum import DemoForum
 from unmask.demo.platform import KINDS, DemoPlatform
 from unmask.demo.render import AD_PAGE, FAVICON, FLAVOURS, JSON, TEXT, Flavour, Renderer, Response, not_found
 from unmask.demo.render_demo import DemoRenderer
@@ -75,6 +76,7 @@ class DemoApp:
         noon = dt.datetime.combine(platform.as_of, dt.time(12, 0), tzinfo=dt.UTC)
         self._date = format_datetime(noon, usegmt=True).encode()
         self._expected: bytes | None = None
+        self.forum = DemoForum(platform)  # the platform's forum under /forum/ (demo/forum.py)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -135,6 +137,8 @@ class DemoApp:
             return r.stream(parts)
         if head == "embed":
             return r.embed(parts)
+        if head == "forum":
+            return self.forum.respond(path, base)
         if head == "account":
             return r.disallowed(path)
         if head == "ads" and parts == ["ads", "slot"]:

@@ -16,6 +16,7 @@ from unmask.census.runner import CrawlOptions, CrawlSummary, crawl
 from unmask.core.case import CONFIG_NAME, Case
 from unmask.core.errors import UnmaskError
 from unmask.demo import store
+from unmask.demo.forum import crawl_forum
 from unmask.demo.platform import DEFAULT_AS_OF
 from unmask.demo.server import spawn
 from unmask.report.html import write_report
@@ -79,6 +80,7 @@ def run_demo(opts: DemoOptions) -> DemoResult:
             ),
         )
         _demo_app(case, base)  # while the demo server (and its app store) still answers
+        crawl_forum(case.root, base, opts.concurrency)  # the platform's forum (demo/forum.py)
     figures = compute_figures(
         case.store,
         FigureOptions(

@@ -29,6 +29,7 @@ def test_migrations_build_exactly_the_models(case: Case) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    import unmask.forum.tables
     import unmask.infra.tables
     import unmask.owners.tables
     import unmask.protect.tables

@@ -12,6 +12,7 @@ from unmask.report.sections import (
     apps,
     audience,
     census,
+    forum,
     growth,
     infrastructure,
     methodology,
@@ -34,6 +35,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("infrastructure", INFRA, infrastructure.gather, infrastructure.render, infrastructure.findings),
     Section("apps", APPS, apps.gather, apps.render, apps.findings),
     Section("owners", OWNERS, owners.gather, owners.render, owners.findings),
+    Section("forum", forum.FORUM, forum.gather, forum.render, forum.findings),
     Section("methodology", None, methodology.gather, methodology.render),
     Section("evidence", None, appendix.gather, appendix.render, renders_last=True),
 )

@@ -1,0 +1,539 @@
+"""The forum census's store: its durable frontier, thread merges, removals and the run's verdict.
+
+Pages are committed in small batches, each in one transaction with the frontier rows it settles, so a
+crawl killed at any moment resumes exactly: a page is either stored (and not fetched again) or not at all
+(and fetched again; merges make the second time harmless).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from unmask.core.config import CrawlSettings
+from unmask.core.outcome import UNFINISHED, Reason, dump_reasons
+from unmask.core.store import Store
+from unmask.core.store.models import utcnow
+from unmask.forum.kinds import classify
+from unmask.forum.model import PAGE_RANK, Link, PageKind, PageResult, SectionRecord, ThreadRecord
+from unmask.forum.prices import Price, find_prices, payment_rails
+from unmask.forum.tables import Forum, ForumFrontier, ForumPrice, ForumRun, ForumSection, ForumThread
+
+PRIORITY = {PageKind.INDEX: 100, PageKind.FEED: 90, PageKind.SECTION: 50, PageKind.THREAD: 0}
+FIELDS = ("title", "starter", "started", "last_post", "replies", "views", "first_post")
+NOUNS = {
+    PageKind.INDEX: ("index page", "index pages"),
+    PageKind.FEED: ("feed", "feeds"),
+    PageKind.SECTION: ("section page", "section pages"),
+    PageKind.THREAD: ("thread page", "thread pages"),
+}
+LIMITS = {
+    "frontier": "{n:,} links were not followed: the run reached its limit of URLs",
+    "listing_pages": "{n:,} sections were cut at their page limit",
+    "requests": "the request limit (--max-requests, crawl.max_requests) stopped the crawl",
+}
+
+
+def url_key(url: str) -> str:
+    return hashlib.sha1(url.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class FrontierRow:
+    id: int
+    url: str
+    kind: PageKind
+    section_key: str | None
+    depth: int
+    barren: int
+
+    @property
+    def priority(self) -> int:
+        return PRIORITY[self.kind]
+
+
+@dataclass
+class PageCommit:
+    """What a processed page (or a request that got no page) asks the writer to store."""
+
+    frontier: FrontierRow
+    capture_id: int | None
+    result: PageResult | None = None
+    status: str = "done"
+    """done | gone | closed | failed | refused | disallowed"""
+    error: str | None = None
+    gone_thread: str | None = None
+    engine: str | None = None
+    no_response: bool = False
+
+
+@dataclass
+class CommitResult:
+    threads: int = 0
+    new_threads: int = 0
+    ended: str | None = None
+
+
+@dataclass(frozen=True)
+class Settled:
+    status: str
+    reasons: list[Reason]
+    removed: int
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete"
+
+
+def _row(f: ForumFrontier) -> FrontierRow:
+    return FrontierRow(f.id, f.url, PageKind(f.kind), f.section_key, f.depth, f.barren)
+
+
+def _short(text: str) -> str:
+    return " ".join(text.split())[:300]
+
+
+@dataclass
+class ForumWriter:
+    store: Store
+    forum_id: int
+    run_id: int
+    settings: CrawlSettings
+    limits: dict[str, int] = field(default_factory=dict)
+    _rows: int = 0
+    _sections: dict[str, str | None] = field(default_factory=dict)
+    _closed: set[str] = field(default_factory=set)
+    _priced: list[tuple[ForumThread, list[Price]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        with self.store.session() as s:
+            self._rows = int(s.scalar(select(func.count()).where(ForumFrontier.run_id == self.run_id)) or 0)
+            for key, name, closed in s.execute(
+                select(ForumSection.key, ForumSection.name, ForumSection.closed).where(
+                    ForumSection.forum_id == self.forum_id
+                )
+            ):
+                self._sections[key] = name
+                if closed:
+                    self._closed.add(key)
+            run = s.get(ForumRun, self.run_id)
+            self.limits = json.loads(run.limits) if run is not None and run.limits else {}
+
+    # -- frontier -----------------------------------------------------------------------------------
+
+    def _add_links(self, s: Session, links: Sequence[tuple[Link, int, int]]) -> int:
+        """Insert links not yet in this run's frontier (link, depth, barren); returns how many."""
+        by_key: dict[str, tuple[Link, int, int]] = {}
+        for new in links:
+            if len(new[0].url) <= self.settings.max_url_length:
+                by_key.setdefault(url_key(new[0].url), new)
+        keys = list(by_key)
+        existing: set[str] = set()
+        for i in range(0, len(keys), 500):
+            existing.update(
+                s.scalars(
+                    select(ForumFrontier.url_key).where(
+                        ForumFrontier.run_id == self.run_id, ForumFrontier.url_key.in_(keys[i : i + 500])
+                    )
+                )
+            )
+        fresh = []
+        for key, (link, depth, barren) in by_key.items():
+            if key in existing:
+                continue
+            if self._rows >= self.settings.max_frontier:
+                self.limits["frontier"] = self.limits.get("frontier", 0) + 1
+                continue
+            self._rows += 1
+            fresh.append(
+                {
+                    "run_id": self.run_id,
+                    "url": link.url,
+                    "url_key": key,
+                    "kind": link.kind.value,
+                    "section_key": link.section_key,
+                    "depth": depth,
+                    "barren": barren,
+                    "status": "pending",
+                }
+            )
+        if fresh:
+            s.execute(insert(ForumFrontier), fresh)
+        return len(fresh)
+
+    def seed(self, links: Iterable[Link]) -> None:
+        with self.store.session() as s:
+            self._add_links(s, [(link, 0, 0) for link in links])
+
+    def pending(self, limit: int, after: int = 0) -> list[FrontierRow]:
+        """Pending rows in frontier order after row ``after`` (the last one handed out), at most ``limit``."""
+        f = ForumFrontier
+        q = (
+            select(f.id, f.url, f.kind, f.section_key, f.depth, f.barren)
+            .where(f.run_id == self.run_id, f.status == "pending", f.id > after)
+            .order_by(f.id)
+            .limit(limit)
+        )
+        with self.store.session() as s:
+            return [FrontierRow(i, u, PageKind(k), sk, d, b) for i, u, k, sk, d, b in s.execute(q)]
+
+    def counts(self) -> dict[str, int]:
+        with self.store.session() as s:
+            rows = s.execute(
+                select(ForumFrontier.status, func.count())
+                .where(ForumFrontier.run_id == self.run_id)
+                .group_by(ForumFrontier.status)
+            ).all()
+        return {status: int(n) for status, n in rows}
+
+    def set_engine(self, name: str) -> None:
+        with self.store.session() as s:
+            s.execute(update(Forum).where(Forum.id == self.forum_id).values(engine=name))
+
+    def record_limit(self, name: str, n: int = 1) -> None:
+        self.limits[name] = self.limits.get(name, 0) + n
+        with self.store.session() as s:
+            s.execute(
+                update(ForumRun).where(ForumRun.id == self.run_id).values(limits=json.dumps(self.limits))
+            )
+
+    # -- commits ------------------------------------------------------------------------------------
+
+    def commit(self, commits: Sequence[PageCommit]) -> list[CommitResult]:
+        """Store a batch of pages in one transaction."""
+        with self.store.session() as s:
+            out = [self._commit(s, c) for c in commits]
+            s.execute(
+                update(ForumRun).where(ForumRun.id == self.run_id).values(limits=json.dumps(self.limits))
+            )
+        return out
+
+    def _commit(self, s: Session, c: PageCommit) -> CommitResult:
+        row = c.frontier
+        done = CommitResult()
+        s.execute(
+            update(ForumFrontier)
+            .where(ForumFrontier.id == row.id)
+            .values(status=c.status, error=(c.error or "")[:2000] or None, capture_id=c.capture_id)
+        )
+        if c.status == "gone" and c.gone_thread is not None:
+            s.execute(
+                update(ForumThread)
+                .where(
+                    ForumThread.forum_id == self.forum_id,
+                    ForumThread.platform_id == c.gone_thread,
+                    ForumThread.removed_at.is_(None),
+                )
+                .values(removed_at=utcnow(), last_run=self.run_id, capture_id=c.capture_id)
+            )
+            return done
+        if c.status == "closed":
+            self._close(s, row, c)
+            return done
+        result = c.result
+        if c.status != "done" or result is None:
+            return done
+        for section in result.sections:
+            self._section(s, section, c.capture_id)
+        links: list[tuple[Link, int, int]] = [(link, 0, 0) for link in result.links]
+        if result.threads:
+            done.threads, done.new_threads, fresh = self._threads(s, result.threads, c.capture_id)
+        else:
+            fresh = 0
+        if result.next_page is not None and row.kind == PageKind.SECTION:
+            barren = 0 if fresh else row.barren + 1
+            if barren >= self.settings.barren_pages:
+                done.ended = f"{barren} pages in a row added no thread new to the run"
+            elif row.depth + 1 >= self.settings.max_listing_pages:
+                self.limits["listing_pages"] = self.limits.get("listing_pages", 0) + 1
+                done.ended = "the section's page limit"
+            else:
+                page = Link(result.next_page, PageKind.SECTION, row.section_key)
+                links.append((page, row.depth + 1, barren))
+        self._add_links(s, links)
+        return done
+
+    def _close(self, s: Session, row: FrontierRow, c: PageCommit) -> None:
+        """A login-only page: its section is closed (its threads not counted), or the thread is."""
+        if row.kind == PageKind.SECTION and row.section_key is not None:
+            self._section(s, SectionRecord(row.section_key, None, row.url), c.capture_id, closed=True)
+        elif row.kind == PageKind.THREAD and c.gone_thread is not None:
+            s.execute(
+                update(ForumThread)
+                .where(ForumThread.forum_id == self.forum_id, ForumThread.platform_id == c.gone_thread)
+                .values(closed=True, last_run=self.run_id, capture_id=c.capture_id)
+            )
+
+    def _section(
+        self, s: Session, rec: SectionRecord, capture_id: int | None, *, closed: bool = False
+    ) -> None:
+        known = rec.key in self._sections
+        if known and not closed and (rec.name is None or self._sections[rec.key] == rec.name):
+            return
+        values: dict[str, Any] = {"forum_id": self.forum_id, "key": rec.key[:200]}
+        update_values: dict[str, Any] = {}
+        if rec.name:
+            values["name"] = update_values["name"] = rec.name[:500]
+        if rec.url:
+            values["url"] = update_values["url"] = rec.url
+        if closed:
+            values["closed"] = update_values["closed"] = True
+            values["capture_id"] = update_values["capture_id"] = capture_id
+            self._closed.add(rec.key)
+        stmt = self.store.insert()(ForumSection.__table__).values(**values)
+        if update_values:
+            stmt = stmt.on_conflict_do_update(index_elements=["forum_id", "key"], set_=update_values)
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["forum_id", "key"])
+        s.execute(stmt)
+        if rec.name or not known:
+            self._sections[rec.key] = rec.name or self._sections.get(rec.key)
+
+    def _threads(
+        self, s: Session, records: list[ThreadRecord], capture_id: int | None
+    ) -> tuple[int, int, int]:
+        """Merge the records into the store. Returns (records, threads new to the case, threads new to
+        the run: what judges a section's pagination)."""
+        merged: dict[str, ThreadRecord] = {}
+        for rec in records:
+            have = merged.get(rec.platform_id)
+            if have is None or rec.rank > have.rank:
+                merged[rec.platform_id] = rec
+        ids = list(merged)
+        existing = {
+            t.platform_id: t
+            for t in s.scalars(
+                select(ForumThread).where(
+                    ForumThread.forum_id == self.forum_id, ForumThread.platform_id.in_(ids)
+                )
+            )
+        }
+        new_to_case = new_to_run = 0
+        for pid, rec in merged.items():
+            if rec.section_name and rec.section_key:
+                self._section(s, SectionRecord(rec.section_key, rec.section_name), capture_id)
+            thread = existing.get(pid)
+            if thread is None:
+                thread = ForumThread(
+                    forum_id=self.forum_id,
+                    platform_id=pid[:200],
+                    url=rec.url,
+                    labels="[]",
+                    rails="[]",
+                    rank=0,
+                    first_run=self.run_id,
+                )
+                s.add(thread)
+                new_to_case += 1
+                new_to_run += 1
+            elif thread.last_run != self.run_id:
+                new_to_run += 1
+            self._merge(s, thread, rec, capture_id)
+        self._store_prices(s)
+        return len(merged), new_to_case, new_to_run
+
+    def _merge(self, s: Session, thread: ForumThread, rec: ThreadRecord, capture_id: int | None) -> None:
+        better = rec.rank >= (thread.rank or 0)
+        old_post = thread.first_post
+        for name in FIELDS:
+            value = getattr(rec, name)
+            if value is not None and (better or getattr(thread, name) is None):
+                setattr(thread, name, value)
+        if rec.section_key and (better or thread.section_key is None):
+            thread.section_key = rec.section_key[:200]
+        if rec.labels and (better or thread.labels == "[]"):
+            thread.labels = json.dumps(rec.labels[:20], ensure_ascii=False)
+        if better:
+            thread.rank = rec.rank
+            thread.capture_id = capture_id
+        if rec.rank == PAGE_RANK:
+            thread.removed_at = None  # its own page answered: it is there
+            thread.closed = False
+        thread.last_run = self.run_id
+        section_name = self._sections.get(thread.section_key or "")
+        kind = classify(section_name, json.loads(thread.labels), thread.title)
+        thread.kind, thread.kind_rule = kind.kind, kind.rule
+        if thread.first_post != old_post:
+            prices = find_prices(thread.first_post)
+            thread.rails = json.dumps(payment_rails(thread.first_post, prices))
+            self._priced.append((thread, prices))
+
+    def _store_prices(self, s: Session) -> None:
+        """The prices of the first posts merged in this page: one flush, one delete, one insert."""
+        if not self._priced:
+            return
+        s.flush()
+        ids = [t.id for t, _ in self._priced]
+        s.execute(delete(ForumPrice).where(ForumPrice.thread_id.in_(ids)))
+        rows = [
+            {
+                "thread_id": t.id,
+                "position": i,
+                "text": p.text[:500],
+                "min": str(p.min),
+                "max": str(p.max),
+                "currency": p.currency,
+                "unit": p.unit,
+            }
+            for t, prices in self._priced
+            for i, p in enumerate(prices)
+        ]
+        if rows:
+            s.execute(insert(ForumPrice), rows)
+        self._priced = []
+
+    def fail(self, frontier_id: int, status: str, error: str | None, capture_id: int | None) -> None:
+        with self.store.session() as s:
+            s.execute(
+                update(ForumFrontier)
+                .where(ForumFrontier.id == frontier_id)
+                .values(status=status, error=(error or "")[:2000] or None, capture_id=capture_id)
+            )
+
+    # -- the run's verdict --------------------------------------------------------------------------
+
+    def present(self, s: Session) -> int:
+        return int(s.scalar(select(func.count()).select_from(present_threads(self.forum_id).subquery())) or 0)
+
+    def settle(self, *, finished: bool, start_url: str) -> Settled:
+        if not finished:
+            self._finish("interrupted", [UNFINISHED])
+            return Settled("interrupted", [UNFINISHED], 0)
+        with self.store.session() as s:
+            reasons = self._frontier_reasons(s, start_url) + self._limit_reasons()
+            if not reasons and not self.present(s):
+                reasons.append(Reason("no_items", 0, "no thread was found"))
+            removed = 0
+            if not reasons:
+                removed, unseen_reason = self._remove_unseen(s)
+                if unseen_reason is not None:
+                    reasons.append(unseen_reason)
+        status = "incomplete" if reasons else "complete"
+        self._finish(status, reasons)
+        return Settled(status, reasons, removed)
+
+    def fail_start(self, error: str) -> None:
+        self._finish("failed", [Reason("start", 1, f"the start page could not be fetched ({_short(error)})")])
+
+    def _frontier_reasons(self, s: Session, start_url: str) -> list[Reason]:
+        rows = s.execute(
+            select(ForumFrontier.kind, ForumFrontier.status, func.count())
+            .where(ForumFrontier.run_id == self.run_id)
+            .group_by(ForumFrontier.kind, ForumFrontier.status)
+        ).all()
+        counts = {(kind, status): int(n) for kind, status, n in rows}
+        reasons = []
+        start = s.execute(
+            select(ForumFrontier.status, ForumFrontier.error).where(
+                ForumFrontier.run_id == self.run_id, ForumFrontier.url_key == url_key(start_url)
+            )
+        ).first()
+        if start is not None and start.status == "failed":
+            counts[(PageKind.INDEX.value, "failed")] -= 1
+            said = _short(start.error or "")
+            reasons.append(Reason("failed:start", 1, f"the start page could not be read ({said})"))
+        for kind in PageKind:
+            n = counts.get((kind.value, "failed"), 0)
+            if n:
+                one, many = NOUNS[kind]
+                reasons.append(Reason(f"failed:{kind.value}", n, f"{n:,} {one if n == 1 else many} failed"))
+        n = sum(v for (_k, status), v in counts.items() if status == "disallowed")
+        if n:
+            reasons.append(Reason("disallowed", n, f"{n:,} pages were not read: robots.txt disallows them"))
+        n = sum(v for (_k, status), v in counts.items() if status == "pending")
+        if n:
+            reasons.append(Reason("unfetched", n, f"{n:,} pages were never fetched"))
+        return reasons
+
+    def _limit_reasons(self) -> list[Reason]:
+        return [
+            Reason(f"limit:{name}", n, LIMITS.get(name, name + " ({n:,})").format(n=n))
+            for name, n in sorted(self.limits.items())
+            if n
+        ]
+
+    def _remove_unseen(self, s: Session) -> tuple[int, Reason | None]:
+        """After a complete run: threads present before that it no longer saw are removed (unless most of
+        them are unseen: then nothing is removed from absence alone, and the run is incomplete)."""
+        unseen = present_threads(self.forum_id).where(ForumThread.last_run != self.run_id)
+        n = int(s.scalar(select(func.count()).select_from(unseen.subquery())) or 0)
+        if not n:
+            return 0, None
+        total = self.present(s)
+        if n / total > self.settings.max_unseen_share:
+            return 0, Reason(
+                "unseen",
+                n,
+                f"{n:,} of {total:,} threads counted before were not seen: nothing was marked removed",
+                "upper",
+            )
+        ids = list(s.scalars(unseen.with_only_columns(ForumThread.id)))
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            s.execute(update(ForumThread).where(ForumThread.id.in_(chunk)).values(removed_at=utcnow()))
+        return n, None
+
+    def _finish(self, status: str, reasons: list[Reason]) -> None:
+        with self.store.session() as s:
+            s.execute(
+                update(ForumRun)
+                .where(ForumRun.id == self.run_id)
+                .values(
+                    status=status,
+                    reasons=dump_reasons(reasons),
+                    finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                    limits=json.dumps(self.limits),
+                )
+            )
+
+
+def present_threads(forum_id: int | None = None) -> Any:
+    """The threads a census counts: not removed, not login only, not in a closed section."""
+    q = select(ForumThread).where(
+        ForumThread.removed_at.is_(None),
+        ForumThread.closed.is_(False),
+        ~select(ForumSection.id)
+        .where(
+            ForumSection.forum_id == ForumThread.forum_id,
+            ForumSection.key == ForumThread.section_key,
+            ForumSection.closed.is_(True),
+        )
+        .exists(),
+    )
+    if forum_id is not None:
+        q = q.where(ForumThread.forum_id == forum_id)
+    return q
+
+
+def forum_for(store: Store, base_url: str) -> int:
+    with store.session() as s:
+        existing = s.scalar(select(Forum.id).where(Forum.base_url == base_url))
+        if existing is not None:
+            return int(existing)
+        forum = Forum(base_url=base_url)
+        s.add(forum)
+        s.flush()
+        return int(forum.id)
+
+
+def open_run(store: Store, forum_id: int, start_url: str, options: dict[str, Any]) -> tuple[ForumRun, bool]:
+    """The run to work on: the unfinished one (resumed) or a new one. Returns (run, resumed)."""
+    with store.session() as s:
+        last = s.scalars(
+            select(ForumRun).where(ForumRun.forum_id == forum_id).order_by(ForumRun.id.desc()).limit(1)
+        ).first()
+        if last is not None and last.status in ("running", "interrupted"):
+            last.sessions += 1
+            last.status = "running"
+            return last, True
+        run = ForumRun(forum_id=forum_id, start_url=start_url, options=json.dumps(options, sort_keys=True))
+        s.add(run)
+        s.flush()
+        return run, False
