@@ -10,9 +10,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from unmask.core.store.models import Capture
 from unmask.report.charts import specs
-from unmask.report.evidence import Reference, capture_reference
+from unmask.report.evidence import Reference, capture_references
 from unmask.report.page import Page
 from unmask.report.sections.base import Context, Finding, Stage
 
@@ -57,12 +56,7 @@ def gather(ctx: Context) -> ForumData:
         )
         if index_id:
             ids.add(index_id)
-        refs = {
-            c.id: capture_reference(
-                c.id, c.url, c.requested_at, c.payload_sha256, c.warc_file, c.warc_offset, ctx.policy
-            )
-            for c in s.scalars(select(Capture).where(Capture.id.in_(ids)))
-        }
+        refs = capture_references(ctx.case, ids, ctx.policy, session=s)
     return ForumData(figures, paid, refs, refs.get(index_id) if index_id else None)
 
 
