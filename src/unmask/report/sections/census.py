@@ -129,8 +129,9 @@ def findings_concentration(data: Part, page: Page) -> list[Finding]:
     v, u = data.result["views"], data.result["uploaders"]
     if not v["videos"]:
         return []
+    few = u["uploaders"] <= 10  # "the 10 most active of 7 uploaders" says nothing
     sentence = page.t(
-        "finding.concentration",
+        "finding.concentration_few" if few else "finding.concentration",
         top1=page.pct(v["top1_share"], "top1_share"),
         top10=page.pct(u["top10_share"], "top10_uploader_share"),
         uploaders=page.num(u["uploaders"], "uploaders"),
