@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
@@ -177,11 +178,16 @@ class Interrupts:
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
+    GRACE = 5.0
+    """Seconds a graceful stop may take (requests in flight that a server holds open) before it is
+    made a stop at once, as a second Ctrl-C would."""
+
     def __init__(self, process: CrawlerProcess) -> None:
         self.process = process
         self.received = 0
         self.forced = False
         self._previous: dict[int, Any] = {}
+        self._deadline: threading.Timer | None = None
 
     def __enter__(self) -> Interrupts:
         for signum in self.SIGNALS:
@@ -189,6 +195,8 @@ class Interrupts:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
 
@@ -199,6 +207,9 @@ class Interrupts:
         if self.received > 1:
             raise KeyboardInterrupt
         reactor.callFromThread(self.process.stop)
+        self._deadline = threading.Timer(self.GRACE, os.kill, (os.getpid(), signum))
+        self._deadline.daemon = True
+        self._deadline.start()
 
 
 class StartUnreachable(UnmaskError):
