@@ -146,6 +146,7 @@ def test_urls_from_a_file_and_the_check_after_the_deadline(crawled: Crawled, tmp
 
 
 def test_bad_input_is_one_line(crawled: Crawled, tmp_path: Path) -> None:
+    _configure(crawled.case, "http://127.0.0.1:9", 9)  # a notifier, so that the bad input is what fails
     case = str(crawled.case)
     bad = tmp_path / "bad.txt"
     bad.write_text("http://ok.test/a\nnot a url\n", encoding="utf-8")
