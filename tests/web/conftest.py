@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -30,3 +33,19 @@ def client_for() -> Iterator[ClientFactory]:
     yield make
     for client in clients:
         client.__exit__(None, None, None)
+
+
+def csrf_of(client: TestClient, path: str) -> str:
+    """The CSRF token of the first form on the page at ``path``."""
+    return str(re.findall(r'name="csrf" value="([^"]+)"', client.get(path).text)[0])
+
+
+def wait_job(client: TestClient, job_url: str, timeout: float = 120) -> dict[str, Any]:
+    """A job's status once it no longer runs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status: dict[str, Any] = client.get(f"{job_url}.json").json()
+        if status["state"] != "running":
+            return status
+        time.sleep(0.3)
+    raise AssertionError(f"job still running after {timeout} s")

@@ -2,29 +2,10 @@
 
 from __future__ import annotations
 
-import re
 import socket
-import time
-from typing import Any
 
-from starlette.testclient import TestClient
-
-from tests.web.conftest import ClientFactory
+from tests.web.conftest import ClientFactory, csrf_of, wait_job
 from unmask.core.case import Case
-
-
-def _csrf(client: TestClient, path: str) -> str:
-    return re.findall(r'name="csrf" value="([^"]+)"', client.get(path).text)[0]
-
-
-def _wait(client: TestClient, job_url: str, timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status: dict[str, Any] = client.get(f"{job_url}.json").json()
-        if status["state"] != "running":
-            return status
-        time.sleep(0.3)
-    raise AssertionError(f"job still running after {timeout} s")
 
 
 def _closed_port() -> int:
@@ -39,11 +20,11 @@ def test_a_census_of_an_unreachable_site_shows_as_a_failed_job(
     client = client_for(sqlite_case.root)
     url = f"http://127.0.0.1:{_closed_port()}/"
     started = client.post(
-        "/c/case/census", data={"url": url, "delay": "0", "csrf": _csrf(client, "/c/case/census")}
+        "/c/case/census", data={"url": url, "delay": "0", "csrf": csrf_of(client, "/c/case/census")}
     )
     assert started.status_code == 303
     job_url = started.headers["location"]
-    status = _wait(client, job_url)
+    status = wait_job(client, job_url)
     assert status["state"] == "failed" and status["returncode"] == 1
     assert url in status["message"] and "\n" not in status["message"]
     page = client.get(job_url).text
@@ -55,7 +36,7 @@ def test_a_bad_census_form_is_a_one_line_error_and_starts_nothing(
     sqlite_case: Case, client_for: ClientFactory
 ) -> None:
     client = client_for(sqlite_case.root)
-    token = _csrf(client, "/c/case/census")
+    token = csrf_of(client, "/c/case/census")
     for fields in (
         {"url": "file:///etc/passwd"},
         {"url": "http://127.0.0.1:9/ --ignore-robots"},

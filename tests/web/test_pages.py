@@ -16,7 +16,14 @@ from unmask.core.case import Case
 from unmask.core.privacy import PrivacyPolicy, pseudonym
 from unmask.web.items import ItemFilter, item_page
 
-PAGES = ("/c/case/", "/c/case/items", "/c/case/items?removed=all", "/c/case/persons", "/c/case/census")
+PAGES = (
+    "/c/case/",
+    "/c/case/items",
+    "/c/case/items?removed=all",
+    "/c/case/persons",
+    "/c/case/census",
+    "/c/case/evidence",
+)
 
 
 def _item_pages(client: TestClient) -> list[str]:

@@ -24,9 +24,11 @@ from starlette.templating import Jinja2Templates
 
 from unmask.core.output import display_text
 from unmask.web.cases import UnknownCase
+from unmask.web.errors import BadRequest
+from unmask.web.evidence import EvidencePages
 from unmask.web.security import Guard
 from unmask.web.settings import ServeSettings
-from unmask.web.views import BadRequest, Pages
+from unmask.web.views import Pages
 
 HERE = Path(__file__).parent
 
@@ -91,6 +93,7 @@ def create_app(settings: ServeSettings) -> Starlette:
     async def bad_request(request: Request, exc: Exception) -> Response:
         return pages.error(request, 400, str(exc))
 
+    evidence = EvidencePages(pages)
     case = "/c/{slug:str}"
     routes = [
         Route("/", pages.cases),
@@ -102,6 +105,9 @@ def create_app(settings: ServeSettings) -> Starlette:
         Route(f"{case}/infra/{{domain:str}}", pages.infra_domain),
         Route(f"{case}/owners", pages.owners),
         Route(f"{case}/owners/entity", pages.entity),
+        Route(f"{case}/evidence", evidence.browser),
+        Route(f"{case}/evidence/verify", evidence.verify_start, methods=["POST"]),
+        Route(f"{case}/evidence/replay", evidence.replay_start, methods=["POST"]),
         Route(f"{case}/report", pages.report),
         Route(f"{case}/report", pages.report_start, methods=["POST"]),
         Route(f"{case}/report/file.{{fmt:str}}", pages.report_file),

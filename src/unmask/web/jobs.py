@@ -23,6 +23,8 @@ from pathlib import Path
 
 TAIL_BYTES = 4096
 """How much of a job's error output is kept for its page."""
+OUTPUT_BYTES = 1024 * 1024
+"""How much of a job's standard output (its ``--json`` answer) is read back."""
 STOP_GRACE = 10.0
 """Seconds a job has to stop after the server's own Ctrl-C before it is killed."""
 
@@ -33,7 +35,7 @@ class Job:
     case: str
     """The slug of the job's case."""
     kind: str
-    """census | report"""
+    """census | report | verify"""
     title: str
     argv: list[str]
     log: Path
@@ -41,6 +43,8 @@ class Job:
     ended: float | None = None
     returncode: int | None = None
     interrupts: int = 0
+    output: Path | None = None
+    """Where the job's standard output goes, when it is kept (a ``--json`` answer)."""
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -69,6 +73,17 @@ class Job:
             return ""
         return text if size <= TAIL_BYTES else text.split("\n", 1)[-1]
 
+    def answer(self) -> str | None:
+        """The job's standard output when kept, up to :data:`OUTPUT_BYTES` (None: not kept, or cut)."""
+        if self.output is None:
+            return None
+        try:
+            with self.output.open("rb") as fh:
+                data = fh.read(OUTPUT_BYTES + 1)
+        except OSError:
+            return None
+        return None if len(data) > OUTPUT_BYTES else data.decode("utf-8", "replace")
+
     def last_line(self) -> str:
         lines = [line for line in self.tail().splitlines() if line.strip()]
         return lines[-1] if lines else ""
@@ -81,8 +96,9 @@ class JobManager:
         self._lock = threading.Lock()
         self._folder = Path(tempfile.mkdtemp(prefix="unmask-web-jobs-"))
 
-    def start(self, case: str, kind: str, title: str, args: list[str]) -> Job:
-        """Run ``unmask ARGS`` for the case; one running job of a kind per case."""
+    def start(self, case: str, kind: str, title: str, args: list[str], *, keep_output: bool = False) -> Job:
+        """Run ``unmask ARGS`` for the case; one running job of a kind per case. ``keep_output``: its
+        standard output is kept in a file for the page (:meth:`Job.answer`)."""
         with self._lock:
             for job in self._jobs.values():
                 job.poll()
@@ -91,13 +107,14 @@ class JobManager:
             job_id = next(self._ids)
             argv = [sys.executable, "-m", "unmask", *args]
             log = self._folder / f"job-{job_id}.log"
-            job = Job(job_id, case, kind, title, argv, log)
+            output = self._folder / f"job-{job_id}.out" if keep_output else None
+            job = Job(job_id, case, kind, title, argv, log, output=output)
             env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-            with log.open("wb") as err:
+            with log.open("wb") as err, output.open("wb") if output else open(os.devnull, "wb") as out:
                 job._proc = subprocess.Popen(
                     argv,
                     stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
+                    stdout=out,
                     stderr=err,
                     env=env,
                     start_new_session=True,  # the server's signals reach it only through interrupt()

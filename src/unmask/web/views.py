@@ -28,6 +28,8 @@ from unmask.core.store.models import (
     Person,
 )
 from unmask.web.cases import CaseShelf, OpenCase, UnknownCase
+from unmask.web.errors import BadRequest
+from unmask.web.evidence import Replays, verify_summary
 from unmask.web.items import BadFilter, ItemFilter, item_page
 from unmask.web.jobs import Job, JobConflict, JobManager
 from unmask.web.security import check_csrf, csrf_token
@@ -45,6 +47,7 @@ class Pages:
         self.templates = templates
         self.shelf = CaseShelf(settings)
         self.jobs = JobManager()
+        self.replays = Replays()
         self._cache: dict[tuple[str, str], tuple[tuple[object, ...], Any]] = {}
         self._cache_lock = threading.Lock()
 
@@ -224,7 +227,7 @@ class Pages:
                 .where(ItemSource.item_id == row.id)
                 .order_by(Capture.requested_at)
             ).all()
-            port = opened.case.config.evidence.serve_port
+            port = self.replays.port(opened.slug) or opened.case.config.evidence.serve_port
             captures = []
             for capture, fields in sources:
                 ref = reference(capture, port=port)
@@ -255,6 +258,7 @@ class Pages:
             tags=tags,
             captures=captures,
             port=port,
+            replay_running=self.replays.port(opened.slug) is not None,
         )
 
     def person_rows(self, opened: OpenCase) -> list[tuple[int, str | None, bool, int]]:
@@ -386,7 +390,7 @@ class Pages:
             raise BadRequest(f"format: choose from {', '.join(REPORT_FORMATS)}")
         args = ["report", "--case", str(opened.case.root), "-o", str(self._report_path(opened, fmt))]
         args += ["--format", fmt, *(["--real-names"] if self.settings.real_names else [])]
-        job = self._start(opened, "report", f"report ({fmt.upper()})", args)
+        job = self.start_job(opened, "report", f"report ({fmt.upper()})", args)
         return RedirectResponse(f"/c/{opened.slug}/jobs/{job.id}", status_code=303)
 
     def report_file(self, request: Request) -> Response:
@@ -452,12 +456,14 @@ class Pages:
                 if number < 0:
                     raise BadRequest(f"{name}: not a number")
                 args += [f"--{name.replace('_', '-')}", str(number)]
-        job = self._start(opened, "census", f"census of {opened.policy().redact(url)}", args)
+        job = self.start_job(opened, "census", f"census of {opened.policy().redact(url)}", args)
         return RedirectResponse(f"/c/{opened.slug}/jobs/{job.id}", status_code=303)
 
-    def _start(self, opened: OpenCase, kind: str, title: str, args: list[str]) -> Job:
+    def start_job(
+        self, opened: OpenCase, kind: str, title: str, args: list[str], *, keep_output: bool = False
+    ) -> Job:
         try:
-            return self.jobs.start(opened.slug, kind, title, args)
+            return self.jobs.start(opened.slug, kind, title, args, keep_output=keep_output)
         except JobConflict as exc:
             raise BadRequest(str(exc)) from None
 
@@ -507,6 +513,8 @@ class Pages:
                     }
         if job.kind == "report" and job.state == "done":
             status["links"] = [f"/c/{opened.slug}/report"]
+        if job.kind == "verify":
+            status["verify"] = verify_summary(job, policy)
         return status
 
     def job(self, request: Request) -> Response:
@@ -527,13 +535,10 @@ class Pages:
         """The same command again: an interrupted crawl resumes, a finished one re-crawls."""
         opened, job = self._job(request)
         await self.form(request)
-        again = self._start(opened, job.kind, job.title, job.argv[3:])
+        again = self.start_job(opened, job.kind, job.title, job.argv[3:], keep_output=job.output is not None)
         return RedirectResponse(f"/c/{opened.slug}/jobs/{again.id}", status_code=303)
 
     def close(self) -> None:
         self.jobs.shutdown()
+        self.replays.close()
         self.shelf.close()
-
-
-class BadRequest(ValueError):
-    """Bad input from a form or an address: a one-line error page (400)."""

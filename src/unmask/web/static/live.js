@@ -36,7 +36,10 @@
   function poll() {
     fetch(url, { credentials: "same-origin", cache: "no-store" })
       .then(function (r) { return r.json(); })
-      .then(function (s) { if (update(s)) { setTimeout(poll, 1000); } })
+      .then(function (s) {
+        if (update(s)) { setTimeout(poll, 1000); }
+        else if (box.getAttribute("data-reload")) { window.location.reload(); }  // the result is on the page
+      })
       .catch(function () { setTimeout(poll, 3000); });
   }
   setTimeout(poll, 500);
