@@ -157,3 +157,30 @@ def test_the_token_guard_refuses_a_browser_without_the_token(sqlite_case: Case, 
         w.visit(served.base + "/c/case/items")
     finally:
         served.stop()
+
+
+def test_the_report_charts_draw_interactively_under_the_strict_policy(
+    sqlite_case: Case, browser: Any
+) -> None:
+    """vega draws every chart with no eval and no injected style (a CSP refusal is a console error)."""
+    load_hostile_case(sqlite_case)
+    served = Served(sqlite_case.root)
+    try:
+        w = Watched(browser)
+        w.visit(served.url)
+        w.page.goto(f"{served.base}/c/case/charts", wait_until="load")
+        charts = w.page.locator("#charts .vega")
+        assert charts.count() >= 3
+        w.page.wait_for_function(
+            "n => document.querySelectorAll('#charts .vega[data-drawn]').length === n",
+            arg=charts.count(),
+            timeout=30_000,
+        )
+        assert w.page.locator("#charts .vega svg").count() == charts.count()
+        w.page.locator("#charts .vega svg path").first.hover()
+        ARTIFACTS.mkdir(exist_ok=True)
+        w.page.screenshot(path=str(ARTIFACTS / "web-charts.png"), full_page=True)
+    finally:
+        served.stop()
+    assert w.errors == []
+    assert [r for r in w.requests if not r.startswith(served.base + "/")] == []

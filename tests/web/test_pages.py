@@ -23,6 +23,8 @@ PAGES = (
     "/c/case/persons",
     "/c/case/census",
     "/c/case/evidence",
+    "/c/case/charts",
+    "/c/case/charts.json",
 )
 
 

@@ -24,6 +24,7 @@ from starlette.templating import Jinja2Templates
 
 from unmask.core.output import display_text
 from unmask.web.cases import UnknownCase
+from unmask.web.charts import ChartPages
 from unmask.web.errors import BadRequest
 from unmask.web.evidence import EvidencePages
 from unmask.web.security import Guard
@@ -94,6 +95,7 @@ def create_app(settings: ServeSettings) -> Starlette:
         return pages.error(request, 400, str(exc))
 
     evidence = EvidencePages(pages)
+    charts = ChartPages(pages)
     case = "/c/{slug:str}"
     routes = [
         Route("/", pages.cases),
@@ -101,6 +103,8 @@ def create_app(settings: ServeSettings) -> Starlette:
         Route(f"{case}/items", pages.items),
         Route(f"{case}/items/{{item_id:int}}", pages.item),
         Route(f"{case}/persons", pages.persons),
+        Route(f"{case}/charts", charts.page),
+        Route(f"{case}/charts.json", charts.data),
         Route(f"{case}/infra", pages.infra),
         Route(f"{case}/infra/{{domain:str}}", pages.infra_domain),
         Route(f"{case}/owners", pages.owners),
