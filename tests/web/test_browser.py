@@ -184,3 +184,31 @@ def test_the_report_charts_draw_interactively_under_the_strict_policy(
         served.stop()
     assert w.errors == []
     assert [r for r in w.requests if not r.startswith(served.base + "/")] == []
+
+
+def test_the_graph_explorer_draws_expands_and_marks_paths(sqlite_case: Case, browser: Any) -> None:
+    from tests.web.test_graph import build
+
+    b = build(sqlite_case)
+    served = Served(sqlite_case.root)
+    try:
+        w = Watched(browser)
+        w.visit(served.url)
+        w.visit(f"{served.base}/c/case/owners/graph?q=%23{b.ids['holdco']}")
+        w.page.wait_for_function("() => document.querySelectorAll('#graph-svg g.node').length === 4")
+        w.page.wait_for_selector("#graph-panel table")  # the holdco's effective ownership and links
+        w.page.locator("#graph-svg g.node[aria-label^='Dee Fen']").click()
+        w.page.get_by_role("button", name="Mark for paths").click()
+        w.page.locator("#graph-svg g.node[aria-label^='Opco']").click()
+        w.page.get_by_role("button", name="Expand neighbours").click()
+        w.page.wait_for_function("() => document.querySelectorAll('#graph-svg g.node').length === 5")
+        w.page.locator("#graph-svg g.node[aria-label^='Tube Site']").click()
+        w.page.get_by_role("button", name="Paths from the marked entity to here").click()
+        w.page.wait_for_function("() => document.querySelectorAll('#graph-svg line.marked').length === 3")
+        assert "source: register.csv:" in w.page.locator("#graph-svg line title").first.text_content()
+        ARTIFACTS.mkdir(exist_ok=True)
+        w.page.screenshot(path=str(ARTIFACTS / "web-graph.png"), full_page=True)
+    finally:
+        served.stop()
+    assert w.errors == []
+    assert [r for r in w.requests if not r.startswith(served.base + "/")] == []

@@ -25,6 +25,7 @@ PAGES = (
     "/c/case/evidence",
     "/c/case/charts",
     "/c/case/charts.json",
+    "/c/case/owners/graph",
 )
 
 

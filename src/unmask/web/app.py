@@ -27,6 +27,7 @@ from unmask.web.cases import UnknownCase
 from unmask.web.charts import ChartPages
 from unmask.web.errors import BadRequest
 from unmask.web.evidence import EvidencePages
+from unmask.web.graph import GraphPages
 from unmask.web.security import Guard
 from unmask.web.settings import ServeSettings
 from unmask.web.views import Pages
@@ -96,6 +97,7 @@ def create_app(settings: ServeSettings) -> Starlette:
 
     evidence = EvidencePages(pages)
     charts = ChartPages(pages)
+    graph = GraphPages(pages)
     case = "/c/{slug:str}"
     routes = [
         Route("/", pages.cases),
@@ -109,6 +111,10 @@ def create_app(settings: ServeSettings) -> Starlette:
         Route(f"{case}/infra/{{domain:str}}", pages.infra_domain),
         Route(f"{case}/owners", pages.owners),
         Route(f"{case}/owners/entity", pages.entity),
+        Route(f"{case}/owners/graph", graph.page),
+        Route(f"{case}/owners/node.json", graph.node),
+        Route(f"{case}/owners/owners.json", graph.owners),
+        Route(f"{case}/owners/path.json", graph.path),
         Route(f"{case}/evidence", evidence.browser),
         Route(f"{case}/evidence/verify", evidence.verify_start, methods=["POST"]),
         Route(f"{case}/evidence/replay", evidence.replay_start, methods=["POST"]),
