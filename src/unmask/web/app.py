@@ -101,6 +101,7 @@ def create_app(settings: ServeSettings) -> Starlette:
     case = "/c/{slug:str}"
     routes = [
         Route("/", pages.cases),
+        Route("/", pages.case_create, methods=["POST"]),
         Route(f"{case}/", pages.dashboard),
         Route(f"{case}/items", pages.items),
         Route(f"{case}/items/{{item_id:int}}", pages.item),

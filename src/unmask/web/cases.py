@@ -8,6 +8,9 @@ the case knows and its public-figure list stay the same, and rebuilt when a cens
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +23,19 @@ from unmask.core.privacy import PUBLIC_FIGURES_META, PrivacyPolicy
 from unmask.core.store.models import CaseMeta, Person
 from unmask.web.settings import ServeSettings
 
+FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+"""A new case's folder name, as the browser may give it: one folder, no path, no leading dot."""
+DB_SCHEMES = ("postgresql://", "postgresql+psycopg://", "postgresql+psycopg2://")
+"""The databases a case made from the browser may use besides its own SQLite file."""
+INIT_TIMEOUT = 120.0
+
 
 class UnknownCase(LookupError):
     """No case of this server has that name."""
+
+
+class CannotCreate(ValueError):
+    """A new case's folder, name or database was refused, or `unmask init` failed (its one-line error)."""
 
 
 @dataclass
@@ -100,6 +113,33 @@ class CaseShelf:
             opened = OpenCase(slug, Case.open(root), self.settings.real_names)
             self._open[slug] = opened
             return opened
+
+    def create(self, folder: str, name: str, db: str) -> str:
+        """Make a new case in the folder of cases, as `unmask init` does (the command itself, so that the
+        custody log records it as from the terminal); returns its slug. Only with ``--cases``."""
+        if self._folder is None:
+            raise CannotCreate("this server serves one case: start it with --cases DIR to make cases")
+        if not FOLDER_NAME.fullmatch(folder):
+            raise CannotCreate("folder: letters, digits, '.', '_' or '-' (at most 64), one folder, no path")
+        target = self._folder / folder
+        if target.exists() or target.is_symlink():
+            raise CannotCreate(f"folder: {folder} exists already in the folder of cases")
+        if len(name) > 200 or any(not c.isprintable() for c in name):
+            raise CannotCreate("name: at most 200 printable characters")
+        if db and not db.startswith(DB_SCHEMES):
+            raise CannotCreate("database: empty (SQLite in the case) or a postgresql:// address")
+        argv = [sys.executable, "-m", "unmask", "init", str(target), "--json"]
+        argv += [*(["--name", name] if name else []), *(["--db", db] if db else [])]
+        try:
+            done = subprocess.run(
+                argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=INIT_TIMEOUT, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise CannotCreate("unmask init did not finish in time") from None
+        if done.returncode != 0:
+            lines = [ln for ln in done.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+            raise CannotCreate(lines[-1] if lines else f"unmask init failed (exit {done.returncode})")
+        return folder
 
     def close(self) -> None:
         with self._lock:

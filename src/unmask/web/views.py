@@ -12,11 +12,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy import distinct, func, select
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from unmask.core.errors import UnmaskError
 from unmask.core.privacy import Role
+from unmask.core.secrets import redact_text
 from unmask.core.store.models import (
     Capture,
     CrawlRun,
@@ -27,7 +29,7 @@ from unmask.core.store.models import (
     ItemSource,
     Person,
 )
-from unmask.web.cases import CaseShelf, OpenCase, UnknownCase
+from unmask.web.cases import CannotCreate, CaseShelf, OpenCase, UnknownCase
 from unmask.web.errors import BadRequest
 from unmask.web.evidence import Replays, verify_summary
 from unmask.web.items import BadFilter, ItemFilter, item_page
@@ -134,6 +136,16 @@ class Pages:
         if self.shelf.single is not None:
             return RedirectResponse(f"/c/{self.shelf.single}/", status_code=303)
         return self.render(request, "cases.html", cases=sorted(self.shelf.roots()))
+
+    async def case_create(self, request: Request) -> Response:
+        """A new case in the folder of cases (``--cases``), made as `unmask init` makes it."""
+        fields = await self.form(request)
+        folder, name, db = (fields.get(k, "").strip() for k in ("folder", "name", "db"))
+        try:
+            slug = await run_in_threadpool(self.shelf.create, folder, name, db)
+        except CannotCreate as exc:
+            raise BadRequest(redact_text(str(exc))) from None
+        return RedirectResponse(f"/c/{slug}/", status_code=303)
 
     def dashboard(self, request: Request) -> Response:
         opened = self.open(request)
