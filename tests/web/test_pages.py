@@ -26,6 +26,8 @@ PAGES = (
     "/c/case/charts",
     "/c/case/charts.json",
     "/c/case/owners/graph",
+    "/c/case/apps",
+    "/c/case/forum",
 )
 
 

@@ -23,10 +23,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from unmask.core.output import display_text
+from unmask.web.apps import AppPages
 from unmask.web.cases import UnknownCase
 from unmask.web.charts import ChartPages
 from unmask.web.errors import BadRequest
 from unmask.web.evidence import EvidencePages
+from unmask.web.forum import ForumPages
 from unmask.web.graph import GraphPages
 from unmask.web.security import Guard
 from unmask.web.settings import ServeSettings
@@ -98,6 +100,8 @@ def create_app(settings: ServeSettings) -> Starlette:
     evidence = EvidencePages(pages)
     charts = ChartPages(pages)
     graph = GraphPages(pages)
+    apps = AppPages(pages)
+    forum = ForumPages(pages)
     case = "/c/{slug:str}"
     routes = [
         Route("/", pages.cases),
@@ -110,6 +114,8 @@ def create_app(settings: ServeSettings) -> Starlette:
         Route(f"{case}/charts.json", charts.data),
         Route(f"{case}/infra", pages.infra),
         Route(f"{case}/infra/{{domain:str}}", pages.infra_domain),
+        Route(f"{case}/apps", apps.page),
+        Route(f"{case}/forum", forum.page),
         Route(f"{case}/owners", pages.owners),
         Route(f"{case}/owners/entity", pages.entity),
         Route(f"{case}/owners/graph", graph.page),
