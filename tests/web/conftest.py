@@ -20,12 +20,13 @@ ClientFactory = Callable[..., TestClient]
 @pytest.fixture
 def client_for() -> Iterator[ClientFactory]:
     """``client_for(case_root, **settings)``: a TestClient of a server over that case (Host ``testserver``
-    accepted, as the bound name would be), closed after the test."""
+    accepted, as the bound name would be; the client on 127.0.0.1, as a browser on this machine), closed
+    after the test."""
     clients: list[TestClient] = []
 
     def make(root: Path, **options: object) -> TestClient:
         settings = ServeSettings(case=root, extra_hosts=frozenset({"testserver"}), **options)  # type: ignore[arg-type]
-        client = TestClient(create_app(settings), follow_redirects=False)
+        client = TestClient(create_app(settings), follow_redirects=False, client=("127.0.0.1", 50000))
         client.__enter__()
         clients.append(client)
         return client

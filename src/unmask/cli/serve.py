@@ -62,5 +62,12 @@ def serve(
     def announce(url: str) -> None:
         out_console.print(url, highlight=False, soft_wrap=True)
         err_console.print("serving the web workbench; Ctrl-C stops", highlight=False)
+        owner = settings.owner_url()
+        if owner:
+            err_console.print(
+                f"protected persons (this machine's owner only, keep it private): {owner}",
+                highlight=False,
+                soft_wrap=True,
+            )
 
     run(settings, announce)

@@ -30,6 +30,7 @@ from unmask.web.errors import BadRequest
 from unmask.web.evidence import EvidencePages
 from unmask.web.forum import ForumPages
 from unmask.web.graph import GraphPages
+from unmask.web.protect import ProtectPages
 from unmask.web.security import Guard
 from unmask.web.settings import ServeSettings
 from unmask.web.views import Pages
@@ -102,10 +103,13 @@ def create_app(settings: ServeSettings) -> Starlette:
     graph = GraphPages(pages)
     apps = AppPages(pages)
     forum = ForumPages(pages)
+    protect = ProtectPages(pages)
     case = "/c/{slug:str}"
     routes = [
         Route("/", pages.cases),
         Route("/", pages.case_create, methods=["POST"]),
+        Route("/owner", protect.open_session),
+        Route(f"{case}/protect", protect.page),
         Route(f"{case}/", pages.dashboard),
         Route(f"{case}/items", pages.items),
         Route(f"{case}/items/{{item_id:int}}", pages.item),

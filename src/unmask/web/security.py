@@ -48,6 +48,37 @@ def cookie_name(settings: ServeSettings) -> str:
     return f"unmask_token_{settings.port}"
 
 
+def owner_cookie_name(settings: ServeSettings) -> str:
+    return f"unmask_owner_{settings.port}"
+
+
+def owner_cookie(settings: ServeSettings) -> str:
+    """The owner's session cookie (HttpOnly, SameSite=Strict, this server's port only)."""
+    return f"{owner_cookie_name(settings)}={settings.owner_key}; HttpOnly; SameSite=Strict; Path=/"
+
+
+def check_owner_key(settings: ServeSettings, given: str | None) -> bool:
+    return given is not None and _same(given, settings.owner_key)
+
+
+def is_owner(settings: ServeSettings, scope: Scope) -> bool:
+    """Whether a request is the owner's session: a server bound to loopback, a client on this machine, and
+    the owner's cookie (set by :meth:`ServeSettings.owner_url`). Off loopback, nobody is."""
+    if not settings.is_loopback:
+        return False
+    client = scope.get("client") or ("", 0)
+    if not (str(client[0]) in ("127.0.0.1", "::1") or str(client[0]).startswith("127.")):
+        return False
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    cookies = SimpleCookie()
+    try:
+        cookies.load(headers.get("cookie", ""))
+    except Exception:  # a malformed cookie header is no session
+        return False
+    morsel = cookies.get(owner_cookie_name(settings))
+    return morsel is not None and _same(morsel.value, settings.owner_key)
+
+
 def csrf_token(settings: ServeSettings) -> str:
     """The token every form of this server carries (derived from a secret made at start)."""
     return hmac.new(settings.csrf_secret.encode(), b"csrf", hashlib.sha256).hexdigest()[:40]

@@ -33,6 +33,9 @@ class ServeSettings:
     extra_hosts: frozenset[str] = frozenset()
     """More Host header names accepted (tests: ``testserver``)."""
     csrf_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    owner_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    """Opens the owner's pages (protected persons) to the browser on this machine that presents it once
+    (:meth:`owner_url`); a server off loopback has no owner's pages."""
 
     def __post_init__(self) -> None:
         if not self.is_loopback and not self.token:
@@ -52,6 +55,12 @@ class ServeSettings:
         if self.host in WILDCARD_HOSTS:
             names |= _own_names()
         return frozenset(names)
+
+    def owner_url(self) -> str | None:
+        """The address that makes this machine's browser the owner's session (None off loopback)."""
+        if not self.is_loopback:
+            return None
+        return f"{self.url().split('?')[0]}owner?key={self.owner_key}"
 
     def url(self, port: int | None = None) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host

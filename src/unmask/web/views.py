@@ -34,7 +34,7 @@ from unmask.web.errors import BadRequest
 from unmask.web.evidence import Replays, verify_summary
 from unmask.web.items import BadFilter, ItemFilter, item_page
 from unmask.web.jobs import Job, JobConflict, JobManager
-from unmask.web.security import check_csrf, csrf_token
+from unmask.web.security import check_csrf, csrf_token, is_owner
 from unmask.web.settings import ServeSettings
 
 MAX_FORM = 64 * 1024
@@ -60,6 +60,7 @@ class Pages:
         context.update(
             request=request,
             csrf=csrf_token(self.settings),
+            owner=is_owner(self.settings, request.scope),
             real_names=self.settings.real_names,
             single=self.shelf.single,
         )
