@@ -20,9 +20,9 @@ from unmask.demo.server import spawn
 
 
 class Served:
-    def __init__(self, root: Path, *extra: str) -> None:
+    def __init__(self, root: Path, *extra: str, flag: str = "--case") -> None:
         self.proc = subprocess.Popen(
-            [*UNMASK, "serve", "--case", str(root), "--port", "0", *extra],
+            [*UNMASK, "serve", flag, str(root), "--port", "0", *extra],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -31,6 +31,15 @@ class Served:
         self.url = self.proc.stdout.readline().strip()
         assert self.url.startswith("http://127.0.0.1:"), self.proc.stderr.read() if self.proc.stderr else ""
         self.base = self.url.split("?")[0].rstrip("/")
+
+    def owner_url(self) -> str:
+        """The owner's address, printed on stderr at start."""
+        assert self.proc.stderr is not None
+        for _ in range(5):
+            line = self.proc.stderr.readline()
+            if "owner" in line:
+                return line.rsplit(" ", 1)[-1].strip()
+        raise AssertionError("no owner's address printed")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -139,6 +148,14 @@ def test_hostile_payloads_never_run_in_the_browser(sqlite_case: Case, browser: A
             w.visit(f"{served.base}{href}")
         w.visit(f"{served.base}/c/case/persons")
         assert w.page.locator("img").count() == 0
+        for path in ("charts", "evidence", "apps", "forum", "owners/graph", "report"):
+            w.visit(f"{served.base}/c/case/{path}")
+            assert w.page.locator("img").count() == 0, path
+        w.visit(f"{served.base}/c/case/charts")  # the hostile titles and sources drawn as chart text
+        w.page.wait_for_function(
+            "() => document.querySelectorAll('#charts .vega[data-drawn]').length"
+            " === document.querySelectorAll('#charts .vega').length"
+        )
     finally:
         served.stop()
     assert w.errors == []

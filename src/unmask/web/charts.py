@@ -72,10 +72,13 @@ def case_charts(opened: OpenCase) -> list[dict[str, Any]]:
 
 def _interactive(spec: dict[str, Any]) -> dict[str, Any]:
     """The spec for the page: without ``$schema`` (vega-embed would warn that it names an older
-    Vega-Lite; the spec is built for the vendored one), with tooltips on every mark that takes them."""
+    Vega-Lite; the spec is built for the vendored one), with tooltips on every mark that takes them, and
+    without vega's own ARIA roles on marks (some lack a label; the chart's container is one image labelled
+    with the chart's title and subtitle)."""
     out = {k: v for k, v in spec.items() if k != "$schema"}
     config = dict(out.get("config") or {})
     config["mark"] = {**(config.get("mark") or {}), "tooltip": True}
+    config["aria"] = False
     out["config"] = config
     return out
 

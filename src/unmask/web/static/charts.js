@@ -30,7 +30,15 @@
         var el = document.getElementById("chart-" + c.key);
         if (!el) { return; }
         window.vegaEmbed(el, c.spec, options)
-          .then(function () { el.setAttribute("data-drawn", "1"); })
+          .then(function () {
+            // the container is the one labelled image; vega's own roles (some unlabelled) are dropped
+            el.querySelectorAll("svg, svg [role]").forEach(function (n) {
+              n.removeAttribute("role");
+              n.removeAttribute("aria-roledescription");
+            });
+            el.querySelectorAll("svg").forEach(function (n) { n.setAttribute("aria-hidden", "true"); });
+            el.setAttribute("data-drawn", "1");
+          })
           .catch(function (e) { fail(c.key, String(e && e.message || e)); });
       });
     })
