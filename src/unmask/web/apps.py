@@ -33,9 +33,14 @@ def case_apps(opened: OpenCase) -> tuple[list[dict[str, Any]], int]:
 class AppPages:
     def __init__(self, pages: Pages) -> None:
         self.pages = pages
+        pages.warmers.append(self.apps)
+
+    def apps(self, opened: OpenCase) -> tuple[list[dict[str, Any]], int]:
+        found: tuple[list[dict[str, Any]], int] = self.pages.cached(opened, "apps", lambda: case_apps(opened))
+        return found
 
     def page(self, request: Request) -> Response:
         pages = self.pages
         opened = pages.open(request)
-        apps, total = pages.cached(opened, "apps", lambda: case_apps(opened))
+        apps, total = self.apps(opened)
         return pages.render(request, "apps.html", case=opened, apps=apps, total=total)

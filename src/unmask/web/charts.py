@@ -86,6 +86,7 @@ def _interactive(spec: dict[str, Any]) -> dict[str, Any]:
 class ChartPages:
     def __init__(self, pages: Pages) -> None:
         self.pages = pages
+        pages.warmers.append(self.charts)
 
     def charts(self, opened: OpenCase) -> list[dict[str, Any]]:
         return list(self.pages.cached(opened, "charts", lambda: case_charts(opened)))

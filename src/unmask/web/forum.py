@@ -36,6 +36,12 @@ def forum_view(opened: OpenCase, kind: str | None) -> dict[str, Any]:
 class ForumPages:
     def __init__(self, pages: Pages) -> None:
         self.pages = pages
+        pages.warmers.append(lambda opened: self.view(opened, None))
+
+    def view(self, opened: OpenCase, kind: str | None) -> dict[str, Any]:
+        name = f"forum:{kind or ''}"
+        found: dict[str, Any] = self.pages.cached(opened, name, lambda: forum_view(opened, kind))
+        return found
 
     def page(self, request: Request) -> Response:
         from unmask.forum.kinds import KINDS
@@ -48,7 +54,7 @@ class ForumPages:
         start = request.query_params.get("start", "0")
         if not start.isdigit() or len(start) > 9:
             raise BadRequest("start: a number of threads")
-        view = pages.cached(opened, f"forum:{kind or ''}", lambda: forum_view(opened, kind))
+        view = self.view(opened, kind)
         first = int(start)
         shown = view["threads"][first : first + PAGE_SIZE]
         return pages.render(

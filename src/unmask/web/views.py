@@ -50,6 +50,8 @@ class Pages:
         self.shelf = CaseShelf(settings)
         self.jobs = JobManager()
         self.replays = Replays()
+        self.warmers: list[Callable[[OpenCase], Any]] = []
+        """More whole-case computations done in the background when a case opens (the charts)."""
         self._cache: dict[tuple[str, str], tuple[tuple[object, ...], Any]] = {}
         self._cache_lock = threading.Lock()
 
@@ -126,6 +128,8 @@ class Pages:
                 opened = self.shelf.get(slug)
                 self.figures(opened)
                 self.person_rows(opened)
+                for warmer in self.warmers:
+                    warmer(opened)
             except Exception:  # a case that cannot be read says so on its pages
                 return
 
