@@ -137,7 +137,8 @@ class View:
     truncated: bool
 
 
-def _share_label(lo: float | None, hi: float | None) -> str:
+def share_label(lo: float | None, hi: float | None) -> str:
+    """An ownership share or range as shown ("25 %", "25–50 %", "?–50 %"); empty when unknown."""
     if lo is None and hi is None:
         return ""
     if lo == hi:
@@ -186,7 +187,7 @@ def collect(
         if k in seen:
             continue
         seen.add(k)
-        label = _share_label(e.share_min, e.share_max) if e.kind in OWNERSHIP_KINDS else (e.role or e.kind)
+        label = share_label(e.share_min, e.share_max) if e.kind in OWNERSHIP_KINDS else (e.role or e.kind)
         edges.append(ViewEdge(k[0], k[1], e.kind, label))
     return View(nodes, edges, layout(nodes, edges), truncated)
 

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from unmask.core.errors import UnmaskError
+from unmask.report.graph import share_label
 from unmask.web.cases import OpenCase
 
 if TYPE_CHECKING:
@@ -36,14 +37,6 @@ def edge_source(src: dict[str, Any]) -> str:
         where = "case"
     record = src.get("source_id") or src.get("record_id")
     return f"{where} · {record}" if record else where
-
-
-def _share(lo: float | None, hi: float | None) -> str:
-    if lo is None and hi is None:
-        return ""
-    if lo == hi:
-        return f"{lo:g} %"
-    return f"{'?' if lo is None else f'{lo:g}'}–{'?' if hi is None else f'{hi:g}'} %"
 
 
 def _node(key: str, source_id: Any, name: Any, schema: Any) -> dict[str, Any]:
@@ -71,7 +64,7 @@ def neighbourhood(opened: OpenCase, ref: str) -> dict[str, Any]:
                     "to": dst,
                     "kind": kind,
                     "role": e["role"] or "",
-                    "share": _share(e["share_min"], e["share_max"]),
+                    "share": share_label(e["share_min"], e["share_max"]),
                     "dates": " – ".join(str(d) for d in (e["start_date"], e["end_date"]) if d),
                     "history": bool(e["replaced"]),
                     "source": edge_source(e["source"]),
@@ -129,7 +122,7 @@ def paths(opened: OpenCase, ref_a: str, ref_b: str) -> dict[str, Any]:
                         "to": dst,
                         "kind": e["kind"],
                         "role": e["role"] or "",
-                        "share": _share(e["share_min"], e["share_max"]),
+                        "share": share_label(e["share_min"], e["share_max"]),
                         "dates": " – ".join(str(d) for d in (e["start_date"], e["end_date"]) if d),
                         "history": False,
                         "source": edge_source(e["source"]),
