@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from tests.report.newsroom_case import load_newsroom_case
+from tests.report.test_report_browser import ARTIFACTS
 from tests.web.test_browser import Served, Watched, browser  # noqa: F401  (the fixture)
 from unmask.core.case import Case
 from unmask.protect.scan import scan
 from unmask.protect.watchlist import ProtectedPerson, Watchlist
 
 SERIOUS = ("serious", "critical")
+SHOTS = ("apps", "forum", "evidence", "protect")
+"""Pages of this case kept as screenshots in tests/artifacts/ (the others come from test_browser)."""
 
 
 def violations(page: Any) -> list[str]:
@@ -61,6 +64,10 @@ def test_every_page_has_no_serious_accessibility_violation(sqlite_case: Case, br
             if "/graph" in path:
                 w.page.wait_for_selector("#graph-panel table")
             problems[path] = violations(w.page)
+            if path.split("?")[0].rsplit("/", 1)[-1] in SHOTS:
+                ARTIFACTS.mkdir(exist_ok=True)
+                name = path.split("?")[0].rsplit("/", 1)[-1]
+                w.page.screenshot(path=str(ARTIFACTS / f"web-{name}.png"), full_page=True)
             if path.endswith("/nothing"):  # the error page: its 404 is the one console error expected
                 w.errors = [e for e in w.errors if "404 (Not Found)" not in e]
         w.visit(cases.url)
