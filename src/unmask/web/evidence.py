@@ -18,6 +18,7 @@ import threading
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -173,7 +174,7 @@ class EvidencePages:
         opened = pages.open(request)
         await pages.form(request)
         try:
-            pages.replays.start(opened)
+            await run_in_threadpool(pages.replays.start, opened)  # it indexes every capture first
         except (UnmaskError, OSError) as exc:
             raise BadRequest(f"the replay could not start: {opened.policy().redact(str(exc))}") from None
         return RedirectResponse(f"/c/{opened.slug}/evidence#replay", status_code=303)

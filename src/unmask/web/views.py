@@ -54,6 +54,7 @@ class Pages:
         """More whole-case computations done in the background when a case opens (the charts)."""
         self._cache: dict[tuple[str, str], tuple[tuple[object, ...], Any]] = {}
         self._cache_lock = threading.Lock()
+        self._computing: dict[tuple[str, str], threading.Lock] = {}
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -97,16 +98,23 @@ class Pages:
         return (opened.policy().fingerprint, *parts, *runs)
 
     def cached(self, opened: OpenCase, name: str, compute: Callable[[], Any]) -> Any:
-        """A whole-case computation (figures, the persons list), kept until the case's data changes."""
+        """A whole-case computation (figures, the persons list, the charts), kept until the case's data
+        changes; computed once at a time (a page asked while the background computes it waits for it)."""
         key = self.data_version(opened)
         with self._cache_lock:
             found = self._cache.get((opened.slug, name))
+            computing = self._computing.setdefault((opened.slug, name), threading.Lock())
         if found is not None and found[0] == key:
             return found[1]
-        value = compute()
-        with self._cache_lock:
-            self._cache[(opened.slug, name)] = (key, value)
-        return value
+        with computing:
+            with self._cache_lock:
+                found = self._cache.get((opened.slug, name))
+            if found is not None and found[0] == key:
+                return found[1]
+            value = compute()
+            with self._cache_lock:
+                self._cache[(opened.slug, name)] = (key, value)
+            return value
 
     def figures(self, opened: OpenCase) -> dict[str, Any]:
         """`stats` figures, as `unmask stats` computes them."""
