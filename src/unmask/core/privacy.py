@@ -293,6 +293,7 @@ def _title_data() -> dict[str, frozenset[str]]:
     return {key: frozenset(str(w) for w in words) for key, words in data.items()}
 
 
+@functools.cache
 def title_words() -> tuple[frozenset[str], frozenset[str]]:
     """(words never names, ordinary words that are also names) from core/title_words.yaml."""
     data = _title_data()
@@ -322,6 +323,7 @@ def _forms(word: str) -> Iterator[str]:
 _KEEP, _ALSO = "keep", "also"
 
 
+@functools.lru_cache(maxsize=65_536)
 def _word_class(token: str, in_url: bool = False) -> str:
     """keep (a listed word, a number), also (a word that is also a name) or the MaskRule that withholds it."""
     raw = token.lstrip("@#")
