@@ -5,42 +5,16 @@ a URL."""
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import pytest
-import yaml
 
 from tests.forum.zoo import ZOO
 from tests.helpers.cli import unmask_json
 from tests.helpers.json_server import JsonServer, Reply
+from tests.watch.test_watch_run import _configure, _free_port, _messages, hook
 from unmask.demo.forum import ForumWorld
 from unmask.protect.notices import NoticeRecord, load_notices, save_notices
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _configure(case: Path, watch: dict[str, Any]) -> None:
-    path = case / "case.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["watch"] = watch
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-
-
-@pytest.fixture
-def hook() -> Iterator[JsonServer]:
-    with JsonServer({"/hook": Reply(200, {"ok": True})}) as server:
-        yield server
-
-
-def _messages(hook: JsonServer) -> list[dict[str, Any]]:
-    return [r.json() for r in hook.requests if r.method == "POST"]
+__all__ = ["hook"]  # the loopback webhook fixture
 
 
 def test_a_forum_job_alerts_new_and_removed_threads_and_a_failed_crawl(

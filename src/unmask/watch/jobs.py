@@ -110,26 +110,35 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
             await asyncio.wait_for(asyncio.shield(proc.wait()), wait)
 
 
-class CensusJob(Job):
-    """A re-crawl: new items and removed items (and an incomplete run says why)."""
+class _CrawlJob(Job):
+    """A re-crawl of ``url`` by ``unmask KIND crawl`` in a child process (census, forum)."""
 
-    kind = "census"
     OPTIONS = ("delay", "concurrency", "adapter", "max_requests", "ignore_robots")
 
     def check(self) -> None:
         if not self.spec.url:
-            raise UnmaskError("a census job needs `url`", where="case.yaml watch.jobs")
-        self.args = _option_args(self.spec.options, self.OPTIONS, "case.yaml watch.jobs census options")
+            raise UnmaskError(f"a {self.kind} job needs `url`", where="case.yaml watch.jobs")
+        self.args = _option_args(self.spec.options, self.OPTIONS, f"case.yaml watch.jobs {self.kind} options")
 
     @property
     def target(self) -> str:
         return self.spec.url or ""
 
+    async def crawl(self, case: Case) -> dict[str, Any]:
+        """The crawl's summary (its --json)."""
+        args = [self.kind, "crawl", self.target, "--case", str(case.root), "--quiet", *self.args]
+        return await run_unmask(args, case.config.watch.job_timeout)
+
+
+class CensusJob(_CrawlJob):
+    """A re-crawl: new items and removed items (and an incomplete run says why)."""
+
+    kind = "census"
+
     async def run(self, case: Case) -> list[dict[str, Any]]:
         from unmask.core.store.models import CrawlRun, Item
 
-        args = ["census", "crawl", self.target, "--case", str(case.root), "--quiet", *self.args]
-        summary = await run_unmask(args, case.config.watch.job_timeout)
+        summary = await self.crawl(case)
         with case.store.session() as s:
             run = s.scalar(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1))
             if run is None:
@@ -150,25 +159,14 @@ class CensusJob(Job):
         return changes
 
 
-class ForumJob(Job):
+class ForumJob(_CrawlJob):
     """A forum re-crawl (``unmask forum crawl``): new threads (and how many are paid requests), removed
     threads, and an incomplete run says why."""
 
     kind = "forum"
-    OPTIONS = ("delay", "concurrency", "adapter", "max_requests", "ignore_robots")
-
-    def check(self) -> None:
-        if not self.spec.url:
-            raise UnmaskError("a forum job needs `url`", where="case.yaml watch.jobs")
-        self.args = _option_args(self.spec.options, self.OPTIONS, "case.yaml watch.jobs forum options")
-
-    @property
-    def target(self) -> str:
-        return self.spec.url or ""
 
     async def run(self, case: Case) -> list[dict[str, Any]]:
-        args = ["forum", "crawl", self.target, "--case", str(case.root), "--quiet", *self.args]
-        summary = await run_unmask(args, case.config.watch.job_timeout)
+        summary = await self.crawl(case)
         status = summary.get("status")
         if status == "failed":
             why = "; ".join(summary.get("incomplete_reasons") or []) or "the start page could not be fetched"
