@@ -169,3 +169,6 @@ def test_a_hostile_title_costs_bounded_work() -> None:
     title = "Looking for " + "Quellstein-" * 20_000 + "video"
     shown = PrivacyPolicy(secret="k").forum_text(title)
     assert shown.text == "Looking for [name?]-video"
+    many = PrivacyPolicy(secret="k", depicted=frozenset({name_key("Janet Doerwald")}))
+    shown = many.forum_text("Janet Doerwald and Mara " * 5_000)  # thousands of known names in one title
+    assert shown.text == f"{pseudonym('Janet Doerwald', 'k')} and [name?] " * 5_000

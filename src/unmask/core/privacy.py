@@ -28,6 +28,7 @@ spelling, and it cannot be reversed without the case folder. ``--real-names`` (o
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import csv
 import functools
@@ -347,7 +348,18 @@ def withhold_names(text: str, fixed: list[tuple[int, int, str]], *, in_url: bool
     one marker), except inside ``fixed`` spans (start, end, what they show: pseudonyms and public
     figures' names). The rules that withheld words come with the text. ``in_url``: a URL's path and
     query (their own words and one-letter keys kept)."""
-    tokens = [m for m in _TOKEN.finditer(text) if not any(s < m.end() and m.start() < e for s, e, _ in fixed)]
+    fixed = sorted(fixed)
+    starts = [s for s, _e, _shown in fixed]
+
+    def fixed_within(begin: int, end: int) -> bool:
+        """Whether a fixed span overlaps text[begin:end] (spans sorted and apart: two look-ups)."""
+        k = bisect.bisect_right(starts, begin) - 1
+        if k >= 0 and fixed[k][1] > begin:
+            return True
+        k += 1
+        return k < len(fixed) and fixed[k][0] < end
+
+    tokens = [m for m in _TOKEN.finditer(text) if not fixed_within(m.start(), m.end())]
     if not tokens and not fixed:
         return Shown(text)
     kinds = [  # an initial ("J. Doerwald") is a name word
@@ -360,8 +372,7 @@ def withhold_names(text: str, fixed: list[tuple[int, int, str]], *, in_url: bool
     alpha = [i for i, m in enumerate(tokens) if i and m.group().isalpha()]
     title_case = len(alpha) >= 2 and sum(capital[i] for i in alpha) >= 0.6 * len(alpha)
     joined = [
-        bool(_JOINS.fullmatch(text[a.end() : b.start()]))
-        and not any(s < b.start() and a.end() < e for s, e, _ in fixed)
+        bool(_JOINS.fullmatch(text[a.end() : b.start()])) and not fixed_within(a.end(), b.start())
         for a, b in pairwise(tokens)
     ]
 
@@ -394,8 +405,7 @@ def withhold_names(text: str, fixed: list[tuple[int, int, str]], *, in_url: bool
             if masked[i] is None and capital_name_word(i) and next_to(i, lambda j: masked[j] is not None):
                 masked[i], changed = MaskRule.NAME_WORD, True
     pieces = sorted(
-        [(s, e, shown) for s, e, shown in fixed]
-        + [(m.start(), m.end(), WITHHELD) for m, rule in zip(tokens, masked, strict=True) if rule]
+        fixed + [(m.start(), m.end(), WITHHELD) for m, rule in zip(tokens, masked, strict=True) if rule]
     )
     out: list[str] = []
     pos = 0
