@@ -76,6 +76,14 @@ def demo(
     flavour: FlavourOpt = "demo",
     latency_ms: LatencyOpt = 0.0,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Connections to the server.")] = 8,
+    protect: Annotated[
+        bool,
+        typer.Option(
+            "--protect",
+            help="The protected-persons variant: invented names on the case's watchlist, found by the scan, "
+            "never shown in the report (the NGO's own report beside it).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Serve the demo platform on loopback, crawl it into a case, print the figures and where things are."""
@@ -96,6 +104,7 @@ def demo(
             latency_ms=latency_ms,
             concurrency=concurrency,
             progress=not as_json,
+            protect=protect,
         )
     )
     if as_json:
@@ -106,12 +115,23 @@ def demo(
                 "crawl": result.summary.as_dict(),
                 "figures": result.figures,
                 "app_route": result.app_route,
+                **({"protect": result.protect} if result.protect is not None else {}),
             }
         )
         return
     print_summary(result.summary, console=err_console)
     print_figures(result.figures, console=out_console)
     _print_app_route(result.app_route)
+    if result.protect is not None:
+        p = result.protect
+        fields = ", ".join(p["fields"]) or "no field"
+        out_console.print(
+            f"Protected persons (invented): {p['persons']} on the watchlist, {p['matches']} matches found by "
+            f"the scan (in {fields}), named {p['public_report_mentions']} times in the report; the NGO's own "
+            f"report (private): {p['private_report']}",
+            soft_wrap=True,
+            highlight=False,
+        )
     typer.echo(f"case: {result.case.root}")
     typer.echo(f"report: {result.report}")
 

@@ -110,6 +110,15 @@ def add_cmd(
             "--list", metavar="FILE", help="A file of persons, one a line, aliases after a | (Name | Alias)."
         ),
     ] = None,
+    photo: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--photo",
+            metavar="FILE",
+            help="The person's own photo, hashed here (PDQ) for `protect compare`; only the hash is kept, "
+            "the photo is never copied. Repeatable.",
+        ),
+    ] = None,
     case: CaseOpt = None,
 ) -> None:
     """Protect persons: never named in any output, looked for by `unmask protect scan`."""
@@ -119,6 +128,9 @@ def add_cmd(
         raise UnmaskError("give a NAME or --list FILE (one of them)")
     if from_list is not None and alias:
         raise UnmaskError("--alias goes with a NAME; in a --list file aliases follow the name after a |")
+    if from_list is not None and photo:
+        raise UnmaskError("--photo goes with a NAME (one person's own photos)")
+    hashes = _photo_hashes(photo or [])
     persons = (
         list(read_list(from_list))
         if from_list is not None
@@ -129,12 +141,77 @@ def add_cmd(
     with opened_case(case) as the_case:
         watchlist = Watchlist(the_case.root)
         added, updated = watchlist.add(persons)
+        new_hashes = watchlist.add_photo_hashes(persons[0].name, hashes) if hashes else 0
         watchlist.save()
     message = f"{added} protected person{'s' * (added != 1)} added"
     if updated:
         message += f", {updated} given new aliases"
+    if hashes:
+        message += f", {new_hashes} photo hash{'es' * (new_hashes != 1)} added"
     note(message)
     err_console.print(f"{message} ({len(watchlist)} in all)", highlight=False)
+
+
+def _photo_hashes(photos: list[Path]) -> list[str]:
+    from unmask.protect.photo import hash_photo
+
+    return [hash_photo(path).hash for path in photos]
+
+
+@app.command("compare")
+@privately_logged("protect compare")
+def compare_cmd(
+    hashes: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            help="PDQ hashes from a trusted partner: one a line (64 hex digits), a reference after a space.",
+        ),
+    ],
+    threshold: Annotated[
+        int,
+        typer.Option(
+            "--threshold", min=0, max=128, help="Most bits (of 256) two hashes may differ by to match."
+        ),
+    ] = 31,
+    case: CaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare the protected persons' photo hashes (`protect add --photo`) with a partner's PDQ hashes."""
+    from unmask.protect.photo import compare, read_partner_hashes
+    from unmask.protect.watchlist import Watchlist
+
+    with opened_case(case) as the_case:
+        watchlist = Watchlist(the_case.root)
+    ours = [(p.name, p.photo_hashes) for p in watchlist.persons if p.photo_hashes]
+    if not ours:
+        raise UnmaskError(
+            "no protected person has a photo hash (add one: `unmask protect add NAME --photo FILE`)"
+        )
+    matches, read = compare(ours, read_partner_hashes(hashes), threshold=threshold)
+    count = sum(len(h) for _, h in ours)
+    note(f"{read} partner hashes compared with {count} photo hashes: {len(matches)} matches")
+    if as_json:
+        print_json(
+            {
+                "matches": [m.as_dict() for m in matches],
+                "partner_hashes": read,
+                "photo_hashes": count,
+                "threshold": threshold,
+            }
+        )
+        return
+    for m in matches:
+        out_console.print(
+            f"{m.person}  line {m.line}  {m.reference or '-'}  distance {m.distance}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    err_console.print(
+        f"{len(matches)} matches of {read} partner hashes with {count} photo hashes "
+        f"(at most {threshold} bits apart)",
+        highlight=False,
+    )
 
 
 @app.command("remove")

@@ -248,16 +248,18 @@ class WatchJob:
     """One thing `unmask watch` re-runs on a schedule. Owned by unmask.watch."""
 
     kind: str
-    """census (a re-crawl of ``url``) | infra (a scan of ``domains``) | apps (store presence of
-    ``packages``) | protect (a scan for protected persons)"""
+    """census (a re-crawl of ``url``) | forum (a forum re-crawl of ``url``) | infra (a scan of ``domains``)
+    | apps (store presence of ``packages``) | protect (a scan for protected persons) | takedown (re-checks
+    of sent notices' URLs past their deadline)"""
     cron: str = "0 3 * * *"
     """When, as a cron expression (minute hour day month weekday, UTC)."""
     url: str | None = None
     domains: list[str] = field(default_factory=list)
     packages: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
-    """Options of the command the job runs, by their long name without dashes (census: delay,
-    concurrency, adapter, max_requests; infra: resolver, dns_only, active; apps: country, store_base)."""
+    """Options of the command the job runs, by their long name without dashes (census and forum: delay,
+    concurrency, adapter, max_requests, ignore_robots; infra: resolver, dns_only, active; apps: country,
+    store_base; takedown: all)."""
 
 
 @dataclass

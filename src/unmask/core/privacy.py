@@ -28,6 +28,7 @@ spelling, and it cannot be reversed without the case folder. ``--real-names`` (o
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import csv
 import functools
@@ -38,6 +39,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -229,6 +231,13 @@ class NameMatcher:
                 reach = end
         return out
 
+    def label(self, key: str) -> str:
+        """What replaces the name of this key."""
+        replacement = self._replacement.get(key)
+        if replacement is None:
+            replacement = self._replacement[key] = self._label(key)
+        return replacement
+
     def replace(self, text: str) -> str:
         spans = self.spans(text)
         if not spans:
@@ -236,12 +245,180 @@ class NameMatcher:
         parts: list[str] = []
         pos = 0
         for start, end, key in spans:
-            replacement = self._replacement.get(key)
-            if replacement is None:
-                replacement = self._replacement[key] = self._label(key)
-            parts += [text[pos:start], replacement]
+            parts += [text[pos:start], self.label(key)]
             pos = end
         return "".join(parts) + text[pos:]
+
+
+# -- a forum's free text: probable names withheld ------------------------------------------------------
+
+WITHHELD = "[name?]"
+"""What a forum title shows in place of a word that may be a person's name (``forum_text``)."""
+
+
+class MaskRule(StrEnum):
+    """Why a word of a forum's free text was withheld (shown with the text)."""
+
+    UNKNOWN = "unknown word"
+    """Not a word of request titles (core/title_words.yaml): any name, in any case or script."""
+    HANDLE = "handle"
+    """A handle or tag: ``@mara_q``, ``mara99``, ``#MaraQuellstein``."""
+    NAME_WORD = "capitalised name word"
+    """An ordinary word that is also a name (Will, Rose, Stone): beside another such word (in any case),
+    or capitalised beside a withheld word or inside a sentence."""
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A forum's free text as an output shows it, and the rules that withheld words of it."""
+
+    text: str | None
+    rules: tuple[str, ...] = ()
+
+
+_TOKEN = re.compile(r"[@#]?\w+(?:['’]\w+)*")
+_NUMBERISH = re.compile(
+    r"\d+(?:[.,]\d+)*(?:k|m|p|i|fps|gb|mb|tb|min|mins|s|h|hr|hrs|x|th|st|nd|rd|yo|y|yr|yrs|am|pm|d|mo|v)?",
+    re.IGNORECASE,
+)
+_CAMEL = re.compile(r"[a-z][A-Z]")
+_URL_HEAD = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*")
+_JOINS = re.compile(r"[\s\-.'’]{1,3}")
+_SENTENCE_BREAK = frozenset(".!?:;[](){}|-–—\"'“”/,")
+
+
+@functools.cache
+def _title_data() -> dict[str, frozenset[str]]:
+    text = (Path(__file__).parent / "title_words.yaml").read_text(encoding="utf-8")
+    data = yaml.load(text, Loader=yaml.BaseLoader)  # every word a string (on, off, no, yes too)
+    return {key: frozenset(str(w) for w in words) for key, words in data.items()}
+
+
+@functools.cache
+def title_words() -> tuple[frozenset[str], frozenset[str]]:
+    """(words never names, ordinary words that are also names) from core/title_words.yaml."""
+    data = _title_data()
+    return data["words"] - data["also_names"], data["also_names"]
+
+
+def url_words() -> frozenset[str]:
+    """What a forum's URL paths and queries say besides titles (core/title_words.yaml ``url_words``)."""
+    return _title_data()["url_words"]
+
+
+def _forms(word: str) -> Iterator[str]:
+    """A folded word and the forms a listed word may take in it (possessive, plural, no apostrophe)."""
+    word = word.replace("’", "'")
+    yield word
+    bare = word[:-2] if word.endswith("'s") else word
+    bare = bare.replace("'", "")
+    yield bare
+    if len(bare) > 3 and bare.endswith("s"):
+        yield bare[:-1]
+        if bare.endswith("ies"):
+            yield bare[:-3] + "y"
+        if bare.endswith("es"):
+            yield bare[:-2]
+
+
+_KEEP, _ALSO = "keep", "also"
+
+
+@functools.lru_cache(maxsize=65_536)
+def _word_class(token: str, in_url: bool = False) -> str:
+    """keep (a listed word, a number), also (a word that is also a name) or the MaskRule that withholds it."""
+    raw = token.lstrip("@#")
+    if token.startswith("@"):
+        return MaskRule.HANDLE
+    if _NUMBERISH.fullmatch(raw) or (in_url and (len(raw) == 1 or fold(raw) in url_words())):
+        return _KEEP
+    words, also = title_words()
+    for form in _forms(fold(raw)):
+        if form in also:
+            return _ALSO
+        if form in words:
+            return _KEEP
+    if "_" in raw or any(ch.isdigit() for ch in raw) or _CAMEL.search(raw):
+        return MaskRule.HANDLE
+    return MaskRule.UNKNOWN
+
+
+def withhold_names(text: str, fixed: list[tuple[int, int, str]], *, in_url: bool = False) -> Shown:
+    """Every word of ``text`` that may be a person's name replaced by :data:`WITHHELD` (adjacent ones by
+    one marker), except inside ``fixed`` spans (start, end, what they show: pseudonyms and public
+    figures' names). The rules that withheld words come with the text. ``in_url``: a URL's path and
+    query (their own words and one-letter keys kept)."""
+    fixed = sorted(fixed)
+    starts = [s for s, _e, _shown in fixed]
+
+    def fixed_within(begin: int, end: int) -> bool:
+        """Whether a fixed span overlaps text[begin:end] (spans sorted and apart: two look-ups)."""
+        k = bisect.bisect_right(starts, begin) - 1
+        if k >= 0 and fixed[k][1] > begin:
+            return True
+        k += 1
+        return k < len(fixed) and fixed[k][0] < end
+
+    tokens = [m for m in _TOKEN.finditer(text) if not fixed_within(m.start(), m.end())]
+    if not tokens and not fixed:
+        return Shown(text)
+    kinds = [  # an initial ("J. Doerwald") is a name word
+        _ALSO
+        if len(m.group()) == 1 and m.group().isupper() and text[m.end() : m.end() + 1] == "."
+        else _word_class(m.group(), in_url)
+        for m in tokens
+    ]
+    capital = [m.group().lstrip("@#")[:1].isupper() for m in tokens]
+    alpha = [i for i, m in enumerate(tokens) if i and m.group().isalpha()]
+    title_case = len(alpha) >= 2 and sum(capital[i] for i in alpha) >= 0.6 * len(alpha)
+    joined = [
+        bool(_JOINS.fullmatch(text[a.end() : b.start()])) and not fixed_within(a.end(), b.start())
+        for a, b in pairwise(tokens)
+    ]
+
+    def starts_sentence(i: int) -> bool:
+        before = text[max(0, tokens[i].start() - 40) : tokens[i].start()].rstrip()
+        return tokens[i].start() == 0 or not before or before[-1] in _SENTENCE_BREAK
+
+    def next_to(i: int, test: Callable[[int], bool]) -> bool:
+        """Joined to a neighbouring token that passes ``test``."""
+        return bool(
+            (i > 0 and joined[i - 1] and test(i - 1)) or (i + 1 < len(tokens) and joined[i] and test(i + 1))
+        )
+
+    def capital_name_word(j: int) -> bool:
+        return kinds[j] == _ALSO and capital[j]
+
+    def name_word(j: int) -> bool:
+        return kinds[j] == _ALSO
+
+    masked: list[str | None] = [k if k not in (_KEEP, _ALSO) else None for k in kinds]
+    for i in range(len(tokens)):  # two name words in a row (any case), or a capitalised one inside a sentence
+        if name_word(i) and (
+            next_to(i, name_word) or (capital[i] and not (title_case or starts_sentence(i)))
+        ):
+            masked[i] = MaskRule.NAME_WORD
+    changed = True
+    while changed:  # beside a withheld word
+        changed = False
+        for i in range(len(tokens)):
+            if masked[i] is None and capital_name_word(i) and next_to(i, lambda j: masked[j] is not None):
+                masked[i], changed = MaskRule.NAME_WORD, True
+    pieces = sorted(
+        fixed + [(m.start(), m.end(), WITHHELD) for m, rule in zip(tokens, masked, strict=True) if rule]
+    )
+    out: list[str] = []
+    pos = 0
+    for start, end, shown in pieces:
+        gap = text[pos:start]
+        if shown == WITHHELD and out and out[-1] == WITHHELD and _JOINS.fullmatch(gap):
+            pos = end
+            continue
+        out += [gap, shown]
+        pos = end
+    out.append(text[pos:])
+    rules = tuple(sorted({str(r) for r in masked if r}))
+    return Shown("".join(out), rules)
 
 
 # -- public-figure lists ----------------------------------------------------------------------------
@@ -314,6 +491,8 @@ class PrivacyPolicy:
     """Normalised keys of protected persons: never named (filled by the protect stage)."""
     _matcher: NameMatcher | None = field(default=None, repr=False)
     _cache: dict[tuple[str, Role], str] = field(default_factory=dict, repr=False)
+    _public_matcher: NameMatcher | None = field(default=None, repr=False)
+    _forum_cache: dict[tuple[str, bool], Shown] = field(default_factory=dict, repr=False)
 
     @classmethod
     def for_store(
@@ -415,6 +594,52 @@ class PrivacyPolicy:
             return text
         matcher = self.matcher
         return matcher.replace(text) if matcher else text
+
+    @property
+    def public_matcher(self) -> NameMatcher:
+        """The public figures' names (that are not protected), found in any spelling."""
+        if self._public_matcher is None:
+            keys = self.public_figures - self.protected
+            self._public_matcher = NameMatcher({k: k for k in keys})
+        return self._public_matcher
+
+    def forum_text(self, text: str | None) -> Shown:
+        """A forum's free text (a thread title, label, section, price span) as every public output shows
+        it. Safe by default: a forum names depicted persons the case may not know (lowercase, handles,
+        diacritics), so besides the hidden names (pseudonyms), every word that may be a name is withheld
+        (:data:`WITHHELD`, with its :class:`MaskRule`), unless it is part of a public figure's name or
+        ``--real-names`` was given (then only protected persons are hidden)."""
+        return self._forum_shown(text)
+
+    def forum_url(self, url: str | None) -> str | None:
+        """A forum's URL as every public output shows it: its path and query (a thread's slug) through
+        :meth:`forum_text`'s rules; scheme and host as they are."""
+        if not url:
+            return url
+        head = _URL_HEAD.match(url)
+        cut = head.end() if head else 0
+        return url[:cut] + (self._forum_shown(url[cut:], in_url=True).text or "")
+
+    def _forum_shown(self, text: str | None, *, in_url: bool = False) -> Shown:
+        if not text:
+            return Shown(text)
+        if not self.pseudonymize:
+            return Shown(self.redact(text))
+        shown = self._forum_cache.get((text, in_url))
+        if shown is None:
+            matcher = self.matcher
+            fixed = [(s, e, matcher.label(k)) for s, e, k in matcher.spans(text)] if matcher else []
+            public = self.public_matcher
+            if public:
+                fixed += [
+                    (s, e, text[s:e])
+                    for s, e, _k in public.spans(text)
+                    if not any(a < e and s < b for a, b, _ in fixed)
+                ]
+            shown = withhold_names(text, fixed, in_url=in_url)
+            if len(self._forum_cache) < 100_000:
+                self._forum_cache[(text, in_url)] = shown
+        return shown
 
     def redact_all(self, value: Any) -> Any:
         """Every string inside a JSON-like value redacted (for messages and stored results)."""

@@ -32,6 +32,9 @@ class DemoOptions:
     latency_ms: float = 0.0
     concurrency: int = 8
     progress: bool = True
+    protect: bool = False
+    """The protected-persons variant (demo/protect.py): invented names on the watchlist, found by the scan,
+    never shown in the report."""
 
 
 @contextlib.contextmanager
@@ -61,6 +64,7 @@ class DemoResult:
     figures: dict[str, object]
     report: Path
     app_route: dict[str, Any]
+    protect: dict[str, Any] | None = None
 
 
 def run_demo(opts: DemoOptions) -> DemoResult:
@@ -88,10 +92,21 @@ def run_demo(opts: DemoOptions) -> DemoResult:
         ),
     )
     _demo_owners(case, base)
+    protected = None
+    if opts.protect:
+        from unmask.demo.protect import protect_demo
+
+        protected = protect_demo(case)  # before the report: the report hides whom the watchlist names
     report = write_report(
         case, case.reports_dir / "report.html", case_name=f"{case.config.name} (demo platform)"
     )
-    return DemoResult(case, summary, figures, report, app_route(case, base))
+    if protected is not None:
+        from unmask.demo.protect import mentions
+
+        protected.public_report_mentions = mentions(case, report)
+    result = DemoResult(case, summary, figures, report, app_route(case, base))
+    result.protect = protected.as_dict() if protected is not None else None
+    return result
 
 
 DEMO_OWNERS = """owner,asset,percentage,source,owner_id,asset_id,owner_type,kind

@@ -2,7 +2,10 @@
 and the share of paid requests naming a person who is not a public figure (only with a public-figure list).
 
 Counted threads are those ``writer.present_threads`` gives: not removed, not login only, not in a closed
-section. Every output pseudonymizes thread starters and the depicted persons the case knows.
+section. Every output pseudonymizes thread starters, and shows a forum's free text (titles, labels,
+sections, kind rules, price spans) through ``PrivacyPolicy.forum_text``: hidden names as pseudonyms, and,
+safe by default, every other word that may be a person's name withheld as ``[name?]`` with the rule that
+withheld it (public figures and ``--real-names`` excepted).
 """
 
 from __future__ import annotations
@@ -233,7 +236,8 @@ def stats(store: Store, policy: PrivacyPolicy, *, top: int = 20) -> dict[str, An
         "posts": posts,
         "authors": len(authors),
         "sections": [
-            {"name": name, "threads": n} for name, n in sorted(sections.items(), key=lambda p: (-p[1], p[0]))
+            {"name": policy.forum_text(name).text, "threads": n}
+            for name, n in sorted(sections.items(), key=lambda p: (-p[1], p[0]))
         ][:top],
         "kinds": {k: kinds.get(k, 0) for k in KINDS},
         "prices": {
@@ -250,7 +254,7 @@ def stats(store: Store, policy: PrivacyPolicy, *, top: int = 20) -> dict[str, An
         "monthly": [
             {"month": month, "threads": n, "paid_requests": p} for month, (n, p) in sorted(monthly.items())
         ],
-        "closed_sections": closed,
+        "closed_sections": [policy.forum_text(name).text for name in closed],
         "rails": dict(sorted(rails.items(), key=lambda p: (-p[1], p[0]))),
         "per_unit_prices": dict(units),
         "non_public_share": non_public_share(store, policy, paid),
@@ -270,26 +274,41 @@ def starter_shown(name: str | None, policy: PrivacyPolicy) -> str | None:
 
 
 def threads(store: Store, policy: PrivacyPolicy, *, kind: str | None = None) -> list[dict[str, Any]]:
-    """``forum threads --json``: titles with hidden names replaced, starters pseudonymized."""
+    """``forum threads --json``: titles, labels, sections, kind rules and price spans as
+    ``PrivacyPolicy.forum_text`` shows them (``withheld``: the rules that withheld words), starters
+    pseudonymized."""
     section_names, _closed = _sections(store)
     prices = _prices(store)
     out = []
     for row in rows(store, kind, with_text=False):
+        title = policy.forum_text(row.title)
+        section = section_names.get((row.forum_id, row.section_key or ""), row.section_key)
+        shown = [title, policy.forum_text(section), policy.forum_text(row.kind_rule)]
+        labels = [policy.forum_text(label) for label in row.labels]
+        spans = {text: policy.forum_text(text) for *_amounts, text in prices.get(row.id, [])}
+        withheld = sorted({rule for s in (*shown, *labels, *spans.values()) for rule in s.rules})
         out.append(
             {
                 "id": row.platform_id,
-                "url": row.url,
-                "title": policy.redact(row.title),
-                "section": section_names.get((row.forum_id, row.section_key or ""), row.section_key),
+                "url": policy.forum_url(row.url),
+                "title": title.text,
+                "section": shown[1].text,
                 "kind": row.kind,
-                "kind_rule": policy.redact(row.kind_rule),
-                "labels": row.labels,
+                "kind_rule": shown[2].text,
+                "labels": [label.text for label in labels],
+                "withheld": withheld,
                 "started": row.started.isoformat() if row.started else None,
                 "starter": starter_shown(row.starter, policy),
                 "replies": row.replies,
                 "views": row.views,
                 "prices": [
-                    {"min": float(lo), "max": float(hi), "currency": cur, "unit": unit, "text": text}
+                    {
+                        "min": float(lo),
+                        "max": float(hi),
+                        "currency": cur,
+                        "unit": unit,
+                        "text": spans[text].text,
+                    }
                     for lo, hi, cur, unit, text in prices.get(row.id, [])
                 ],
                 "rails": row.rails,

@@ -30,7 +30,7 @@ class ProtectedPerson:
     aliases: list[str] = field(default_factory=list)
     added: str = ""
     photo_hashes: list[str] = field(default_factory=list)
-    """PDQ hashes (hex) of the person's own photos, computed on this machine (``protect hash``)."""
+    """PDQ hashes (hex) of the person's own photos, computed on this machine (``protect add --photo``)."""
 
     @property
     def names(self) -> list[str]:
@@ -117,6 +117,15 @@ class Watchlist:
                 known.aliases += new
                 updated += 1
         return added, updated
+
+    def add_photo_hashes(self, name: str, hashes: Iterable[str]) -> int:
+        """Add PDQ hashes of a listed person's own photos; returns how many were new."""
+        person = self.find(name)
+        if person is None:
+            raise UnmaskError("not a protected person of this case", where=name)
+        new = [h for h in dict.fromkeys(hashes) if h not in person.photo_hashes]
+        person.photo_hashes += new
+        return len(new)
 
     def remove(self, name: str) -> bool:
         person = self.find(name)

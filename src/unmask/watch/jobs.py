@@ -1,9 +1,10 @@
 """What the watch re-runs: one short class per kind of job on a shared base.
 
 A job runs and returns its changes (dicts with at least ``kind`` and ``summary``; counts and domains, never
-a protected person's name) or raises :class:`JobFailed`. Census re-crawls and store checks run as
-``unmask`` subprocesses (Scrapy's reactor runs once per process; a crash or a hang stays in the child,
-which is stopped on Ctrl-C or after ``watch.job_timeout``); infrastructure and protect scans run here.
+a protected person's name) or raises :class:`JobFailed`. Census and forum re-crawls and store checks run
+as ``unmask`` subprocesses (Scrapy's reactor runs once per process; a crash or a hang stays in the child,
+which is stopped on Ctrl-C or after ``watch.job_timeout``); infrastructure and protect scans and takedown
+re-checks run here.
 """
 
 from __future__ import annotations
@@ -109,26 +110,35 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
             await asyncio.wait_for(asyncio.shield(proc.wait()), wait)
 
 
-class CensusJob(Job):
-    """A re-crawl: new items and removed items (and an incomplete run says why)."""
+class _CrawlJob(Job):
+    """A re-crawl of ``url`` by ``unmask KIND crawl`` in a child process (census, forum)."""
 
-    kind = "census"
     OPTIONS = ("delay", "concurrency", "adapter", "max_requests", "ignore_robots")
 
     def check(self) -> None:
         if not self.spec.url:
-            raise UnmaskError("a census job needs `url`", where="case.yaml watch.jobs")
-        self.args = _option_args(self.spec.options, self.OPTIONS, "case.yaml watch.jobs census options")
+            raise UnmaskError(f"a {self.kind} job needs `url`", where="case.yaml watch.jobs")
+        self.args = _option_args(self.spec.options, self.OPTIONS, f"case.yaml watch.jobs {self.kind} options")
 
     @property
     def target(self) -> str:
         return self.spec.url or ""
 
+    async def crawl(self, case: Case) -> dict[str, Any]:
+        """The crawl's summary (its --json)."""
+        args = [self.kind, "crawl", self.target, "--case", str(case.root), "--quiet", *self.args]
+        return await run_unmask(args, case.config.watch.job_timeout)
+
+
+class CensusJob(_CrawlJob):
+    """A re-crawl: new items and removed items (and an incomplete run says why)."""
+
+    kind = "census"
+
     async def run(self, case: Case) -> list[dict[str, Any]]:
         from unmask.core.store.models import CrawlRun, Item
 
-        args = ["census", "crawl", self.target, "--case", str(case.root), "--quiet", *self.args]
-        summary = await run_unmask(args, case.config.watch.job_timeout)
+        summary = await self.crawl(case)
         with case.store.session() as s:
             run = s.scalar(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1))
             if run is None:
@@ -147,6 +157,44 @@ class CensusJob(Job):
             why = "; ".join(summary.get("incomplete_reasons") or []) or (reasons or status)
             changes.append({"kind": "incomplete", "summary": f"the re-crawl is incomplete: {why}"[:500]})
         return changes
+
+
+class ForumJob(_CrawlJob):
+    """A forum re-crawl (``unmask forum crawl``): new threads (and how many are paid requests), removed
+    threads, and an incomplete run says why."""
+
+    kind = "forum"
+
+    async def run(self, case: Case) -> list[dict[str, Any]]:
+        summary = await self.crawl(case)
+        status = summary.get("status")
+        if status == "failed":
+            why = "; ".join(summary.get("incomplete_reasons") or []) or "the start page could not be fetched"
+            raise JobFailed(f"the forum crawl failed: {why}"[:500])
+        new, removed = int(summary.get("new_threads") or 0), int(summary.get("removed") or 0)
+        changes: list[dict[str, Any]] = []
+        if new:
+            paid = await asyncio.to_thread(_new_paid_requests, case, int(summary["run"]))
+            said = f"{new} new forum threads" + (f" ({paid} paid requests)" if paid else "")
+            changes.append({"kind": "new_threads", "count": new, "paid_requests": paid, "summary": said})
+        if removed:
+            changes.append(
+                {"kind": "removed_threads", "count": removed, "summary": f"{removed} forum threads removed"}
+            )
+        if status != "complete":
+            why = "; ".join(summary.get("incomplete_reasons") or []) or str(status)
+            changes.append(
+                {"kind": "incomplete", "summary": f"the forum re-crawl is incomplete: {why}"[:500]}
+            )
+        return changes
+
+
+def _new_paid_requests(case: Case, run: int) -> int:
+    from unmask.forum.tables import ForumThread
+
+    with case.store.session() as s:
+        q = select(func.count()).where(ForumThread.first_run == run, ForumThread.kind == "paid_request")
+        return int(s.scalar(q) or 0)
 
 
 class InfraJob(Job):
@@ -252,8 +300,62 @@ class ProtectJob(Job):
         ]
 
 
+class TakedownJob(Job):
+    """Takedown re-checks: is each URL of a notice past its deadline still online? A URL gone since the last
+    check (or back again) is a change; the results go into the takedown record (protect/notices.json).
+    Counts and recipients' kinds only, never a person or a URL."""
+
+    kind = "takedown"
+    OPTIONS = ("all",)
+
+    def check(self) -> None:
+        _option_args(self.spec.options, self.OPTIONS, "case.yaml watch.jobs takedown options")
+
+    @property
+    def target(self) -> str:
+        return ""
+
+    async def run(self, case: Case) -> list[dict[str, Any]]:
+        from unmask.protect.notices import load_notices
+        from unmask.takedown.record import recheck
+
+        before = {r.id: {u: c.gone for u, c in r.checks.items()} for r in load_notices(case.root)}
+        checked = await asyncio.to_thread(recheck, case, everything=bool(self.spec.options.get("all")))
+        results = [c for r in checked for c in r.checks.values()]
+        if results and all(c.status is None for c in results):
+            raise JobFailed(f"no URL could be checked ({results[0].error or 'no answer'})"[:500])
+        changes: list[dict[str, Any]] = []
+        for entry in checked:
+            was = before.get(entry.id, {})
+            gone = sum(1 for u, c in entry.checks.items() if c.gone and not was.get(u))
+            back = sum(
+                1 for u, c in entry.checks.items() if was.get(u) and not c.gone and c.status is not None
+            )
+            where = f"notice {entry.id} ({entry.recipient_kind})"
+            if gone:
+                changes.append(
+                    {
+                        "kind": "takedown_removed",
+                        "notice": entry.id,
+                        "count": gone,
+                        "status": entry.status,
+                        "summary": f"{where}: {gone} of {len(entry.urls)} URLs removed since the last check",
+                    }
+                )
+            if back:
+                changes.append(
+                    {
+                        "kind": "takedown_back_online",
+                        "notice": entry.id,
+                        "count": back,
+                        "summary": f"{where}: {back} removed URLs online again",
+                    }
+                )
+        return changes
+
+
 JOBS: dict[str, Callable[[WatchJob], Job]] = {
-    cls.kind: cls for cls in (CensusJob, InfraJob, AppsJob, ProtectJob)
+    cls.kind: cls for cls in (CensusJob, ForumJob, InfraJob, AppsJob, ProtectJob, TakedownJob)
 }
 
 

@@ -99,3 +99,46 @@ def test_the_spec_for_the_web_ui_carries_title_and_style() -> None:
     spec = chart.vega_lite()
     assert spec["title"] == {"text": "a finding", "subtitle": "what is shown", "anchor": "start"}
     assert spec["config"]["font"].startswith("DejaVu Sans") and spec["$schema"].endswith("v5.json")
+
+
+def _end_labels(svg: str, names: set[str]) -> dict[str, float]:
+    root = etree.fromstring(svg.encode())
+    out: dict[str, float] = {}
+    for t in root.iter(f"{SVG}text"):
+        if t.text in names:
+            match = re.fullmatch(r"translate\(([-\d.]+),([-\d.]+)\)", t.get("transform") or "")
+            assert match, t.get("transform")
+            out[t.text] = float(match.group(2))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ([5.0] * 12, [5.0] * 12),  # equal end values
+        ([10.0, 20.0] + [51.0] * 10, [1.0] * 11 + [50.0]),  # nearly equal, at the top
+        ([0.0] * 12, [0.0] * 12),  # all zero
+        ([3.0] * 11 + [0.0], [1.0] * 11 + [0.0]),  # equal at the bottom
+        ([900.0] * 12, [10.0] * 11 + [880.0]),
+    ],
+)
+def test_line_end_labels_never_overlap(first: list[float], second: list[float]) -> None:
+    """Two series ending at (nearly) the same value: their end labels are drawn apart, inside the plot."""
+    from unmask.report.charts.specs import LABEL_GAP_PX
+    from unmask.report.charts.style import HEIGHT
+
+    names = {"Threads", "Paid requests"}
+    chart = time_series("e", TEXT, MONTHS[:12], [Series("Threads", first), Series("Paid requests", second)],
+                        Axes("Month", "Threads per month"))  # fmt: skip
+    ys = _end_labels(to_svg(chart), names)
+    assert set(ys) == names
+    assert abs(ys["Threads"] - ys["Paid requests"]) >= LABEL_GAP_PX - 0.5, ys
+    assert all(-LABEL_GAP_PX <= y <= HEIGHT + LABEL_GAP_PX for y in ys.values()), ys
+
+
+def test_line_end_labels_stay_at_their_ends_when_far_apart() -> None:
+    from unmask.report.charts.specs import dodge
+
+    assert dodge([("a", 100.0), ("b", 10.0)], 100.0, 240, 14) == [("a", 100.0), ("b", 10.0)]
+    placed = dict(dodge([("a", 50.0), ("b", 50.0), ("c", 50.0)], 100.0, 240, 14))
+    assert placed["a"] > placed["b"] > placed["c"]  # equal ends keep the series' order, top to bottom

@@ -13,6 +13,7 @@ short label, series labelled directly at their end instead of a legend where the
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -137,6 +138,66 @@ def _marks(marks: Sequence[Mark]) -> list[dict[str, Any]]:
     ]
 
 
+LABEL_GAP_PX = 14
+"""Least vertical distance, in pixels, between two line-end labels (11 px bold text and a little air)."""
+
+
+def _last(values: Sequence[float | int | None]) -> float | None:
+    return next((float(v) for v in reversed(values) if v is not None), None)
+
+
+def _tick_increment(start: float, stop: float, count: int) -> float:
+    """d3-array's tickIncrement (Vega's linear ``nice`` uses it): a step of 1, 2 or 5 times a power of ten;
+    negative for steps below 1 (its reciprocal)."""
+    step = (stop - start) / max(0, count)
+    power = math.floor(math.log10(step))
+    error = step / 10**power
+    factor = (
+        10 if error >= math.sqrt(50) else 5 if error >= math.sqrt(10) else 2 if error >= math.sqrt(2) else 1
+    )
+    return factor * 10**power if power >= 0 else -(10**-power) / factor
+
+
+def nice_top(high: float, count: int) -> float:
+    """The top of the domain Vega gives ``scale: {nice: count, zero: true}`` over values up to ``high``
+    (d3-scale's linear ``nice``)."""
+    if high <= 0:
+        return 0.0
+    start, stop, previous = 0.0, high, None
+    for _ in range(10):
+        step = _tick_increment(start, stop, count)
+        if step == previous:
+            break
+        if step > 0:
+            stop = math.ceil(stop / step) * step
+        elif step < 0:
+            stop = math.floor(stop * step) / step
+        else:
+            break
+        previous = step
+    return stop
+
+
+def dodge(
+    ends: Sequence[tuple[str, float]], top: float, height: float, gap: float
+) -> list[tuple[str, float]]:
+    """Label positions (in data units) for line ends, each as near its end as can be with at least ``gap``
+    pixels between any two, kept inside the plot; equal ends keep the series' order, top to bottom."""
+    if not ends:
+        return []
+    unit = (top or 1.0) / height  # data units per pixel
+    step = gap * unit
+    order = sorted(range(len(ends)), key=lambda i: (-ends[i][1], i))
+    ys = [ends[i][1] for i in order]
+    for k in range(1, len(ys)):  # top down: each at least a step below the one above
+        ys[k] = min(ys[k], ys[k - 1] - step)
+    if ys[-1] < 0:  # below the plot: the lowest at 0, the rest pushed up
+        ys[-1] = 0.0
+        for k in range(len(ys) - 2, -1, -1):
+            ys[k] = max(ys[k], ys[k + 1] + step)
+    return [(ends[i][0], y) for i, y in sorted(zip(order, ys, strict=True))]
+
+
 def time_series(
     key: str,
     text: Text,
@@ -166,7 +227,12 @@ def time_series(
                 }
             )
     colour = {"field": "s", "type": "nominal", "legend": None, "sort": [s.name for s in series]}
-    enc = {"x": _time_x(periods, axes.x), "y": _y(axes), "color": colour}
+    y_axis = _y(axes)
+    top = nice_top(max((float(v) for s in series for v in s.values if v is not None), default=0.0), TICKS)
+    if len(series) > 1:  # the domain Vega would choose, fixed: end labels can be dodged
+        top = top or 1.0  # all zero: a scale from 0 to 1 (not a degenerate one)
+        y_axis["scale"] = {"domain": [0, top], "nice": False, "zero": True}
+    enc = {"x": _time_x(periods, axes.x), "y": y_axis, "color": colour}
     mark: dict[str, Any] = {"type": "area", "line": True, "opacity": 0.18} if area else {"type": "line"}
     if points:
         mark["point"] = True
@@ -188,15 +254,28 @@ def time_series(
                 "encoding": enc,
             }
         )
-    if len(series) > 1:
+    if len(series) > 1:  # each series named at its end, labels moved apart where their ends are close
+        end_at = {r["s"]: r["t"] for r in rows}
+        ends = [(s.name, v) for s in series if (v := _last(s.values)) is not None]
+        labels = [
+            {"t": end_at[name], "ly": ly, "s": name} for name, ly in dodge(ends, top, HEIGHT, LABEL_GAP_PX)
+        ]
         layers.append(
             {
-                "transform": [
-                    {"joinaggregate": [{"op": "max", "field": "t", "as": "last"}], "groupby": ["s"]},
-                    {"filter": "datum.t === datum.last"},
-                ],
-                "mark": {"type": "text", "align": "left", "dx": 6, "fontWeight": "bold"},
-                "encoding": {**enc, "text": {"field": "s"}},
+                "data": {"values": labels},
+                "mark": {
+                    "type": "text",
+                    "align": "left",
+                    "dx": 6,
+                    "fontWeight": "bold",
+                    "baseline": "middle",
+                },
+                "encoding": {
+                    "x": enc["x"],
+                    "y": {**y_axis, "field": "ly"},
+                    "color": colour,
+                    "text": {"field": "s"},
+                },
             }
         )
     elif partial:

@@ -1,10 +1,12 @@
 """The marketplace: the forum census (`unmask forum crawl`) — threads and paid requests per month, prices
 per currency (never converted), kinds, top sections, the non-public share (only with a public-figure
 list), and the latest paid requests, each linked to the capture of its page. Starters and the depicted
-persons the case knows are pseudonymized."""
+persons the case knows are pseudonymized; any other word of a title that may be a name is withheld
+(``PrivacyPolicy.forum_text``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +58,10 @@ def gather(ctx: Context) -> ForumData:
         )
         if index_id:
             ids.add(index_id)
-        refs = capture_references(ctx.case, ids, ctx.policy, session=s)
+        refs = {
+            cid: dataclasses.replace(ref, what=ctx.policy.forum_url(ref.what) or "")
+            for cid, ref in capture_references(ctx.case, ids, ctx.policy, session=s).items()
+        }
     return ForumData(figures, paid, refs, refs.get(index_id) if index_id else None)
 
 
@@ -141,9 +146,12 @@ def _paid(data: ForumData, page: Page) -> str:
         )
         row = "".join(f"<td>{page.t('forum.cell', v=v)}</td>" for v in cells)
         body.append(f"<tr>{row}<td>{page.cite(ref)}</td></tr>")
+    note = (
+        f"<p class=note>{page.t('forum.withheld_note')}</p>" if any(t["withheld"] for t in data.paid) else ""
+    )
     return (
         f"<h3>{page.t('forum.latest_paid')}</h3><table class=compact><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>"
+        f"<tbody>{''.join(body)}</tbody></table>{note}"
     )
 
 
