@@ -83,3 +83,27 @@ def test_pseudonyms_are_stable_and_case_specific() -> None:
     assert pseudonym("Bo  Rin", "a") == pseudonym("bo rin", "a")
     assert pseudonym("Bo Rin", "a") != pseudonym("Bo Rin", "b")
     assert pseudonym("Bo Rin", "a").startswith("Person-")
+
+
+def test_top_lists_cut_at_top_after_ties_and_counts_reach_past_the_cut(case: Case) -> None:
+    """The count and the top list come from one grouped read: the count still covers every person and
+    uploader (photos only, past the cut), the list holds videos only, ties broken by views then by key."""
+    people = [PersonRef(n) for n in ("Al Pim", "Bea Qu", "Cid Ro", "Dee Sol")]
+    items = [
+        record(ItemKind.VIDEO, 1, views=5, uploader="u1", persons=[people[0]]),
+        record(ItemKind.VIDEO, 2, views=5, uploader="u2", persons=[people[1]]),
+        record(ItemKind.VIDEO, 3, views=9, uploader="u3", persons=[people[2]]),
+        record(ItemKind.VIDEO, 4, views=1, uploader="u3", persons=[people[2]]),
+        record(ItemKind.PHOTO, 5, views=99, uploader="u4", persons=[people[3]]),
+    ]
+    load_census(case, items)
+    fig = compute_figures(case.store, FigureOptions(pseudonymize=False, top=2))
+    assert (fig["targets"], fig["uploaders"]) == (4, 4)
+    assert [(t["name"], t["videos"], t["views"]) for t in fig["top_targets"]] == [
+        ("Cid Ro", 2, 10),
+        ("Al Pim", 1, 5),  # a tie with Bea Qu on videos and views: the first stored wins
+    ]
+    assert [(u["name"], u["videos"]) for u in fig["top_uploaders"]] == [("u3", 2), ("u1", 1)]
+    wide = compute_figures(case.store, FigureOptions(pseudonymize=False, top=10))
+    assert "Dee Sol" not in [t["name"] for t in wide["top_targets"]]  # photos only: counted, not ranked
+    assert [u["name"] for u in wide["top_uploaders"]] == ["u3", "u1", "u2"]

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import func, literal, or_, select, union_all
 
 from unmask.core.outcome import latest_verdict
 from unmask.core.privacy import PrivacyPolicy, Role
@@ -78,18 +78,16 @@ def compute_figures(store: Store, opts: FigureOptions) -> dict[str, Any]:
         views = sum(row[4] for row in videos)
         video_days = [row[1] for row in videos if row[1] is not None]
         first, last = (min(video_days), max(video_days)) if video_days else (None, None)
-        media = [Item.kind.in_(["video", "photo"]), Item.removed_at.is_(None)]
-        # COUNT over a DISTINCT subquery: PostgreSQL hashes it, where COUNT(DISTINCT …) sorts
-        distinct_uploaders = scoped(
-            select(Item.uploader_id).distinct().where(*media, Item.uploader_id.is_not(None))
-        ).subquery()
-        uploaders = s.scalar(select(func.count()).select_from(distinct_uploaders))
-        targets = s.scalar(_targets(scoped, media))
+        uploaders, top_uploaders = _ranked(s, scoped, Uploader, opts.top, policy, MEDIA)
+        if store.dialect == "postgresql":
+            targets, top_targets = _ranked(s, scoped, Person, opts.top, policy, MEDIA)
+        else:  # SQLite joins a million items' persons twice as fast for videos alone, EXISTS for the count
+            _, top_targets = _ranked(s, scoped, Person, opts.top, policy, ("video",))
+            targets = int(s.scalar(_targets(scoped)) or 0)
         monthly = _monthly(days, ("video", "photo"))
-        top_targets = _top(s, scoped, Person, opts.top, policy)
-        top_uploaders = _top(s, scoped, Uploader, opts.top, policy)
         requests, run_info = _requests(s, platform_ids)
         verdict = latest_verdict(s, platform_ids)
+        removed = _removed(s, platform_ids)
 
     items = sum(counts.values())
     return {
@@ -98,8 +96,8 @@ def compute_figures(store: Store, opts: FigureOptions) -> dict[str, Any]:
         "galleries": int(counts.get("gallery", 0)),
         "hours": round(float(seconds) / 3600.0, 2),
         "views": int(views),
-        "uploaders": int(uploaders or 0),
-        "targets": int(targets or 0),
+        "uploaders": uploaders,
+        "targets": targets,
         "first_upload": _iso(first),
         "last_upload": _iso(last),
         "monthly": monthly,
@@ -108,7 +106,7 @@ def compute_figures(store: Store, opts: FigureOptions) -> dict[str, Any]:
         "requests": requests,
         "requests_per_item": round(requests / items, 4) if items else 0.0,
         "items": items,
-        "removed": _removed(store, platform_ids),
+        "removed": removed,
         "runs": run_info,
         "pseudonymized": policy.pseudonymize,
         **policy.redact_all(verdict.as_dict()),
@@ -195,58 +193,91 @@ def _iso(value: Any) -> str | None:
     return str(value)[:10]
 
 
-def _targets(scoped: Any, media: list[Any]) -> Any:
-    """Depicted persons with at least one present video or photo.
+MEDIA = ("video", "photo")
+"""The kinds whose uploaders and depicted persons are counted."""
 
-    Asked person by person (EXISTS), not as a DISTINCT over every item's persons: a person's first
-    item usually answers, so the store reads a few rows per person instead of sorting a million.
-    """
+
+def _targets(scoped: Any) -> Any:
+    """Depicted persons with at least one present video or photo, asked person by person (EXISTS): a
+    person's first item usually answers, so SQLite reads a few rows per person instead of sorting a
+    million."""
     depicted = scoped(
         select(literal(1))
         .select_from(ItemPerson)
         .join(Item, Item.id == ItemPerson.item_id)
-        .where(ItemPerson.person_id == Person.id, *media)
+        .where(ItemPerson.person_id == Person.id, Item.kind.in_(MEDIA), Item.removed_at.is_(None))
     )
     return select(func.count()).select_from(Person).where(depicted.exists())
 
 
-def _top(
-    s: Any, scoped: Any, entity: type[Person] | type[Uploader], top: int, policy: PrivacyPolicy
-) -> list[dict[str, Any]]:
-    """The ``top`` persons or uploaders by present videos, ties by views (then by key, so the order is
-    stable). Grouped by key over the covering index alone; names are read for the winners only."""
-    present_videos = scoped(select(Item.id, Item.views).where(*_present("video"))).subquery()
+def _ranked(
+    s: Any,
+    scoped: Any,
+    entity: type[Person] | type[Uploader],
+    top: int,
+    policy: PrivacyPolicy,
+    kinds: tuple[str, ...],
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many persons (or uploaders) have a present item of ``kinds``, and the ``top`` of them by
+    present videos, ties by views (then by key, so the order is stable): one read of the items (joined
+    with their persons), grouped by key once and kept (a materialized CTE) for both answers. Names are
+    read for the winners only."""
+    is_video = Item.kind == "video"
+    media = (Item.kind.in_(kinds), Item.removed_at.is_(None))
     if entity is Person:
         key: Any = ItemPerson.person_id
-        rows = select(key, present_videos.c.views).join_from(
-            present_videos, ItemPerson, ItemPerson.item_id == present_videos.c.id
-        )
+        rows = select(key).select_from(ItemPerson).join(Item, Item.id == ItemPerson.item_id).where(*media)
     else:
         key = Item.uploader_id
-        rows = scoped(select(key, Item.views).where(*_present("video"), key.is_not(None)))
-    grouped = rows.subquery()
-    videos = func.count()
-    views = func.coalesce(func.sum(grouped.c.views), 0)
-    who = grouped.c[key.name]
-    q = select(who, videos, views).group_by(who).order_by(videos.desc(), views.desc(), who).limit(top)
-    ranked = s.execute(q).all()
+        rows = select(key).where(*media, key.is_not(None))
+    per_key = (
+        scoped(
+            rows.add_columns(
+                func.count().filter(is_video).label("videos"),
+                func.coalesce(func.sum(Item.views).filter(is_video), 0).label("views"),
+            ).group_by(key)
+        )
+        .cte("per_key")
+        .prefix_with("MATERIALIZED")
+    )
+    who = per_key.c[key.name]
+    ranked = (
+        select(who, per_key.c.videos, per_key.c.views)
+        .where(per_key.c.videos > 0)
+        .order_by(per_key.c.videos.desc(), per_key.c.views.desc(), who)
+        .limit(top)
+        .subquery()
+    )
+    counted_row = select(literal(0).label("winner"), literal(None).label("who"), func.count(), literal(0))
+    answer = union_all(
+        counted_row.select_from(per_key),
+        select(literal(1), ranked.c[key.name], ranked.c.videos, ranked.c.views),
+    )
+    counted = 0
+    winners: list[tuple[int, int, int]] = []
+    for winner, key_, n, v in s.execute(answer):
+        if winner:
+            winners.append((int(key_), int(n), int(v)))
+        else:
+            counted = int(n)
+    winners.sort(key=lambda w: (-w[1], -w[2], w[0]))
     labels = (Person.name, Person.public_figure) if entity is Person else (Uploader.name, literal(None))
     names = {
         key_: (name, label)
         for key_, name, label in s.execute(
-            select(entity.id, *labels).where(entity.id.in_([r[0] for r in ranked]))
+            select(entity.id, *labels).where(entity.id.in_([w[0] for w in winners]))
         )
     }
     role = Role.DEPICTED if entity is Person else Role.UPLOADER
     out = []
-    for key_, n, v in ranked:
+    for key_, n, v in winners:
         name, label = names[key_]
-        row: dict[str, Any] = {"name": policy.name(name, role), "videos": int(n), "views": int(v)}
+        row: dict[str, Any] = {"name": policy.name(name, role), "videos": n, "views": v}
         if entity is Person:
             row["public_figure"] = policy.is_public(name)
             row["platform_label"] = bool(label)
         out.append(row)
-    return out
+    return counted, out
 
 
 def _requests(s: Any, platform_ids: list[int] | None) -> tuple[int, list[dict[str, Any]]]:
@@ -283,9 +314,8 @@ def _requests(s: Any, platform_ids: list[int] | None) -> tuple[int, list[dict[st
     return sum(int(per_run.get(r, 0)) for r in latest.values()), info
 
 
-def _removed(store: Store, platform_ids: list[int] | None) -> int:
-    with store.session() as s:
-        q = select(func.count()).select_from(Item).where(and_(Item.removed_at.is_not(None)))
-        if platform_ids is not None:
-            q = q.where(Item.platform_id.in_(platform_ids))
-        return int(s.scalar(q) or 0)
+def _removed(s: Any, platform_ids: list[int] | None) -> int:
+    q = select(func.count()).select_from(Item).where(Item.removed_at.is_not(None))
+    if platform_ids is not None:
+        q = q.where(Item.platform_id.in_(platform_ids))
+    return int(s.scalar(q) or 0)
