@@ -221,6 +221,11 @@ class ItemLabel(Base):
     """Tags and categories of an item."""
 
     __tablename__ = "item_label"
+    __table_args__ = (
+        # the items with a given tag (the web workbench's tag filter): covering, so both stores answer
+        # from the index alone
+        Index("ix_item_label_kind_value", "kind", "value", "item_id"),
+    )
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     value: Mapped[str] = mapped_column(String(500), primary_key=True)
