@@ -12,16 +12,30 @@ one sentence).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import func, literal, or_, select, union_all
+from sqlalchemy.exc import DBAPIError
 
 from unmask.core.outcome import latest_verdict
 from unmask.core.privacy import PrivacyPolicy, Role
 from unmask.core.store import Store
-from unmask.core.store.models import Capture, CrawlRun, Item, ItemPerson, Person, Platform, Uploader
+from unmask.core.store.db import dialect_insert
+from unmask.core.store.models import (
+    Capture,
+    CrawlRun,
+    FigureTally,
+    Item,
+    ItemPerson,
+    ItemWrite,
+    Person,
+    Platform,
+    Uploader,
+)
 
 
 @dataclass
@@ -59,6 +73,38 @@ def _months_between(first: str, last: str) -> list[str]:
     return out
 
 
+@dataclass
+class Tallies:
+    """What `stats` counts from the items and their persons, names aside: exact, and on PostgreSQL kept
+    between reads for as long as no transaction changes an item or its persons (table ``figure_tally``,
+    checked against ``item_write``)."""
+
+    counts: dict[str, int]
+    """Items present per kind."""
+    seconds: float
+    views: int
+    first: str | None
+    last: str | None
+    monthly: list[dict[str, Any]]
+    uploaders: int
+    targets: int
+    top_uploaders: list[tuple[int, int, int]]
+    """(uploader id, present videos, their views) of the winners, in order."""
+    top_targets: list[tuple[int, int, int]]
+    """(person id, present videos, their views) of the winners, in order."""
+    removed: int
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Tallies:
+        raw = json.loads(text)
+        for top in ("top_uploaders", "top_targets"):
+            raw[top] = [(int(k), int(n), int(v)) for k, n, v in raw[top]]
+        return cls(**raw)
+
+
 def compute_figures(store: Store, opts: FigureOptions) -> dict[str, Any]:
     policy = opts.policy(store)
     with store.session() as s:
@@ -66,52 +112,96 @@ def compute_figures(store: Store, opts: FigureOptions) -> dict[str, Any]:
         if opts.platform:
             platform_ids = list(s.scalars(select(Platform.id).where(Platform.base_url == opts.platform)))
 
-        def scoped(q: Any) -> Any:
-            return q.where(Item.platform_id.in_(platform_ids)) if platform_ids is not None else q
+        def count() -> Tallies:
+            return _tallies(s, platform_ids, opts.top, store.dialect)
 
-        days = _present_by_kind_and_day(s, scoped)
-        counts: dict[str, int] = {}
-        for kind, _day, n, _seconds, _views in days:
-            counts[kind] = counts.get(kind, 0) + n
-        videos = [row for row in days if row[0] == "video"]
-        seconds = math.fsum(row[3] for row in videos)
-        views = sum(row[4] for row in videos)
-        video_days = [row[1] for row in videos if row[1] is not None]
-        first, last = (min(video_days), max(video_days)) if video_days else (None, None)
-        uploaders, top_uploaders = _ranked(s, scoped, Uploader, opts.top, policy, MEDIA)
-        if store.dialect == "postgresql":
-            targets, top_targets = _ranked(s, scoped, Person, opts.top, policy, MEDIA)
-        else:  # SQLite joins a million items' persons twice as fast for videos alone, EXISTS for the count
-            _, top_targets = _ranked(s, scoped, Person, opts.top, policy, ("video",))
-            targets = int(s.scalar(_targets(scoped)) or 0)
-        monthly = _monthly(days, ("video", "photo"))
+        tallies = _kept(s, f"{platform_ids}|{opts.top}", count) if store.dialect == "postgresql" else count()
+        top_targets = _named(s, Person, tallies.top_targets, policy)
+        top_uploaders = _named(s, Uploader, tallies.top_uploaders, policy)
         requests, run_info = _requests(s, platform_ids)
         verdict = latest_verdict(s, platform_ids)
-        removed = _removed(s, platform_ids)
 
+    counts = tallies.counts
     items = sum(counts.values())
     return {
         "videos": int(counts.get("video", 0)),
         "photos": int(counts.get("photo", 0)),
         "galleries": int(counts.get("gallery", 0)),
-        "hours": round(float(seconds) / 3600.0, 2),
-        "views": int(views),
-        "uploaders": uploaders,
-        "targets": targets,
-        "first_upload": _iso(first),
-        "last_upload": _iso(last),
-        "monthly": monthly,
+        "hours": round(float(tallies.seconds) / 3600.0, 2),
+        "views": int(tallies.views),
+        "uploaders": tallies.uploaders,
+        "targets": tallies.targets,
+        "first_upload": tallies.first,
+        "last_upload": tallies.last,
+        "monthly": tallies.monthly,
         "top_targets": top_targets,
         "top_uploaders": top_uploaders,
         "requests": requests,
         "requests_per_item": round(requests / items, 4) if items else 0.0,
         "items": items,
-        "removed": removed,
+        "removed": tallies.removed,
         "runs": run_info,
         "pseudonymized": policy.pseudonymize,
         **policy.redact_all(verdict.as_dict()),
         "verdict": policy.redact(verdict.sentence()),
     }
+
+
+def _tallies(s: Any, platform_ids: list[int] | None, top: int, dialect: str) -> Tallies:
+    def scoped(q: Any) -> Any:
+        return q.where(Item.platform_id.in_(platform_ids)) if platform_ids is not None else q
+
+    days = _present_by_kind_and_day(s, scoped)
+    counts: dict[str, int] = {}
+    for kind, _day, n, _seconds, _views in days:
+        counts[kind] = counts.get(kind, 0) + n
+    videos = [row for row in days if row[0] == "video"]
+    video_days = [row[1] for row in videos if row[1] is not None]
+    first, last = (min(video_days), max(video_days)) if video_days else (None, None)
+    uploaders, top_uploaders = _ranked(s, scoped, Uploader, top, MEDIA)
+    if dialect == "postgresql":
+        targets, top_targets = _ranked(s, scoped, Person, top, MEDIA)
+    else:  # SQLite joins a million items' persons twice as fast for videos alone, EXISTS for the count
+        _, top_targets = _ranked(s, scoped, Person, top, ("video",))
+        targets = int(s.scalar(_targets(scoped)) or 0)
+    return Tallies(
+        counts=counts,
+        seconds=math.fsum(row[3] for row in videos),
+        views=sum(row[4] for row in videos),
+        first=_iso(first),
+        last=_iso(last),
+        monthly=_monthly(days, MEDIA),
+        uploaders=uploaders,
+        targets=targets,
+        top_uploaders=top_uploaders,
+        top_targets=top_targets,
+        removed=_removed(s, platform_ids),
+    )
+
+
+def _kept(s: Any, scope: str, count: Callable[[], Tallies]) -> Tallies:
+    """The tallies of ``scope`` as kept by an earlier read when no item changed since, else counted and
+    kept. The number of ``item_write`` rows is read first: a change committed while the tallies are
+    counted adds a row, so what is kept is never taken for a later state of the items."""
+    writes = int(s.scalar(select(func.count()).select_from(ItemWrite)) or 0)
+    kept = s.execute(
+        select(FigureTally.writes, FigureTally.tallies).where(FigureTally.scope == scope)
+    ).first()
+    if kept is not None and kept.writes == writes:
+        return Tallies.from_json(kept.tallies)
+    tallies = count()
+    upsert = dialect_insert(s)(FigureTally).values(scope=scope, writes=writes, tallies=tallies.to_json())
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[FigureTally.scope],
+        set_={"writes": upsert.excluded.writes, "tallies": upsert.excluded.tallies},
+        where=FigureTally.writes <= upsert.excluded.writes,
+    )
+    try:
+        with s.begin_nested():
+            s.execute(upsert)
+    except DBAPIError:  # a reader without the right to write (a read-only role): nothing kept
+        pass
+    return tallies
 
 
 KINDS = {"video": "videos", "photo": "photos", "gallery": "galleries"}
@@ -211,17 +301,12 @@ def _targets(scoped: Any) -> Any:
 
 
 def _ranked(
-    s: Any,
-    scoped: Any,
-    entity: type[Person] | type[Uploader],
-    top: int,
-    policy: PrivacyPolicy,
-    kinds: tuple[str, ...],
-) -> tuple[int, list[dict[str, Any]]]:
+    s: Any, scoped: Any, entity: type[Person] | type[Uploader], top: int, kinds: tuple[str, ...]
+) -> tuple[int, list[tuple[int, int, int]]]:
     """How many persons (or uploaders) have a present item of ``kinds``, and the ``top`` of them by
-    present videos, ties by views (then by key, so the order is stable): one read of the items (joined
-    with their persons), grouped by key once and kept (a materialized CTE) for both answers. Names are
-    read for the winners only."""
+    present videos, ties by views (then by key, so the order is stable), as (key, videos, views): one
+    read of the items (joined with their persons), grouped by key once and kept (a materialized CTE) for
+    both answers."""
     is_video = Item.kind == "video"
     media = (Item.kind.in_(kinds), Item.removed_at.is_(None))
     if entity is Person:
@@ -261,6 +346,13 @@ def _ranked(
         else:
             counted = int(n)
     winners.sort(key=lambda w: (-w[1], -w[2], w[0]))
+    return counted, winners
+
+
+def _named(
+    s: Any, entity: type[Person] | type[Uploader], winners: list[tuple[int, int, int]], policy: PrivacyPolicy
+) -> list[dict[str, Any]]:
+    """The top list as shown: names (read for the winners only) through the privacy policy."""
     labels = (Person.name, Person.public_figure) if entity is Person else (Uploader.name, literal(None))
     names = {
         key_: (name, label)
@@ -277,7 +369,7 @@ def _ranked(
             row["public_figure"] = policy.is_public(name)
             row["platform_label"] = bool(label)
         out.append(row)
-    return counted, out
+    return out
 
 
 def _requests(s: Any, platform_ids: list[int] | None) -> tuple[int, list[dict[str, Any]]]:
