@@ -104,7 +104,7 @@ def test_a_line_cut_short_or_changed_breaks_the_chain(tmp_path: Path) -> None:
 
 def _private_hooks(notes: list[str]) -> custody.LogHooks:
     return custody.LogHooks(
-        command_line=lambda argv: argv[:2], outcome=lambda exc: "no" if exc else "yes", notes=notes
+        command_line=lambda argv: ["unmask", "quiet"], outcome=lambda exc: "no" if exc else "yes", notes=notes
     )
 
 
@@ -135,7 +135,7 @@ def test_hooks_write_the_command_line_outcome_and_note_they_are_given(tmp_path: 
         ("quiet add", "yes", "1 thing added"),
         ("quiet fail", "no", "half done"),
     ]
-    assert all(len(e["command"]) == 2 and "seal" not in e for e in lines)
+    assert all(e["command"] == ["unmask", "quiet"] and "seal" not in e for e in lines)
     assert list(lines[0]) == [
         "seq", "time", "command", "action", "unmask_version", "outcome", "note", "changed", "counts", "prev"
     ]  # fmt: skip

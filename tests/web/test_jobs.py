@@ -7,6 +7,7 @@ import socket
 import time
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from tests.web.conftest import ClientFactory
@@ -33,6 +34,7 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_a_census_of_an_unreachable_site_shows_as_a_failed_job(
     sqlite_case: Case, client_for: ClientFactory
 ) -> None:
