@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, func, select, update
 
 from tests.helpers.cases import load_census, record
 from unmask.analysis.figures import FigureOptions, compute_figures
 from unmask.census.model import ItemKind, PersonRef
 from unmask.core.case import Case
 from unmask.core.privacy import pseudonym, record_public_figures
+from unmask.core.store.models import FigureTally, ItemPerson
 
 
 def test_figures_follow_the_contract(case: Case) -> None:
@@ -83,3 +88,85 @@ def test_pseudonyms_are_stable_and_case_specific() -> None:
     assert pseudonym("Bo  Rin", "a") == pseudonym("bo rin", "a")
     assert pseudonym("Bo Rin", "a") != pseudonym("Bo Rin", "b")
     assert pseudonym("Bo Rin", "a").startswith("Person-")
+
+
+def test_top_lists_cut_at_top_after_ties_and_counts_reach_past_the_cut(case: Case) -> None:
+    """The count and the top list come from one grouped read: the count still covers every person and
+    uploader (photos only, past the cut), the list holds videos only, ties broken by views then by key."""
+    people = [PersonRef(n) for n in ("Al Pim", "Bea Qu", "Cid Ro", "Dee Sol")]
+    items = [
+        record(ItemKind.VIDEO, 1, views=5, uploader="u1", persons=[people[0]]),
+        record(ItemKind.VIDEO, 2, views=5, uploader="u2", persons=[people[1]]),
+        record(ItemKind.VIDEO, 3, views=9, uploader="u3", persons=[people[2]]),
+        record(ItemKind.VIDEO, 4, views=1, uploader="u3", persons=[people[2]]),
+        record(ItemKind.PHOTO, 5, views=99, uploader="u4", persons=[people[3]]),
+    ]
+    load_census(case, items)
+    fig = compute_figures(case.store, FigureOptions(pseudonymize=False, top=2))
+    assert (fig["targets"], fig["uploaders"]) == (4, 4)
+    assert [(t["name"], t["videos"], t["views"]) for t in fig["top_targets"]] == [
+        ("Cid Ro", 2, 10),
+        ("Al Pim", 1, 5),  # a tie with Bea Qu on videos and views: the first stored wins
+    ]
+    assert [(u["name"], u["videos"]) for u in fig["top_uploaders"]] == [("u3", 2), ("u1", 1)]
+    wide = compute_figures(case.store, FigureOptions(pseudonymize=False, top=10))
+    assert "Dee Sol" not in [t["name"] for t in wide["top_targets"]]  # photos only: counted, not ranked
+    assert [u["name"] for u in wide["top_uploaders"]] == ["u3", "u1", "u2"]
+
+
+def _fresh(case: Case) -> dict:
+    """The figures counted anew (what is kept set aside)."""
+    with case.store.session() as s:
+        s.execute(delete(FigureTally))
+    return compute_figures(case.store, FigureOptions(pseudonymize=False))
+
+
+def test_kept_tallies_follow_every_change_to_items_and_their_persons(case: Case) -> None:
+    """On PostgreSQL the tallies are kept between reads; any change to an item or its persons (a new
+    item, a new person on an item, an item marked removed, a deleted link) is seen by the next read,
+    which matches figures counted anew."""
+    w = load_census(case, [record(ItemKind.VIDEO, 1, views=10, persons=[PersonRef("Al Pim")], uploader="u1")])
+
+    def read() -> dict:
+        return compute_figures(case.store, FigureOptions(pseudonymize=False))
+
+    first = read()
+    with case.store.session() as s:
+        kept = s.scalar(select(func.count()).select_from(FigureTally))
+    assert kept == (1 if case.store.dialect == "postgresql" else 0)
+    assert read() == first  # read again, from what was kept
+    another = "https://another.test"
+    load_census(
+        case, [record(ItemKind.VIDEO, 2, base=another, views=5, persons=[PersonRef("Bea Qu")])], another
+    )
+    assert read()["videos"] == 2 and read()["targets"] == 2
+    assert read() == _fresh(case)
+    w.mark_item_gone(ItemKind.VIDEO, "1")
+    assert (read()["videos"], read()["removed"], read()["targets"]) == (1, 1, 1)
+    assert read() == _fresh(case)
+    with case.store.session() as s:
+        s.execute(delete(ItemPerson))
+    assert read()["targets"] == 0 and read()["top_targets"] == []
+    assert read() == _fresh(case)
+
+
+@pytest.mark.postgres
+def test_a_change_committed_while_figures_are_counted_is_not_kept_as_later_state(
+    tmp_path: Path, pg_database: str
+) -> None:
+    """A transaction that writes items before the read and commits after it: the read does not see it,
+    and what it kept is not taken for the items once the transaction has committed."""
+    from unmask.core.store.models import Item
+
+    case = Case.init(tmp_path / "case", db=pg_database)
+    try:
+        load_census(case, [record(ItemKind.VIDEO, 1, views=10)])
+        with case.store.engine.connect() as other:
+            other.execute(update(Item).values(views=99))  # not committed yet
+            during = compute_figures(case.store, FigureOptions(pseudonymize=False))
+            other.commit()
+        after = compute_figures(case.store, FigureOptions(pseudonymize=False))
+        assert (during["views"], after["views"]) == (10, 99)
+        assert after == _fresh(case)
+    finally:
+        case.close()

@@ -113,6 +113,7 @@ def test_recrawl_counts_new_items_and_marks_removed(new_case: Path) -> None:
     assert figures["runs"][-1]["incremental"] is True
 
 
+@pytest.mark.slow
 def test_census_on_a_postgresql_store(tmp_path: Path, pg_database: str, demo_server: SpawnedServer) -> None:
     from tests.helpers.cli import unmask
 

@@ -10,6 +10,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests.census.conftest import UNMASK, crawl, stats, unmask_json
 from tests.census.test_crawl_demo import assert_figures
 from unmask.demo.platform import DemoPlatform
@@ -27,6 +29,7 @@ def _rows(case: Path, sql: str) -> list[tuple[object, ...]]:
         return db.execute(sql).fetchall()
 
 
+@pytest.mark.slow
 def test_kill_9_in_full_flight_refetches_only_pages_not_stored(new_case: Path) -> None:
     platform = DemoPlatform(seed=4, scale=0.02)
     with spawn(seed=4, scale=0.02, latency_ms=5) as server:

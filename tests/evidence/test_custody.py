@@ -100,3 +100,59 @@ def test_a_line_cut_short_or_changed_breaks_the_chain(tmp_path: Path) -> None:
     assert any("cut short" in p for _, p in custody.chain_problems(log))
     custody.append(evidence, {"command": ["unmask", "after"]})  # a new line starts on its own line
     assert json.loads(log.read_bytes().splitlines()[-1])["command"] == ["unmask", "after"]
+
+
+def _private_hooks(notes: list[str]) -> custody.LogHooks:
+    return custody.LogHooks(
+        command_line=lambda argv: ["unmask", "quiet"], outcome=lambda exc: "no" if exc else "yes", notes=notes
+    )
+
+
+def test_hooks_write_the_command_line_outcome_and_note_they_are_given(tmp_path: Path) -> None:
+    from unmask.core.case import Case
+
+    root = tmp_path / "case"
+    Case.init(root).close()
+    notes: list[str] = ["left over from an earlier command"]
+
+    @custody.logged("quiet add", hooks=_private_hooks(notes))
+    def add(case: Path) -> None:
+        notes.append("1 thing added")
+
+    @custody.logged("quiet fail", hooks=_private_hooks(notes))
+    def fail(case: Path, noted: bool) -> None:
+        if noted:
+            notes.append("half done")
+        raise ValueError("a name that must not be logged")
+
+    add(case=root)
+    with pytest.raises(ValueError):
+        fail(case=root, noted=False)  # failed before noting anything: no line
+    with pytest.raises(ValueError):
+        fail(case=root, noted=True)  # noted, then failed: a line, though nothing changed in counts
+    lines = _log(root)
+    assert [(e["action"], e["outcome"], e["note"]) for e in lines] == [
+        ("quiet add", "yes", "1 thing added"),
+        ("quiet fail", "no", "half done"),
+    ]
+    assert all(e["command"] == ["unmask", "quiet"] and "seal" not in e for e in lines)
+    assert list(lines[0]) == [
+        "seq", "time", "command", "action", "unmask_version", "outcome", "note", "changed", "counts", "prev"
+    ]  # fmt: skip
+
+
+def test_hooks_can_let_a_failure_to_log_pass_through(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unmask.core.case import Case
+
+    root = tmp_path / "case"
+    Case.init(root).close()
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(custody, "append", broken)
+    strict = custody.LogHooks(notes=[], catch_log_errors=False)
+    with pytest.raises(OSError, match="disk full"):
+        custody.logged("strict", hooks=strict)(lambda case: None)(case=root)
+    with pytest.raises(SystemExit):  # the default: a warning, and exit 1 for a command that succeeded
+        custody.logged("lenient")(lambda case: None)(case=root)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.forum.zoo import ZOO
 from tests.helpers.cli import unmask, unmask_json
 from unmask.demo.forum import ForumWorld
 
 
+@pytest.mark.slow
 def test_the_report_shows_the_forum_figures_with_evidence_and_no_starter(tmp_path: Path) -> None:
     world = ForumWorld(seed=21, threads=60)
     site = ZOO["xenforo"](world)

@@ -21,6 +21,8 @@ from unmask.core.case import Case
 from unmask.core.store.models import Person, Platform
 from unmask.demo.forum import ForumWorld
 
+pytestmark = pytest.mark.slow  # every test crawls the forum zoo or runs `unmask` end to end
+
 
 def forum_crawl(case: Path, url: str, *extra: str) -> dict[str, Any]:
     result: dict[str, Any] = unmask_json(

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.cli import unmask
 from tests.protect.conftest import Crawled
 from tests.protect.site import protected_names_in
+
+pytestmark = pytest.mark.slow  # reads a crawled platform and every output
 
 
 def test_public_outputs_never_name_a_protected_person(crawled: Crawled, tmp_path: Path) -> None:

@@ -8,10 +8,14 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.cli import unmask, unmask_json
 from tests.protect.conftest import Crawled
 from tests.protect.site import EXPECTED, ITEMS, NEAR_MISSES, PROTECTED
 from unmask.core.text import match_words, name_spellings
+
+pytestmark = pytest.mark.slow  # every test reads a crawled platform (the module's crawl)
 
 
 def _item_id(url: str) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from tests.helpers.tsa import LocalTsa
@@ -49,6 +50,7 @@ def test_a_cited_capture_is_the_evidence_stage_reference_with_its_replay_link(sq
     assert all(re.search(r",http://127\.0\.0\.1:9123/capture/\d+$", line) for line in listing[1:])
 
 
+@pytest.mark.slow
 def test_the_appendix_says_what_the_seal_covers_and_what_came_after(
     sqlite_case: Case, tmp_path: Path
 ) -> None:

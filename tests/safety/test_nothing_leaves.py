@@ -89,6 +89,7 @@ def test_no_request_leaves_the_site_whatever_it_redirects_to(crawled: tuple[Path
     }
 
 
+@pytest.mark.slow
 @needs_netns
 def test_the_start_urls_redirect_establishes_the_canonical_origin(
     crawled: tuple[Path, dict[str, Any]],

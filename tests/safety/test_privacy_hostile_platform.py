@@ -130,12 +130,14 @@ def test_the_crawl_found_every_spelling(outputs: Outputs) -> None:
     assert pseudonym("Zoë Ångström", outputs.secret) in names
 
 
+@pytest.mark.slow
 def test_the_platforms_celebrity_label_unmasks_no_one(outputs: Outputs) -> None:
     janet = pseudonym("Janet Doerwald", outputs.secret)
     (row,) = [t for t in outputs.json["stats"]["top_targets"] if t["name"] == janet]
     assert row["platform_label"] is True and row["public_figure"] is False
 
 
+@pytest.mark.slow
 def test_a_public_figure_on_the_investigators_list_is_named(outputs: Outputs) -> None:
     before = {t["name"] for t in outputs.json["stats"]["top_targets"]}
     assert PUBLIC not in before  # no list yet: a pseudonym like everyone else
@@ -148,12 +150,14 @@ def test_a_public_figure_on_the_investigators_list_is_named(outputs: Outputs) ->
         assert PUBLIC in outputs.texts[name], name
 
 
+@pytest.mark.slow
 def test_an_uploader_handle_built_from_a_hidden_name_is_a_pseudonym(outputs: Outputs) -> None:
     uploaders = {u["name"] for u in outputs.json["stats"]["top_uploaders"]}
     assert pseudonym("JanetDoerwaldFan", outputs.secret, prefix="Uploader") in uploaders
     assert {"uploader2", "newsdesk"} <= uploaders
 
 
+@pytest.mark.slow
 def test_a_registered_owner_is_named_alike_everywhere(outputs: Outputs) -> None:
     owners = {o["name"] for o in outputs.json["ultimate"]["owners"]}
     janet = pseudonym("Janet Doerwald", outputs.secret)
@@ -164,6 +168,7 @@ def test_a_registered_owner_is_named_alike_everywhere(outputs: Outputs) -> None:
     assert OWNER in outputs.texts["owners ultimate"]
 
 
+@pytest.mark.slow
 def test_platform_text_is_never_terminal_markup(outputs: Outputs) -> None:
     for name in ("stats", "analyze", "crawl (terminal)", "owners ultimate"):
         text = outputs.texts[name]
@@ -192,6 +197,7 @@ def test_real_names_on_request_show_them(outputs: Outputs, tmp_path: Path) -> No
     assert "Janet Doerwald" in text and "Zoë Ångström" in text and "JanetDoerwaldFan" in text
 
 
+@pytest.mark.slow
 def test_the_graph_export_of_a_crawled_platform_is_valid_ftm(outputs: Outputs) -> None:
     from tests.safety.test_outputs_ftm_valid import assert_valid_ftm
 

@@ -11,6 +11,7 @@ import sys
 from email import message_from_bytes, policy
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.helpers.cli import UNMASK, unmask, unmask_json
@@ -45,6 +46,7 @@ def _draft(*args: str, answer: str | None = None) -> subprocess.CompletedProcess
     )
 
 
+@pytest.mark.slow
 def test_draft_packages_send_only_when_confirmed(
     crawled: Crawled, smtp_plain: tuple[Inbox, int], tmp_path: Path
 ) -> None:
@@ -122,6 +124,7 @@ def test_draft_packages_send_only_when_confirmed(
     assert "sent" in report.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_urls_from_a_file_and_the_check_after_the_deadline(crawled: Crawled, tmp_path: Path) -> None:
     case = str(crawled.case)
     gone, kept = ITEMS[0], ITEMS[1]

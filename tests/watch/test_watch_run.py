@@ -41,6 +41,7 @@ def _messages(hook: JsonServer) -> list[dict[str, Any]]:
     return [r.json() for r in hook.requests if r.method == "POST"]
 
 
+@pytest.mark.slow
 def test_watch_run_alerts_changes_and_failures_without_names(
     new_case: Path, tmp_path: Path, hook: JsonServer
 ) -> None:
@@ -88,6 +89,7 @@ def test_watch_run_alerts_changes_and_failures_without_names(
     assert any(json.loads(line)["action"] == "watch run" for line in log.splitlines())
 
 
+@pytest.mark.slow
 def test_a_bad_schedule_is_one_line(new_case: Path) -> None:
     _configure(new_case, {"jobs": [{"kind": "protect", "cron": "every day"}]})
     proc = unmask("watch", "run", "--case", str(new_case), check=False)

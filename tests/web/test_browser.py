@@ -18,6 +18,8 @@ from tests.report.test_report_browser import ARGS, ARTIFACTS, CHROMIUM, _require
 from unmask.core.case import Case
 from unmask.demo.server import spawn
 
+pytestmark = pytest.mark.slow  # a real browser against a real server
+
 
 class Served:
     def __init__(self, root: Path, *extra: str, flag: str = "--case") -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 
+import pytest
+
 from tests.web.conftest import ClientFactory, csrf_of, wait_job
 from unmask.core.case import Case
 
@@ -14,6 +16,7 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_a_census_of_an_unreachable_site_shows_as_a_failed_job(
     sqlite_case: Case, client_for: ClientFactory
 ) -> None:

@@ -12,16 +12,30 @@ one sentence).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import func, literal, or_, select, union_all
+from sqlalchemy.exc import DBAPIError
 
 from unmask.core.outcome import latest_verdict
 from unmask.core.privacy import PrivacyPolicy, Role
 from unmask.core.store import Store
-from unmask.core.store.models import Capture, CrawlRun, Item, ItemPerson, Person, Platform, Uploader
+from unmask.core.store.db import dialect_insert
+from unmask.core.store.models import (
+    Capture,
+    CrawlRun,
+    FigureTally,
+    Item,
+    ItemPerson,
+    ItemWrite,
+    Person,
+    Platform,
+    Uploader,
+)
 
 
 @dataclass
@@ -59,6 +73,38 @@ def _months_between(first: str, last: str) -> list[str]:
     return out
 
 
+@dataclass
+class Tallies:
+    """What `stats` counts from the items and their persons, names aside: exact, and on PostgreSQL kept
+    between reads for as long as no transaction changes an item or its persons (table ``figure_tally``,
+    checked against ``item_write``)."""
+
+    counts: dict[str, int]
+    """Items present per kind."""
+    seconds: float
+    views: int
+    first: str | None
+    last: str | None
+    monthly: list[dict[str, Any]]
+    uploaders: int
+    targets: int
+    top_uploaders: list[tuple[int, int, int]]
+    """(uploader id, present videos, their views) of the winners, in order."""
+    top_targets: list[tuple[int, int, int]]
+    """(person id, present videos, their views) of the winners, in order."""
+    removed: int
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Tallies:
+        raw = json.loads(text)
+        for top in ("top_uploaders", "top_targets"):
+            raw[top] = [(int(k), int(n), int(v)) for k, n, v in raw[top]]
+        return cls(**raw)
+
+
 def compute_figures(store: Store, opts: FigureOptions) -> dict[str, Any]:
     policy = opts.policy(store)
     with store.session() as s:
@@ -66,54 +112,96 @@ def compute_figures(store: Store, opts: FigureOptions) -> dict[str, Any]:
         if opts.platform:
             platform_ids = list(s.scalars(select(Platform.id).where(Platform.base_url == opts.platform)))
 
-        def scoped(q: Any) -> Any:
-            return q.where(Item.platform_id.in_(platform_ids)) if platform_ids is not None else q
+        def count() -> Tallies:
+            return _tallies(s, platform_ids, opts.top, store.dialect)
 
-        days = _present_by_kind_and_day(s, scoped)
-        counts: dict[str, int] = {}
-        for kind, _day, n, _seconds, _views in days:
-            counts[kind] = counts.get(kind, 0) + n
-        videos = [row for row in days if row[0] == "video"]
-        seconds = math.fsum(row[3] for row in videos)
-        views = sum(row[4] for row in videos)
-        video_days = [row[1] for row in videos if row[1] is not None]
-        first, last = (min(video_days), max(video_days)) if video_days else (None, None)
-        media = [Item.kind.in_(["video", "photo"]), Item.removed_at.is_(None)]
-        # COUNT over a DISTINCT subquery: PostgreSQL hashes it, where COUNT(DISTINCT …) sorts
-        distinct_uploaders = scoped(
-            select(Item.uploader_id).distinct().where(*media, Item.uploader_id.is_not(None))
-        ).subquery()
-        uploaders = s.scalar(select(func.count()).select_from(distinct_uploaders))
-        targets = s.scalar(_targets(scoped, media))
-        monthly = _monthly(days, ("video", "photo"))
-        top_targets = _top(s, scoped, Person, opts.top, policy)
-        top_uploaders = _top(s, scoped, Uploader, opts.top, policy)
+        tallies = _kept(s, f"{platform_ids}|{opts.top}", count) if store.dialect == "postgresql" else count()
+        top_targets = _named(s, Person, tallies.top_targets, policy)
+        top_uploaders = _named(s, Uploader, tallies.top_uploaders, policy)
         requests, run_info = _requests(s, platform_ids)
         verdict = latest_verdict(s, platform_ids)
 
+    counts = tallies.counts
     items = sum(counts.values())
     return {
         "videos": int(counts.get("video", 0)),
         "photos": int(counts.get("photo", 0)),
         "galleries": int(counts.get("gallery", 0)),
-        "hours": round(float(seconds) / 3600.0, 2),
-        "views": int(views),
-        "uploaders": int(uploaders or 0),
-        "targets": int(targets or 0),
-        "first_upload": _iso(first),
-        "last_upload": _iso(last),
-        "monthly": monthly,
+        "hours": round(float(tallies.seconds) / 3600.0, 2),
+        "views": int(tallies.views),
+        "uploaders": tallies.uploaders,
+        "targets": tallies.targets,
+        "first_upload": tallies.first,
+        "last_upload": tallies.last,
+        "monthly": tallies.monthly,
         "top_targets": top_targets,
         "top_uploaders": top_uploaders,
         "requests": requests,
         "requests_per_item": round(requests / items, 4) if items else 0.0,
         "items": items,
-        "removed": _removed(store, platform_ids),
+        "removed": tallies.removed,
         "runs": run_info,
         "pseudonymized": policy.pseudonymize,
         **policy.redact_all(verdict.as_dict()),
         "verdict": policy.redact(verdict.sentence()),
     }
+
+
+def _tallies(s: Any, platform_ids: list[int] | None, top: int, dialect: str) -> Tallies:
+    def scoped(q: Any) -> Any:
+        return q.where(Item.platform_id.in_(platform_ids)) if platform_ids is not None else q
+
+    days = _present_by_kind_and_day(s, scoped)
+    counts: dict[str, int] = {}
+    for kind, _day, n, _seconds, _views in days:
+        counts[kind] = counts.get(kind, 0) + n
+    videos = [row for row in days if row[0] == "video"]
+    video_days = [row[1] for row in videos if row[1] is not None]
+    first, last = (min(video_days), max(video_days)) if video_days else (None, None)
+    uploaders, top_uploaders = _ranked(s, scoped, Uploader, top, MEDIA)
+    if dialect == "postgresql":
+        targets, top_targets = _ranked(s, scoped, Person, top, MEDIA)
+    else:  # SQLite joins a million items' persons twice as fast for videos alone, EXISTS for the count
+        _, top_targets = _ranked(s, scoped, Person, top, ("video",))
+        targets = int(s.scalar(_targets(scoped)) or 0)
+    return Tallies(
+        counts=counts,
+        seconds=math.fsum(row[3] for row in videos),
+        views=sum(row[4] for row in videos),
+        first=_iso(first),
+        last=_iso(last),
+        monthly=_monthly(days, MEDIA),
+        uploaders=uploaders,
+        targets=targets,
+        top_uploaders=top_uploaders,
+        top_targets=top_targets,
+        removed=_removed(s, platform_ids),
+    )
+
+
+def _kept(s: Any, scope: str, count: Callable[[], Tallies]) -> Tallies:
+    """The tallies of ``scope`` as kept by an earlier read when no item changed since, else counted and
+    kept. The number of ``item_write`` rows is read first: a change committed while the tallies are
+    counted adds a row, so what is kept is never taken for a later state of the items."""
+    writes = int(s.scalar(select(func.count()).select_from(ItemWrite)) or 0)
+    kept = s.execute(
+        select(FigureTally.writes, FigureTally.tallies).where(FigureTally.scope == scope)
+    ).first()
+    if kept is not None and kept.writes == writes:
+        return Tallies.from_json(kept.tallies)
+    tallies = count()
+    upsert = dialect_insert(s)(FigureTally).values(scope=scope, writes=writes, tallies=tallies.to_json())
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[FigureTally.scope],
+        set_={"writes": upsert.excluded.writes, "tallies": upsert.excluded.tallies},
+        where=FigureTally.writes <= upsert.excluded.writes,
+    )
+    try:
+        with s.begin_nested():
+            s.execute(upsert)
+    except DBAPIError:  # a reader without the right to write (a read-only role): nothing kept
+        pass
+    return tallies
 
 
 KINDS = {"video": "videos", "photo": "photos", "gallery": "galleries"}
@@ -195,53 +283,88 @@ def _iso(value: Any) -> str | None:
     return str(value)[:10]
 
 
-def _targets(scoped: Any, media: list[Any]) -> Any:
-    """Depicted persons with at least one present video or photo.
+MEDIA = ("video", "photo")
+"""The kinds whose uploaders and depicted persons are counted."""
 
-    Asked person by person (EXISTS), not as a DISTINCT over every item's persons: a person's first
-    item usually answers, so the store reads a few rows per person instead of sorting a million.
-    """
+
+def _targets(scoped: Any) -> Any:
+    """Depicted persons with at least one present video or photo, asked person by person (EXISTS): a
+    person's first item usually answers, so SQLite reads a few rows per person instead of sorting a
+    million."""
     depicted = scoped(
         select(literal(1))
         .select_from(ItemPerson)
         .join(Item, Item.id == ItemPerson.item_id)
-        .where(ItemPerson.person_id == Person.id, *media)
+        .where(ItemPerson.person_id == Person.id, Item.kind.in_(MEDIA), Item.removed_at.is_(None))
     )
     return select(func.count()).select_from(Person).where(depicted.exists())
 
 
-def _top(
-    s: Any, scoped: Any, entity: type[Person] | type[Uploader], top: int, policy: PrivacyPolicy
-) -> list[dict[str, Any]]:
-    """The ``top`` persons or uploaders by present videos, ties by views (then by key, so the order is
-    stable). Grouped by key over the covering index alone; names are read for the winners only."""
-    present_videos = scoped(select(Item.id, Item.views).where(*_present("video"))).subquery()
+def _ranked(
+    s: Any, scoped: Any, entity: type[Person] | type[Uploader], top: int, kinds: tuple[str, ...]
+) -> tuple[int, list[tuple[int, int, int]]]:
+    """How many persons (or uploaders) have a present item of ``kinds``, and the ``top`` of them by
+    present videos, ties by views (then by key, so the order is stable), as (key, videos, views): one
+    read of the items (joined with their persons), grouped by key once and kept (a materialized CTE) for
+    both answers."""
+    is_video = Item.kind == "video"
+    media = (Item.kind.in_(kinds), Item.removed_at.is_(None))
     if entity is Person:
         key: Any = ItemPerson.person_id
-        rows = select(key, present_videos.c.views).join_from(
-            present_videos, ItemPerson, ItemPerson.item_id == present_videos.c.id
-        )
+        rows = select(key).select_from(ItemPerson).join(Item, Item.id == ItemPerson.item_id).where(*media)
     else:
         key = Item.uploader_id
-        rows = scoped(select(key, Item.views).where(*_present("video"), key.is_not(None)))
-    grouped = rows.subquery()
-    videos = func.count()
-    views = func.coalesce(func.sum(grouped.c.views), 0)
-    who = grouped.c[key.name]
-    q = select(who, videos, views).group_by(who).order_by(videos.desc(), views.desc(), who).limit(top)
-    ranked = s.execute(q).all()
+        rows = select(key).where(*media, key.is_not(None))
+    per_key = (
+        scoped(
+            rows.add_columns(
+                func.count().filter(is_video).label("videos"),
+                func.coalesce(func.sum(Item.views).filter(is_video), 0).label("views"),
+            ).group_by(key)
+        )
+        .cte("per_key")
+        .prefix_with("MATERIALIZED")
+    )
+    who = per_key.c[key.name]
+    ranked = (
+        select(who, per_key.c.videos, per_key.c.views)
+        .where(per_key.c.videos > 0)
+        .order_by(per_key.c.videos.desc(), per_key.c.views.desc(), who)
+        .limit(top)
+        .subquery()
+    )
+    counted_row = select(literal(0).label("winner"), literal(None).label("who"), func.count(), literal(0))
+    answer = union_all(
+        counted_row.select_from(per_key),
+        select(literal(1), ranked.c[key.name], ranked.c.videos, ranked.c.views),
+    )
+    counted = 0
+    winners: list[tuple[int, int, int]] = []
+    for winner, key_, n, v in s.execute(answer):
+        if winner:
+            winners.append((int(key_), int(n), int(v)))
+        else:
+            counted = int(n)
+    winners.sort(key=lambda w: (-w[1], -w[2], w[0]))
+    return counted, winners
+
+
+def _named(
+    s: Any, entity: type[Person] | type[Uploader], winners: list[tuple[int, int, int]], policy: PrivacyPolicy
+) -> list[dict[str, Any]]:
+    """The top list as shown: names (read for the winners only) through the privacy policy."""
     labels = (Person.name, Person.public_figure) if entity is Person else (Uploader.name, literal(None))
     names = {
         key_: (name, label)
         for key_, name, label in s.execute(
-            select(entity.id, *labels).where(entity.id.in_([r[0] for r in ranked]))
+            select(entity.id, *labels).where(entity.id.in_([w[0] for w in winners]))
         )
     }
     role = Role.DEPICTED if entity is Person else Role.UPLOADER
     out = []
-    for key_, n, v in ranked:
+    for key_, n, v in winners:
         name, label = names[key_]
-        row: dict[str, Any] = {"name": policy.name(name, role), "videos": int(n), "views": int(v)}
+        row: dict[str, Any] = {"name": policy.name(name, role), "videos": n, "views": v}
         if entity is Person:
             row["public_figure"] = policy.is_public(name)
             row["platform_label"] = bool(label)
@@ -283,9 +406,8 @@ def _requests(s: Any, platform_ids: list[int] | None) -> tuple[int, list[dict[st
     return sum(int(per_run.get(r, 0)) for r in latest.values()), info
 
 
-def _removed(store: Store, platform_ids: list[int] | None) -> int:
-    with store.session() as s:
-        q = select(func.count()).select_from(Item).where(and_(Item.removed_at.is_not(None)))
-        if platform_ids is not None:
-            q = q.where(Item.platform_id.in_(platform_ids))
-        return int(s.scalar(q) or 0)
+def _removed(s: Any, platform_ids: list[int] | None) -> int:
+    q = select(func.count()).select_from(Item).where(Item.removed_at.is_not(None))
+    if platform_ids is not None:
+        q = q.where(Item.platform_id.in_(platform_ids))
+    return int(s.scalar(q) or 0)

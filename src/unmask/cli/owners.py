@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -20,39 +21,16 @@ from unmask.cli.common import (
     print_json,
     privacy_policy,
 )
-from unmask.cli.labels import label, labels, words
-from unmask.core.privacy import PrivacyPolicy, Role, pseudonym
+from unmask.core.labels import label, labels, words
 from unmask.evidence import custody
+from unmask.owners.privacy import shown
+
+if TYPE_CHECKING:
+    from unmask.core.case import Case
 
 app = typer.Typer(
     help="Who is behind it: entity graph, ownership imports, ultimate owners, paths.", no_args_is_help=True
 )
-
-
-def shown(value: Any, policy: PrivacyPolicy) -> Any:
-    """A query's answer with persons as every output shows them (role OWNER: named, unless the same person
-    is a hidden depicted person of the case; then the pseudonym, keyed as in `owners export`, with no
-    properties or identifiers)."""
-    if not policy.hidden:  # no name to hide: the answer as it is (it may list 10,000 owners)
-        return value
-    return _shown(value, policy)
-
-
-def _shown(value: Any, policy: PrivacyPolicy) -> Any:
-    if isinstance(value, list):
-        return [_shown(v, policy) for v in value]
-    if not isinstance(value, dict):
-        return value
-    out = {k: _shown(v, policy) for k, v in value.items()}
-    name = out.get("name")
-    if out.get("schema") == "Person" and isinstance(name, str) and policy.is_hidden(name, Role.OWNER):
-        out["name"] = pseudonym(name, policy.secret)
-        if isinstance(out.get("id"), str):
-            out["id"] = pseudonym(f"id:{out['id']}", policy.secret)
-        for key in ("properties", "identifiers"):
-            if key in out:
-                out[key] = type(out[key])()
-    return out
 
 
 def _import_formats() -> list[str]:
@@ -81,6 +59,32 @@ def _spinner(template: str, *, hidden: bool = False) -> Progress:
         transient=True,
         disable=hidden or not err_console.is_terminal,
     )
+
+
+def _query(
+    case: Path | None, as_json: bool, ask: Callable[[Case], dict[str, Any]], show: Callable[[Any], None]
+) -> None:
+    """A question to the graph: its answer, with owners as every output shows them, as JSON or through
+    ``show``."""
+    with opened_case(case) as the_case:
+        answer = shown(ask(the_case), privacy_policy(the_case))
+    if as_json:
+        print_json(answer)
+    else:
+        show(answer)
+
+
+def _change(
+    case: Path | None, as_json: bool, change: Callable[[Case], dict[str, Any]], said: Callable[[Any], str]
+) -> None:
+    """A change to the graph, its index rebuilt after it: what changed as JSON, or in one line."""
+    with opened_case(case) as the_case:
+        result = change(the_case)
+        _build_index(the_case)
+    if as_json:
+        print_json(result)
+    else:
+        out_console.print(said(result), highlight=False, markup=False, soft_wrap=True)
 
 
 def _build_index(the_case: Any) -> None:
@@ -152,12 +156,7 @@ def show_cmd(
     """An entity with its sources and its neighbours, by kind of link."""
     from unmask.owners.show import show
 
-    with opened_case(case) as the_case:
-        info = shown(show(the_case, entity_id, note=_note), privacy_policy(the_case))
-    if as_json:
-        print_json(info)
-        return
-    _print_entity(info)
+    _query(case, as_json, lambda the_case: show(the_case, entity_id, note=_note), _print_entity)
 
 
 def _share(edge: dict[str, Any]) -> str:
@@ -211,15 +210,17 @@ def emit_case_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
     from unmask.owners.emit import emit_case
     from unmask.owners.emit_apps import emit_apps
 
-    with opened_case(case) as the_case:
+    def emit(the_case: Case) -> dict[str, Any]:
         entities, edges = emit_case(the_case.store)
         apps = emit_apps(the_case.store)  # after the platforms: the app route links to them
-        entities, edges = entities + apps[0], edges + apps[1]
-        _build_index(the_case)
-    if as_json:
-        print_json({"entities": entities, "edges": edges})
-    else:
-        out_console.print(f"case findings in the graph: {entities} new entities, {edges} new edges")
+        return {"entities": entities + apps[0], "edges": edges + apps[1]}
+
+    _change(
+        case,
+        as_json,
+        emit,
+        lambda new: f"case findings in the graph: {new['entities']} new entities, {new['edges']} new edges",
+    )
 
 
 @app.command("resolve")
@@ -282,15 +283,12 @@ def merge_cmd(
     """Merge one entity into another (reversible with `owners unmerge`)."""
     from unmask.owners import resolve
 
-    with opened_case(case) as the_case:
-        merge_id = resolve.merge(the_case.store, canonical, merged)
-        _build_index(the_case)
-    if as_json:
-        print_json({"merge": merge_id})
-    else:
-        out_console.print(
-            f"merge {merge_id}: {merged} merged into {canonical}", highlight=False, markup=False
-        )
+    _change(
+        case,
+        as_json,
+        lambda the_case: {"merge": resolve.merge(the_case.store, canonical, merged)},
+        lambda done: f"merge {done['merge']}: {merged} merged into {canonical}",
+    )
 
 
 @app.command("unmerge")
@@ -305,13 +303,12 @@ def unmerge_cmd(
     """Revert a merge."""
     from unmask.owners import resolve
 
-    with opened_case(case) as the_case:
-        result = resolve.unmerge(the_case.store, merge_id)
-        _build_index(the_case)
-    if as_json:
-        print_json(result)
-    else:
-        out_console.print(f"merge {merge_id} reverted", highlight=False)
+    _change(
+        case,
+        as_json,
+        lambda the_case: resolve.unmerge(the_case.store, merge_id),
+        lambda _done: f"merge {merge_id} reverted",
+    )
 
 
 @app.command("merges")
@@ -372,13 +369,7 @@ def ultimate_cmd(
     from unmask.owners.ultimate import ultimate
 
     day = _parse_day(at)
-    with opened_case(case) as the_case:
-        result = ultimate(the_case, entity, at=day, note=_note)
-        result = shown(result, privacy_policy(the_case))
-    if as_json:
-        print_json(result)
-        return
-    _print_ultimate(result)
+    _query(case, as_json, lambda the_case: ultimate(the_case, entity, at=day, note=_note), _print_ultimate)
 
 
 def _effective_share(o: dict[str, Any]) -> str:
@@ -445,12 +436,15 @@ def path_cmd(
     from unmask.owners.paths import path_query
 
     day = _parse_day(at)
-    with opened_case(case) as the_case:
-        result = path_query(the_case, a, b, k=max_paths, max_hops=max_hops, at=day, note=_note)
-        result = shown(result, privacy_policy(the_case))
-    if as_json:
-        print_json(result)
-        return
+    _query(
+        case,
+        as_json,
+        lambda the_case: path_query(the_case, a, b, k=max_paths, max_hops=max_hops, at=day, note=_note),
+        lambda result: _print_paths(result, a, b, max_hops),
+    )
+
+
+def _print_paths(result: dict[str, Any], a: str, b: str, max_hops: int) -> None:
     if not result["paths"]:
         out_console.print(f"no path between {a} and {b} within {max_hops} links", highlight=False)
         return

@@ -7,16 +7,12 @@ redacted) and say what changed in counts: "3 protected persons added".
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
-from unmask import __version__
 from unmask.cli.common import CaseOpt, JsonOpt, err_console, opened_case, out_console, print_json
 from unmask.core.errors import UnmaskError
 from unmask.evidence import custody
@@ -54,43 +50,21 @@ def private_command(argv: list[str]) -> list[str]:
     return out
 
 
+def _private_outcome(failure: BaseException | None) -> str:
+    return "ok" if failure is None else f"error: {type(failure).__name__}"
+
+
+PRIVATE = custody.LogHooks(
+    command_line=private_command, outcome=_private_outcome, notes=_notes, catch_log_errors=False
+)
+"""custody.logged for commands whose arguments may name a protected person: the log line has the
+command's words and option names only, the error's type but not its message, and the command's
+:func:`note` for what changed; no seal."""
+
+
 def privately_logged(action: str, *, case_param: str = "case") -> Callable[[F], F]:
-    """custody.logged for commands whose arguments may name a protected person: the log line has the
-    command's words and option names only, and the command's :func:`note` for what changed."""
-
-    def wrap(command: F) -> F:
-        @functools.wraps(command)
-        def run(*args: Any, **kwargs: Any) -> Any:
-            root = custody.case_root(kwargs.get(case_param))
-            try:
-                before = custody.snapshot(root)
-            except Exception:  # an unopenable case: the command says so in its own words
-                return command(*args, **kwargs)
-            _notes.clear()
-            failure: BaseException | None = None
-            try:
-                return command(*args, **kwargs)
-            except BaseException as exc:
-                failure = exc
-                raise
-            finally:
-                after = custody.snapshot(root)
-                if after is not None and (failure is None or _notes):
-                    entry = {
-                        "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                        "command": private_command(["unmask", *sys.argv[1:]]),
-                        "action": action,
-                        "unmask_version": __version__,
-                        "outcome": "ok" if failure is None else f"error: {type(failure).__name__}",
-                        "note": "; ".join(_notes) or "nothing changed",
-                        "changed": custody.changes(before, after),
-                        "counts": after.rows,
-                    }
-                    custody.append(after.evidence_dir, entry)
-
-        return run  # type: ignore[return-value]
-
-    return wrap
+    """custody.logged with the :data:`PRIVATE` hooks."""
+    return custody.logged(action, case_param=case_param, hooks=PRIVATE)
 
 
 NameArg = Annotated[str | None, typer.Argument(help="The person's name as it is usually written.")]

@@ -243,27 +243,57 @@ def _seal_after(root: Path, action: str) -> str | None:
     return result.manifest.relative_to(root).as_posix()
 
 
+@dataclass(frozen=True)
+class LogHooks:
+    """How a family of commands is logged. The default keeps the command line with its secrets removed,
+    seals after a run when asked, logs a failure only when it changed something and turns a failure to
+    log into a warning (and exit 1 when the command itself succeeded)."""
+
+    command_line: Callable[[list[str]], list[str]] = redact_command
+    """The command line as the log keeps it."""
+    outcome: Callable[[BaseException | None], str] = _outcome
+    notes: list[str] | None = None
+    """Where the command notes what it changed, in words (cleared as it starts): the line's ``note``
+    ("nothing changed" when empty); a failed command is then logged only when it noted something."""
+    catch_log_errors: bool = True
+    """False: a failure to snapshot or append passes through as it is."""
+
+
+DEFAULT_HOOKS = LogHooks()
+
+
 def record_command(
-    root: Path, action: str, before: Snapshot | None, exc: BaseException | None, *, run: bool
+    root: Path,
+    action: str,
+    before: Snapshot | None,
+    exc: BaseException | None,
+    *,
+    run: bool,
+    hooks: LogHooks = DEFAULT_HOOKS,
 ) -> None:
     """Append the log line for one command on the case at ROOT: every command that completed, and every
-    one that failed after changing something (nothing when there is no case)."""
+    one that failed after changing something (with notes: after noting something); nothing when there is
+    no case."""
     sealed = _seal_after(root, action) if run and exc is None else None
     after = snapshot(root)
     if after is None:
         return
     changed = changes(before, after)
-    if exc is not None and not any(changed.values()):
+    if exc is not None and hooks.notes is None and not any(changed.values()):
         return  # a command that failed and changed nothing (bad input) is not in the log
+    if exc is not None and hooks.notes is not None and not hooks.notes:
+        return  # a command with notes that failed before noting anything
     entry: dict[str, Any] = {
         "time": _now(),
-        "command": redact_command(["unmask", *sys.argv[1:]]),
+        "command": hooks.command_line(["unmask", *sys.argv[1:]]),
         "action": action,
         "unmask_version": __version__,
-        "outcome": _outcome(exc),
-        "changed": changed,
-        "counts": after.rows,
+        "outcome": hooks.outcome(exc),
     }
+    if hooks.notes is not None:
+        entry["note"] = "; ".join(hooks.notes) or "nothing changed"
+    entry["changed"] = changed
+    entry["counts"] = after.rows
     if sealed:
         entry["seal"] = sealed
     append(after.evidence_dir, entry)
@@ -273,12 +303,15 @@ def case_root(value: Any) -> Path:
     return (Path(value) if value else Path.cwd()).resolve()
 
 
-def logged(action: str, *, case_param: str = "case", run: bool = False) -> Callable[[F], F]:
+def logged(
+    action: str, *, case_param: str = "case", run: bool = False, hooks: LogHooks = DEFAULT_HOOKS
+) -> Callable[[F], F]:
     """Decorate a command that changes the case: its run is appended to the custody log.
 
     ACTION names the command ("census crawl"); CASE_PARAM is the parameter holding the case folder
-    (None: the current folder). A command that ends in an error is logged too when a case is there, since
-    it may have changed it before it failed. The command's own errors pass through unchanged."""
+    (None: the current folder); HOOKS say how the line is written (:class:`LogHooks`). A command that ends
+    in an error is logged too when a case is there, since it may have changed it before it failed. The
+    command's own errors pass through unchanged."""
 
     def wrap(command: F) -> F:
         @functools.wraps(command)
@@ -288,6 +321,8 @@ def logged(action: str, *, case_param: str = "case", run: bool = False) -> Calla
                 before = snapshot(root)
             except Exception:  # an unopenable case: the command reports it in its own words
                 return command(*args, **kwargs)
+            if hooks.notes is not None:
+                hooks.notes.clear()
             failure: BaseException | None = None
             try:
                 return command(*args, **kwargs)
@@ -295,12 +330,15 @@ def logged(action: str, *, case_param: str = "case", run: bool = False) -> Calla
                 failure = exc
                 raise
             finally:
-                try:
-                    record_command(root, action, before, failure, run=run)
-                except Exception as exc:  # the log must not hide the command's own outcome
-                    _warn(f"could not append to the custody log ({exc})")
-                    if failure is None:
-                        raise SystemExit(1) from exc
+                if not hooks.catch_log_errors:
+                    record_command(root, action, before, failure, run=run, hooks=hooks)
+                else:
+                    try:
+                        record_command(root, action, before, failure, run=run, hooks=hooks)
+                    except Exception as exc:  # the log must not hide the command's own outcome
+                        _warn(f"could not append to the custody log ({exc})")
+                        if failure is None:
+                            raise SystemExit(1) from exc
 
         return run_logged  # type: ignore[return-value]
 

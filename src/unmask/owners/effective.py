@@ -28,7 +28,7 @@ top flagged ``circular``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import numpy.typing as npt
@@ -89,16 +89,10 @@ class OwnershipSystem:
         return cls(n, s, d, lo, hi, tm)
 
 
-@dataclass
-class Holdings:
-    """Effective holdings per entity: rows ``(entity, top, low, high)`` grouped by entity."""
+@dataclass(kw_only=True)
+class ChainStructure:
+    """The structure of the ownership chains, per entity: what every answer about them carries."""
 
-    n: int
-    start: IntArray
-    count: IntArray
-    top: IntArray
-    low: FloatArray
-    high: FloatArray
     is_top: BoolArray
     """Per entity: it is a chain top."""
     circular_top: BoolArray
@@ -108,6 +102,18 @@ class Holdings:
     cyclic: BoolArray
     """Per entity: in a cycle (component of more than one member, or a self-holding)."""
     self_holding: BoolArray
+
+
+@dataclass(kw_only=True)
+class Holdings(ChainStructure):
+    """Effective holdings per entity: rows ``(entity, top, low, high)`` grouped by entity."""
+
+    n: int
+    start: IntArray
+    count: IntArray
+    top: IntArray
+    low: FloatArray
+    high: FloatArray
     unbounded: BoolArray
     """Per entity: in a cycle whose high-bound system is singular (clipped)."""
     entries: int = field(default=0)
@@ -414,19 +420,14 @@ def _prepare(system: OwnershipSystem) -> _Prepared:
     )
 
 
-@dataclass
-class Column:
+@dataclass(kw_only=True)
+class Column(ChainStructure):
     """Effective ownership of one entity: its tops with low/high shares, and the chain's structure."""
 
     target: int
     tops: IntArray
     low: FloatArray
     high: FloatArray
-    is_top: BoolArray
-    circular_top: BoolArray
-    scc: IntArray
-    cyclic: BoolArray
-    self_holding: BoolArray
     unbounded: bool
 
 
@@ -483,17 +484,9 @@ def effective_column(system: OwnershipSystem, target: int) -> Column:
     if unbounded:
         held = effective_all(system)
         tops, lo, hi = held.owners_of(target)
+        structure = {f.name: getattr(held, f.name) for f in fields(ChainStructure)}
         return Column(
-            target,
-            tops,
-            lo,
-            hi,
-            held.is_top,
-            held.circular_top,
-            held.scc,
-            held.cyclic,
-            held.self_holding,
-            bool(held.unbounded.any()),
+            target=target, tops=tops, low=lo, high=hi, unbounded=bool(held.unbounded.any()), **structure
         )
     y_low, y_high = results
     tops = np.flatnonzero(prep.is_top & (np.maximum(y_low, y_high) > EPS))
@@ -502,16 +495,16 @@ def effective_column(system: OwnershipSystem, target: int) -> Column:
     hi = np.clip(np.maximum(y_high[tops], lo), 0.0, 1.0)
     order = np.lexsort((tops, -hi, -lo))
     return Column(
-        target,
-        tops[order],
-        lo[order],
-        hi[order],
-        prep.is_top,
-        prep.circular_top,
-        prep.labels,
-        cyclic,
-        prep.self_holding,
-        False,
+        target=target,
+        tops=tops[order],
+        low=lo[order],
+        high=hi[order],
+        is_top=prep.is_top,
+        circular_top=prep.circular_top,
+        scc=prep.labels,
+        cyclic=cyclic,
+        self_holding=prep.self_holding,
+        unbounded=False,
     )
 
 

@@ -136,23 +136,7 @@ def _emit_edge(
             .values(last_seen=seen, capture_id=row.capture_id or spec.capture_id)
         )
         return 0
-    conn.execute(
-        insert(EDGE).values(
-            kind=spec.kind,
-            src_id=src,
-            dst_id=dst,
-            direct=spec.direct,
-            component=spec.component,
-            replaced=spec.replaced,
-            source_id=spec.source_id,
-            role=spec.role,
-            properties=dumps(spec.properties),
-            import_id=import_id,
-            capture_id=spec.capture_id,
-            first_seen=spec.first_seen or seen,
-            last_seen=seen,
-        )
-    )
+    conn.execute(insert(EDGE).values(**spec.row(src, dst, import_id, seen)))
     return 1
 
 

@@ -59,9 +59,10 @@ def stderr_note(message: str) -> None:
     print(f"unmask: {message}", file=sys.stderr, flush=True)
 
 
-@dataclass
-class GraphIndex:
-    """The arrays of the index (memory-mapped when opened from disk)."""
+@dataclass(kw_only=True)
+class GraphIndex(query.EdgeFacts):
+    """The arrays of the index (memory-mapped when opened from disk); the edges' facts in the order of
+    ``edge_id``."""
 
     entity_id: IntArray
     topmarked: npt.NDArray[np.bool_]
@@ -75,13 +76,6 @@ class GraphIndex:
     edge_id: IntArray
     src: npt.NDArray[np.int32]
     dst: npt.NDArray[np.int32]
-    kind: npt.NDArray[np.int8]
-    share_min: npt.NDArray[np.float64]
-    share_max: npt.NDArray[np.float64]
-    component: npt.NDArray[np.bool_]
-    direct: npt.NDArray[np.int8]
-    start: npt.NDArray[np.int32]
-    end: npt.NDArray[np.int32]
     out_ptr: IntArray
     out_edge: IntArray
     carried: IntArray
@@ -279,13 +273,7 @@ def snapshot(conn: Connection, *, flags: bool = True) -> GraphIndex:
         edge_id=edge_id,
         src=src.astype(np.int32),
         dst=dst.astype(np.int32),
-        kind=e.kind[order],
-        share_min=e.share_min[order],
-        share_max=e.share_max[order],
-        component=e.component[order],
-        direct=e.direct[order],
-        start=e.start[order],
-        end=e.end[order],
+        **{f.name: getattr(e, f.name)[order] for f in fields(query.EdgeFacts)},
         out_ptr=row_ptr(src, n),
         out_edge=out_edge,
         carried=carried,

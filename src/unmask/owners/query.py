@@ -666,14 +666,12 @@ def entity_labels(conn: Connection) -> tuple[npt.NDArray[Any], ...]:
     return tuple(np.concatenate(p) if p else np.empty(0, dtype=object) for p in parts)
 
 
-@dataclass(frozen=True)
-class EdgeArrays:
-    """Every edge whose record is not history (ascending id); shares in percent (NaN: not given),
-    dates as day numbers (:data:`NO_START`/:data:`NO_END` when not given)."""
+@dataclass(kw_only=True)
+class EdgeFacts:
+    """What the arrays say of each edge: its kind (code), shares in percent (NaN: not given), whether it
+    is a component and direct, its dates as day numbers (:data:`NO_START`/:data:`NO_END` when not
+    given)."""
 
-    id: npt.NDArray[np.int64]
-    src: npt.NDArray[np.int64]
-    dst: npt.NDArray[np.int64]
     kind: npt.NDArray[np.int8]
     share_min: npt.NDArray[np.float64]
     share_max: npt.NDArray[np.float64]
@@ -682,6 +680,15 @@ class EdgeArrays:
     """1 direct, 0 indirect, -1 not said."""
     start: npt.NDArray[np.int32]
     end: npt.NDArray[np.int32]
+
+
+@dataclass(kw_only=True)
+class EdgeArrays(EdgeFacts):
+    """Every edge whose record is not history (ascending id), with its ends' entity ids."""
+
+    id: npt.NDArray[np.int64]
+    src: npt.NDArray[np.int64]
+    dst: npt.NDArray[np.int64]
 
 
 def edge_arrays(conn: Connection) -> EdgeArrays:

@@ -101,6 +101,34 @@ class EdgeSpec:
     """Earlier edges of this import with the same ``source_id`` become history (a BODS record's
     newer statement replaces the older one)."""
 
+    def row(
+        self, src_id: int | None, dst_id: int | None, import_id: int | None, now: dt.datetime
+    ) -> dict[str, Any]:
+        """The ``owner_edge`` row this link is stored as (its id aside): the one mapping of a link's
+        fields to the store, for importers and the case's own findings alike."""
+        return {
+            "kind": self.kind,
+            "src_id": src_id,
+            "dst_id": dst_id,
+            "share_min": self.share_min,
+            "share_max": self.share_max,
+            "voting_min": self.voting_min,
+            "voting_max": self.voting_max,
+            "direct": self.direct,
+            "component": self.component,
+            "start_date": self.start_date,
+            "end_date": self.end_date,
+            "replaced": self.replaced,
+            "source_id": self.source_id,
+            "role": self.role,
+            "properties": dumps(self.properties),
+            "import_id": import_id,
+            "line": self.line,
+            "capture_id": self.capture_id,
+            "first_seen": self.first_seen or now,
+            "last_seen": self.last_seen or now,
+        }
+
 
 @dataclass(slots=True)
 class Mark:

@@ -199,29 +199,9 @@ class GraphWriter:
             raise ValueError(f"unknown edge kind {spec.kind!r}")
         eid = self._next_edge
         self._next_edge += 1
-        row: dict[str, Any] = {
-            "id": eid,
-            "kind": spec.kind,
-            "src_id": spec.src if isinstance(spec.src, int) else self.known(spec.src),
-            "dst_id": spec.dst if isinstance(spec.dst, int) else self.known(spec.dst),
-            "share_min": spec.share_min,
-            "share_max": spec.share_max,
-            "voting_min": spec.voting_min,
-            "voting_max": spec.voting_max,
-            "direct": spec.direct,
-            "component": spec.component,
-            "start_date": spec.start_date,
-            "end_date": spec.end_date,
-            "replaced": spec.replaced,
-            "source_id": spec.source_id,
-            "role": spec.role,
-            "properties": dumps(spec.properties),
-            "import_id": self.import_id,
-            "line": spec.line,
-            "capture_id": spec.capture_id,
-            "first_seen": spec.first_seen or self.now,
-            "last_seen": spec.last_seen or self.now,
-        }
+        src = spec.src if isinstance(spec.src, int) else self.known(spec.src)
+        dst = spec.dst if isinstance(spec.dst, int) else self.known(spec.dst)
+        row: dict[str, Any] = {"id": eid, **spec.row(src, dst, self.import_id, self.now)}
         if spec.source_id is not None:
             if spec.supersedes:
                 self._superseded.update(self._by_source.get(spec.source_id, ()))

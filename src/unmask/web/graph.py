@@ -46,7 +46,7 @@ def _node(key: str, source_id: Any, name: Any, schema: Any) -> dict[str, Any]:
 def neighbourhood(opened: OpenCase, ref: str) -> dict[str, Any]:
     """The entity ``ref`` names, its neighbours (nodes) and the links to them (edges), each edge with its
     kind, role, share, dates and source."""
-    from unmask.cli.owners import shown
+    from unmask.owners.privacy import shown
     from unmask.owners.show import show
 
     info = shown(show(opened.case, ref, note=None), opened.policy())
@@ -75,7 +75,7 @@ def neighbourhood(opened: OpenCase, ref: str) -> dict[str, Any]:
 
 def ownership(opened: OpenCase, ref: str) -> dict[str, Any]:
     """The effective ownership today of the entity ``ref`` names (`owners ultimate`)."""
-    from unmask.cli.owners import shown
+    from unmask.owners.privacy import shown
     from unmask.owners.ultimate import ultimate
 
     found = shown(ultimate(opened.case, ref, note=None), opened.policy())
@@ -103,8 +103,8 @@ def ownership(opened: OpenCase, ref: str) -> dict[str, Any]:
 def paths(opened: OpenCase, ref_a: str, ref_b: str) -> dict[str, Any]:
     """The shortest chains of links between two entities (`owners path`), nodes and edges keyed as in
     :func:`neighbourhood` so the drawing can add and mark them."""
-    from unmask.cli.owners import shown
     from unmask.owners.paths import path_query
+    from unmask.owners.privacy import shown
 
     found = shown(path_query(opened.case, ref_a, ref_b, k=5, max_hops=8, note=None), opened.policy())
     out = []
@@ -138,9 +138,9 @@ class GraphPages:
 
     def page(self, request: Request) -> Response:
         """The explorer; ``?q=`` starts it from the entity the query names."""
-        from unmask.cli.owners import shown
         from unmask.owners import query
         from unmask.owners.index import reading
+        from unmask.owners.privacy import shown
 
         pages = self.pages
         opened = pages.open(request)

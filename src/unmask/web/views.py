@@ -325,7 +325,7 @@ class Pages:
         return self.render(request, "infra.html", case=opened, domains=domains)
 
     def infra_domain(self, request: Request) -> Response:
-        from unmask.cli.labels import label
+        from unmask.core.labels import label
         from unmask.infra.changes import changes
         from unmask.infra.timeline import spans
 
@@ -348,9 +348,9 @@ class Pages:
     # -- the entity graph -------------------------------------------------------------------------
 
     def owners(self, request: Request) -> Response:
-        from unmask.cli.owners import shown
         from unmask.owners import query
         from unmask.owners.index import reading
+        from unmask.owners.privacy import shown
 
         opened = self.open(request)
         policy = opened.policy()
@@ -367,7 +367,7 @@ class Pages:
         return self.render(request, "owners.html", case=opened, q=text, results=results, message=message)
 
     def entity(self, request: Request) -> Response:
-        from unmask.cli.owners import shown
+        from unmask.owners.privacy import shown
         from unmask.owners.show import show
         from unmask.owners.ultimate import ultimate
 

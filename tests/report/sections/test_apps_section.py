@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from tests.report.newsroom_case import APP, APP_ADDRESS, GENERATED, load_newsroom_case
@@ -25,6 +26,7 @@ def _plain(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html)).replace("&#x27;", "'")
 
 
+@pytest.mark.slow
 def test_the_apps_section_shows_presence_signing_trackers_and_policy_signals(case: Case) -> None:
     load_newsroom_case(case)
     text = write_report(case, case.root / "r.html", generated=GENERATED).read_text(encoding="utf-8")
@@ -60,6 +62,7 @@ def test_the_apps_section_shows_presence_signing_trackers_and_policy_signals(cas
     assert all(f'<li id="{c}">' in appendix for c in cited)
 
 
+@pytest.mark.slow
 def test_the_summary_says_who_publishes_the_app_and_what_its_policy_allows(case: Case) -> None:
     load_newsroom_case(case)
     text = write_report(case, case.root / "r.html", generated=GENERATED).read_text(encoding="utf-8")

@@ -48,6 +48,26 @@ class CaseMeta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class ItemWrite(Base):
+    """One row per transaction that changed the items or their persons, written in that transaction by
+    PostgreSQL statement triggers (migration 0015; none on SQLite). How many rows a reader sees tells
+    whether tallies kept from an earlier read still hold: commits only add rows, so the same number means
+    the same items (``unmask.analysis.figures``)."""
+
+    __tablename__ = "item_write"
+    txid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+class FigureTally(Base):
+    """The headline tallies of `unmask stats` for one scope (platform and top-list length), as of
+    ``writes`` rows of ``item_write`` (PostgreSQL only)."""
+
+    __tablename__ = "figure_tally"
+    scope: Mapped[str] = mapped_column(String(700), primary_key=True)
+    writes: Mapped[int] = mapped_column(BigInteger)
+    tallies: Mapped[str] = mapped_column(Text)
+
+
 class Platform(Base):
     """An investigated site, identified by its base URL."""
 
@@ -221,6 +241,11 @@ class ItemLabel(Base):
     """Tags and categories of an item."""
 
     __tablename__ = "item_label"
+    __table_args__ = (
+        # the items with a given tag (the web workbench's tag filter): covering, so both stores answer
+        # from the index alone
+        Index("ix_item_label_kind_value", "kind", "value", "item_id"),
+    )
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     value: Mapped[str] = mapped_column(String(500), primary_key=True)

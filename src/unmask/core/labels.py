@@ -1,4 +1,5 @@
-"""Plain words for internal values on the terminal (``no_known_owner`` → "nobody recorded as owner").
+"""Plain words for internal values, on the terminal and in the web workbench (``no_known_owner`` →
+"nobody recorded as owner").
 
 One table, ``labels.yaml``, by kind of value; a value it does not list is shown as words (underscores,
 hyphens and camel case split, lower case), and a value with a detail after a colon keeps the detail
@@ -13,15 +14,13 @@ from importlib import resources
 
 import yaml
 
-from unmask.cli.help import FAST_LOADER
-
 CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 @cache
 def _table() -> dict[str, dict[str, str]]:
-    text = resources.files("unmask.cli").joinpath("labels.yaml").read_text(encoding="utf-8")
-    raw = yaml.load(text, Loader=FAST_LOADER)
+    text = resources.files("unmask.core").joinpath("labels.yaml").read_text(encoding="utf-8")
+    raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when installed
     return {kind: {str(k): str(v) for k, v in values.items()} for kind, values in raw.items()}
 
 

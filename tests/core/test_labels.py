@@ -9,7 +9,7 @@ import pytest
 
 from tests.helpers.cli import unmask
 from unmask.cli.infra import _source_name
-from unmask.cli.labels import _table, label, words
+from unmask.core.labels import _table, label, words
 from unmask.infra.changes import CHANGE_KINDS
 from unmask.infra.registry import SOURCES, describe, load_class
 
