@@ -1,32 +1,33 @@
-"""Run a forum census: open or resume the run, drive Scrapy over core's fetch layer, settle the run.
+"""Run a forum census: open or resume the run, drive the crawl engine over core's fetch layer, settle the run.
 
-The same shape as the catalogue census (``census/runner.py``), on the same shared parts: the Transport
-and its scope, body policy and evidence recorder, ``scrapy_settings``, the completeness verdict of
-``core/outcome.py``. The crawl lock, progress line and Ctrl-C handling are the forum's own thin
-versions of the census's (see docs/forum.md: what should become one shared piece).
+The same shape as the catalogue census (``census/runner.py``), on the same engine (``core/crawl``): the lock,
+Ctrl-C, progress, the Scrapy session, the frontier and the completeness verdict are the engine's.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import time
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from scrapy.crawler import CrawlerProcess
 from sqlalchemy import select
 
 from unmask.core.case import Case
-from unmask.core.errors import CaseError, UnmaskError
+from unmask.core.crawl.runner import (
+    CrawlOptions,
+    PhaseBars,
+    StartUnreachable,
+    base_of,
+    crawl_lock,
+    fetch_for,
+    log_path,
+    one_line,
+    run_session,
+    session_settings,
+)
+from unmask.core.errors import UnmaskError
 from unmask.core.fetch.recorder import EvidenceRecorder
 from unmask.core.fetch.scope import Scope
-from unmask.core.fetch.scrapy_bridge import scrapy_settings
 from unmask.core.fetch.transport import Transport
 from unmask.core.outcome import Verdict
 from unmask.core.urls import canonicalize
@@ -37,16 +38,8 @@ from unmask.forum.spider import ForumSpider
 from unmask.forum.tables import Forum
 from unmask.forum.writer import ForumWriter, forum_for, open_run
 
-
-@dataclass
-class ForumCrawlOptions:
-    url: str
-    adapter: str | None = None
-    delay: float | None = None
-    concurrency: int | None = None
-    obey_robots: bool | None = None
-    max_requests: int | None = None
-    progress: bool = True
+ForumCrawlOptions = CrawlOptions
+"""The forum census takes the census's options."""
 
 
 @dataclass
@@ -76,94 +69,20 @@ class ForumCrawlSummary:
         return asdict(self)
 
 
-class StartUnreachable(UnmaskError):
-    exit_code = 1
-
-
-def base_of(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise UnmaskError(f"not an http(s) URL: {url!r}")
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-@contextlib.contextmanager
-def crawl_lock(case: Case) -> Iterator[None]:
-    """One forum crawl per case at a time; a lock left by a killed process is taken over."""
-    path = case.root / ".forum-crawl.lock"
-    if path.exists():
-        try:
-            pid = int(path.read_text().strip() or "0")
-            os.kill(pid, 0)
-        except (ValueError, ProcessLookupError, PermissionError):
-            pid = 0
-        if pid and pid != os.getpid():
-            raise CaseError(f"another forum crawl (pid {pid}) is running on this case", where=str(case.root))
-    path.write_text(str(os.getpid()))
-    try:
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            path.unlink()
-
-
-class Interrupts:
-    """Ctrl-C (or SIGTERM): the first stops gracefully (pages in flight end and are stored; the run is
-    resumable), a second one at once."""
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self, process: CrawlerProcess) -> None:
-        self.process = process
-        self.received = 0
-        self.forced = False
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> Interrupts:
-        for signum in self.SIGNALS:
-            self._previous[signum] = signal.signal(signum, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
-
-    def _handle(self, signum: int, frame: object) -> None:
-        from twisted.internet import reactor
-
-        self.received += 1
-        if self.received > 1:
-            raise KeyboardInterrupt
-        reactor.callFromThread(self.process.stop)
-
-
 class ProgressLine:
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.progress = Progress(
-            TextColumn("[bold]forum[/]"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total} pages · {task.fields[threads]} threads"),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            disable=not enabled,
-        )
-        self.task = self.progress.add_task("crawl", total=1, threads=0)
-        self._last = 0.0
+    """One bar over the run's frontier rows, with the threads counted so far."""
+
+    def __init__(self, enabled: bool, transport: Transport) -> None:
+        self.transport = transport
+        self.bars = PhaseBars(enabled, {"pages": "forum pages"})
 
     def __call__(self, job: ForumJob, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if not self.enabled or (now - self._last < 0.25 and not force):
+        if not self.bars.due(force):
             return
-        self._last = now
         counts = job.writer.counts()
         total = sum(counts.values())
-        self.progress.update(
-            self.task,
-            total=max(total, 1),
-            completed=total - counts.get("pending", 0),
-            threads=job.counters["threads"],
-        )
+        info = f"{job.counters['threads']:,} threads · {self.transport.counters['requests']:,} requests"
+        self.bars.show("pages", total - counts.get("pending", 0), total, info)
 
 
 def forum_root(start_url: str) -> str:
@@ -181,33 +100,22 @@ def _stored_engine(case: Case, forum_id: int) -> ForumAdapter | None:
         return None
 
 
-def crawl(case: Case, opts: ForumCrawlOptions) -> ForumCrawlSummary:
+def crawl(case: Case, opts: CrawlOptions) -> ForumCrawlSummary:
     base = base_of(opts.url)
     adapter = load_adapter(opts.adapter) if opts.adapter else None
-    fetch = case.config.fetch
-    delay = fetch.delay if opts.delay is None else opts.delay
-    concurrency = fetch.concurrency if opts.concurrency is None else opts.concurrency
-    if delay < 0 or concurrency < 1:
-        raise UnmaskError("--delay must be ≥ 0 and --concurrency ≥ 1")
-    fetch = replace(
-        fetch,
-        delay=delay,
-        concurrency=concurrency,
-        obey_robots=fetch.obey_robots if opts.obey_robots is None else opts.obey_robots,
-    )
+    fetch = fetch_for(case, opts)
     settings = case.config.crawl
     store = case.store
     import unmask.forum.tables  # noqa: F401  (the tables join the metadata before the store migrates)
 
     start_url = canonicalize(opts.url)
     root = forum_root(start_url)
-    with crawl_lock(case):
+    with crawl_lock(case, "forum crawl"):
         forum_id = forum_for(store, base + root)
         adapter = adapter or _stored_engine(case, forum_id)
         adapter = adapter.at(root) if adapter is not None else None
-        run, resumed = open_run(
-            store, forum_id, start_url, {"adapter": opts.adapter, "delay": delay, "concurrency": concurrency}
-        )
+        options = {"adapter": opts.adapter, "delay": fetch.delay, "concurrency": fetch.concurrency}
+        run, resumed = open_run(store, forum_id, start_url, options)
         writer = ForumWriter(store, forum_id, run.id, settings)
         if adapter is not None and opts.adapter:
             writer.set_engine(adapter.name)
@@ -221,7 +129,7 @@ def crawl(case: Case, opts: ForumCrawlOptions) -> ForumCrawlSummary:
         )
         scope = Scope.for_site(opts.url, allow_private=fetch.allow_private_addresses)
         transport = Transport(fetch, recorder, scope=scope)
-        line = ProgressLine(opts.progress)
+        line = ProgressLine(opts.progress, transport)
         job = ForumJob(
             writer=writer,
             adapter=adapter,
@@ -229,42 +137,25 @@ def crawl(case: Case, opts: ForumCrawlOptions) -> ForumCrawlSummary:
             root=root,
             start_url=run.start_url,
             max_requests=opts.max_requests or settings.max_requests,
-            window=max(settings.schedule_window, 2 * concurrency),
-            low_water=2 * concurrency,
+            window=max(settings.schedule_window, 2 * fetch.concurrency),
+            commit_pages=max(1, settings.commit_pages),
+            commit_seconds=settings.commit_seconds,
+            low_water=2 * fetch.concurrency,
             on_commit=line,
         )
-        scrapy = scrapy_settings(
-            fetch, delay=delay, concurrency=concurrency, max_url_length=settings.max_url_length
+        scrapy = session_settings(
+            fetch, settings, pipeline=ForumPipeline, log_file=log_path(case, f"forum-run-{run.id}")
         )
-        logs = case.root / "logs"
-        logs.mkdir(exist_ok=True)
-        scrapy.update(
-            {
-                "ITEM_PIPELINES": {ForumPipeline: 300},
-                # one commit per response: Scrapy would start CONCURRENT_ITEMS worker tasks per response
-                "CONCURRENT_ITEMS": 1,
-                "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
-                "LOG_ENABLED": True,
-                "LOG_LEVEL": "INFO",
-                "LOG_FILE": str(logs / f"forum-run-{run.id}.log"),
-                "LOG_FILE_APPEND": True,
-                "LOG_INSTALL_ROOT_HANDLER": True,
-            }
+        end = run_session(
+            scrapy,
+            lambda: ForumCrawler(ForumSpider, scrapy, transport=transport, job=job),
+            line.bars,
+            on_end=lambda: line(job, force=True),
         )
-        started = time.monotonic()
-        process = CrawlerProcess(scrapy)
-        crawler = ForumCrawler(ForumSpider, scrapy, transport=transport, job=job)
-        process.crawl(crawler)
-        with line.progress, Interrupts(process) as interrupts:
-            try:
-                process.start(install_signal_handlers=False)
-            except KeyboardInterrupt:
-                interrupts.forced = True
-            line(job, force=True)
         recorder.close()
         if job.start_error is not None:
             writer.fail_start(job.start_error)
-            error = " ".join(job.start_error.split())[:500]
+            error = one_line(job.start_error)
             error = error.removeprefix(f"{run.start_url}: ").removeprefix(f"{opts.url}: ")
             raise StartUnreachable(f"cannot fetch it: {error}", where=opts.url)
         if job.unrecognised:
@@ -274,16 +165,13 @@ def crawl(case: Case, opts: ForumCrawlOptions) -> ForumCrawlSummary:
                 "give --adapter FILE",
                 where=opts.url,
             )
-        reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
-        finished = not interrupts.forced and reason == "finished" and job.done
-        settled = writer.settle(finished=finished, start_url=run.start_url)
+        settled = writer.settle(finished=end.finished and job.done, start_url=run.start_url)
         with store.session() as s:
             present = writer.present(s)
-            closed = len(writer._closed)
         verdict = Verdict(settled.complete, tuple(settled.reasons))
         notes = list(job.notes)
         if settled.status == "interrupted":
-            notes.append("interrupted; run the same command again to continue")
+            notes.append(f"interrupted ({end.reason or 'stopped'}); run the same command again to continue")
         c = job.counters
         return ForumCrawlSummary(
             run=run.id,
@@ -299,10 +187,10 @@ def crawl(case: Case, opts: ForumCrawlOptions) -> ForumCrawlSummary:
             threads=present,
             new_threads=c["new_threads"],
             removed=settled.removed + c["gone"],
-            closed_sections=closed,
+            closed_sections=writer.closed_sections,
             failed=c["failed"],
             refused=c["refused"] + c["disallowed"],
             gone=c["gone"],
-            seconds=round(time.monotonic() - started, 2),
+            seconds=round(end.seconds, 2),
             notes=notes,
         )

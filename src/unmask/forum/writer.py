@@ -1,24 +1,25 @@
-"""The forum census's store: its durable frontier, thread merges, removals and the run's verdict.
+"""The forum census's store on the crawl engine's run writer: its frontier rows, thread merges, removals and
+the run's verdict.
 
-Pages are committed in small batches, each in one transaction with the frontier rows it settles, so a
-crawl killed at any moment resumes exactly: a page is either stored (and not fetched again) or not at all
-(and fetched again; merges make the second time harmless).
+Pages are committed in batches, each page whole with the frontier row it settles (``core/crawl/frontier.py``),
+so a crawl killed at any moment resumes exactly: a page is either stored (and not fetched again) or not at
+all (and fetched again; merges make the second time harmless).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from unmask.core.config import CrawlSettings
-from unmask.core.outcome import UNFINISHED, Reason, dump_reasons
+from unmask.core.crawl.frontier import RunWriter, Settled, url_key
+from unmask.core.crawl.frontier import open_run as open_engine_run
+from unmask.core.outcome import Reason
 from unmask.core.store import Store
 from unmask.core.store.models import utcnow
 from unmask.forum.kinds import classify
@@ -26,23 +27,30 @@ from unmask.forum.model import PAGE_RANK, Link, PageKind, PageResult, SectionRec
 from unmask.forum.prices import Price, find_prices, payment_rails
 from unmask.forum.tables import Forum, ForumFrontier, ForumPrice, ForumRun, ForumSection, ForumThread
 
+__all__ = [
+    "CommitResult",
+    "ForumWriter",
+    "FrontierRow",
+    "PageCommit",
+    "Settled",
+    "forum_for",
+    "open_run",
+    "url_key",
+]
+
 PRIORITY = {PageKind.INDEX: 100, PageKind.FEED: 90, PageKind.SECTION: 50, PageKind.THREAD: 0}
 FIELDS = ("title", "starter", "started", "last_post", "replies", "views", "first_post")
 NOUNS = {
-    PageKind.INDEX: ("index page", "index pages"),
-    PageKind.FEED: ("feed", "feeds"),
-    PageKind.SECTION: ("section page", "section pages"),
-    PageKind.THREAD: ("thread page", "thread pages"),
+    PageKind.INDEX.value: ("index page", "index pages"),
+    PageKind.FEED.value: ("feed", "feeds"),
+    PageKind.SECTION.value: ("section page", "section pages"),
+    PageKind.THREAD.value: ("thread page", "thread pages"),
 }
 LIMITS = {
     "frontier": "{n:,} links were not followed: the run reached its limit of URLs",
     "listing_pages": "{n:,} sections were cut at their page limit",
     "requests": "the request limit (--max-requests, crawl.max_requests) stopped the crawl",
 }
-
-
-def url_key(url: str) -> str:
-    return hashlib.sha1(url.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -81,40 +89,35 @@ class CommitResult:
     ended: str | None = None
 
 
-@dataclass(frozen=True)
-class Settled:
-    status: str
-    reasons: list[Reason]
-    removed: int
-
-    @property
-    def complete(self) -> bool:
-        return self.status == "complete"
+def _row(values: Sequence[Any]) -> FrontierRow:
+    rid, url, kind, section_key, depth, barren = values
+    return FrontierRow(rid, url, PageKind(kind), section_key, depth, barren)
 
 
-def _row(f: ForumFrontier) -> FrontierRow:
-    return FrontierRow(f.id, f.url, PageKind(f.kind), f.section_key, f.depth, f.barren)
+class ForumWriter(RunWriter[FrontierRow, PageCommit, CommitResult]):
+    """The one writer of a forum census run: frontier, threads, sections, prices and the run's verdict."""
 
+    run_table = ForumRun
+    frontier_table = ForumFrontier
+    row_columns = ("id", "url", "kind", "section_key", "depth", "barren")
+    nouns = NOUNS
 
-def _short(text: str) -> str:
-    return " ".join(text.split())[:300]
+    def __init__(self, store: Store, forum_id: int, run_id: int, settings: CrawlSettings) -> None:
+        super().__init__(store, run_id, settings)
+        self.forum_id = forum_id
+        self._sections: dict[str, str | None] = {}
+        self._closed: set[str] = set()
+        self._priced: list[tuple[ForumThread, list[Price]]] = []
+        self._load_sections()
+        with store.session() as s:
+            run = s.get(ForumRun, run_id)
+            self.limits: dict[str, int] = json.loads(run.limits) if run is not None and run.limits else {}
+        self._limits_kept = dict(self.limits)
 
-
-@dataclass
-class ForumWriter:
-    store: Store
-    forum_id: int
-    run_id: int
-    settings: CrawlSettings
-    limits: dict[str, int] = field(default_factory=dict)
-    _rows: int = 0
-    _sections: dict[str, str | None] = field(default_factory=dict)
-    _closed: set[str] = field(default_factory=set)
-    _priced: list[tuple[ForumThread, list[Price]]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
+    def _load_sections(self) -> None:
+        self._sections.clear()
+        self._closed.clear()
         with self.store.session() as s:
-            self._rows = int(s.scalar(select(func.count()).where(ForumFrontier.run_id == self.run_id)) or 0)
             for key, name, closed in s.execute(
                 select(ForumSection.key, ForumSection.name, ForumSection.closed).where(
                     ForumSection.forum_id == self.forum_id
@@ -123,82 +126,47 @@ class ForumWriter:
                 self._sections[key] = name
                 if closed:
                     self._closed.add(key)
-            run = s.get(ForumRun, self.run_id)
-            self.limits = json.loads(run.limits) if run is not None and run.limits else {}
+
+    def make_row(self, values: Sequence[Any]) -> FrontierRow:
+        return _row(values)
+
+    @property
+    def closed_sections(self) -> int:
+        return len(self._closed)
 
     # -- frontier -----------------------------------------------------------------------------------
 
     def _add_links(self, s: Session, links: Sequence[tuple[Link, int, int]]) -> int:
         """Insert links not yet in this run's frontier (link, depth, barren); returns how many."""
-        by_key: dict[str, tuple[Link, int, int]] = {}
-        for new in links:
-            if len(new[0].url) <= self.settings.max_url_length:
-                by_key.setdefault(url_key(new[0].url), new)
-        keys = list(by_key)
-        existing: set[str] = set()
-        for i in range(0, len(keys), 500):
-            existing.update(
-                s.scalars(
-                    select(ForumFrontier.url_key).where(
-                        ForumFrontier.run_id == self.run_id, ForumFrontier.url_key.in_(keys[i : i + 500])
-                    )
+        rows: dict[str, dict[str, Any]] = {}
+        for link, depth, barren in links:
+            if len(link.url) <= self.settings.max_url_length:
+                rows.setdefault(
+                    url_key(link.url),
+                    {
+                        "url": link.url,
+                        "kind": link.kind.value,
+                        "section_key": link.section_key,
+                        "depth": depth,
+                        "barren": barren,
+                    },
                 )
-            )
-        fresh = []
-        for key, (link, depth, barren) in by_key.items():
-            if key in existing:
-                continue
-            if self._rows >= self.settings.max_frontier:
-                self.limits["frontier"] = self.limits.get("frontier", 0) + 1
-                continue
-            self._rows += 1
-            fresh.append(
-                {
-                    "run_id": self.run_id,
-                    "url": link.url,
-                    "url_key": key,
-                    "kind": link.kind.value,
-                    "section_key": link.section_key,
-                    "depth": depth,
-                    "barren": barren,
-                    "status": "pending",
-                }
-            )
-        if fresh:
-            s.execute(insert(ForumFrontier), fresh)
+        fresh, dropped = self.insert(s, rows)
+        for name, n in dropped.items():
+            self.limits[name] = self.limits.get(name, 0) + n
         return len(fresh)
 
     def seed(self, links: Iterable[Link]) -> None:
         with self.store.session() as s:
             self._add_links(s, [(link, 0, 0) for link in links])
 
-    def pending(self, limit: int, after: int = 0) -> list[FrontierRow]:
-        """Pending rows in frontier order after row ``after`` (the last one handed out), at most ``limit``."""
-        f = ForumFrontier
-        q = (
-            select(f.id, f.url, f.kind, f.section_key, f.depth, f.barren)
-            .where(f.run_id == self.run_id, f.status == "pending", f.id > after)
-            .order_by(f.id)
-            .limit(limit)
-        )
-        with self.store.session() as s:
-            return [FrontierRow(i, u, PageKind(k), sk, d, b) for i, u, k, sk, d, b in s.execute(q)]
-
-    def counts(self) -> dict[str, int]:
-        with self.store.session() as s:
-            rows = s.execute(
-                select(ForumFrontier.status, func.count())
-                .where(ForumFrontier.run_id == self.run_id)
-                .group_by(ForumFrontier.status)
-            ).all()
-        return {status: int(n) for status, n in rows}
-
     def set_engine(self, name: str) -> None:
         with self.store.session() as s:
             s.execute(update(Forum).where(Forum.id == self.forum_id).values(engine=name))
 
-    def record_limit(self, name: str, n: int = 1) -> None:
-        self.limits[name] = self.limits.get(name, 0) + n
+    def record_limit(self, name: str, count: int = 1) -> None:
+        self.limits[name] = self.limits.get(name, 0) + count
+        self._limits_kept = dict(self.limits)
         with self.store.session() as s:
             s.execute(
                 update(ForumRun).where(ForumRun.id == self.run_id).values(limits=json.dumps(self.limits))
@@ -206,23 +174,26 @@ class ForumWriter:
 
     # -- commits ------------------------------------------------------------------------------------
 
-    def commit(self, commits: Sequence[PageCommit]) -> list[CommitResult]:
-        """Store a batch of pages in one transaction."""
-        with self.store.session() as s:
-            out = [self._commit(s, c) for c in commits]
-            s.execute(
-                update(ForumRun).where(ForumRun.id == self.run_id).values(limits=json.dumps(self.limits))
-            )
+    def store_pages(self, s: Session, pages: Sequence[PageCommit]) -> list[CommitResult]:
+        """Store a batch of pages in the session's transaction (the engine marks their rows)."""
+        out = [self._commit(s, c) for c in pages]
+        for name in {c.engine for c in pages if c.engine is not None}:
+            s.execute(update(Forum).where(Forum.id == self.forum_id).values(engine=name))
+        s.execute(update(ForumRun).where(ForumRun.id == self.run_id).values(limits=json.dumps(self.limits)))
         return out
+
+    def kept(self) -> None:
+        self._limits_kept = dict(self.limits)
+
+    def rolled_back(self) -> None:
+        """The transaction was rolled back: its limits, prices and section names with it."""
+        self.limits = dict(self._limits_kept)
+        self._priced = []
+        self._load_sections()
 
     def _commit(self, s: Session, c: PageCommit) -> CommitResult:
         row = c.frontier
         done = CommitResult()
-        s.execute(
-            update(ForumFrontier)
-            .where(ForumFrontier.id == row.id)
-            .values(status=c.status, error=(c.error or "")[:2000] or None, capture_id=c.capture_id)
-        )
         if c.status == "gone" and c.gone_thread is not None:
             s.execute(
                 update(ForumThread)
@@ -389,14 +360,6 @@ class ForumWriter:
             s.execute(insert(ForumPrice), rows)
         self._priced = []
 
-    def fail(self, frontier_id: int, status: str, error: str | None, capture_id: int | None) -> None:
-        with self.store.session() as s:
-            s.execute(
-                update(ForumFrontier)
-                .where(ForumFrontier.id == frontier_id)
-                .values(status=status, error=(error or "")[:2000] or None, capture_id=capture_id)
-            )
-
     # -- the run's verdict --------------------------------------------------------------------------
 
     def present(self, s: Session) -> int:
@@ -404,10 +367,9 @@ class ForumWriter:
 
     def settle(self, *, finished: bool, start_url: str) -> Settled:
         if not finished:
-            self._finish("interrupted", [UNFINISHED])
-            return Settled("interrupted", [UNFINISHED], 0)
+            return self.interrupted()
         with self.store.session() as s:
-            reasons = self._frontier_reasons(s, start_url) + self._limit_reasons()
+            reasons = self.frontier_reasons(s, start_url) + self._limit_reasons()
             if not reasons and not self.present(s):
                 reasons.append(Reason("no_items", 0, "no thread was found"))
             removed = 0
@@ -416,41 +378,11 @@ class ForumWriter:
                 if unseen_reason is not None:
                     reasons.append(unseen_reason)
         status = "incomplete" if reasons else "complete"
-        self._finish(status, reasons)
+        self.finish(status, reasons)
         return Settled(status, reasons, removed)
 
-    def fail_start(self, error: str) -> None:
-        self._finish("failed", [Reason("start", 1, f"the start page could not be fetched ({_short(error)})")])
-
-    def _frontier_reasons(self, s: Session, start_url: str) -> list[Reason]:
-        rows = s.execute(
-            select(ForumFrontier.kind, ForumFrontier.status, func.count())
-            .where(ForumFrontier.run_id == self.run_id)
-            .group_by(ForumFrontier.kind, ForumFrontier.status)
-        ).all()
-        counts = {(kind, status): int(n) for kind, status, n in rows}
-        reasons = []
-        start = s.execute(
-            select(ForumFrontier.status, ForumFrontier.error).where(
-                ForumFrontier.run_id == self.run_id, ForumFrontier.url_key == url_key(start_url)
-            )
-        ).first()
-        if start is not None and start.status == "failed":
-            counts[(PageKind.INDEX.value, "failed")] -= 1
-            said = _short(start.error or "")
-            reasons.append(Reason("failed:start", 1, f"the start page could not be read ({said})"))
-        for kind in PageKind:
-            n = counts.get((kind.value, "failed"), 0)
-            if n:
-                one, many = NOUNS[kind]
-                reasons.append(Reason(f"failed:{kind.value}", n, f"{n:,} {one if n == 1 else many} failed"))
-        n = sum(v for (_k, status), v in counts.items() if status == "disallowed")
-        if n:
-            reasons.append(Reason("disallowed", n, f"{n:,} pages were not read: robots.txt disallows them"))
-        n = sum(v for (_k, status), v in counts.items() if status == "pending")
-        if n:
-            reasons.append(Reason("unfetched", n, f"{n:,} pages were never fetched"))
-        return reasons
+    def finish(self, status: str, reasons: Sequence[Reason] = (), **values: Any) -> None:
+        super().finish(status, reasons, limits=json.dumps(self.limits), **values)
 
     def _limit_reasons(self) -> list[Reason]:
         return [
@@ -479,19 +411,6 @@ class ForumWriter:
             chunk = ids[i : i + 500]
             s.execute(update(ForumThread).where(ForumThread.id.in_(chunk)).values(removed_at=utcnow()))
         return n, None
-
-    def _finish(self, status: str, reasons: list[Reason]) -> None:
-        with self.store.session() as s:
-            s.execute(
-                update(ForumRun)
-                .where(ForumRun.id == self.run_id)
-                .values(
-                    status=status,
-                    reasons=dump_reasons(reasons),
-                    finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                    limits=json.dumps(self.limits),
-                )
-            )
 
 
 def present_threads(forum_id: int | None = None) -> Any:
@@ -525,15 +444,5 @@ def forum_for(store: Store, base_url: str) -> int:
 
 def open_run(store: Store, forum_id: int, start_url: str, options: dict[str, Any]) -> tuple[ForumRun, bool]:
     """The run to work on: the unfinished one (resumed) or a new one. Returns (run, resumed)."""
-    with store.session() as s:
-        last = s.scalars(
-            select(ForumRun).where(ForumRun.forum_id == forum_id).order_by(ForumRun.id.desc()).limit(1)
-        ).first()
-        if last is not None and last.status in ("running", "interrupted"):
-            last.sessions += 1
-            last.status = "running"
-            return last, True
-        run = ForumRun(forum_id=forum_id, start_url=start_url, options=json.dumps(options, sort_keys=True))
-        s.add(run)
-        s.flush()
-        return run, False
+    run, resumed = open_engine_run(store, ForumRun, ("forum_id", forum_id), start_url, options)
+    return run, resumed
