@@ -26,10 +26,12 @@ from unmask.core.crawl.runner import (
     session_settings,
 )
 from unmask.core.errors import UnmaskError
+from unmask.core.fetch.exchange import Exchange
 from unmask.core.fetch.recorder import EvidenceRecorder
 from unmask.core.fetch.scope import Scope
 from unmask.core.fetch.transport import Transport
 from unmask.core.outcome import Verdict
+from unmask.core.store.models import Capture
 from unmask.core.urls import canonicalize
 from unmask.forum.adapter import ForumAdapter, engine, load_adapter
 from unmask.forum.model import Link, PageKind
@@ -67,6 +69,20 @@ class ForumCrawlSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class ForumRecorder(EvidenceRecorder):
+    """The evidence recorder of a forum crawl: each capture row names its forum run (``forum_run_id``; the
+    capture's ``run_id`` is a census run's)."""
+
+    def __init__(self, *args: Any, forum_run_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, purpose="forum", **kwargs)
+        self.forum_run_id = forum_run_id
+
+    def _write(self, ex: Exchange) -> Capture:
+        capture = super()._write(ex)
+        capture.forum_run_id = self.forum_run_id
+        return capture
 
 
 class ProgressLine:
@@ -124,8 +140,8 @@ def crawl(case: Case, opts: CrawlOptions) -> ForumCrawlSummary:
             if adapter is not None:
                 seeds += adapter.seeds(base)
             writer.seed(seeds)
-        recorder = EvidenceRecorder(
-            case.warc_dir, store, purpose="forum", rotate_bytes=fetch.warc_rotate_bytes
+        recorder = ForumRecorder(
+            case.warc_dir, store, forum_run_id=run.id, rotate_bytes=fetch.warc_rotate_bytes
         )
         scope = Scope.for_site(opts.url, allow_private=fetch.allow_private_addresses)
         transport = Transport(fetch, recorder, scope=scope)
