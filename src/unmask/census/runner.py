@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from unmask.census.extract.adapter import Extractor, load_extractor
@@ -15,15 +14,15 @@ from unmask.core.case import Case
 from unmask.core.crawl.runner import (
     CrawlOptions,
     PhaseBars,
+    RunSummary,
     SessionEnd,
     StartUnreachable,
     base_of,
     crawl_lock,
     fetch_for,
-    log_path,
+    job_bounds,
     one_line,
     run_session,
-    session_settings,
 )
 from unmask.core.fetch.recorder import EvidenceRecorder
 from unmask.core.fetch.scope import Scope
@@ -35,16 +34,7 @@ __all__ = ["CrawlOptions", "CrawlSummary", "StartUnreachable", "base_of", "crawl
 
 
 @dataclass
-class CrawlSummary:
-    run: int
-    status: str
-    """complete | incomplete | interrupted"""
-    complete: bool
-    incomplete_reasons: list[str]
-    verdict: str
-    """The verdict in one sentence ("This census is incomplete: …; the figures are lower bounds.")."""
-    resumed: bool
-    session: int
+class CrawlSummary(RunSummary):
     phase: str
     requests: int
     pages: int
@@ -59,9 +49,6 @@ class CrawlSummary:
     requests_per_item: float
     seconds: float
     notes: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 PHASE_LABELS = {"enumerate": "sitemaps and listings", "fill": "item pages"}
@@ -149,25 +136,21 @@ def crawl(case: Case, opts: CrawlOptions) -> CrawlSummary:
             start_url=seeded[1].url,
             robots_url=seeded[0].url,
             phase=run.phase,
-            max_requests=opts.max_requests or crawl_settings.max_requests,
-            window=max(crawl_settings.schedule_window, 2 * fetch.concurrency),
-            commit_pages=max(1, crawl_settings.commit_pages),
             low_water=fetch.concurrency,
-            commit_seconds=crawl_settings.commit_seconds,
             on_commit=reporter,
-        )
-        settings = session_settings(
-            fetch, crawl_settings, pipeline=CensusPipeline, log_file=log_path(case, f"crawl-run-{run.id}")
+            **job_bounds(crawl_settings, fetch, opts.max_requests),
         )
         end = run_session(
-            settings,
-            lambda: CensusCrawler(CensusSpider, settings, transport=transport, job=job),
-            reporter.bars,
-            on_end=lambda: reporter(job, force=True),
+            case,
+            fetch,
+            recorder,
+            reporter,
+            pipeline=CensusPipeline,
+            crawler=lambda settings: CensusCrawler(CensusSpider, settings, transport=transport, job=job),
+            log_name=f"crawl-run-{run.id}",
             extractor=extractor,
             base_url=base,
         )
-        recorder.close()
         if job.start_error is not None:
             writer.fail_start(job.start_error)
             raise StartUnreachable(f"cannot fetch it: {one_line(job.start_error)}", where=opts.url)

@@ -6,25 +6,14 @@ Ctrl-C, progress, the Scrapy session, the frontier and the completeness verdict 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
 from unmask.core.case import Case
-from unmask.core.crawl.runner import (
-    CrawlOptions,
-    PhaseBars,
-    StartUnreachable,
-    base_of,
-    crawl_lock,
-    fetch_for,
-    log_path,
-    one_line,
-    run_session,
-    session_settings,
-)
+from unmask.core.crawl import runner as crawling
 from unmask.core.errors import UnmaskError
 from unmask.core.fetch.exchange import Exchange
 from unmask.core.fetch.recorder import EvidenceRecorder
@@ -40,19 +29,12 @@ from unmask.forum.spider import ForumSpider
 from unmask.forum.tables import Forum
 from unmask.forum.writer import ForumWriter, forum_for, open_run
 
-ForumCrawlOptions = CrawlOptions
+ForumCrawlOptions = crawling.CrawlOptions
 """The forum census takes the census's options."""
 
 
 @dataclass
-class ForumCrawlSummary:
-    run: int
-    status: str
-    complete: bool
-    incomplete_reasons: list[str]
-    verdict: str
-    resumed: bool
-    session: int
+class ForumCrawlSummary(crawling.RunSummary):
     engine: str | None
     requests: int
     pages: int
@@ -66,9 +48,6 @@ class ForumCrawlSummary:
     gone: int
     seconds: float
     notes: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class ForumRecorder(EvidenceRecorder):
@@ -90,7 +69,7 @@ class ProgressLine:
 
     def __init__(self, enabled: bool, transport: Transport) -> None:
         self.transport = transport
-        self.bars = PhaseBars(enabled, {"pages": "forum pages"})
+        self.bars = crawling.PhaseBars(enabled, {"pages": "forum pages"})
 
     def __call__(self, job: ForumJob, *, force: bool = False) -> None:
         if not self.bars.due(force):
@@ -116,17 +95,17 @@ def _stored_engine(case: Case, forum_id: int) -> ForumAdapter | None:
         return None
 
 
-def crawl(case: Case, opts: CrawlOptions) -> ForumCrawlSummary:
-    base = base_of(opts.url)
+def crawl(case: Case, opts: crawling.CrawlOptions) -> ForumCrawlSummary:
+    base = crawling.base_of(opts.url)
     adapter = load_adapter(opts.adapter) if opts.adapter else None
-    fetch = fetch_for(case, opts)
+    fetch = crawling.fetch_for(case, opts)
     settings = case.config.crawl
     store = case.store
     import unmask.forum.tables  # noqa: F401  (the tables join the metadata before the store migrates)
 
     start_url = canonicalize(opts.url)
     root = forum_root(start_url)
-    with crawl_lock(case, "forum crawl"):
+    with crawling.crawl_lock(case, "forum crawl"):
         forum_id = forum_for(store, base + root)
         adapter = adapter or _stored_engine(case, forum_id)
         adapter = adapter.at(root) if adapter is not None else None
@@ -152,28 +131,19 @@ def crawl(case: Case, opts: CrawlOptions) -> ForumCrawlSummary:
             base_url=base,
             root=root,
             start_url=run.start_url,
-            max_requests=opts.max_requests or settings.max_requests,
-            window=max(settings.schedule_window, 2 * fetch.concurrency),
-            commit_pages=max(1, settings.commit_pages),
-            commit_seconds=settings.commit_seconds,
             low_water=2 * fetch.concurrency,
             on_commit=line,
+            **crawling.job_bounds(settings, fetch, opts.max_requests),
         )
-        scrapy = session_settings(
-            fetch, settings, pipeline=ForumPipeline, log_file=log_path(case, f"forum-run-{run.id}")
-        )
-        end = run_session(
-            scrapy,
-            lambda: ForumCrawler(ForumSpider, scrapy, transport=transport, job=job),
-            line.bars,
-            on_end=lambda: line(job, force=True),
-        )
-        recorder.close()
+        end = crawling.run_session(
+            case, fetch, recorder, line, pipeline=ForumPipeline, log_name=f"forum-run-{run.id}",
+            crawler=lambda scrapy: ForumCrawler(ForumSpider, scrapy, transport=transport, job=job),
+        )  # fmt: skip
         if job.start_error is not None:
             writer.fail_start(job.start_error)
-            error = one_line(job.start_error)
+            error = crawling.one_line(job.start_error)
             error = error.removeprefix(f"{run.start_url}: ").removeprefix(f"{opts.url}: ")
-            raise StartUnreachable(f"cannot fetch it: {error}", where=opts.url)
+            raise crawling.StartUnreachable(f"cannot fetch it: {error}", where=opts.url)
         if job.unrecognised:
             writer.fail_start("no forum engine recognised")
             raise UnmaskError(

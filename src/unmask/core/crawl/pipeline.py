@@ -24,24 +24,13 @@ from scrapy import Spider, signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.defer import deferred_from_coro
 
-from unmask.core.crawl.spider import EngineSpider
+from unmask.core.crawl.spider import EngineSpider, Row
 from unmask.core.fetch.scrapy_bridge import UnmaskCrawler
 from unmask.core.fetch.transport import Transport
 
 log = logging.getLogger(__name__)
 
 LOST = "no result was stored for this page (see the crawl log)"
-
-
-class Row(Protocol):
-    @property
-    def id(self) -> int: ...
-
-    @property
-    def url(self) -> str: ...
-
-    @property
-    def priority(self) -> int: ...
 
 
 class Commit(Protocol):

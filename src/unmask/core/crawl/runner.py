@@ -12,9 +12,9 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from rich.console import Console
@@ -31,8 +31,10 @@ from scrapy.crawler import CrawlerProcess
 
 from unmask.core.case import Case
 from unmask.core.config import CrawlSettings, FetchSettings
+from unmask.core.crawl.pipeline import EngineCrawler
 from unmask.core.errors import CaseError, UnmaskError
-from unmask.core.fetch.scrapy_bridge import UnmaskCrawler, scrapy_settings
+from unmask.core.fetch.recorder import EvidenceRecorder
+from unmask.core.fetch.scrapy_bridge import scrapy_settings
 
 INTERRUPTED_EXIT = 130
 """The exit code of a crawl command whose session was interrupted (Ctrl-C, SIGTERM), as for every command:
@@ -50,6 +52,24 @@ class CrawlOptions:
     obey_robots: bool | None = None
     max_requests: int | None = None
     progress: bool = True
+
+
+@dataclass
+class RunSummary:
+    """What a crawl command reports (``--json``): the run, how it ended, and the stage's own figures."""
+
+    run: int
+    status: str
+    """complete | incomplete | interrupted"""
+    complete: bool
+    incomplete_reasons: list[str]
+    verdict: str
+    """The verdict in one sentence ("This census is incomplete: …; the figures are lower bounds.")."""
+    resumed: bool
+    session: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 class StartUnreachable(UnmaskError):
@@ -104,6 +124,17 @@ def fetch_for(case: Case, opts: CrawlOptions) -> FetchSettings:
         concurrency=concurrency,
         obey_robots=fetch.obey_robots if opts.obey_robots is None else opts.obey_robots,
     )
+
+
+def job_bounds(crawl: CrawlSettings, fetch: FetchSettings, max_requests: int | None) -> dict[str, Any]:
+    """An engine job's bounds for one session (``EngineJob`` fields): the request limit (the command's, else
+    the case's), the window of requests Scrapy holds, the pages stored together and how long one waits."""
+    return {
+        "max_requests": max_requests or crawl.max_requests,
+        "window": max(crawl.schedule_window, 2 * fetch.concurrency),
+        "commit_pages": max(1, crawl.commit_pages),
+        "commit_seconds": crawl.commit_seconds,
+    }
 
 
 def log_path(case: Case, name: str) -> Path:
@@ -191,27 +222,42 @@ class SessionEnd:
         return self.reason == "finished" and not self.interrupted
 
 
+class SessionProgress(Protocol):
+    """A stage's progress display: its bars, refreshed with the job (``force``: now, whatever the time)."""
+
+    bars: PhaseBars
+
+    def __call__(self, job: Any, *, force: bool = False) -> None: ...
+
+
 def run_session(
-    settings: dict[str, Any],
-    crawler: Callable[[], UnmaskCrawler],
-    bars: PhaseBars,
+    case: Case,
+    fetch: FetchSettings,
+    recorder: EvidenceRecorder,
+    progress: SessionProgress,
     *,
-    on_end: Callable[[], None] | None = None,
+    pipeline: type,
+    crawler: Callable[[dict[str, Any]], EngineCrawler],
+    log_name: str,
     **spider_kwargs: Any,
 ) -> SessionEnd:
-    """Run one Scrapy session of a crawl: Ctrl-C handled, progress shown, ``on_end`` called before the
-    progress closes (its last refresh)."""
+    """Run one Scrapy session of a crawl (settings: :func:`session_settings`; log: ``logs/LOG_NAME.log``)
+    with Ctrl-C handled and ``progress`` shown (refreshed once more at the end), then close the evidence
+    recorder (what it holds is written)."""
+    settings = session_settings(
+        fetch, case.config.crawl, pipeline=pipeline, log_file=log_path(case, log_name)
+    )
     started = time.monotonic()
     process = CrawlerProcess(settings)
-    the_crawler = crawler()  # after the process: it installed the reactor the crawler uses
+    the_crawler = crawler(settings)  # after the process: it installed the reactor the crawler uses
     process.crawl(the_crawler, **spider_kwargs)
-    with bars.progress, Interrupts(process) as interrupts:
+    with progress.bars.progress, Interrupts(process) as interrupts:
         try:
             process.start(install_signal_handlers=False)
         except KeyboardInterrupt:  # a second Ctrl-C: stop at once; what was committed stays
             interrupts.forced = True
-        if on_end is not None:
-            on_end()
+        progress(the_crawler.job, force=True)
+    recorder.close()
     reason = the_crawler.stats.get_value("finish_reason") if the_crawler.stats else None
     if interrupts.forced:
         reason = "forced"
