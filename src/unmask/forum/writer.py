@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from unmask.core.config import CrawlSettings
@@ -40,6 +40,23 @@ __all__ = [
 
 PRIORITY = {PageKind.INDEX: 100, PageKind.FEED: 90, PageKind.SECTION: 50, PageKind.THREAD: 0}
 FIELDS = ("title", "starter", "started", "last_post", "replies", "views", "first_post")
+THREAD_COLUMNS = tuple(
+    ForumThread.__table__.c[name]
+    for name in (
+        "id", "forum_id", "platform_id", "url", *FIELDS, "section_key", "labels", "rails", "rank",
+        "capture_id", "first_run", "last_run", "removed_at", "closed", "kind", "kind_rule",
+    )
+)  # fmt: skip
+"""A thread's values as the writer merges them (every column)."""
+NEW_THREAD: dict[str, Any] = {
+    **dict.fromkeys(c.name for c in THREAD_COLUMNS if c.name != "id"),
+    "labels": "[]",
+    "rails": "[]",
+    "rank": 0,
+    "closed": False,
+    "kind": "other",
+}
+"""A new thread's values before its first record is merged."""
 NOUNS = {
     PageKind.INDEX.value: ("index page", "index pages"),
     PageKind.FEED.value: ("feed", "feeds"),
@@ -107,7 +124,6 @@ class ForumWriter(RunWriter[FrontierRow, PageCommit, CommitResult]):
         self.forum_id = forum_id
         self._sections: dict[str, str | None] = {}
         self._closed: set[str] = set()
-        self._priced: list[tuple[ForumThread, list[Price]]] = []
         self._load_sections()
         with store.session() as s:
             run = s.get(ForumRun, run_id)
@@ -188,7 +204,6 @@ class ForumWriter(RunWriter[FrontierRow, PageCommit, CommitResult]):
     def rolled_back(self) -> None:
         """The transaction was rolled back: its limits, prices and section names with it."""
         self.limits = dict(self._limits_kept)
-        self._priced = []
         self._load_sections()
 
     def _commit(self, s: Session, c: PageCommit) -> CommitResult:
@@ -270,82 +285,92 @@ class ForumWriter(RunWriter[FrontierRow, PageCommit, CommitResult]):
     def _threads(
         self, s: Session, records: list[ThreadRecord], capture_id: int | None
     ) -> tuple[int, int, int]:
-        """Merge the records into the store. Returns (records, threads new to the case, threads new to
-        the run: what judges a section's pagination)."""
+        """Merge the records into the store (rows as values, one INSERT and one UPDATE for the page).
+        Returns (records, threads new to the case, threads new to the run: what judges a section's
+        pagination)."""
         merged: dict[str, ThreadRecord] = {}
         for rec in records:
-            have = merged.get(rec.platform_id)
+            pid = rec.platform_id[:200]
+            have = merged.get(pid)
             if have is None or rec.rank > have.rank:
-                merged[rec.platform_id] = rec
-        ids = list(merged)
+                merged[pid] = rec
         existing = {
-            t.platform_id: t
-            for t in s.scalars(
-                select(ForumThread).where(
-                    ForumThread.forum_id == self.forum_id, ForumThread.platform_id.in_(ids)
+            row["platform_id"]: dict(row)
+            for row in s.execute(
+                select(*THREAD_COLUMNS).where(
+                    ForumThread.forum_id == self.forum_id, ForumThread.platform_id.in_(list(merged))
                 )
-            )
+            ).mappings()
         }
         new_to_case = new_to_run = 0
+        fresh: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        priced: list[tuple[dict[str, Any], list[Price]]] = []
         for pid, rec in merged.items():
             if rec.section_name and rec.section_key:
                 self._section(s, SectionRecord(rec.section_key, rec.section_name), capture_id)
             thread = existing.get(pid)
             if thread is None:
-                thread = ForumThread(
-                    forum_id=self.forum_id,
-                    platform_id=pid[:200],
-                    url=rec.url,
-                    labels="[]",
-                    rails="[]",
-                    rank=0,
-                    first_run=self.run_id,
-                )
-                s.add(thread)
+                thread = {**NEW_THREAD, "forum_id": self.forum_id, "platform_id": pid, "url": rec.url}
+                thread["first_run"] = self.run_id
+                fresh.append(thread)
                 new_to_case += 1
                 new_to_run += 1
-            elif thread.last_run != self.run_id:
-                new_to_run += 1
-            self._merge(s, thread, rec, capture_id)
-        self._store_prices(s)
+            else:
+                if thread["last_run"] != self.run_id:
+                    new_to_run += 1
+                changed.append(thread)
+            prices = self._merge(thread, rec, capture_id)
+            if prices is not None:
+                priced.append((thread, prices))
+        if fresh:
+            table = cast(Table, ForumThread.__table__)
+            returned = s.execute(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), fresh
+            ).scalars()
+            for thread, tid in zip(fresh, returned, strict=True):
+                thread["id"] = tid
+        if changed:
+            s.execute(update(ForumThread), changed)  # ORM bulk UPDATE by primary key
+        self._store_prices(s, priced)
         return len(merged), new_to_case, new_to_run
 
-    def _merge(self, s: Session, thread: ForumThread, rec: ThreadRecord, capture_id: int | None) -> None:
-        better = rec.rank >= (thread.rank or 0)
-        old_post = thread.first_post
+    def _merge(self, thread: dict[str, Any], rec: ThreadRecord, capture_id: int | None) -> list[Price] | None:
+        """Merge a record into a thread's values; the first post's prices when it changed (else None)."""
+        better = rec.rank >= (thread["rank"] or 0)
+        old_post = thread["first_post"]
         for name in FIELDS:
             value = getattr(rec, name)
-            if value is not None and (better or getattr(thread, name) is None):
-                setattr(thread, name, value)
-        if rec.section_key and (better or thread.section_key is None):
-            thread.section_key = rec.section_key[:200]
-        if rec.labels and (better or thread.labels == "[]"):
-            thread.labels = json.dumps(rec.labels[:20], ensure_ascii=False)
+            if value is not None and (better or thread[name] is None):
+                thread[name] = value
+        if rec.section_key and (better or thread["section_key"] is None):
+            thread["section_key"] = rec.section_key[:200]
+        if rec.labels and (better or thread["labels"] == "[]"):
+            thread["labels"] = json.dumps(rec.labels[:20], ensure_ascii=False)
         if better:
-            thread.rank = rec.rank
-            thread.capture_id = capture_id
+            thread["rank"] = rec.rank
+            thread["capture_id"] = capture_id
         if rec.rank == PAGE_RANK:
-            thread.removed_at = None  # its own page answered: it is there
-            thread.closed = False
-        thread.last_run = self.run_id
-        section_name = self._sections.get(thread.section_key or "")
-        kind = classify(section_name, json.loads(thread.labels), thread.title)
-        thread.kind, thread.kind_rule = kind.kind, kind.rule
-        if thread.first_post != old_post:
-            prices = find_prices(thread.first_post)
-            thread.rails = json.dumps(payment_rails(thread.first_post, prices))
-            self._priced.append((thread, prices))
+            thread["removed_at"] = None  # its own page answered: it is there
+            thread["closed"] = False
+        thread["last_run"] = self.run_id
+        section_name = self._sections.get(thread["section_key"] or "")
+        kind = classify(section_name, json.loads(thread["labels"]), thread["title"])
+        thread["kind"], thread["kind_rule"] = kind.kind, kind.rule
+        if thread["first_post"] == old_post:
+            return None
+        prices = find_prices(thread["first_post"])
+        thread["rails"] = json.dumps(payment_rails(thread["first_post"], prices))
+        return prices
 
-    def _store_prices(self, s: Session) -> None:
-        """The prices of the first posts merged in this page: one flush, one delete, one insert."""
-        if not self._priced:
+    def _store_prices(self, s: Session, priced: list[tuple[dict[str, Any], list[Price]]]) -> None:
+        """The prices of the first posts merged in this page: one delete, one insert."""
+        if not priced:
             return
-        s.flush()
-        ids = [t.id for t, _ in self._priced]
-        s.execute(delete(ForumPrice).where(ForumPrice.thread_id.in_(ids)))
+        s.execute(delete(ForumPrice).where(ForumPrice.thread_id.in_([t["id"] for t, _ in priced])))
         rows = [
             {
-                "thread_id": t.id,
+                "thread_id": t["id"],
                 "position": i,
                 "text": p.text[:500],
                 "min": str(p.min),
@@ -353,12 +378,11 @@ class ForumWriter(RunWriter[FrontierRow, PageCommit, CommitResult]):
                 "currency": p.currency,
                 "unit": p.unit,
             }
-            for t, prices in self._priced
+            for t, prices in priced
             for i, p in enumerate(prices)
         ]
         if rows:
             s.execute(insert(ForumPrice), rows)
-        self._priced = []
 
     # -- the run's verdict --------------------------------------------------------------------------
 
