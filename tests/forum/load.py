@@ -53,5 +53,6 @@ def load_forum(case: Case, *, threads: int = 48, seed: int = 3) -> ForumWorld:
         )
         with case.store.session() as s:
             writer._threads(s, [rec], cap)
+            writer._flush_threads(s)
     writer.settle(finished=True, start_url=BASE + "/forum/")
     return world

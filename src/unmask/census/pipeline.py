@@ -61,12 +61,6 @@ class CensusPipeline(EnginePipeline[PageCommit]):
         if not isinstance(self.job, CrawlJob):
             raise RuntimeError("the census pipeline runs only with a census job")
 
-    @property
-    def census_spider(self) -> CensusSpider:
-        spider = self.crawler.spider
-        assert isinstance(spider, CensusSpider)
-        return spider
-
     def tally(self, page: PageCommit, result: CommitResult) -> None:
         counters = self.job.counters
         counters["items"] += result.items
@@ -106,7 +100,8 @@ class CensusPipeline(EnginePipeline[PageCommit]):
                 read, queued = job.writer.counts_by_phase()["fill"]
                 job.fill_expected = read + queued + job.writer.incomplete_count(wanted)
         queued = job.writer.queue_incomplete(wanted, job.cursors)
-        released = job.writer.release_deferred(self.census_spider.item_key)
+        assert isinstance(spider, CensusSpider)
+        released = job.writer.release_deferred(spider.item_key)
         if not (queued or released) and job.cursors:
             # before the end, once more from the start: an item seen again late in the fill phase (on a
             # gallery's page) may sit behind the cursors

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, insert, select, update
@@ -106,6 +106,19 @@ class CommitResult:
     ended: str | None = None
 
 
+@dataclass
+class ThreadBatch:
+    """Threads a batch of pages merged, by platform id, until they are written together."""
+
+    threads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Every column's value (``id`` once stored)."""
+    fresh: list[str] = field(default_factory=list)
+    """New to the store, in the order met."""
+    changed: set[str] = field(default_factory=set)
+    priced: dict[str, list[Price]] = field(default_factory=dict)
+    """Threads whose first post changed: its prices."""
+
+
 def _row(values: Sequence[Any]) -> FrontierRow:
     rid, url, kind, section_key, depth, barren = values
     return FrontierRow(rid, url, PageKind(kind), section_key, depth, barren)
@@ -124,6 +137,7 @@ class ForumWriter(RunWriter[FrontierRow, PageCommit, CommitResult]):
         self.forum_id = forum_id
         self._sections: dict[str, str | None] = {}
         self._closed: set[str] = set()
+        self._batch = ThreadBatch()
         self._load_sections()
         with store.session() as s:
             run = s.get(ForumRun, run_id)
@@ -193,6 +207,7 @@ class ForumWriter(RunWriter[FrontierRow, PageCommit, CommitResult]):
     def store_pages(self, s: Session, pages: Sequence[PageCommit]) -> list[CommitResult]:
         """Store a batch of pages in the session's transaction (the engine marks their rows)."""
         out = [self._commit(s, c) for c in pages]
+        self._flush_threads(s)
         for name in {c.engine for c in pages if c.engine is not None}:
             s.execute(update(Forum).where(Forum.id == self.forum_id).values(engine=name))
         s.execute(update(ForumRun).where(ForumRun.id == self.run_id).values(limits=json.dumps(self.limits)))
@@ -204,12 +219,14 @@ class ForumWriter(RunWriter[FrontierRow, PageCommit, CommitResult]):
     def rolled_back(self) -> None:
         """The transaction was rolled back: its limits, prices and section names with it."""
         self.limits = dict(self._limits_kept)
+        self._batch = ThreadBatch()
         self._load_sections()
 
     def _commit(self, s: Session, c: PageCommit) -> CommitResult:
         row = c.frontier
         done = CommitResult()
         if c.status == "gone" and c.gone_thread is not None:
+            self._flush_threads(s)  # what earlier pages of the batch merged, before the removal
             s.execute(
                 update(ForumThread)
                 .where(
@@ -221,6 +238,7 @@ class ForumWriter(RunWriter[FrontierRow, PageCommit, CommitResult]):
             )
             return done
         if c.status == "closed":
+            self._flush_threads(s)
             self._close(s, row, c)
             return done
         result = c.result
@@ -285,55 +303,60 @@ class ForumWriter(RunWriter[FrontierRow, PageCommit, CommitResult]):
     def _threads(
         self, s: Session, records: list[ThreadRecord], capture_id: int | None
     ) -> tuple[int, int, int]:
-        """Merge the records into the store (rows as values, one INSERT and one UPDATE for the page).
-        Returns (records, threads new to the case, threads new to the run: what judges a section's
-        pagination)."""
+        """Merge the records into the batch's threads (their stored values read once per batch; written by
+        ``_flush_threads``). Returns (records, threads new to the case, threads new to the run: what judges a
+        section's pagination)."""
         merged: dict[str, ThreadRecord] = {}
         for rec in records:
             pid = rec.platform_id[:200]
             have = merged.get(pid)
             if have is None or rec.rank > have.rank:
                 merged[pid] = rec
-        existing = {
-            row["platform_id"]: dict(row)
+        batch = self._batch
+        unread = [pid for pid in merged if pid not in batch.threads]
+        if unread:
             for row in s.execute(
                 select(*THREAD_COLUMNS).where(
-                    ForumThread.forum_id == self.forum_id, ForumThread.platform_id.in_(list(merged))
+                    ForumThread.forum_id == self.forum_id, ForumThread.platform_id.in_(unread)
                 )
-            ).mappings()
-        }
+            ).mappings():
+                batch.threads[row["platform_id"]] = dict(row)
         new_to_case = new_to_run = 0
-        fresh: list[dict[str, Any]] = []
-        changed: list[dict[str, Any]] = []
-        priced: list[tuple[dict[str, Any], list[Price]]] = []
         for pid, rec in merged.items():
             if rec.section_name and rec.section_key:
                 self._section(s, SectionRecord(rec.section_key, rec.section_name), capture_id)
-            thread = existing.get(pid)
+            thread = batch.threads.get(pid)
             if thread is None:
                 thread = {**NEW_THREAD, "forum_id": self.forum_id, "platform_id": pid, "url": rec.url}
                 thread["first_run"] = self.run_id
-                fresh.append(thread)
+                batch.threads[pid] = thread
+                batch.fresh.append(pid)
                 new_to_case += 1
                 new_to_run += 1
             else:
                 if thread["last_run"] != self.run_id:
                     new_to_run += 1
-                changed.append(thread)
+                if thread.get("id") is not None:
+                    batch.changed.add(pid)
             prices = self._merge(thread, rec, capture_id)
             if prices is not None:
-                priced.append((thread, prices))
-        if fresh:
-            table = cast(Table, ForumThread.__table__)
-            returned = s.execute(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True), fresh
-            ).scalars()
-            for thread, tid in zip(fresh, returned, strict=True):
-                thread["id"] = tid
-        if changed:
-            s.execute(update(ForumThread), changed)  # ORM bulk UPDATE by primary key
-        self._store_prices(s, priced)
+                batch.priced[pid] = prices
         return len(merged), new_to_case, new_to_run
+
+    def _flush_threads(self, s: Session) -> None:
+        """Write the batch's threads: one INSERT … RETURNING for the new ones, one UPDATE by key for the
+        others, their first posts' prices (one DELETE, one INSERT)."""
+        batch = self._batch
+        if batch.fresh:
+            table = cast(Table, ForumThread.__table__)
+            fresh = [batch.threads[pid] for pid in batch.fresh]
+            returned = s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), fresh)
+            for thread, tid in zip(fresh, returned.scalars(), strict=True):
+                thread["id"] = tid
+        if batch.changed:
+            s.execute(update(ForumThread), [batch.threads[pid] for pid in batch.changed])
+        self._store_prices(s, [(batch.threads[pid], prices) for pid, prices in batch.priced.items()])
+        self._batch = ThreadBatch()
 
     def _merge(self, thread: dict[str, Any], rec: ThreadRecord, capture_id: int | None) -> list[Price] | None:
         """Merge a record into a thread's values; the first post's prices when it changed (else None)."""
@@ -364,7 +387,7 @@ class ForumWriter(RunWriter[FrontierRow, PageCommit, CommitResult]):
         return prices
 
     def _store_prices(self, s: Session, priced: list[tuple[dict[str, Any], list[Price]]]) -> None:
-        """The prices of the first posts merged in this page: one delete, one insert."""
+        """The prices of the first posts merged in this batch: one delete, one insert."""
         if not priced:
             return
         s.execute(delete(ForumPrice).where(ForumPrice.thread_id.in_([t["id"] for t, _ in priced])))
