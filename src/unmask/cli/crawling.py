@@ -7,7 +7,8 @@ command resumes it.
 No ``from __future__ import annotations`` here: the command's option annotations hold the stage's help
 texts, which Typer must read when the command is made (not from the module's globals later)."""
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Annotated, Any, Protocol
 
@@ -35,16 +36,17 @@ def crawl_command(
     help: str,
     url_help: str,
     adapter_help: str,
-    crawl: Callable[[Case, Any], Summary],
+    crawl: Callable[..., Summary],
     show: Callable[[Summary], None],
     around: Callable[[Case], AbstractContextManager[Any]] = lambda case: nullcontext(),
     after: Callable[[Case, Summary], None] | None = None,
+    options: Sequence[inspect.Parameter] = (),
 ) -> Callable[..., None]:
-    """Add the ``crawl`` command to ``app``: ``crawl(case, CrawlOptions)`` runs it (inside ``around(case)``),
-    ``after`` may adjust the summary while the case is open, ``show`` prints it for a person."""
+    """Add the ``crawl`` command to ``app``: ``crawl(case, CrawlOptions, **stage_options)`` runs it (inside
+    ``around(case)``), ``after`` may adjust the summary while the case is open, ``show`` prints it for a
+    person. ``options``: the stage's own options (keyword parameters with Typer annotations and defaults),
+    passed to ``crawl`` by name."""
 
-    @app.command("crawl", help=help)
-    @custody.logged(action, run=True)
     def crawl_cmd(
         url: Annotated[str, typer.Argument(help=url_help)],
         case: CaseOpt = None,
@@ -64,10 +66,11 @@ def crawl_command(
         ] = None,
         as_json: JsonOpt = False,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+        **stage_options: Any,
     ) -> None:
         from unmask.core.crawl.runner import CrawlOptions
 
-        options = CrawlOptions(
+        crawl_options = CrawlOptions(
             url=url,
             adapter=adapter,
             delay=delay,
@@ -78,7 +81,7 @@ def crawl_command(
         )
         with opened_case(case) as the_case:
             with around(the_case):
-                summary = crawl(the_case, options)
+                summary = crawl(the_case, crawl_options, **stage_options)
             if after is not None:
                 after(the_case, summary)
         if as_json:
@@ -88,4 +91,9 @@ def crawl_command(
         if summary.status == "interrupted":
             raise typer.Exit(INTERRUPTED_EXIT)
 
-    return crawl_cmd
+    signature = inspect.signature(crawl_cmd)
+    common = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    crawl_cmd.__signature__ = signature.replace(parameters=[*common, *options])  # type: ignore[attr-defined]
+    command = custody.logged(action, run=True)(crawl_cmd)
+    app.command("crawl", help=help)(command)
+    return command
