@@ -1,12 +1,14 @@
 """Forum benchmark: a forum census of 50,000 threads on loopback, and price extraction throughput.
 
     .venv/bin/python bench/forum_bench.py [--threads 50000] [--latency-ms 20] [--concurrency 16]
-                                          [--posts 50000] [--skip-crawl]
+                                          [--posts 50000] [--skip-crawl] [--profile FILE]
 
 1. Serves the demo forum's world (XenForo 2 markup, ``unmask.demo.forum``) with ``--threads`` threads from
    a child process (uvicorn, every response delayed ``--latency-ms``), runs ``unmask forum crawl URL
    --delay 0 --concurrency N`` on it in a fresh case and prints wall time, peak memory, requests, and
    whether the figures match the forum's ground truth. Target: under 5 minutes for 50,000 threads.
+   ``--profile FILE`` runs the crawler under cProfile (its figures are then not the benchmark's) and prints
+   the profile's top lines.
 2. Times ``find_prices`` + ``payment_rails`` over ``--posts`` first posts of the same generator (one
    process, one core). Target: at least 20,000 first posts a second.
 
@@ -57,7 +59,7 @@ def _serve(sock: socket.socket, threads: int, latency_ms: float) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def crawl(threads: int, latency_ms: float, concurrency: int) -> dict[str, Any]:
+def crawl(threads: int, latency_ms: float, concurrency: int, profile: Path | None = None) -> dict[str, Any]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(1024)
@@ -71,8 +73,10 @@ def crawl(threads: int, latency_ms: float, concurrency: int) -> dict[str, Any]:
             subprocess.run([*UNMASK, "init", str(case)], check=True, capture_output=True)
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
+            profiled = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "unmask"]
+            head = profiled if profile else UNMASK
             proc = subprocess.run(
-                [*UNMASK, "forum", "crawl", f"http://127.0.0.1:{port}/forum/", "--case", str(case),
+                [*head, "forum", "crawl", f"http://127.0.0.1:{port}/forum/", "--case", str(case),
                  "--delay", "0", "--concurrency", str(concurrency), "--json"],
                 check=True, capture_output=True, text=True,
             )  # fmt: skip
@@ -127,14 +131,19 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--posts", type=int, default=50_000)
     ap.add_argument("--skip-crawl", action="store_true")
+    ap.add_argument("--profile", type=Path, default=None, help="profile the crawler (cProfile) into FILE")
     args = ap.parse_args()
     out: dict[str, Any] = {
         "machine": f"{host_platform.platform()}, Python {host_platform.python_version()}",
         "extraction": extraction(args.posts),
     }
     if not args.skip_crawl:
-        out["crawl"] = crawl(args.threads, args.latency_ms, args.concurrency)
+        out["crawl"] = crawl(args.threads, args.latency_ms, args.concurrency, args.profile)
     print(json.dumps(out, indent=2))
+    if args.profile:
+        import pstats
+
+        pstats.Stats(str(args.profile)).sort_stats("cumulative").print_stats(40)
 
 
 if __name__ == "__main__":

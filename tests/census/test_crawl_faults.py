@@ -827,7 +827,7 @@ def test_ctrl_c_then_rerun_completes(new_case: Path, server: HostileServer) -> N
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, err[-3000:]
+    assert proc.returncode == 130, err[-3000:]
     first = json.loads(out)
     assert first["status"] == "interrupted"
     assert sql(new_case, "SELECT status FROM crawl_run") == [("interrupted",)]

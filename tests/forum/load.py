@@ -35,7 +35,7 @@ def load_forum(case: Case, *, threads: int = 48, seed: int = 3) -> ForumWorld:
         cap_ids = [c.id for c in caps]
     (index,) = writer.pending(10)
     sections = [SectionRecord(str(sec.id), sec.name) for sec in SECTIONS if not sec.closed]
-    writer.commit([PageCommit(index, None, PageResult(sections=sections))])
+    writer.commit(PageCommit(index, None, PageResult(sections=sections)))
     for t, cap in zip(counted, cap_ids, strict=True):
         rec = ThreadRecord(
             platform_id=str(t.id),
@@ -53,5 +53,6 @@ def load_forum(case: Case, *, threads: int = 48, seed: int = 3) -> ForumWorld:
         )
         with case.store.session() as s:
             writer._threads(s, [rec], cap)
+            writer._flush_threads(s)
     writer.settle(finished=True, start_url=BASE + "/forum/")
     return world

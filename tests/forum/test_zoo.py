@@ -139,6 +139,14 @@ def test_the_non_public_share_needs_a_public_figure_list(crawled: Any, tmp_path:
     assert figures["non_public_share"]["share"] == pytest.approx(world.non_public_share(), abs=1e-4)
 
 
+def test_every_capture_of_a_forum_crawl_names_its_forum_run(crawled: Any) -> None:
+    _site, _world, case, summary, _server = crawled
+    with sqlite3.connect(case / "unmask.db") as db:
+        runs = db.execute("select forum_run_id, run_id, count(*) from capture group by 1, 2").fetchall()
+    assert [(forum_run, census_run) for forum_run, census_run, _n in runs] == [(summary["run"], None)]
+    assert runs[0][2] >= summary["requests"] > 0
+
+
 def test_a_second_run_after_a_complete_one_starts_a_new_run(crawled: Any) -> None:
     site, world, case, _summary, _server = crawled
     again = forum_crawl(case, site.start)
@@ -166,6 +174,7 @@ def test_a_forum_crawl_resumes_after_ctrl_c_without_fetching_stored_pages(tmp_pa
         proc.send_signal(signal.SIGINT)
         out, _err = proc.communicate(timeout=60)
         server.prefix("/", inner)  # the second session at full speed
+        assert proc.returncode == 130  # interrupted, as the census: its summary is printed first
         first = json.loads(out)
         assert first["status"] == "interrupted" and not first["complete"]
         with sqlite3.connect(case / "unmask.db") as db:

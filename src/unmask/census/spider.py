@@ -1,60 +1,33 @@
-"""The census spider (Scrapy): turns each response, or each request that got none, into a PageCommit.
+"""The census spider (Scrapy, on the crawl engine's spider): turns each response, or each request that got
+none, into a PageCommit.
 
 The spider reads; it never writes. Every commit goes through the item pipeline (``census/pipeline.py``),
-which stores it in one transaction and feeds Scrapy the next requests from the store's frontier.
+which stores it and feeds Scrapy the next requests from the store's frontier.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import scrapy
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
-from twisted.python.failure import Failure
 
 from unmask.census.extract.adapter import Extractor
 from unmask.census.model import Link, PageKind, PageResult
 from unmask.census.writer import TRUNCATED, FrontierRow, ItemKey, PageCommit
+from unmask.core.crawl.spider import GONE_STATUSES, EngineSpider, body_encoding, page_time
 from unmask.core.domains import site_key
-from unmask.core.fetch import policy
-from unmask.core.fetch.scrapy_bridge import RefusedByPolicy
 from unmask.core.urls import canonicalize, path_and_query
 
-GONE_STATUSES = frozenset({404, 410})
-ROBOTS_REFUSAL = "Forbidden by robots.txt"
-"""The message of the IgnoreRequest Scrapy's RobotsTxtMiddleware raises."""
 CHAIN_KINDS = frozenset({PageKind.LISTING, PageKind.PERSON, PageKind.PAGE})
 """Pages whose ``rel=next`` starts or continues a pagination chain."""
-
-
-def server_time(response: Response) -> dt.datetime | None:
-    """The response's Date header (the platform's "now", for "3 weeks ago"), if it is plausible."""
-    raw = response.headers.get("Date")
-    if not raw:
-        return None
-    try:
-        when = email.utils.parsedate_to_datetime(raw.decode("latin-1"))
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is not None:
-        when = when.astimezone(dt.UTC).replace(tzinfo=None)
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    return when if dt.datetime(1995, 1, 1) <= when <= now + dt.timedelta(days=1) else None
 
 
 def _host(url: str) -> str:
     return site_key(url) or ""
 
 
-NOT_SENT = frozenset({policy.SCHEME, policy.USERINFO, policy.OFF_ORIGIN, policy.PRIVATE_ADDRESS})
-"""Refusals made before a request is sent: the page is unread, not answered."""
-
-
-class CensusSpider(scrapy.Spider):
+class CensusSpider(EngineSpider):
     name = "unmask-census"
 
     def __init__(self, *, extractor: Extractor, base_url: str, **kwargs: Any) -> None:
@@ -64,23 +37,6 @@ class CensusSpider(scrapy.Spider):
         self.site_host = _host(base_url)
         # passive by default: no request (a redirect included) leaves the investigated site
         self.allowed_domains = [self.site_host]
-
-    async def start(self) -> AsyncIterator[Any]:
-        """Nothing here: the pipeline hands Scrapy the frontier's pending rows, a window at a time."""
-        return
-        yield  # an async generator that yields nothing
-
-    def request_for(self, row: FrontierRow) -> scrapy.Request:
-        return scrapy.Request(
-            row.url,
-            callback=self.parse_page,
-            errback=self.on_error,
-            priority=row.priority,
-            dont_filter=True,
-            # error statuses reach parse_page through HTTPERROR_ALLOW_ALL; "handle_httpstatus_all" in
-            # meta would also turn Scrapy's RedirectMiddleware off, and every redirect into an empty page
-            meta={"row": row},
-        )
 
     def on_site(self, url: str) -> bool:
         host = _host(url)
@@ -94,31 +50,20 @@ class CensusSpider(scrapy.Spider):
 
     # -- responses --------------------------------------------------------------------------------
 
-    def stopping(self) -> bool:
-        """The crawl is being stopped (Ctrl-C): pages not yet read stay pending for the next session."""
-        engine = self.crawler.engine
-        return engine is not None and not engine.running
-
-    def parse_page(self, response: Response) -> Iterator[PageCommit]:
-        if self.stopping():
-            return
-        row: FrontierRow = response.meta["row"]
-        capture_id = response.meta.get("capture_id")
+    def read(self, response: Response, row: FrontierRow, capture_id: int | None) -> Iterator[PageCommit]:
         if response.status in GONE_STATUSES:
             yield self._gone(row, capture_id, f"HTTP {response.status}")
             return
         if response.status >= 400:
             yield PageCommit(row, capture_id, status="failed", error=f"HTTP {response.status}")
             return
-        fetched_at = (
-            server_time(response)
-            or response.meta.get("fetched_at")
-            or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        )
-        encoding = getattr(response, "encoding", None) if hasattr(response, "text") else None
         try:
             result: PageResult = self.extractor.extract(
-                row.kind, response.url, response.body, encoding=encoding, fetched_at=fetched_at
+                row.kind,
+                response.url,
+                response.body,
+                encoding=body_encoding(response),
+                fetched_at=page_time(response),
             )
         except Exception as exc:  # hostile input must not stop the crawl; the page is a failed result
             self.logger.exception("extraction failed for %s", response.url)
@@ -169,25 +114,5 @@ class CensusSpider(scrapy.Spider):
         gone = self.item_key(row.url) if row.kind == PageKind.ITEM else None
         return PageCommit(row, capture_id, status="gone", error=why, gone_item=gone)
 
-    def on_error(self, failure: Failure) -> Iterator[PageCommit]:
-        """A request that got no page: refused by the fetch policy (media: an answer, not a page),
-        disallowed by robots.txt, or failed (no response, a redirect loop, …)."""
-        request = getattr(failure, "request", None)
-        if request is None or self.stopping():
-            return
-        row: FrontierRow = request.meta["row"]
-        exc = failure.value
-        if isinstance(exc, RefusedByPolicy) and policy.refusal_code(exc.reason) in NOT_SENT:
-            # nothing was sent (another origin, a private address): the page was not read, which is no
-            # answer about it; at the start page it means the site cannot be reached
-            status, why = "failed", exc.reason
-        elif isinstance(exc, RefusedByPolicy):
-            status, why = "refused", exc.reason
-        elif isinstance(exc, IgnoreRequest) and str(exc) == ROBOTS_REFUSAL:
-            status, why = "disallowed", str(exc)
-        elif isinstance(exc, IgnoreRequest):
-            status, why = "failed", str(exc) or "ignored"
-        else:
-            status = "failed"
-            why = request.meta.get("unmask_error") or f"{type(exc).__name__}: {exc}"
-        yield PageCommit(row, request.meta.get("capture_id"), status=status, error=why, no_response=True)
+    def unanswered(self, row: FrontierRow, capture_id: int | None, status: str, error: str) -> PageCommit:
+        return PageCommit(row, capture_id, status=status, error=error, no_response=True)

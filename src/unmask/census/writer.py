@@ -1,18 +1,15 @@
-"""Census persistence: the durable frontier and item upserts, each page whole in one transaction.
+"""Census persistence: the census's frontier rows and item upserts on the crawl engine's run writer.
 
 A page's items, its follow-up links and the "done" mark of its frontier row are committed together
-(several pages may share a transaction), so a crawl killed at any moment resumes exactly: a page is
-either wholly stored (and not fetched again) or not at all (and fetched again; upserts make the second
-time harmless).
+(several pages may share a transaction; ``core/crawl/frontier.py``), so a crawl killed at any moment resumes
+exactly: a page is either wholly stored (and not fetched again) or not at all (and fetched again; upserts
+make the second time harmless).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import json
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +19,9 @@ from sqlalchemy.orm import Session
 from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PersonRef
 from unmask.census.schema import COLUMN_FIELDS, FIELDS_BY_NAME, ITEM_FIELDS, LABEL_FIELDS, ItemField
 from unmask.core.config import CrawlSettings
-from unmask.core.outcome import UNFINISHED, Reason, dump_reasons
+from unmask.core.crawl.frontier import RunWriter, Settled, plural, url_key
+from unmask.core.crawl.frontier import open_run as open_engine_run
+from unmask.core.outcome import Reason
 from unmask.core.store import Store
 from unmask.core.store.models import (
     Capture,
@@ -53,40 +52,16 @@ LINK_PRIORITY: dict[PageKind, int] = {
 
 TRUNCATED = "truncated"
 """The error of a page stored although its body was cut short."""
-_HTTP_STATUS = re.compile(r"HTTP \d{3}")
-
-
-@dataclass(frozen=True)
-class Settled:
-    """How a run ended: its status, why it is not complete, and how many items it marked removed."""
-
-    status: str
-    reasons: list[Reason]
-    removed: int
-
-    @property
-    def complete(self) -> bool:
-        return self.status == "complete"
-
-
-def _noun(kind: PageKind, n: int) -> str:
-    one, many = {
-        PageKind.ROBOTS: ("robots.txt", "robots.txt"),
-        PageKind.SITEMAP: ("sitemap", "sitemaps"),
-        PageKind.LISTING: ("listing page", "listing pages"),
-        PageKind.PERSON: ("person page", "person pages"),
-        PageKind.PAGE: ("page", "pages"),
-        PageKind.ITEM: ("item page", "item pages"),
-    }[kind]
-    return one if n == 1 else many
-
-
-def _short(error: str) -> str:
-    return " ".join(error.split())[:200]
-
-
-def url_key(url: str) -> str:
-    return hashlib.sha1(url.encode("utf-8", "surrogatepass")).hexdigest()
+NOUNS: dict[str, tuple[str, str]] = {
+    PageKind.ROBOTS.value: ("robots.txt", "robots.txt"),
+    PageKind.SITEMAP.value: ("sitemap", "sitemaps"),
+    PageKind.LISTING.value: ("listing page", "listing pages"),
+    PageKind.PERSON.value: ("person page", "person pages"),
+    PageKind.PAGE.value: ("page", "pages"),
+    PageKind.ITEM.value: ("item page", "item pages"),
+}
+"""Each page kind's noun, in the order the run's reasons list them."""
+ROW_COLUMNS = ("id", "url", "kind", "item_kind", "chain", "depth", "barren", "parent_key")
 
 
 def fit_key(value: str | None, limit: int = 500) -> str | None:
@@ -160,16 +135,17 @@ class CommitResult:
     """Limits that cut this page's work short, and by how much."""
 
 
-def _row(f: Frontier) -> FrontierRow:
+def _row(values: Sequence[Any]) -> FrontierRow:
+    rid, url, kind, item_kind, chain, depth, barren, parent_key = values
     return FrontierRow(
-        id=f.id,
-        url=f.url,
-        kind=PageKind(f.kind),
-        item_kind=ItemKind(f.item_kind) if f.item_kind else None,
-        chain=f.chain,
-        depth=f.depth,
-        barren=f.barren,
-        parent_key=f.parent_key,
+        id=rid,
+        url=url,
+        kind=PageKind(kind),
+        item_kind=ItemKind(item_kind) if item_kind else None,
+        chain=chain,
+        depth=depth,
+        barren=barren,
+        parent_key=parent_key,
     )
 
 
@@ -289,8 +265,14 @@ STOPPED_AT_KNOWN = "stopped_at_known"
 """Not a limit: a newest-first listing of a re-crawl stopped at items known from an earlier run."""
 
 
-class CensusWriter:
+class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
     """The one writer of a census run: frontier, items, limits, removals and the run's verdict."""
+
+    run_table = CrawlRun
+    frontier_table = Frontier
+    row_columns = ROW_COLUMNS
+    nouns = NOUNS
+    waiting_statuses = ("pending", "deferred")
 
     def __init__(
         self,
@@ -301,85 +283,64 @@ class CensusWriter:
         *,
         incremental: bool = False,
     ) -> None:
-        self.store = store
+        super().__init__(store, run_id, settings)
         self.incremental = incremental
         self.platform_id = platform_id
-        self.run_id = run_id
-        self.settings = settings
         self._uploaders: dict[str, int] = {}
         self._persons: dict[str, int] = {}
         self._public: dict[str, bool] = {}
         self._stmts: dict[str, Any] = {}
-        self._insert = store.insert()
         self._chains = ChainMemory()
-        with store.session() as s:
-            counts = dict(
-                s.execute(
-                    select(Frontier.kind, func.count())
-                    .where(Frontier.run_id == run_id)
-                    .group_by(Frontier.kind)
-                ).all()
-            )
-        self._rows = sum(counts.values())
-        """Frontier rows of the run (the writer is its only writer, so the count stays exact)."""
-        self._sitemaps = counts.get(PageKind.SITEMAP.value, 0)
+
+    def make_row(self, values: Sequence[Any]) -> FrontierRow:
+        return _row(values)
 
     # -- frontier ---------------------------------------------------------------------------------
+
+    def over_limit(self, values: Mapping[str, Any]) -> str | None:
+        sitemap = values["kind"] == PageKind.SITEMAP.value
+        if sitemap and self.rows_by_kind.get(PageKind.SITEMAP.value, 0) >= self.settings.max_sitemaps:
+            return "sitemaps"
+        return None
 
     def _add_links(self, s: Session, links: Sequence[NewLink]) -> tuple[list[FrontierRow], dict[str, int]]:
         """Insert links not yet in this run's frontier, within the run's limits.
 
         Returns the new (and newly wanted) pending rows, and the limits that dropped links.
         """
-        limits: dict[str, int] = {}
         if not links:
-            return [], limits
-        by_key: dict[str, NewLink] = {}
+            return [], {}
+        by_key: dict[str, dict[str, Any]] = {}
         for new in links:
             if len(new.link.url) <= self.settings.max_url_length:
-                by_key.setdefault(url_key(new.link.url), new)
-        keys = list(by_key)
-        existing: set[str] = set()
-        promoted: list[Frontier] = []
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            for f in s.scalars(
-                select(Frontier).where(Frontier.run_id == self.run_id, Frontier.url_key.in_(chunk))
-            ):
-                existing.add(f.url_key)
-                if f.status == "deferred" and by_key[f.url_key].status == "pending":
-                    f.status = "pending"  # a deferred item link is wanted now
-                    promoted.append(f)
-        fresh: list[Frontier] = []
-        for k, new in by_key.items():
-            if k in existing:
-                continue
-            sitemap = new.link.kind == PageKind.SITEMAP
-            if sitemap and self._sitemaps >= self.settings.max_sitemaps:
-                limits["sitemaps"] = limits.get("sitemaps", 0) + 1
-                continue
-            if self._rows >= self.settings.max_frontier:
-                limits["frontier"] = limits.get("frontier", 0) + 1
-                continue
-            self._rows += 1
-            self._sitemaps += sitemap
-            fresh.append(
-                Frontier(
-                    run_id=self.run_id,
-                    url=new.link.url,
-                    url_key=k,
-                    kind=new.link.kind.value,
-                    item_kind=new.link.item_kind.value if new.link.item_kind else None,
-                    chain=new.chain,
-                    depth=new.depth,
-                    barren=new.barren,
-                    parent_key=new.parent_key,
-                    status=new.status,
+                by_key.setdefault(
+                    url_key(new.link.url),
+                    {
+                        "url": new.link.url,
+                        "kind": new.link.kind.value,
+                        "item_kind": new.link.item_kind.value if new.link.item_kind else None,
+                        "chain": new.chain,
+                        "depth": new.depth,
+                        "barren": new.barren,
+                        "parent_key": new.parent_key,
+                        "status": new.status,
+                    },
                 )
-            )
-        s.add_all(fresh)
-        s.flush()
-        return [_row(f) for f in promoted] + [_row(f) for f in fresh if f.status == "pending"], limits
+        existing = self.existing(s, list(by_key))
+        promoted: list[FrontierRow] = []
+        wanted = [
+            rid
+            for key, (rid, status) in existing.items()
+            if status == "deferred" and by_key[key]["status"] == "pending"
+        ]
+        if wanted:  # deferred item links wanted now
+            s.execute(update(Frontier).where(Frontier.id.in_(wanted)).values(status="pending"))
+            cols = [Frontier.__table__.c[name] for name in ROW_COLUMNS]
+            promoted = [
+                _row(r) for r in s.execute(select(*cols).where(Frontier.id.in_(wanted)).order_by(Frontier.id))
+            ]
+        fresh, limits = self.insert(s, by_key, existing)
+        return promoted + fresh, limits
 
     def _record_limits(self, s: Session, limits: dict[str, int]) -> None:
         """Count limits that cut work short, in the page's own transaction (a resumed run keeps them)."""
@@ -403,54 +364,16 @@ class CensusWriter:
             self._record_limits(s, limits)
             return rows
 
-    def pending(self, limit: int | None = None, skip: Iterable[int] = ()) -> list[FrontierRow]:
-        """Pending rows in frontier order, at most ``limit`` of them that are not in ``skip``."""
-        skip = set(skip)
-        q = (
-            select(Frontier)
-            .where(Frontier.run_id == self.run_id, Frontier.status == "pending")
-            .order_by(Frontier.id)
-        )
-        if limit is not None:
-            q = q.limit(limit + len(skip))
-        with self.store.session() as s:
-            rows = [_row(f) for f in s.scalars(q) if f.id not in skip]
-        return rows[:limit] if limit is not None else rows
-
-    def counts(self) -> dict[str, int]:
-        with self.store.session() as s:
-            rows = s.execute(
-                select(Frontier.status, func.count())
-                .where(Frontier.run_id == self.run_id)
-                .group_by(Frontier.status)
-            ).all()
-        return {status: n for status, n in rows}
-
     def counts_by_phase(self) -> dict[str, tuple[int, int]]:
         """Frontier rows of each phase, (answered, waiting): ``enumerate`` (robots.txt, sitemaps, listings
         and other pages) and ``fill`` (item pages; deferred item links wait there)."""
         with self.store.session() as s:
-            rows = s.execute(
-                select(Frontier.kind, Frontier.status, func.count())
-                .where(Frontier.run_id == self.run_id)
-                .group_by(Frontier.kind, Frontier.status)
-            ).all()
+            counts = self.kind_status_counts(s)
         out: dict[str, list[int]] = {"enumerate": [0, 0], "fill": [0, 0]}
-        for kind, status, n in rows:
+        for (kind, status), n in counts.items():
             phase = out["fill" if kind == PageKind.ITEM.value else "enumerate"]
-            phase[1 if status in ("pending", "deferred") else 0] += int(n)
+            phase[1 if status in self.waiting_statuses else 0] += n
         return {phase: (done, waiting) for phase, (done, waiting) in out.items()}
-
-    def fail(self, frontier_id: int, status: str, error: str | None, capture_id: int | None) -> None:
-        """Settle a row that got no page commit (the page's own transaction failed, or no result came)."""
-        with self.store.session() as s:
-            s.execute(
-                update(Frontier)
-                .where(Frontier.id == frontier_id)
-                .values(
-                    status=status, error=(error or "")[:2000] or None, capture_id=capture_id, done_at=utcnow()
-                )
-            )
 
     def record_limit(self, name: str, count: int = 1) -> None:
         with self.store.session() as s:
@@ -458,52 +381,20 @@ class CensusWriter:
 
     # -- pages ------------------------------------------------------------------------------------
 
-    def commit(self, page: PageCommit) -> CommitResult:
-        """Store one page whole: its items, its follow-up links, its removal evidence and its row's status."""
-        result = self.commit_many([page])[0]
-        if isinstance(result, Exception):
-            raise result
-        return result
+    def rolled_back(self) -> None:
+        """The transaction was rolled back: so are the ids it cached and the chain keys it saw."""
+        self._chains.forget()
+        self._uploaders.clear()
+        self._persons.clear()
+        self._public.clear()
 
-    def commit_many(self, pages: Sequence[PageCommit]) -> list[CommitResult | Exception]:
-        """Store pages, each whole: together in one transaction, or, when that fails, each in its own
-        (a page whose transaction fails gets its exception in the result, and nothing of it is stored).
-
-        Grouping pages spares a transaction per page; a page is still stored whole or not at all, with
-        its frontier row, so a crawl killed at any moment fetches again exactly the pages not stored.
-        """
-        if len(pages) > 1:
-            try:
-                return list(self._transaction(pages))
-            except Exception:  # each page again on its own, to find the one that fails
-                pass
-        out: list[CommitResult | Exception] = []
-        for page in pages:
-            try:
-                out.extend(self._transaction([page]))
-            except Exception as exc:  # the page's failure is its result
-                out.append(exc)
-        return out
-
-    def _transaction(self, pages: Sequence[PageCommit]) -> list[CommitResult]:
-        """Commit ``pages`` in one transaction; on any error undo what the writer counted and remembered."""
-        counted = (self._rows, self._sitemaps)
-        try:
-            with self.store.session() as s:
-                results = self._commit_pages(s, pages)
-        except Exception:  # the transaction was rolled back: so are the rows it counted and the ids seen
-            self._rows, self._sitemaps = counted
-            self._chains.forget()
-            self._uploaders.clear()
-            self._persons.clear()
-            self._public.clear()
-            raise
+    def kept(self) -> None:
         self._chains.keep()
-        return results
 
-    def _commit_pages(self, s: Session, pages: Sequence[PageCommit]) -> list[CommitResult]:
+    def store_pages(self, s: Session, pages: Sequence[PageCommit]) -> list[CommitResult]:
         """Store ``pages`` in the session's transaction, as if one after the other: their items in one
-        upsert per table, then each page's removal evidence, links and pagination, then their rows."""
+        upsert per table, then each page's removal evidence, links and pagination (the engine then marks
+        their rows)."""
         described: list[list[ItemRecord]] = []
         for page in pages:
             records = _merge(page.items)
@@ -535,20 +426,6 @@ class CensusWriter:
                     new_rows=new_rows, items=len(records), new_items=new_items, ended=ended, limits=limits
                 )
             )
-        done = utcnow()
-        s.execute(
-            update(Frontier),
-            [
-                {
-                    "id": page.frontier.id,
-                    "status": page.status,
-                    "error": (page.error or "")[:2000] or None,
-                    "capture_id": page.capture_id,
-                    "done_at": done,
-                }
-                for page in pages
-            ],
-        )
         return results
 
     def _follow(self, page: PageCommit, records: list[ItemRecord]) -> tuple[list[NewLink], dict[str, int]]:
@@ -1008,69 +885,25 @@ class CensusWriter:
         it did not see are not most of the catalogue; then (and only then) items not seen are removed.
         """
         if not finished:
-            self._finish("interrupted", [UNFINISHED])
-            return Settled("interrupted", [UNFINISHED], 0)
+            return self.interrupted()
         with self.store.session() as s:
-            reasons = self._frontier_reasons(s, start_url) + self._limit_reasons(s)
+            reasons = self.frontier_reasons(s, start_url) + self._limit_reasons(s)
             if not reasons:
                 reasons = self._content_reasons(s)
         removed = 0
         if not reasons and self._removals_inferable():
             removed = self._mark_unseen_removed()
         status = "incomplete" if reasons else "complete"
-        self._finish(status, reasons)
+        self.finish(status, reasons)
         return Settled(status, reasons, removed)
 
-    def fail_start(self, error: str) -> Settled:
-        """The start URL could not be fetched at all: the run failed; nothing is inferred from it."""
-        reason = Reason("start", 1, f"the start page could not be fetched ({_short(error)})")
-        self._finish("failed", [reason])
-        return Settled("failed", [reason], 0)
-
-    def _frontier_reasons(self, s: Session, start_url: str | None) -> list[Reason]:
-        rows = s.execute(
-            select(Frontier.kind, Frontier.status, func.count())
-            .where(Frontier.run_id == self.run_id)
-            .group_by(Frontier.kind, Frontier.status)
-        ).all()
-        counts: dict[tuple[str, str], int] = {(kind, status): int(n) for kind, status, n in rows}
-        reasons: list[Reason] = []
-        start = None
-        if start_url is not None:
-            start = s.execute(
-                select(Frontier.kind, Frontier.status, Frontier.error).where(
-                    Frontier.run_id == self.run_id, Frontier.url_key == url_key(start_url)
-                )
-            ).first()
-        if start is not None and start.status == "failed":
-            counts[(start.kind, "failed")] -= 1
-            said = f" ({start.error})" if start.error and _HTTP_STATUS.fullmatch(start.error) else ""
-            reasons.append(Reason("failed:start", 1, f"the start page could not be read{said}"))
-        if counts.get((PageKind.ROBOTS.value, "failed")):
-            reasons.append(Reason("failed:robots", 1, "robots.txt could not be read"))
-        for kind in (PageKind.SITEMAP, PageKind.LISTING, PageKind.PERSON, PageKind.PAGE, PageKind.ITEM):
-            n = counts.get((kind.value, "failed"), 0)
-            if n:
-                reasons.append(Reason(f"failed:{kind.value}", n, f"{n:,} {_noun(kind, n)} failed"))
+    def unreadable_reasons(self, counts: Mapping[tuple[str, str], int]) -> list[Reason]:
         n = counts.get((PageKind.SITEMAP.value, "unparsed"), 0)
-        if n:
-            reasons.append(
-                Reason("unparsed", n, f"{n:,} {_noun(PageKind.SITEMAP, n)} could not be read whole")
-            )
-        n = sum(v for (_kind, status), v in counts.items() if status == "disallowed")
-        if n:
-            reasons.append(
-                Reason(
-                    "disallowed",
-                    n,
-                    f"{n:,} {'page was' if n == 1 else 'pages were'} not read: robots.txt disallows them",
-                )
-            )
-        n = sum(v for (_kind, status), v in counts.items() if status in ("pending", "deferred"))
-        if n:
-            reasons.append(
-                Reason("unfetched", n, f"{n:,} {'page was' if n == 1 else 'pages were'} never fetched")
-            )
+        if not n:
+            return []
+        return [Reason("unparsed", n, f"{plural(n, *NOUNS[PageKind.SITEMAP.value])} could not be read whole")]
+
+    def cut_reasons(self, s: Session) -> list[Reason]:
         cut = int(
             s.scalar(
                 select(func.count()).where(
@@ -1079,16 +912,12 @@ class CensusWriter:
             )
             or 0
         )
-        if cut:
-            reasons.append(
-                Reason(
-                    "truncated",
-                    cut,
-                    f"{cut:,} {'page was' if cut == 1 else 'pages were'} cut short "
-                    "(the server broke off, or the size limit)",
-                )
-            )
-        return reasons
+        if not cut:
+            return []
+        were = "page was" if cut == 1 else "pages were"
+        return [
+            Reason("truncated", cut, f"{cut:,} {were} cut short (the server broke off, or the size limit)")
+        ]
 
     def _limit_reasons(self, s: Session) -> list[Reason]:
         bounds = {
@@ -1177,9 +1006,9 @@ class CensusWriter:
         a complete run); returns how many."""
         return self._mark_unseen_removed()
 
-    def finish(self, status: str, reasons: Sequence[Reason] = ()) -> None:
-        """Record the run's end as given (``settle`` decides it for a crawl)."""
-        self._finish(status, reasons)
+    def finish(self, status: str, reasons: Sequence[Reason] = (), **values: Any) -> None:
+        """Record the run's end as given (``settle`` decides it for a crawl), with its reasons in words."""
+        super().finish(status, reasons, message="; ".join(r.text for r in reasons) or None, **values)
 
     def _mark_unseen_removed(self) -> int:
         with self.store.session() as s:
@@ -1193,19 +1022,6 @@ class CensusWriter:
                 .values(removed_at=utcnow(), removed_run=self.run_id)
             )
             return int(getattr(result, "rowcount", 0) or 0)
-
-    def _finish(self, status: str, reasons: Sequence[Reason]) -> None:
-        with self.store.session() as s:
-            s.execute(
-                update(CrawlRun)
-                .where(CrawlRun.id == self.run_id)
-                .values(
-                    status=status,
-                    reasons=dump_reasons(reasons) if reasons else None,
-                    message="; ".join(r.text for r in reasons) or None,
-                    finished_at=utcnow() if status in ("complete", "incomplete", "failed") else None,
-                )
-            )
 
     def items_present(self) -> int:
         with self.store.session() as s:
@@ -1250,28 +1066,15 @@ def platform_for(store: Store, base_url: str, name: str, adapter: str | None) ->
 def open_run(
     store: Store, platform_id: int, start_url: str, options: dict[str, Any]
 ) -> tuple[CrawlRun, bool]:
-    """The run to work on: the unfinished one (resumed) or a new one. Returns (run, resumed)."""
+    """The run to work on: the unfinished one (resumed) or a new one (incremental when a complete run of
+    the platform came before). Returns (run, resumed)."""
     with store.session() as s:
-        last = s.scalars(
-            select(CrawlRun).where(CrawlRun.platform_id == platform_id).order_by(CrawlRun.id.desc()).limit(1)
-        ).first()
-        if last is not None and last.status in ("running", "interrupted"):
-            last.sessions += 1
-            last.status = "running"
-            return last, True
-        had_complete = (
+        had_complete = bool(
             s.scalar(
                 select(func.count()).where(CrawlRun.platform_id == platform_id, CrawlRun.status == "complete")
             )
-            or 0
-        ) > 0
-        run = CrawlRun(
-            platform_id=platform_id,
-            start_url=start_url,
-            incremental=had_complete,
-            options=json.dumps(options, sort_keys=True, default=str),
-            started_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
         )
-        s.add(run)
-        s.flush()
-        return run, False
+    run, resumed = open_engine_run(
+        store, CrawlRun, ("platform_id", platform_id), start_url, options, incremental=had_complete
+    )
+    return run, resumed

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
-from unmask.cli.common import CaseOpt, JsonOpt, err_console, opened_case, print_json, privacy_policy
+from unmask.cli.common import err_console, privacy_policy
+from unmask.cli.crawling import crawl_command
+from unmask.core.case import Case
 from unmask.core.privacy import PrivacyPolicy, RedactingFilter
-from unmask.evidence import custody
 
 app = typer.Typer(
     help="Census of a platform's public catalogue (metadata only, never media).", no_args_is_help=True
@@ -37,49 +38,31 @@ def redacted_logs(policy: PrivacyPolicy) -> Iterator[None]:
         logging.setLogRecordFactory(previous)
 
 
-@app.command("crawl")
-@custody.logged("census crawl", run=True)
-def crawl_cmd(
-    url: Annotated[str, typer.Argument(help="The platform's address (home page or any page).")],
-    case: CaseOpt = None,
-    adapter: Annotated[
-        str | None,
-        typer.Option("--adapter", help="Site adapter: a bundled name or a YAML file (default: generic)."),
-    ] = None,
-    delay: Annotated[
-        float | None,
-        typer.Option("--delay", help="Seconds between requests per host; 0 turns politeness off."),
-    ] = None,
-    concurrency: Annotated[int | None, typer.Option("--concurrency", help="Connections per host.")] = None,
-    ignore_robots: Annotated[
-        bool, typer.Option("--ignore-robots", help="Do not obey robots.txt (document why in your notes).")
-    ] = False,
-    max_requests: Annotated[
-        int | None, typer.Option("--max-requests", help="Stop after this many requests.")
-    ] = None,
-    as_json: JsonOpt = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
-) -> None:
-    """Crawl a platform's catalogue; the same command resumes an interrupted crawl."""
-    from unmask.census.runner import CrawlOptions, crawl
+def _crawl(case: Case, options: Any) -> Any:
+    from unmask.census.runner import crawl
+
+    return crawl(case, options)
+
+
+def _redact_notes(case: Case, summary: Any) -> None:
+    policy = privacy_policy(case)  # after the crawl: the persons it found are known now
+    summary.notes = [policy.redact(note) or "" for note in summary.notes]
+
+
+def _show(summary: Any) -> None:
     from unmask.census.summary import print_summary
 
-    with opened_case(case) as the_case, redacted_logs(privacy_policy(the_case)):
-        summary = crawl(
-            the_case,
-            CrawlOptions(
-                url=url,
-                adapter=adapter,
-                delay=delay,
-                concurrency=concurrency,
-                obey_robots=False if ignore_robots else None,
-                max_requests=max_requests,
-                progress=not (quiet or as_json),
-            ),
-        )
-        policy = privacy_policy(the_case)  # after the crawl: the persons it found are known now
-    summary.notes = [policy.redact(note) or "" for note in summary.notes]
-    if as_json:
-        print_json(summary.as_dict())
-    else:
-        print_summary(summary, console=err_console)
+    print_summary(summary, console=err_console)
+
+
+crawl_cmd = crawl_command(
+    app,
+    action="census crawl",
+    help="Crawl a platform's catalogue; the same command resumes an interrupted crawl (which exits 130).",
+    url_help="The platform's address (home page or any page).",
+    adapter_help="Site adapter: a bundled name or a YAML file (default: generic).",
+    crawl=_crawl,
+    show=_show,
+    around=lambda case: redacted_logs(privacy_policy(case)),
+    after=_redact_notes,
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,7 +17,8 @@ from unmask.cli.common import (
     print_json,
     privacy_policy,
 )
-from unmask.evidence import custody
+from unmask.cli.crawling import crawl_command
+from unmask.core.case import Case
 
 app = typer.Typer(
     help="Census of a platform's forum: threads, paid requests and their prices (never media).",
@@ -27,52 +28,13 @@ app = typer.Typer(
 KINDS = Choice("kind", ("paid_request", "request", "offer", "other"))
 
 
-@app.command("crawl")
-@custody.logged("forum crawl", run=True)
-def crawl_cmd(
-    url: Annotated[str, typer.Argument(help="The forum's address (its index, or any page).")],
-    case: CaseOpt = None,
-    adapter: Annotated[
-        str | None,
-        typer.Option(
-            "--adapter",
-            help="A built-in engine (xenforo2, mybb, phpbb3, vbulletin, discourse, nodebb) or an "
-            "adapter file (default: recognised from the start page).",
-        ),
-    ] = None,
-    delay: Annotated[
-        float | None,
-        typer.Option("--delay", help="Seconds between requests per host; 0 turns politeness off."),
-    ] = None,
-    concurrency: Annotated[int | None, typer.Option("--concurrency", help="Connections per host.")] = None,
-    ignore_robots: Annotated[
-        bool, typer.Option("--ignore-robots", help="Do not obey robots.txt (document why in your notes).")
-    ] = False,
-    max_requests: Annotated[
-        int | None, typer.Option("--max-requests", help="Stop after this many requests.")
-    ] = None,
-    as_json: JsonOpt = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
-) -> None:
-    """Crawl a forum's sections and threads; the same command resumes an interrupted crawl."""
-    from unmask.forum.runner import ForumCrawlOptions, crawl
+def _crawl(case: Case, options: Any) -> Any:
+    from unmask.forum.runner import crawl
 
-    with opened_case(case) as the_case:
-        summary = crawl(
-            the_case,
-            ForumCrawlOptions(
-                url=url,
-                adapter=adapter,
-                delay=delay,
-                concurrency=concurrency,
-                obey_robots=False if ignore_robots else None,
-                max_requests=max_requests,
-                progress=not (quiet or as_json),
-            ),
-        )
-    if as_json:
-        print_json(summary.as_dict())
-        return
+    return crawl(case, options)
+
+
+def _show(summary: Any) -> None:
     err_console.print(summary.verdict)
     err_console.print(
         f"{summary.threads:,} threads ({summary.new_threads:,} new, {summary.removed:,} removed), "
@@ -81,6 +43,19 @@ def crawl_cmd(
     )
     for note in summary.notes:
         err_console.print(f"note: {note}")
+
+
+crawl_cmd = crawl_command(
+    app,
+    action="forum crawl",
+    help="Crawl a forum's sections and threads; the same command resumes an interrupted crawl (which exits "
+    "130).",
+    url_help="The forum's address (its index, or any page).",
+    adapter_help="A built-in engine (xenforo2, mybb, phpbb3, vbulletin, discourse, nodebb) or an adapter "
+    "file (default: recognised from the start page).",
+    crawl=_crawl,
+    show=_show,
+)
 
 
 @app.command("stats")

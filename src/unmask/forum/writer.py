@@ -1,24 +1,25 @@
-"""The forum census's store: its durable frontier, thread merges, removals and the run's verdict.
+"""The forum census's store on the crawl engine's run writer: its frontier rows, thread merges, removals and
+the run's verdict.
 
-Pages are committed in small batches, each in one transaction with the frontier rows it settles, so a
-crawl killed at any moment resumes exactly: a page is either stored (and not fetched again) or not at all
-(and fetched again; merges make the second time harmless).
+Pages are committed in batches, each page whole with the frontier row it settles (``core/crawl/frontier.py``),
+so a crawl killed at any moment resumes exactly: a page is either stored (and not fetched again) or not at
+all (and fetched again; merges make the second time harmless).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from unmask.core.config import CrawlSettings
-from unmask.core.outcome import UNFINISHED, Reason, dump_reasons
+from unmask.core.crawl.frontier import RunWriter, Settled, url_key
+from unmask.core.crawl.frontier import open_run as open_engine_run
+from unmask.core.outcome import Reason
 from unmask.core.store import Store
 from unmask.core.store.models import utcnow
 from unmask.forum.kinds import classify
@@ -26,23 +27,47 @@ from unmask.forum.model import PAGE_RANK, Link, PageKind, PageResult, SectionRec
 from unmask.forum.prices import Price, find_prices, payment_rails
 from unmask.forum.tables import Forum, ForumFrontier, ForumPrice, ForumRun, ForumSection, ForumThread
 
+__all__ = [
+    "CommitResult",
+    "ForumWriter",
+    "FrontierRow",
+    "PageCommit",
+    "Settled",
+    "forum_for",
+    "open_run",
+    "url_key",
+]
+
 PRIORITY = {PageKind.INDEX: 100, PageKind.FEED: 90, PageKind.SECTION: 50, PageKind.THREAD: 0}
 FIELDS = ("title", "starter", "started", "last_post", "replies", "views", "first_post")
+THREAD_COLUMNS = tuple(
+    ForumThread.__table__.c[name]
+    for name in (
+        "id", "forum_id", "platform_id", "url", *FIELDS, "section_key", "labels", "rails", "rank",
+        "capture_id", "first_run", "last_run", "removed_at", "closed", "kind", "kind_rule",
+    )
+)  # fmt: skip
+"""A thread's values as the writer merges them (every column)."""
+NEW_THREAD: dict[str, Any] = {
+    **dict.fromkeys(c.name for c in THREAD_COLUMNS if c.name != "id"),
+    "labels": "[]",
+    "rails": "[]",
+    "rank": 0,
+    "closed": False,
+    "kind": "other",
+}
+"""A new thread's values before its first record is merged."""
 NOUNS = {
-    PageKind.INDEX: ("index page", "index pages"),
-    PageKind.FEED: ("feed", "feeds"),
-    PageKind.SECTION: ("section page", "section pages"),
-    PageKind.THREAD: ("thread page", "thread pages"),
+    PageKind.INDEX.value: ("index page", "index pages"),
+    PageKind.FEED.value: ("feed", "feeds"),
+    PageKind.SECTION.value: ("section page", "section pages"),
+    PageKind.THREAD.value: ("thread page", "thread pages"),
 }
 LIMITS = {
     "frontier": "{n:,} links were not followed: the run reached its limit of URLs",
     "listing_pages": "{n:,} sections were cut at their page limit",
     "requests": "the request limit (--max-requests, crawl.max_requests) stopped the crawl",
 }
-
-
-def url_key(url: str) -> str:
-    return hashlib.sha1(url.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -81,40 +106,48 @@ class CommitResult:
     ended: str | None = None
 
 
-@dataclass(frozen=True)
-class Settled:
-    status: str
-    reasons: list[Reason]
-    removed: int
-
-    @property
-    def complete(self) -> bool:
-        return self.status == "complete"
-
-
-def _row(f: ForumFrontier) -> FrontierRow:
-    return FrontierRow(f.id, f.url, PageKind(f.kind), f.section_key, f.depth, f.barren)
-
-
-def _short(text: str) -> str:
-    return " ".join(text.split())[:300]
-
-
 @dataclass
-class ForumWriter:
-    store: Store
-    forum_id: int
-    run_id: int
-    settings: CrawlSettings
-    limits: dict[str, int] = field(default_factory=dict)
-    _rows: int = 0
-    _sections: dict[str, str | None] = field(default_factory=dict)
-    _closed: set[str] = field(default_factory=set)
-    _priced: list[tuple[ForumThread, list[Price]]] = field(default_factory=list)
+class ThreadBatch:
+    """Threads a batch of pages merged, by platform id, until they are written together."""
 
-    def __post_init__(self) -> None:
+    threads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Every column's value (``id`` once stored)."""
+    fresh: list[str] = field(default_factory=list)
+    """New to the store, in the order met."""
+    changed: set[str] = field(default_factory=set)
+    priced: dict[str, list[Price]] = field(default_factory=dict)
+    """Threads whose first post changed: its prices."""
+
+
+def _row(values: Sequence[Any]) -> FrontierRow:
+    rid, url, kind, section_key, depth, barren = values
+    return FrontierRow(rid, url, PageKind(kind), section_key, depth, barren)
+
+
+class ForumWriter(RunWriter[FrontierRow, PageCommit, CommitResult]):
+    """The one writer of a forum census run: frontier, threads, sections, prices and the run's verdict."""
+
+    run_table = ForumRun
+    frontier_table = ForumFrontier
+    row_columns = ("id", "url", "kind", "section_key", "depth", "barren")
+    nouns = NOUNS
+
+    def __init__(self, store: Store, forum_id: int, run_id: int, settings: CrawlSettings) -> None:
+        super().__init__(store, run_id, settings)
+        self.forum_id = forum_id
+        self._sections: dict[str, str | None] = {}
+        self._closed: set[str] = set()
+        self._batch = ThreadBatch()
+        self._load_sections()
+        with store.session() as s:
+            run = s.get(ForumRun, run_id)
+            self.limits: dict[str, int] = json.loads(run.limits) if run is not None and run.limits else {}
+        self._limits_kept = dict(self.limits)
+
+    def _load_sections(self) -> None:
+        self._sections.clear()
+        self._closed.clear()
         with self.store.session() as s:
-            self._rows = int(s.scalar(select(func.count()).where(ForumFrontier.run_id == self.run_id)) or 0)
             for key, name, closed in s.execute(
                 select(ForumSection.key, ForumSection.name, ForumSection.closed).where(
                     ForumSection.forum_id == self.forum_id
@@ -123,82 +156,47 @@ class ForumWriter:
                 self._sections[key] = name
                 if closed:
                     self._closed.add(key)
-            run = s.get(ForumRun, self.run_id)
-            self.limits = json.loads(run.limits) if run is not None and run.limits else {}
+
+    def make_row(self, values: Sequence[Any]) -> FrontierRow:
+        return _row(values)
+
+    @property
+    def closed_sections(self) -> int:
+        return len(self._closed)
 
     # -- frontier -----------------------------------------------------------------------------------
 
     def _add_links(self, s: Session, links: Sequence[tuple[Link, int, int]]) -> int:
         """Insert links not yet in this run's frontier (link, depth, barren); returns how many."""
-        by_key: dict[str, tuple[Link, int, int]] = {}
-        for new in links:
-            if len(new[0].url) <= self.settings.max_url_length:
-                by_key.setdefault(url_key(new[0].url), new)
-        keys = list(by_key)
-        existing: set[str] = set()
-        for i in range(0, len(keys), 500):
-            existing.update(
-                s.scalars(
-                    select(ForumFrontier.url_key).where(
-                        ForumFrontier.run_id == self.run_id, ForumFrontier.url_key.in_(keys[i : i + 500])
-                    )
+        rows: dict[str, dict[str, Any]] = {}
+        for link, depth, barren in links:
+            if len(link.url) <= self.settings.max_url_length:
+                rows.setdefault(
+                    url_key(link.url),
+                    {
+                        "url": link.url,
+                        "kind": link.kind.value,
+                        "section_key": link.section_key,
+                        "depth": depth,
+                        "barren": barren,
+                    },
                 )
-            )
-        fresh = []
-        for key, (link, depth, barren) in by_key.items():
-            if key in existing:
-                continue
-            if self._rows >= self.settings.max_frontier:
-                self.limits["frontier"] = self.limits.get("frontier", 0) + 1
-                continue
-            self._rows += 1
-            fresh.append(
-                {
-                    "run_id": self.run_id,
-                    "url": link.url,
-                    "url_key": key,
-                    "kind": link.kind.value,
-                    "section_key": link.section_key,
-                    "depth": depth,
-                    "barren": barren,
-                    "status": "pending",
-                }
-            )
-        if fresh:
-            s.execute(insert(ForumFrontier), fresh)
+        fresh, dropped = self.insert(s, rows)
+        for name, n in dropped.items():
+            self.limits[name] = self.limits.get(name, 0) + n
         return len(fresh)
 
     def seed(self, links: Iterable[Link]) -> None:
         with self.store.session() as s:
             self._add_links(s, [(link, 0, 0) for link in links])
 
-    def pending(self, limit: int, after: int = 0) -> list[FrontierRow]:
-        """Pending rows in frontier order after row ``after`` (the last one handed out), at most ``limit``."""
-        f = ForumFrontier
-        q = (
-            select(f.id, f.url, f.kind, f.section_key, f.depth, f.barren)
-            .where(f.run_id == self.run_id, f.status == "pending", f.id > after)
-            .order_by(f.id)
-            .limit(limit)
-        )
-        with self.store.session() as s:
-            return [FrontierRow(i, u, PageKind(k), sk, d, b) for i, u, k, sk, d, b in s.execute(q)]
-
-    def counts(self) -> dict[str, int]:
-        with self.store.session() as s:
-            rows = s.execute(
-                select(ForumFrontier.status, func.count())
-                .where(ForumFrontier.run_id == self.run_id)
-                .group_by(ForumFrontier.status)
-            ).all()
-        return {status: int(n) for status, n in rows}
-
     def set_engine(self, name: str) -> None:
         with self.store.session() as s:
             s.execute(update(Forum).where(Forum.id == self.forum_id).values(engine=name))
 
-    def record_limit(self, name: str, n: int = 1) -> None:
-        self.limits[name] = self.limits.get(name, 0) + n
+    def record_limit(self, name: str, count: int = 1) -> None:
+        self.limits[name] = self.limits.get(name, 0) + count
+        self._limits_kept = dict(self.limits)
         with self.store.session() as s:
             s.execute(
                 update(ForumRun).where(ForumRun.id == self.run_id).values(limits=json.dumps(self.limits))
@@ -206,24 +204,29 @@ class ForumWriter:
 
     # -- commits ------------------------------------------------------------------------------------
 
-    def commit(self, commits: Sequence[PageCommit]) -> list[CommitResult]:
-        """Store a batch of pages in one transaction."""
-        with self.store.session() as s:
-            out = [self._commit(s, c) for c in commits]
-            s.execute(
-                update(ForumRun).where(ForumRun.id == self.run_id).values(limits=json.dumps(self.limits))
-            )
+    def store_pages(self, s: Session, pages: Sequence[PageCommit]) -> list[CommitResult]:
+        """Store a batch of pages in the session's transaction (the engine marks their rows)."""
+        out = [self._commit(s, c) for c in pages]
+        self._flush_threads(s)
+        for name in {c.engine for c in pages if c.engine is not None}:
+            s.execute(update(Forum).where(Forum.id == self.forum_id).values(engine=name))
+        s.execute(update(ForumRun).where(ForumRun.id == self.run_id).values(limits=json.dumps(self.limits)))
         return out
+
+    def kept(self) -> None:
+        self._limits_kept = dict(self.limits)
+
+    def rolled_back(self) -> None:
+        """The transaction was rolled back: its limits, prices and section names with it."""
+        self.limits = dict(self._limits_kept)
+        self._batch = ThreadBatch()
+        self._load_sections()
 
     def _commit(self, s: Session, c: PageCommit) -> CommitResult:
         row = c.frontier
         done = CommitResult()
-        s.execute(
-            update(ForumFrontier)
-            .where(ForumFrontier.id == row.id)
-            .values(status=c.status, error=(c.error or "")[:2000] or None, capture_id=c.capture_id)
-        )
         if c.status == "gone" and c.gone_thread is not None:
+            self._flush_threads(s)  # what earlier pages of the batch merged, before the removal
             s.execute(
                 update(ForumThread)
                 .where(
@@ -235,6 +238,7 @@ class ForumWriter:
             )
             return done
         if c.status == "closed":
+            self._flush_threads(s)
             self._close(s, row, c)
             return done
         result = c.result
@@ -299,82 +303,97 @@ class ForumWriter:
     def _threads(
         self, s: Session, records: list[ThreadRecord], capture_id: int | None
     ) -> tuple[int, int, int]:
-        """Merge the records into the store. Returns (records, threads new to the case, threads new to
-        the run: what judges a section's pagination)."""
+        """Merge the records into the batch's threads (their stored values read once per batch; written by
+        ``_flush_threads``). Returns (records, threads new to the case, threads new to the run: what judges a
+        section's pagination)."""
         merged: dict[str, ThreadRecord] = {}
         for rec in records:
-            have = merged.get(rec.platform_id)
+            pid = rec.platform_id[:200]
+            have = merged.get(pid)
             if have is None or rec.rank > have.rank:
-                merged[rec.platform_id] = rec
-        ids = list(merged)
-        existing = {
-            t.platform_id: t
-            for t in s.scalars(
-                select(ForumThread).where(
-                    ForumThread.forum_id == self.forum_id, ForumThread.platform_id.in_(ids)
+                merged[pid] = rec
+        batch = self._batch
+        unread = [pid for pid in merged if pid not in batch.threads]
+        if unread:
+            for row in s.execute(
+                select(*THREAD_COLUMNS).where(
+                    ForumThread.forum_id == self.forum_id, ForumThread.platform_id.in_(unread)
                 )
-            )
-        }
+            ).mappings():
+                batch.threads[row["platform_id"]] = dict(row)
         new_to_case = new_to_run = 0
         for pid, rec in merged.items():
             if rec.section_name and rec.section_key:
                 self._section(s, SectionRecord(rec.section_key, rec.section_name), capture_id)
-            thread = existing.get(pid)
+            thread = batch.threads.get(pid)
             if thread is None:
-                thread = ForumThread(
-                    forum_id=self.forum_id,
-                    platform_id=pid[:200],
-                    url=rec.url,
-                    labels="[]",
-                    rails="[]",
-                    rank=0,
-                    first_run=self.run_id,
-                )
-                s.add(thread)
+                thread = {**NEW_THREAD, "forum_id": self.forum_id, "platform_id": pid, "url": rec.url}
+                thread["first_run"] = self.run_id
+                batch.threads[pid] = thread
+                batch.fresh.append(pid)
                 new_to_case += 1
                 new_to_run += 1
-            elif thread.last_run != self.run_id:
-                new_to_run += 1
-            self._merge(s, thread, rec, capture_id)
-        self._store_prices(s)
+            else:
+                if thread["last_run"] != self.run_id:
+                    new_to_run += 1
+                if thread.get("id") is not None:
+                    batch.changed.add(pid)
+            prices = self._merge(thread, rec, capture_id)
+            if prices is not None:
+                batch.priced[pid] = prices
         return len(merged), new_to_case, new_to_run
 
-    def _merge(self, s: Session, thread: ForumThread, rec: ThreadRecord, capture_id: int | None) -> None:
-        better = rec.rank >= (thread.rank or 0)
-        old_post = thread.first_post
+    def _flush_threads(self, s: Session) -> None:
+        """Write the batch's threads: one INSERT … RETURNING for the new ones, one UPDATE by key for the
+        others, their first posts' prices (one DELETE, one INSERT)."""
+        batch = self._batch
+        if batch.fresh:
+            table = cast(Table, ForumThread.__table__)
+            fresh = [batch.threads[pid] for pid in batch.fresh]
+            returned = s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), fresh)
+            for thread, tid in zip(fresh, returned.scalars(), strict=True):
+                thread["id"] = tid
+        if batch.changed:
+            s.execute(update(ForumThread), [batch.threads[pid] for pid in batch.changed])
+        self._store_prices(s, [(batch.threads[pid], prices) for pid, prices in batch.priced.items()])
+        self._batch = ThreadBatch()
+
+    def _merge(self, thread: dict[str, Any], rec: ThreadRecord, capture_id: int | None) -> list[Price] | None:
+        """Merge a record into a thread's values; the first post's prices when it changed (else None)."""
+        better = rec.rank >= (thread["rank"] or 0)
+        old_post = thread["first_post"]
         for name in FIELDS:
             value = getattr(rec, name)
-            if value is not None and (better or getattr(thread, name) is None):
-                setattr(thread, name, value)
-        if rec.section_key and (better or thread.section_key is None):
-            thread.section_key = rec.section_key[:200]
-        if rec.labels and (better or thread.labels == "[]"):
-            thread.labels = json.dumps(rec.labels[:20], ensure_ascii=False)
+            if value is not None and (better or thread[name] is None):
+                thread[name] = value
+        if rec.section_key and (better or thread["section_key"] is None):
+            thread["section_key"] = rec.section_key[:200]
+        if rec.labels and (better or thread["labels"] == "[]"):
+            thread["labels"] = json.dumps(rec.labels[:20], ensure_ascii=False)
         if better:
-            thread.rank = rec.rank
-            thread.capture_id = capture_id
+            thread["rank"] = rec.rank
+            thread["capture_id"] = capture_id
         if rec.rank == PAGE_RANK:
-            thread.removed_at = None  # its own page answered: it is there
-            thread.closed = False
-        thread.last_run = self.run_id
-        section_name = self._sections.get(thread.section_key or "")
-        kind = classify(section_name, json.loads(thread.labels), thread.title)
-        thread.kind, thread.kind_rule = kind.kind, kind.rule
-        if thread.first_post != old_post:
-            prices = find_prices(thread.first_post)
-            thread.rails = json.dumps(payment_rails(thread.first_post, prices))
-            self._priced.append((thread, prices))
+            thread["removed_at"] = None  # its own page answered: it is there
+            thread["closed"] = False
+        thread["last_run"] = self.run_id
+        section_name = self._sections.get(thread["section_key"] or "")
+        kind = classify(section_name, json.loads(thread["labels"]), thread["title"])
+        thread["kind"], thread["kind_rule"] = kind.kind, kind.rule
+        if thread["first_post"] == old_post:
+            return None
+        prices = find_prices(thread["first_post"])
+        thread["rails"] = json.dumps(payment_rails(thread["first_post"], prices))
+        return prices
 
-    def _store_prices(self, s: Session) -> None:
-        """The prices of the first posts merged in this page: one flush, one delete, one insert."""
-        if not self._priced:
+    def _store_prices(self, s: Session, priced: list[tuple[dict[str, Any], list[Price]]]) -> None:
+        """The prices of the first posts merged in this batch: one delete, one insert."""
+        if not priced:
             return
-        s.flush()
-        ids = [t.id for t, _ in self._priced]
-        s.execute(delete(ForumPrice).where(ForumPrice.thread_id.in_(ids)))
+        s.execute(delete(ForumPrice).where(ForumPrice.thread_id.in_([t["id"] for t, _ in priced])))
         rows = [
             {
-                "thread_id": t.id,
+                "thread_id": t["id"],
                 "position": i,
                 "text": p.text[:500],
                 "min": str(p.min),
@@ -382,20 +401,11 @@ class ForumWriter:
                 "currency": p.currency,
                 "unit": p.unit,
             }
-            for t, prices in self._priced
+            for t, prices in priced
             for i, p in enumerate(prices)
         ]
         if rows:
             s.execute(insert(ForumPrice), rows)
-        self._priced = []
-
-    def fail(self, frontier_id: int, status: str, error: str | None, capture_id: int | None) -> None:
-        with self.store.session() as s:
-            s.execute(
-                update(ForumFrontier)
-                .where(ForumFrontier.id == frontier_id)
-                .values(status=status, error=(error or "")[:2000] or None, capture_id=capture_id)
-            )
 
     # -- the run's verdict --------------------------------------------------------------------------
 
@@ -404,10 +414,9 @@ class ForumWriter:
 
     def settle(self, *, finished: bool, start_url: str) -> Settled:
         if not finished:
-            self._finish("interrupted", [UNFINISHED])
-            return Settled("interrupted", [UNFINISHED], 0)
+            return self.interrupted()
         with self.store.session() as s:
-            reasons = self._frontier_reasons(s, start_url) + self._limit_reasons()
+            reasons = self.frontier_reasons(s, start_url) + self._limit_reasons()
             if not reasons and not self.present(s):
                 reasons.append(Reason("no_items", 0, "no thread was found"))
             removed = 0
@@ -416,41 +425,11 @@ class ForumWriter:
                 if unseen_reason is not None:
                     reasons.append(unseen_reason)
         status = "incomplete" if reasons else "complete"
-        self._finish(status, reasons)
+        self.finish(status, reasons)
         return Settled(status, reasons, removed)
 
-    def fail_start(self, error: str) -> None:
-        self._finish("failed", [Reason("start", 1, f"the start page could not be fetched ({_short(error)})")])
-
-    def _frontier_reasons(self, s: Session, start_url: str) -> list[Reason]:
-        rows = s.execute(
-            select(ForumFrontier.kind, ForumFrontier.status, func.count())
-            .where(ForumFrontier.run_id == self.run_id)
-            .group_by(ForumFrontier.kind, ForumFrontier.status)
-        ).all()
-        counts = {(kind, status): int(n) for kind, status, n in rows}
-        reasons = []
-        start = s.execute(
-            select(ForumFrontier.status, ForumFrontier.error).where(
-                ForumFrontier.run_id == self.run_id, ForumFrontier.url_key == url_key(start_url)
-            )
-        ).first()
-        if start is not None and start.status == "failed":
-            counts[(PageKind.INDEX.value, "failed")] -= 1
-            said = _short(start.error or "")
-            reasons.append(Reason("failed:start", 1, f"the start page could not be read ({said})"))
-        for kind in PageKind:
-            n = counts.get((kind.value, "failed"), 0)
-            if n:
-                one, many = NOUNS[kind]
-                reasons.append(Reason(f"failed:{kind.value}", n, f"{n:,} {one if n == 1 else many} failed"))
-        n = sum(v for (_k, status), v in counts.items() if status == "disallowed")
-        if n:
-            reasons.append(Reason("disallowed", n, f"{n:,} pages were not read: robots.txt disallows them"))
-        n = sum(v for (_k, status), v in counts.items() if status == "pending")
-        if n:
-            reasons.append(Reason("unfetched", n, f"{n:,} pages were never fetched"))
-        return reasons
+    def finish(self, status: str, reasons: Sequence[Reason] = (), **values: Any) -> None:
+        super().finish(status, reasons, limits=json.dumps(self.limits), **values)
 
     def _limit_reasons(self) -> list[Reason]:
         return [
@@ -479,19 +458,6 @@ class ForumWriter:
             chunk = ids[i : i + 500]
             s.execute(update(ForumThread).where(ForumThread.id.in_(chunk)).values(removed_at=utcnow()))
         return n, None
-
-    def _finish(self, status: str, reasons: list[Reason]) -> None:
-        with self.store.session() as s:
-            s.execute(
-                update(ForumRun)
-                .where(ForumRun.id == self.run_id)
-                .values(
-                    status=status,
-                    reasons=dump_reasons(reasons),
-                    finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                    limits=json.dumps(self.limits),
-                )
-            )
 
 
 def present_threads(forum_id: int | None = None) -> Any:
@@ -525,15 +491,5 @@ def forum_for(store: Store, base_url: str) -> int:
 
 def open_run(store: Store, forum_id: int, start_url: str, options: dict[str, Any]) -> tuple[ForumRun, bool]:
     """The run to work on: the unfinished one (resumed) or a new one. Returns (run, resumed)."""
-    with store.session() as s:
-        last = s.scalars(
-            select(ForumRun).where(ForumRun.forum_id == forum_id).order_by(ForumRun.id.desc()).limit(1)
-        ).first()
-        if last is not None and last.status in ("running", "interrupted"):
-            last.sessions += 1
-            last.status = "running"
-            return last, True
-        run = ForumRun(forum_id=forum_id, start_url=start_url, options=json.dumps(options, sort_keys=True))
-        s.add(run)
-        s.flush()
-        return run, False
+    run, resumed = open_engine_run(store, ForumRun, ("forum_id", forum_id), start_url, options)
+    return run, resumed

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from unmask.core.errors import CaseError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0015"
+HEAD = "0016"
 """The newest migration. A store already there opens without loading Alembic (tests check it is the head)."""
 
 

@@ -150,6 +150,10 @@ class Capture(Base):
     __tablename__ = "capture"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    """The census run (``crawl_run``) of a capture made by a census crawl."""
+    forum_run_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    """The forum census run (``forum_run.id``) of a capture made by a forum crawl (migration 0016; no foreign
+    key: the core's tables do not know a stage's)."""
     purpose: Mapped[str] = mapped_column(String(40), default="census")
     url: Mapped[str] = mapped_column(Text)
     method: Mapped[str] = mapped_column(String(10), default="GET")
