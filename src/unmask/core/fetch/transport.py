@@ -40,9 +40,9 @@ SNI (aiohttp's ``server_hostname``, which is also the name the certificate is ve
 limits, raw (still content-encoded) body chunks and peer address; aiohttp never sends a request again on
 its own, and cookies a site sets are kept per Transport and sent back when a request carries none of its
 own (what httpx's client does). A server that sends more bytes after a whole response on a connection it
-said it closes, in the same packet, makes aiohttp's parser refuse the response; that request is then asked
-once more through httpx, which keeps the response and drops the rest, as HTTP/1.1 says. A client's error
-is recorded without the bytes its parser quotes.
+said it closes, in the same packet, makes aiohttp's parser refuse the response; that request (a GET or
+HEAD) is then asked once more through httpx, which keeps the response and drops the rest, as HTTP/1.1
+says. A client's error is recorded without the bytes its parser quotes.
 """
 
 from __future__ import annotations
@@ -539,7 +539,7 @@ class Transport:
                         server_hostname=target.extensions.get("sni_hostname"),
                     )
                 except aiohttp.ClientResponseError as exc:
-                    if DATA_AFTER_CLOSE not in str(exc.message):
+                    if DATA_AFTER_CLOSE not in str(exc.message) or req.method not in ("GET", "HEAD"):
                         raise
                     # aiohttp's parser (llhttp) refuses a whole response followed, in the same read,
                     # by more bytes on a connection the server said it closes. HTTP/1.1 says to keep
