@@ -63,11 +63,10 @@ class FetchSettings:
     """http://host:port or socks5://host:port (Tor: socks5h://127.0.0.1:9050). Through a proxy, the
     proxy resolves names: the private-address check then applies to IP literals only."""
     verify_tls: bool = True
-    http_client: str = "httpx"
-    """The HTTP client of direct connections: ``httpx``, or ``aiohttp`` (a tenth of the CPU per request;
-    a census's fastest choice). Both keep every promise of the fetch layer but one: aiohttp's parser
-    refuses a whole response after which the server sends more bytes in the same packet on a closed
-    connection (the response is then a failure, not a page). Through a proxy, httpx is always used."""
+    http_client: str = "aiohttp"
+    """The HTTP client of direct connections: ``aiohttp`` (half a census's CPU, measured in
+    docs/benchmarks.md) or ``httpx``. Both keep every promise of the fetch layer (tests/core/fetch and
+    tests/safety run with each). Through a proxy, httpx is always used."""
     allow_private_addresses: bool = False
     """Let the site's names (and the data sources') resolve to loopback, link-local, private or other
     special addresses. Off: only a site given as such an address (an IP literal, localhost) may be one."""

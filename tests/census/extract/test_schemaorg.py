@@ -493,3 +493,36 @@ def test_pictures_of_a_gallery_or_listing_without_their_own_page_are_not_photos(
     }
     records = extract_schemaorg(page(listing), f"{BASE}/photos")
     assert [(r.kind, r.url) for r in records] == [(ItemKind.PHOTO, f"{BASE}/photo/2")]
+
+
+OPENGRAPH_PAGES = {
+    "plain": '<html><head><meta property="og:type" content="video.movie"><meta property="og:title" '
+    'content="A"><meta property="og:video:tag" content="t1"><meta property="og:video:tag" content="t2">'
+    "</head><body></body></html>",
+    "declared prefix on html": '<html prefix="fb: http://ogp.me/ns/fb# my: http://x/"><head>'
+    '<meta property="fb:app_id" content="1"><meta property="my:thing" content="2">'
+    '<meta property="other:x" content="3"><meta property="OG:Type" content="video.other"></head></html>',
+    "declared prefix on head": '<html><head prefix="my: http://x/"><meta property="my:thing" content="2">'
+    '<meta property="video:actor" content="/p/someone"><meta property="og:url" content="/v/1">'
+    '<meta name="og:title" content="no property"><meta property="og:image"></head></html>',
+    "meta in body": '<html><head><meta property="og:type" content="video.movie"></head><body>'
+    '<meta property="og:title" content="in the body"></body></html>',
+    "no head": '<div><meta property="og:title" content="x"></div>',
+    "many": "<html><head>" + '<meta property="video:tag" content="t">' * 600 + "</head></html>",
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPENGRAPH_PAGES))
+def test_opengraph_reading_matches_extructs(name: str) -> None:
+    """The targeted reading that replaced extruct's OpenGraphExtractor gives the same properties."""
+    from extruct.opengraph import OpenGraphExtractor
+
+    from unmask.census.extract.document import Document
+    from unmask.census.extract.schemaorg import MAX_LIST, opengraph_properties
+
+    doc = Document.parse(OPENGRAPH_PAGES[name], "https://site.test/v/1")
+    expected: dict[str, list[str]] = {}
+    for block in OpenGraphExtractor().extract_items(doc.root):
+        for prop, value in block["properties"][:MAX_LIST]:
+            expected.setdefault(prop.lower().removeprefix("og:"), []).append(value)
+    assert opengraph_properties(doc) == expected

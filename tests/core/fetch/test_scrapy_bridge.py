@@ -72,3 +72,23 @@ def test_redirect_targets_are_read_as_scrapy_reads_them() -> None:
         == "http://invented-tube.test@other.test/"
     )
     assert redirect_target(base, "/caf\u00e9".encode()) == "https://invented-tube.test/caf%C3%A9"
+
+
+def test_the_per_page_debug_lines_are_not_made_when_the_log_level_drops_them() -> None:
+    """Scrapy makes its "Crawled"/"Scraped" lines (formatting the item) before its handler drops them."""
+    from scrapy import Request, Spider
+    from scrapy.http import HtmlResponse
+    from scrapy.utils.test import get_crawler
+
+    from unmask.core.fetch.scrapy_bridge import QuietLogFormatter
+
+    request = Request("http://site.test/v/1")
+    response = HtmlResponse(request.url, body=b"<html></html>", request=request)
+    spider = Spider("t")
+    for log, expected in [({"LOG_LEVEL": "INFO"}, False), ({"LOG_LEVEL": "DEBUG"}, True), ({}, True)]:
+        crawler = get_crawler(settings_dict={**settings(), "LOG_ENABLED": True, **log})
+        formatter = QuietLogFormatter.from_crawler(crawler)
+        assert (formatter.crawled(request, response, spider) is not None) is expected
+        assert (formatter.scraped({"title": "x"}, response, spider) is not None) is expected
+    quiet = get_crawler(settings_dict=settings())  # the fetch layer's own settings: no log at all
+    assert QuietLogFormatter.from_crawler(quiet).scraped({"title": "x"}, response, spider) is None

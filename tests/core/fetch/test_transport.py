@@ -295,3 +295,23 @@ def test_refusals_are_counted_by_code_for_the_methodology(server: HostileServer,
     in_memory = run(go())
     assert in_memory == {"type": 2, "binary": 2, "media-url": 1, "off-origin": 1}
     assert refusal_counts(case.store, purpose="test") == in_memory
+
+
+def test_a_protocol_error_is_recorded_without_the_bytes_the_client_quotes(sqlite_case: Case) -> None:
+    """Both clients' parsers quote the bytes they choke on; those may be a media body's."""
+    from tests.helpers.raw_server import RawServer, raw_response
+
+    marker = b"MEDIA-BYTES-" * 40
+    with RawServer() as srv:
+        srv.route("/x", raw_response(b"NOT-HTTP " + marker + b"\r\n\r\n" + MP4))
+
+        async def go() -> None:
+            sqlite_case.config.fetch.delay = 0.0
+            async with Fetcher.for_case(sqlite_case, purpose="t", scope=Scope.for_site(srv.base)) as f:
+                with pytest.raises(FetchError):
+                    await f.transport.exchange(FetchRequest(srv.url("/x")))
+
+        run(go())
+    (cap,) = captures(sqlite_case)
+    assert cap.error and cap.error.startswith("protocol: ")
+    assert "MEDIA-BYTES" not in cap.error and len(cap.error) <= 220

@@ -37,8 +37,6 @@ from enum import StrEnum
 from typing import Any, Literal, NamedTuple
 
 import jstyleson
-from extruct.opengraph import OpenGraphExtractor
-from extruct.w3cmicrodata import MicrodataExtractor
 from lxml import etree
 
 from unmask.census.extract.document import MAX_TEXT_CHARS, Document
@@ -424,6 +422,8 @@ def _microdata(doc: Document) -> Iterator[Node]:
     with bounded_microdata(doc.root) as root:
         if root is None:
             return
+        from extruct.w3cmicrodata import MicrodataExtractor  # extruct's import costs 0.2 s: only when used
+
         try:
             items = MicrodataExtractor().extract_items(root, doc.url)
         except Exception:
@@ -769,17 +769,39 @@ def dedupe(records: Iterable[ItemRecord]) -> list[ItemRecord]:
 # ---------------------------------------------------------------------------------------- opengraph
 
 
+OG_PREFIXES: frozenset[str] = frozenset({"og", "music", "video", "article", "book", "profile", "product"})
+"""OpenGraph's own prefixes (and ``product``, common in the wild): a ``<meta property>`` in one of them, or in
+a prefix the page declares (``<html prefix="fb: …">``), is an OpenGraph property (extruct's reading)."""
+_HEADS = etree.XPath("//head")
+_DECLARED_PREFIX = re.compile(r"\s*(\w+):\s*([^\s]+)")
+
+
+def _declared_prefixes(element: etree._Element | None) -> set[str]:
+    prefix = element.get("prefix") if element is not None else None
+    return {name for name, _ in _DECLARED_PREFIX.findall(prefix)} if prefix else set()
+
+
 def opengraph_properties(doc: Document) -> dict[str, list[str]]:
-    """The page's OpenGraph properties, lower-case, without the ``og:`` prefix, values in page order."""
+    """The page's OpenGraph properties, lower-case, without the ``og:`` prefix, values in page order: the
+    ``<meta property content>`` children of each ``<head>`` (what extruct's OpenGraphExtractor reads, at
+    most ``MAX_LIST`` a head)."""
     properties: dict[str, list[str]] = {}
-    try:
-        blocks = list(OpenGraphExtractor().extract_items(doc.root))
-    except Exception:
+    heads = _elements(_HEADS(doc.root))
+    if not heads:
         return properties
-    for block in blocks:
-        for prop, value in block.get("properties", [])[:MAX_LIST]:
-            if isinstance(prop, str) and isinstance(value, str):
-                properties.setdefault(prop.lower().removeprefix("og:"), []).append(value)
+    parent = heads[0].getparent()
+    on_html = _declared_prefixes(parent if parent is not None and parent.tag == "html" else None)
+    for head in heads:
+        prefixes = OG_PREFIXES | on_html | _declared_prefixes(head)
+        kept = 0
+        for meta in head.iterchildren("meta"):
+            prop, value = meta.get("property"), meta.get("content")
+            if prop is None or value is None or prop.partition(":")[0] not in prefixes:
+                continue
+            properties.setdefault(prop.lower().removeprefix("og:"), []).append(value)
+            kept += 1
+            if kept >= MAX_LIST:
+                break
     return properties
 
 

@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from warcio.recordbuilder import RecordBuilder
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -63,6 +63,8 @@ QUEUE_BOUND = 4096
 """Exchanges waiting for the writer thread at most (callers await their own, so this is rarely met)."""
 
 _Job = tuple[Exchange, "concurrent.futures.Future[int]"]
+_INSERT_CAPTURES = insert(Capture).returning(Capture.id, sort_by_parameter_order=True)
+"""Capture rows, their ids in the order of the rows (SQLite and PostgreSQL both return them)."""
 
 
 class EvidenceRecorder:
@@ -180,14 +182,17 @@ class EvidenceRecorder:
     def record(self, ex: Exchange) -> int:
         """Archive the exchange and return its capture id."""
         with self._lock:
-            capture = self._write(ex)
+            row = self._write(ex)
             self._flush()
-            with self.store.session() as session:
-                session.add(capture)
-                session.flush()
-                capture_id = capture.id
+            (capture_id,) = self._insert([row])
             self.records += 1
             return capture_id
+
+    def _insert(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Capture rows in one transaction (one statement, not the ORM's unit of work); their ids in order."""
+        with self.store.session() as session:
+            found = session.connection().execute(_INSERT_CAPTURES, rows)
+            return [int(capture_id) for capture_id in found.scalars()]
 
     async def record_async(self, ex: Exchange) -> int:
         """Archive the exchange in the writer thread (off the event loop); its capture id."""
@@ -222,12 +227,9 @@ class EvidenceRecorder:
     def _write_group(self, group: list[_Job]) -> None:
         try:
             with self._lock:
-                captures = [self._write(ex) for ex, _done in group]
+                rows = [self._write(ex) for ex, _done in group]
                 self._flush()
-                with self.store.session() as session:  # rows only once their records are flushed
-                    session.add_all(captures)
-                    session.flush()
-                    ids = [int(c.id) for c in captures]
+                ids = self._insert(rows)  # rows only once their records are flushed
                 self.records += len(group)
         except Exception as exc:  # each caller gets the failure of its exchange's recording
             for _ex, done in group:
@@ -240,30 +242,30 @@ class EvidenceRecorder:
         if self._file is not None:
             self._file.flush()
 
-    def _write(self, ex: Exchange) -> Capture:
-        """Write the exchange's WARC records (not flushed yet) and make its capture row (not added)."""
+    def _write(self, ex: Exchange) -> dict[str, Any]:
+        """Write the exchange's WARC records (not flushed yet) and make its capture row (not inserted)."""
         warc_file = warc_offset = warc_length = digest = None
         if ex.status is not None:
             warc_file, warc_offset, warc_length, digest = self._write_warc(ex)
-        return Capture(
-            run_id=self.run_id,
-            purpose=self.purpose,
-            url=ex.request.url,
-            method=ex.request.method,
-            requested_at=ex.requested_at,
-            elapsed_ms=ex.elapsed_ms,
-            status=ex.status,
-            content_type=ex.header("content-type"),
-            payload_sha256=digest,
-            payload_length=len(ex.raw_body) if ex.status is not None else None,
-            truncated=ex.truncated,
-            refused=ex.refused,
-            error=ex.error,
-            warc_file=warc_file,
-            warc_offset=warc_offset,
-            warc_length=warc_length,
-            remote_address=ex.remote_address,
-        )
+        return {
+            "run_id": self.run_id,
+            "purpose": self.purpose,
+            "url": ex.request.url,
+            "method": ex.request.method,
+            "requested_at": ex.requested_at,
+            "elapsed_ms": ex.elapsed_ms,
+            "status": ex.status,
+            "content_type": ex.header("content-type"),
+            "payload_sha256": digest,
+            "payload_length": len(ex.raw_body) if ex.status is not None else None,
+            "truncated": ex.truncated,
+            "refused": ex.refused,
+            "error": ex.error,
+            "warc_file": warc_file,
+            "warc_offset": warc_offset,
+            "warc_length": warc_length,
+            "remote_address": ex.remote_address,
+        }
 
 
 def refusal_counts(store: Store, *, run_id: int | None = None, purpose: str | None = None) -> Counter[str]:

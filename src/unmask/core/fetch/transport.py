@@ -33,15 +33,16 @@ HTTPS request through an HTTP proxy is refused, because httpcore's CONNECT tunne
 host (the IP) as SNI instead of the ``sni_hostname`` extension. A name the Transport resolves itself
 (no proxy) is pinned the same way to the address it checked, in a pool of that host's own.
 
-Two HTTP clients, one behaviour: httpx by default and always through a proxy (SOCKS through socksio,
-HTTP proxies with CONNECT); with ``fetch.http_client: aiohttp``, direct connections use aiohttp, which
-costs a tenth of httpx's CPU per request (a census's fastest setting). Both get the URL as httpx parses
-it (the parser the scope checks with), the same headers, pins, SNI (aiohttp's ``server_hostname``, which
-is also the name the certificate is verified against), time limits, raw (still content-encoded) body
-chunks and peer address; aiohttp never sends a request again on its own, and cookies a site sets are
-kept per Transport and sent back when a request carries none of its own (what httpx's client does). One
-difference stays: a server that sends more bytes after a whole response on a closed connection, in the
-same packet, makes aiohttp's parser refuse the response (a failure), where httpx keeps the response.
+Two HTTP clients, one behaviour: aiohttp by default for direct connections (half a census's CPU), httpx
+with ``fetch.http_client: httpx`` and always through a proxy (SOCKS through socksio, HTTP proxies with
+CONNECT). Both get the URL as httpx parses it (the parser the scope checks with), the same headers, pins,
+SNI (aiohttp's ``server_hostname``, which is also the name the certificate is verified against), time
+limits, raw (still content-encoded) body chunks and peer address; aiohttp never sends a request again on
+its own, and cookies a site sets are kept per Transport and sent back when a request carries none of its
+own (what httpx's client does). A server that sends more bytes after a whole response on a connection it
+said it closes, in the same packet, makes aiohttp's parser refuse the response; that request (a GET or
+HEAD) is then asked once more through httpx, which keeps the response and drops the rest, as HTTP/1.1
+says. A client's error is recorded without the bytes its parser quotes.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ipaddress
+import re
 import socket
 import ssl
 import time
@@ -77,6 +79,11 @@ ACCEPT_LANGUAGE = "en-US,en;q=0.9"
 DNS_CACHE_SECONDS = 60.0
 MAX_ADDRESSES = 4
 """Addresses of one name tried in turn when a connection cannot be opened (IPv6 first, then IPv4…)."""
+DATA_AFTER_CLOSE = "Data after `Connection: close`"
+"""How aiohttp's parser words its refusal of bytes after a whole response on a closing connection."""
+MAX_ERROR_DETAIL = 200
+_QUOTED_BYTES = re.compile(r"""(?:bytearray\()?b['"]""")
+"""Characters of a client's error message kept: aiohttp quotes the bytes it choked on (a body's)."""
 
 
 class FetchError(Exception):
@@ -98,6 +105,15 @@ def merge_headers(base: list[tuple[str, str]], extra: list[tuple[str, str]]) -> 
     if len(cookies) > 1:
         merged = [(k, v) for k, v in merged if k.lower() != "cookie"] + [("Cookie", "; ".join(cookies))]
     return merged
+
+
+def error_detail(exc: BaseException) -> str:
+    """A client's error as evidence keeps it: its first line, without the bytes it quotes, cut short.
+    Both clients' parsers quote the bytes they choked on (``b'…'``), and those may be a body's (media)
+    that must never be stored."""
+    message = str(getattr(exc, "message", "") or exc).split("\n", 1)[0]
+    message = _QUOTED_BYTES.split(message, 1)[0].rstrip(": ")
+    return message[:MAX_ERROR_DETAIL] or type(exc).__name__
 
 
 def _http_version(response: httpx.Response) -> str:
@@ -254,14 +270,19 @@ class Transport:
     def user_agent(self) -> str:
         return self.settings.user_agent or DEFAULT_USER_AGENT
 
-    def _client(self, pool: str = "") -> httpx.AsyncClient | aiohttp.ClientSession:
+    def _client(
+        self, pool: str = "", *, use_httpx: bool = False
+    ) -> httpx.AsyncClient | aiohttp.ClientSession:
+        """The client of a connection pool; ``use_httpx``: httpx whatever ``fetch.http_client`` says."""
         # pinned requests get pools of their own: an idle connection opened for an IP-literal URL
         # (no SNI) must not carry a pinned HTTPS request that needs its host's SNI
-        key = f"{pool} {self.settings.proxy or ''}"
+        s = self.settings
+        configured_httpx = bool(s.proxy) or s.http_client != "aiohttp"
+        key = f"httpx {pool}" if use_httpx and not configured_httpx else f"{pool} {s.proxy or ''}"
+        use_httpx = use_httpx or configured_httpx
         client = self._clients.get(key)
         if client is None:
-            s = self.settings
-            if s.proxy or s.http_client != "aiohttp":
+            if use_httpx:
                 client = httpx.AsyncClient(
                     proxy=s.proxy,
                     verify=s.verify_tls,
@@ -509,13 +530,26 @@ class Transport:
                         req.method, target.url, headers=headers, extensions=target.extensions
                     )
                     return HttpxOpened(await client.send(request, stream=True))
-                response = await client.request(
-                    req.method,
-                    yarl.URL(str(httpx.URL(target.url)), encoded=True),  # where httpx would send it
-                    headers=headers,
-                    allow_redirects=False,
-                    server_hostname=target.extensions.get("sni_hostname"),
-                )
+                try:
+                    response = await client.request(
+                        req.method,
+                        yarl.URL(str(httpx.URL(target.url)), encoded=True),  # where httpx would send it
+                        headers=headers,
+                        allow_redirects=False,
+                        server_hostname=target.extensions.get("sni_hostname"),
+                    )
+                except aiohttp.ClientResponseError as exc:
+                    if DATA_AFTER_CLOSE not in str(exc.message) or req.method not in ("GET", "HEAD"):
+                        raise
+                    # aiohttp's parser (llhttp) refuses a whole response followed, in the same read,
+                    # by more bytes on a connection the server said it closes. HTTP/1.1 says to keep
+                    # the response and drop the rest (what httpx does): ask once more through httpx
+                    httpx_client = self._client(target.pool, use_httpx=True)
+                    assert isinstance(httpx_client, httpx.AsyncClient)
+                    request = httpx_client.build_request(
+                        req.method, target.url, headers=headers, extensions=target.extensions
+                    )
+                    return HttpxOpened(await httpx_client.send(request, stream=True))
                 self._keep_cookies(req.url, response)
                 return AiohttpOpened(response)
             except (
@@ -544,7 +578,7 @@ class Transport:
         except (httpx.ConnectError, aiohttp.ClientConnectorError, aiohttp.ClientSSLError, OSError) as exc:
             raise FetchError("connect", url, str(exc) or type(exc).__name__) from exc
         except (httpx.HTTPError, aiohttp.ClientError, ValueError) as exc:
-            raise FetchError("protocol", url, str(exc) or type(exc).__name__) from exc
+            raise FetchError("protocol", url, error_detail(exc)) from exc
 
     async def _stream(
         self, ex: Exchange, targets: list[Target], pins: list[str | None], headers: Headers, limit: int
