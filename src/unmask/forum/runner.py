@@ -20,7 +20,6 @@ from unmask.core.fetch.recorder import EvidenceRecorder
 from unmask.core.fetch.scope import Scope
 from unmask.core.fetch.transport import Transport
 from unmask.core.outcome import Verdict
-from unmask.core.store.models import Capture
 from unmask.core.urls import canonicalize
 from unmask.forum.adapter import ForumAdapter, engine, load_adapter
 from unmask.forum.model import Link, PageKind
@@ -58,10 +57,10 @@ class ForumRecorder(EvidenceRecorder):
         super().__init__(*args, purpose="forum", **kwargs)
         self.forum_run_id = forum_run_id
 
-    def _write(self, ex: Exchange) -> Capture:
-        capture = super()._write(ex)
-        capture.forum_run_id = self.forum_run_id
-        return capture
+    def _write(self, ex: Exchange) -> dict[str, Any]:
+        row = super()._write(ex)
+        row["forum_run_id"] = self.forum_run_id
+        return row
 
 
 class ProgressLine:
