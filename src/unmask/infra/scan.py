@@ -123,15 +123,19 @@ async def scan_async(
     last_write = time.monotonic()
     gate = asyncio.Semaphore(max(1, settings.concurrency))
 
+    writing: asyncio.Future[None] | None = None
+    """The batch being stored: an interruption waits for it (shielded) instead of abandoning it."""
+
     async def flush(force: bool = False) -> None:
-        nonlocal last_write, pending
+        nonlocal last_write, pending, writing
         async with write_lock:
             if not pending or (
                 not force and len(pending) < BATCH_DOMAINS and time.monotonic() - last_write < BATCH_SECONDS
             ):
                 return
             batch, pending = pending, []
-            await asyncio.to_thread(store_results, store, scan_id, batch)
+            writing = asyncio.ensure_future(asyncio.to_thread(store_results, store, scan_id, batch))
+            await asyncio.shield(writing)
             last_write = time.monotonic()
 
     async def one(ascii_name: str, unicode: str) -> None:
@@ -151,10 +155,14 @@ async def scan_async(
         with contextlib.suppress(Exception):
             if fetcher is not None:
                 await asyncio.shield(fetcher.aclose())
-        if pending:  # domains finished before an interruption are kept
-            store_results(store, scan_id, pending)
-            pending = []
-        close_scan(store, scan_id, status)
+        try:
+            if writing is not None and not writing.done():  # a batch taken before an interruption lands first
+                await writing
+            if pending:  # domains finished before an interruption are kept
+                store_results(store, scan_id, pending)
+                pending = []
+        finally:
+            close_scan(store, scan_id, status)
     order = {a: i for i, (a, _) in enumerate(names)}
     results.sort(key=lambda r: order[r.domain])
     return ScanResult(scan_id, status, results, skipped)
