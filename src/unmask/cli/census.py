@@ -59,27 +59,82 @@ def crawl_cmd(
     ] = None,
     as_json: JsonOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    # -- distributed census (issue 20; unmask.census.distributed) --
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", help="Worker processes on this machine (Redis holds the queue; docs/scale.md)."
+        ),
+    ] = None,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            "--redis", help="The shared Redis (redis://host:port/db); other machines join with census worker."
+        ),
+    ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option("--metrics-port", help="Serve Prometheus metrics on 127.0.0.1:PORT (distributed only)."),
+    ] = None,
 ) -> None:
     """Crawl a platform's catalogue; the same command resumes an interrupted crawl."""
     from unmask.census.runner import CrawlOptions, crawl
     from unmask.census.summary import print_summary
 
     with opened_case(case) as the_case, redacted_logs(privacy_policy(the_case)):
-        summary = crawl(
-            the_case,
-            CrawlOptions(
-                url=url,
-                adapter=adapter,
-                delay=delay,
-                concurrency=concurrency,
-                obey_robots=False if ignore_robots else None,
-                max_requests=max_requests,
-                progress=not (quiet or as_json),
-            ),
+        options = CrawlOptions(
+            url=url,
+            adapter=adapter,
+            delay=delay,
+            concurrency=concurrency,
+            obey_robots=False if ignore_robots else None,
+            max_requests=max_requests,
+            progress=not (quiet or as_json),
         )
+        if workers is None and redis_url is None:
+            summary = crawl(the_case, options)
+        else:  # the distributed seam: the same options, the work split over worker processes
+            from unmask.census.distributed.coordinator import DistributedOptions, crawl_distributed
+
+            dist = DistributedOptions(
+                workers=2 if workers is None else workers, redis_url=redis_url, metrics_port=metrics_port
+            )
+            summary = crawl_distributed(the_case, options, dist)
         policy = privacy_policy(the_case)  # after the crawl: the persons it found are known now
     summary.notes = [policy.redact(note) or "" for note in summary.notes]
     if as_json:
         print_json(summary.as_dict())
     else:
         print_summary(summary, console=err_console)
+
+
+@app.command("worker")
+def worker_cmd(
+    redis_url: Annotated[str, typer.Option("--redis", help="The Redis the census coordinator uses.")],
+    case: CaseOpt = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="This worker's name (WARC files, claims); default host-pid.")
+    ] = None,
+    wait: Annotated[
+        float, typer.Option("--wait", help="Seconds to wait for a census of the case to start (0: no bound).")
+    ] = 0.0,
+    lease: Annotated[
+        float, typer.Option("--lease", help="Seconds after which a silent worker's pages go to the others.")
+    ] = 10.0,
+    as_json: JsonOpt = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+) -> None:
+    """Join a running census of the case (same case.yaml and store) as one more worker."""
+    from unmask.census.distributed.worker import WorkerOptions, run_worker
+
+    if lease <= 0 or wait < 0:
+        raise typer.BadParameter("--lease must be > 0 and --wait ≥ 0")
+    with opened_case(case) as the_case, redacted_logs(privacy_policy(the_case)):
+        summary = run_worker(the_case, WorkerOptions(redis_url=redis_url, name=name, wait=wait, lease=lease))
+    if as_json:
+        print_json(summary.as_dict())
+    elif not quiet:
+        err_console.print(
+            f"worker {summary.worker}: {summary.pages:,} pages, {summary.items:,} item descriptions "
+            f"in {summary.seconds:.1f} s ({summary.reason})"
+        )

@@ -1,0 +1,401 @@
+"""A census worker: one Scrapy process that claims frontier rows from Redis, fetches them, stores each page
+whole in the case's store (as the single-process census does) and only then acknowledges it.
+
+What differs from the single-process crawl is only where work comes from and goes to: the pipeline claims
+rows instead of reading the store's pending rows, and its phase is the coordinator's; the writer shares its
+pagination memory through Redis, retries a transaction that met another worker's (a deadlock, a link two
+workers added at once), and acknowledges what it stored. Evidence goes to WARC files named after the worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import CrawlerProcess
+from scrapy.exceptions import DontCloseSpider
+from scrapy.utils.defer import deferred_from_coro
+from sqlalchemy.exc import DBAPIError
+from twisted.internet import task
+
+from unmask.census.distributed.frontier import RedisFrontier, case_key, connect, worker_name
+from unmask.census.distributed.politeness import GlobalPoliteness
+from unmask.census.extract.adapter import load_extractor
+from unmask.census.pipeline import LOST, CensusCrawler, CensusPipeline, CrawlJob
+from unmask.census.runner import Interrupts
+from unmask.census.spider import CensusSpider
+from unmask.census.writer import CensusWriter, ChainMemory, CommitResult, PageCommit
+from unmask.core.case import Case
+from unmask.core.errors import UnmaskError
+from unmask.core.fetch.recorder import EvidenceRecorder
+from unmask.core.fetch.scope import Scope
+from unmask.core.fetch.scrapy_bridge import scrapy_settings
+from unmask.core.fetch.transport import Transport
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.2
+"""How often a worker looks for work, for the coordinator's phase, and for a Redis that lost its claims."""
+LEASE_SECONDS = 10.0
+"""A worker's liveness key lives this long unless renewed (four times as often): after that its claimed
+rows go back to the queue. Also the longest a host's concurrency slot stays held by a killed worker."""
+WINDOW_PER_CONNECTION = 4
+"""Rows a worker claims at most per connection it may use: enough to keep its connections busy, few
+enough that the other workers get the rest."""
+TRANSACTION_ATTEMPTS = 4
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "23505"})
+"""Deadlock, serialization failure, unique violation (the same link added by two workers at once): the
+transaction is tried again, and sees the other worker's rows."""
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return state in RETRYABLE_SQLSTATES or "database is locked" in str(orig)
+
+
+class SharedChainMemory(ChainMemory):
+    """The items each pagination chain has shown, in Redis: the workers reading a chain's pages share it."""
+
+    def __init__(self, frontier: RedisFrontier) -> None:
+        super().__init__()
+        self.frontier = frontier
+        self._remembered: list[tuple[str, str]] = []
+
+    def add(self, chain: str, keys: Iterable[str]) -> bool:
+        digests = sorted(
+            {hashlib.blake2b(k.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest() for k in keys}
+        )
+        added = self.frontier.remember(chain, digests)
+        self._remembered.extend((chain, d) for d in added)
+        return bool(added)
+
+    def keep(self) -> None:
+        self._remembered.clear()
+
+    def forget(self) -> None:
+        by_chain: dict[str, list[str]] = {}
+        for chain, digest in self._remembered:
+            by_chain.setdefault(chain, []).append(digest)
+        for chain, digests in by_chain.items():
+            self.frontier.forget(chain, digests)
+        self._remembered.clear()
+
+
+class WorkerWriter(CensusWriter):
+    """The census writer of one worker: stores as the single process does, then acknowledges in Redis."""
+
+    def __init__(self, *args: Any, frontier: RedisFrontier, worker: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.frontier = frontier
+        self.worker = worker
+        self._chains = SharedChainMemory(frontier)
+
+    def _transaction(self, pages: Sequence[PageCommit]) -> list[CommitResult]:
+        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+            try:
+                return super()._transaction(pages)
+            except DBAPIError as exc:
+                if attempt == TRANSACTION_ATTEMPTS or not _retryable(exc):
+                    raise
+                log.info("transaction met another worker's (%s); trying again", type(exc.orig).__name__)
+                time.sleep(random.uniform(0.02, 0.1) * attempt)
+        raise AssertionError("unreachable")
+
+    def commit_many(self, pages: Sequence[PageCommit]) -> list[CommitResult | Exception]:
+        results = super().commit_many(pages)
+        stored = [(p, r) for p, r in zip(pages, results, strict=True) if not isinstance(r, Exception)]
+        new_rows = [row for _page, result in stored for row in result.new_rows]
+        self.frontier.ack(self.worker, [page.frontier.id for page, _r in stored], new_rows)
+        return results
+
+    def fail(self, frontier_id: int, status: str, error: str | None, capture_id: int | None) -> None:
+        super().fail(frontier_id, status, error, capture_id)
+        self.frontier.ack(self.worker, [frontier_id])
+
+
+@dataclass
+class WorkerJob(CrawlJob):
+    """The census job of one worker: where its rows come from (Redis) and the politeness it shares."""
+
+    frontier: RedisFrontier | None = None
+    worker: str = ""
+    delay: float = 0.0
+    lease: float = LEASE_SECONDS
+    request_limit: int = 0
+    """Rows all workers may claim this session (the run's request limit); 0: no limit."""
+    reported: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def queue(self) -> RedisFrontier:
+        assert self.frontier is not None
+        return self.frontier
+
+    def got_no_response(self, url: str, error: str) -> bool:
+        super().got_no_response(url, error)
+        watched = (self.start_url, self.robots_url)
+        if not self.queue.no_response(url, error.removeprefix(f"{url}: "), watched):
+            return False
+        self.unreachable.update(self.queue.unreachable())
+        return True
+
+
+class WorkerPipeline(CensusPipeline):
+    """The census pipeline with rows claimed from Redis; the coordinator moves the run's phases."""
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self._poll: task.LoopingCall | None = None
+        self._closing = False
+        crawler.signals.connect(self.on_opened, signal=signals.spider_opened)
+
+    @property
+    def wjob(self) -> WorkerJob:
+        assert isinstance(self.job, WorkerJob)
+        return self.job
+
+    def on_opened(self, spider: Spider) -> None:
+        self._poll = task.LoopingCall(self.poll)
+        self._poll.start(POLL_SECONDS, now=True)
+
+    def close_spider(self, spider: Any = None) -> None:
+        if self._poll is not None and self._poll.running:
+            self._poll.stop()
+        super().close_spider(spider)
+
+    def refill(self, *, force: bool = False) -> int:
+        job, engine = self.wjob, self.crawler.engine
+        if engine is None or job.start_error is not None or self._closing:
+            return 0
+        room = job.window - len(job.inflight)
+        if room <= 0 or (not force and room < job.window // 2):
+            return 0
+        rows = job.queue.claim(job.worker, room, job.request_limit)
+        for row in rows:
+            job.inflight.add(row.id)
+            job.scheduled += 1
+            engine.crawl(self.spider.request_for(row))
+        return len(rows)
+
+    def on_idle(self, spider: Spider) -> None:
+        job = self.wjob
+        lost = job.inflight - {page.frontier.id for page in job.waiting}
+        if self.flush():
+            raise DontCloseSpider
+        if job.start_error is not None:
+            return
+        if lost:  # Scrapy is idle: rows handed to it and not read got no result
+            for row_id in sorted(lost):
+                job.counters["failed"] += 1
+                job.writer.fail(row_id, "failed", LOST, None)
+            job.inflight -= lost
+        if self.refill(force=True):
+            raise DontCloseSpider
+        if job.queue.phase() in ("done", "stop"):
+            return
+        raise DontCloseSpider
+
+    def poll(self) -> None:
+        """Claim work when the window is half empty, say again which rows this worker holds when Redis
+        lost them, report progress, and end when the coordinator says the run is done or stopped."""
+        job = self.wjob
+        state = job.queue.state()
+        if not state.loaded and job.inflight:
+            job.queue.hold(job.worker, job.inflight)
+        delta = {k: v for k, v in job.counters.items() if job.reported.get(k) != v}
+        if delta:
+            job.queue.report(job.worker, dict(job.counters))
+            job.reported = Counter(job.counters)
+        if (
+            state.phase in ("done", "stop")
+            and not job.waiting
+            and (state.phase == "stop" or not job.inflight)
+        ):
+            self._close("finished" if state.phase == "done" else "shutdown")
+            return
+        if state.phase in ("enumerate", "fill"):
+            self.refill(force=not job.inflight)
+
+    def _close(self, reason: str) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        engine = self.crawler.engine
+        if engine is not None:
+            deferred_from_coro(engine.close_spider_async(reason=reason))
+
+
+@dataclass
+class WorkerOptions:
+    redis_url: str
+    name: str | None = None
+    wait: float = 0.0
+    """Seconds to wait for a census of the case to start (0: as long as it takes)."""
+    lease: float = LEASE_SECONDS
+
+
+@dataclass
+class WorkerSummary:
+    worker: str
+    run: int
+    reason: str
+    pages: int
+    items: int
+    seconds: float
+    counters: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "worker": self.worker,
+            "run": self.run,
+            "reason": self.reason,
+            "pages": self.pages,
+            "items": self.items,
+            "seconds": self.seconds,
+            "counters": self.counters,
+        }
+
+
+def wait_for_run(client: Any, case: str, wait: float) -> int:
+    """The run the case's coordinator has published (waiting for one, up to ``wait`` s; 0: no bound)."""
+    deadline = time.monotonic() + wait if wait > 0 else None
+    while True:
+        current = client.get(RedisFrontier.current_key(case))
+        if current:
+            return int(current)
+        if deadline is not None and time.monotonic() > deadline:
+            raise UnmaskError(
+                f"no census of this case started within {wait:g} s (start one with census crawl)"
+            )
+        time.sleep(POLL_SECONDS)
+
+
+class Heartbeat(threading.Thread):
+    """Renews the worker's liveness key from its own thread (a long store transaction does not stop it)."""
+
+    def __init__(self, frontier: RedisFrontier, worker: str, lease: float) -> None:
+        super().__init__(name="census-heartbeat", daemon=True)
+        self.frontier, self.worker, self.lease = frontier, worker, lease
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.frontier.alive(self.worker, int(self.lease * 1000))
+            except Exception as exc:  # Redis away for a moment: the next beat tries again
+                log.warning("heartbeat failed: %s", exc)
+            self.stopped.wait(self.lease / 4)
+
+
+def run_worker(case: Case, opts: WorkerOptions) -> WorkerSummary:
+    """Join the case's current census as one worker until the coordinator says it is done."""
+    client = connect(opts.redis_url)
+    ckey = case_key(case.config.secret)
+    run_id = wait_for_run(client, ckey, opts.wait)
+    frontier = RedisFrontier(client, ckey, run_id)
+    meta = frontier.meta()
+    if meta is None:
+        raise UnmaskError("the census this worker was to join has ended")
+    name = worker_name(opts.name)
+    heartbeat = Heartbeat(frontier, name, opts.lease)
+    heartbeat.start()
+    try:
+        return _crawl(case, frontier, meta, name, opts)
+    finally:
+        heartbeat.stopped.set()
+
+
+def _crawl(
+    case: Case, frontier: RedisFrontier, meta: dict[str, Any], name: str, opts: WorkerOptions
+) -> WorkerSummary:
+    base = meta["base"]
+    extractor = load_extractor(meta["adapter_source"], base_url=base)
+    delay, concurrency = float(meta["delay"]), int(meta["concurrency"])
+    fetch = replace(
+        case.config.fetch, delay=delay, concurrency=concurrency, obey_robots=bool(meta["obey_robots"])
+    )
+    crawl_settings = case.config.crawl
+    writer = WorkerWriter(
+        case.store,
+        int(meta["platform_id"]),
+        frontier.run_id,
+        crawl_settings,
+        incremental=bool(meta["incremental"]),
+        frontier=frontier,
+        worker=name,
+    )
+    recorder = EvidenceRecorder(
+        case.warc_dir,
+        case.store,
+        purpose="census",
+        run_id=frontier.run_id,
+        rotate_bytes=fetch.warc_rotate_bytes,
+        writer_name=name,
+    )
+    transport = Transport(
+        fetch, recorder, scope=Scope.for_site(meta["url"], allow_private=fetch.allow_private_addresses)
+    )
+    job = WorkerJob(
+        writer=writer,
+        extractor=extractor,
+        start_url=meta["start_url"],
+        robots_url=meta["robots_url"],
+        phase=meta.get("phase", "enumerate"),
+        max_requests=crawl_settings.max_requests,
+        window=max(WINDOW_PER_CONNECTION * concurrency, 8),
+        commit_pages=max(1, crawl_settings.commit_pages),
+        connections=concurrency,
+        commit_seconds=crawl_settings.commit_seconds,
+        frontier=frontier,
+        worker=name,
+        delay=delay,
+        lease=opts.lease,
+        request_limit=int(meta["max_requests"]),
+    )
+    # the delay is kept in Redis for all workers, not by this process's Scrapy
+    settings = scrapy_settings(
+        fetch, delay=0.0, concurrency=concurrency, max_url_length=crawl_settings.max_url_length
+    )
+    logs = case.root / "logs"
+    logs.mkdir(exist_ok=True)
+    settings.update(
+        {
+            "ITEM_PIPELINES": {WorkerPipeline: 300},
+            "DOWNLOADER_MIDDLEWARES": {GlobalPoliteness: 950},
+            "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
+            "LOG_ENABLED": True,
+            "LOG_LEVEL": "INFO",
+            "LOG_FILE": str(logs / f"crawl-run-{frontier.run_id}-{name}.log"),
+            "LOG_FILE_APPEND": True,
+            "LOG_INSTALL_ROOT_HANDLER": True,
+        }
+    )
+    started = time.monotonic()
+    process = CrawlerProcess(settings)
+    crawler = CensusCrawler(CensusSpider, settings, transport=transport, job=job)
+    process.crawl(crawler, extractor=extractor, base_url=base)
+    with Interrupts(process) as interrupts:
+        try:
+            process.start(install_signal_handlers=False)
+        except KeyboardInterrupt:
+            interrupts.forced = True
+    recorder.close()
+    frontier.report(name, dict(job.counters))
+    reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+    return WorkerSummary(
+        worker=name,
+        run=frontier.run_id,
+        reason="forced" if interrupts.forced else str(reason or "stopped"),
+        pages=job.counters["pages"],
+        items=job.counters["items"],
+        seconds=round(time.monotonic() - started, 2),
+        counters=dict(job.counters),
+    )
