@@ -138,3 +138,33 @@ def worker_cmd(
             f"worker {summary.worker}: {summary.pages:,} pages, {summary.items:,} item descriptions "
             f"in {summary.seconds:.1f} s ({summary.reason})"
         )
+
+
+@app.command("status")
+def status_cmd(
+    redis_url: Annotated[str, typer.Option("--redis", help="The Redis the census coordinator uses.")],
+    case: CaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The case's distributed census now: its phase, its queue and each worker's progress."""
+    from unmask.census.distributed.frontier import case_key, connect, live_run
+
+    with opened_case(case) as the_case:
+        run = live_run(connect(redis_url), case_key(the_case.config.secret))
+        snapshot = run.snapshot() if run is not None else None
+    if as_json:
+        print_json(snapshot or {"run": None})
+        return
+    if snapshot is None:
+        err_console.print("no census of this case is running on that Redis")
+        return
+    err_console.print(
+        f"run {snapshot['run']}: phase {snapshot['phase']}, {snapshot['pending']:,} pages queued, "
+        f"{snapshot['inflight']:,} in flight"
+    )
+    for worker in snapshot["workers"]:
+        state = "alive" if worker["alive"] else "gone"
+        err_console.print(
+            f"  {worker['name']}: {state}, {worker['pages']:,} pages, {worker['items']:,} item descriptions, "
+            f"{worker['failed']:,} failed"
+        )

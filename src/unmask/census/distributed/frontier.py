@@ -337,3 +337,34 @@ class RedisFrontier:
     def forget(self, chain: str, digests: Sequence[str]) -> None:
         if digests:
             self.client.srem(self.key(f"chain:{chain}"), *digests)
+
+    # -- what an operator sees --------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """The run as the workers share it now: phase, queue, and each worker's progress and liveness."""
+        state = self.state()
+        living = set(self.workers())
+        counters = self.counters()
+        return {
+            "run": self.run_id,
+            "phase": state.phase,
+            "pending": state.pending,
+            "inflight": state.inflight,
+            "claimed": state.claimed,
+            "workers": [
+                {
+                    "name": name,
+                    "alive": name in living,
+                    "pages": counters.get(name, {}).get("pages", 0),
+                    "items": counters.get(name, {}).get("items", 0),
+                    "failed": counters.get(name, {}).get("failed", 0),
+                }
+                for name in sorted(living | set(counters))
+            ],
+        }
+
+
+def live_run(client: redis.Redis, case: str) -> RedisFrontier | None:
+    """The case's census running now over this Redis, if any."""
+    current = cast(str | None, client.get(RedisFrontier.current_key(case)))
+    return RedisFrontier(client, case, int(current)) if current else None

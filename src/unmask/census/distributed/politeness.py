@@ -3,20 +3,22 @@ N workers together send no faster, and hold no more connections, than one proces
 
 A downloader middleware (last before the download handler) takes a slot before each request and gives it
 back with the response or the error; a slot not given back (a worker killed) expires after its lease. The
-clock is Redis's own (``TIME``), the same for workers on different machines.
+clock is Redis's own (``TIME``), the same for workers on different machines. The keys are per host, not
+per run: every census on this Redis (of any case) that reaches one host shares its slots.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.http import Response
 
-from unmask.census.distributed.frontier import RedisFrontier
+from unmask.census.distributed.frontier import ROOT, RedisFrontier
 
 _TAKE = """
 local t = redis.call('TIME')
@@ -34,8 +36,9 @@ return 0
 """Take a slot of host KEYS (next start, held slots) for token ARGV[3]: 0 when taken, else the
 milliseconds to wait (-1: all slots held; try again shortly)."""
 
-BUSY_WAIT = 0.02
-"""Seconds to wait before asking again when every slot of the host is held."""
+BUSY_WAIT = (0.01, 0.16)
+"""Seconds to wait before asking again when every slot of the host is held: doubling from the first to
+the second (with jitter), so that many workers waiting for one host do not keep Redis busy."""
 
 
 class GlobalPoliteness:
@@ -57,16 +60,22 @@ class GlobalPoliteness:
 
     def _keys(self, request: Request) -> list[str]:
         host = (urlsplit(request.url).hostname or "").lower()
-        return [self.frontier.key(f"host:{host}:next"), self.frontier.key(f"host:{host}:slots")]
+        # one host's slots for every run and case on this Redis (two cases crawling one site share them)
+        return [f"{ROOT}:host:{host}:next", f"{ROOT}:host:{host}:slots"]
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         token = f"{self.worker}:{next(self._tokens)}"
         keys = self._keys(request)
+        busy = BUSY_WAIT[0]
         while True:
             wait = int(self._take(keys=keys, args=[self.delay_ms, self.concurrency, token, self.lease_ms]))
             if wait == 0:
                 break
-            await asyncio.sleep(BUSY_WAIT if wait < 0 else wait / 1000)
+            if wait < 0:
+                await asyncio.sleep(busy * random.uniform(0.5, 1.0))
+                busy = min(busy * 2, BUSY_WAIT[1])
+            else:
+                await asyncio.sleep(wait / 1000)
         request.meta["unmask_slot"] = token
 
     def _give_back(self, request: Request) -> None:

@@ -369,6 +369,8 @@ def _crawl(
     settings.update(
         {
             "ITEM_PIPELINES": {WorkerPipeline: 300},
+            # no more requests in this worker than the host's slots: the rest wait as rows, not requests
+            "CONCURRENT_REQUESTS": concurrency,
             "DOWNLOADER_MIDDLEWARES": {GlobalPoliteness: 950},
             "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
             "LOG_ENABLED": True,

@@ -1,0 +1,49 @@
+"""Operations: while a distributed census runs, `census status` shows each worker's progress and the
+coordinator serves Prometheus metrics on loopback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.census.conftest import UNMASK, unmask_json
+from tests.helpers.ports import kernel_port
+from tests.helpers.redis_server import RedisServer
+from unmask.demo.server import spawn
+
+
+@pytest.mark.slow
+def test_status_and_metrics_show_the_workers_of_a_running_census(pg_case: Path, redis: RedisServer) -> None:
+    port = kernel_port()
+    with spawn(seed=11, scale=0.01, latency_ms=60) as server:
+        server.wait_ready()
+        args = [*UNMASK, "census", "crawl", server.url + "/", "--case", str(pg_case), "--adapter", "demo"]
+        args += ["--delay", "0", "--concurrency", "2", "--workers", "2", "--redis", redis.url]
+        args += ["--metrics-port", str(port), "--json"]
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 120
+            status, metrics = {}, ""
+            while time.monotonic() < deadline and proc.poll() is None:
+                status = unmask_json("census", "status", "--redis", redis.url, "--case", str(pg_case))
+                workers = status.get("workers") or []
+                if len(workers) == 2 and all(w["pages"] > 0 for w in workers):
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+                        metrics = resp.read().decode()
+                    break
+                time.sleep(0.2)
+            out, err = proc.communicate(timeout=300)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 0, err[-2000:]
+    assert json.loads(out)["complete"]
+    assert status["phase"] in ("enumerate", "fill") and all(w["alive"] for w in status["workers"])
+    assert "unmask_census_workers_alive" in metrics and "unmask_census_worker_pages" in metrics
+    assert unmask_json("census", "status", "--redis", redis.url, "--case", str(pg_case)) == {"run": None}
