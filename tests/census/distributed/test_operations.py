@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.census.conftest import UNMASK, unmask_json
+from tests.census.conftest import UNMASK, stats, unmask_json
+from tests.census.test_crawl_demo import assert_figures
 from tests.helpers.ports import kernel_port
 from tests.helpers.redis_server import RedisServer
-from unmask.demo.server import spawn
+from unmask.demo.platform import DemoPlatform
+from unmask.demo.server import SpawnedServer, spawn
 
 
 @pytest.mark.slow
@@ -47,3 +49,13 @@ def test_status_and_metrics_show_the_workers_of_a_running_census(pg_case: Path, 
     assert status["phase"] in ("enumerate", "fill") and all(w["alive"] for w in status["workers"])
     assert "unmask_census_workers_alive" in metrics and "unmask_census_worker_pages" in metrics
     assert unmask_json("census", "status", "--redis", redis.url, "--case", str(pg_case)) == {"run": None}
+
+
+@pytest.mark.slow
+def test_workers_without_a_redis_url_use_a_private_redis_and_give_the_same_census(
+    pg_case: Path, demo_server: SpawnedServer
+) -> None:
+    args = ["census", "crawl", demo_server.url + "/", "--case", str(pg_case), "--adapter", "demo"]
+    summary = unmask_json(*args, "--delay", "0", "--concurrency", "4", "--workers", "2", "--quiet")
+    assert summary["complete"]
+    assert_figures(stats(pg_case), DemoPlatform(seed=11, scale=0.01))

@@ -79,12 +79,17 @@ and release worker ARGV[1]'s claims on the ARGV[2] ids that follow, in one step:
 empty between a page's acknowledgement and the rows it added."""
 
 _REMEMBER = """
+local known = redis.call('SMISMEMBER', KEYS[1], unpack(ARGV))
 local added = {}
 for i = 1, #ARGV do
-  if redis.call('SADD', KEYS[1], ARGV[i]) == 1 then added[#added + 1] = ARGV[i] end
+  if known[i] == 0 then added[#added + 1] = ARGV[i] end
 end
+if #added > 0 then redis.call('SADD', KEYS[1], unpack(added)) end
 return added
 """
+"""Add the digests ARGV to the chain's set (two commands, however many): returns those new to it."""
+REMEMBER_CHUNK = 1000
+"""Digests per call (Lua's unpack takes a few thousand at most)."""
 
 
 def case_key(secret: str) -> str:
@@ -330,9 +335,11 @@ class RedisFrontier:
 
     def remember(self, chain: str, digests: Sequence[str]) -> list[str]:
         """Add item digests to a pagination chain's memory; returns those new to it."""
-        if not digests:
-            return []
-        return cast(list[str], self._remember(keys=[self.key(f"chain:{chain}")], args=list(digests)))
+        added: list[str] = []
+        for i in range(0, len(digests), REMEMBER_CHUNK):
+            chunk = list(digests[i : i + REMEMBER_CHUNK])
+            added += cast(list[str], self._remember(keys=[self.key(f"chain:{chain}")], args=chunk))
+        return added
 
     def forget(self, chain: str, digests: Sequence[str]) -> None:
         if digests:
