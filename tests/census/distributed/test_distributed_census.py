@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from warcio.archiveiterator import ArchiveIterator
 
 from tests.census.conftest import UNMASK, crawl, stats, unmask
-from tests.census.test_crawl_demo import assert_figures
+from tests.census.test_crawl_demo import FIGURE_KEYS, assert_figures
 from tests.helpers.ports import refused_port
 from tests.helpers.redis_server import RedisServer
 from unmask.core.case import Case
@@ -27,16 +27,6 @@ from unmask.demo.platform import DemoPlatform
 from unmask.demo.server import SpawnedServer, spawn
 
 SEED, SCALE = 11, 0.01
-STORE_FIGURES = (
-    "videos",
-    "photos",
-    "galleries",
-    "views",
-    "uploaders",
-    "targets",
-    "first_upload",
-    "last_upload",
-)
 
 
 def distributed(case: Path, url: str, redis: RedisServer, *extra: str) -> list[str]:
@@ -91,7 +81,7 @@ def test_two_workers_give_exactly_the_single_process_census(
     for key in ("new_items", "items_present", "removed", "failed", "refused", "gone"):
         assert split[key] == single[key], key
     one, two = stats(new_case), stats(pg_case)
-    for key in (*STORE_FIGURES, "hours", "complete"):
+    for key in (*FIGURE_KEYS, "hours", "complete"):
         assert two[key] == one[key], key
     assert_figures(two, DemoPlatform(seed=SEED, scale=SCALE))
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.census.conftest import UNMASK, stats, unmask_json
+from tests.census.conftest import UNMASK, stats, unmask, unmask_json
 from tests.census.test_crawl_demo import assert_figures
-from tests.helpers.ports import kernel_port
+from tests.helpers.ports import kernel_port, refused_port
 from tests.helpers.redis_server import RedisServer
 from unmask.demo.platform import DemoPlatform
 from unmask.demo.server import SpawnedServer, spawn
@@ -59,3 +59,17 @@ def test_workers_without_a_redis_url_use_a_private_redis_and_give_the_same_censu
     summary = unmask_json(*args, "--delay", "0", "--concurrency", "4", "--workers", "2", "--quiet")
     assert summary["complete"]
     assert_figures(stats(pg_case), DemoPlatform(seed=11, scale=0.01))
+
+
+def test_an_unreachable_redis_is_a_one_line_error_that_hides_its_password(new_case: Path) -> None:
+    with refused_port() as port:
+        redis_url = f"redis://census:s3cret@127.0.0.1:{port}/0"
+        crawl = unmask(
+            "census", "crawl", "http://127.0.0.1:9/", "--case", str(new_case), "--workers", "2",
+            "--redis", redis_url, check=False,
+        )  # fmt: skip
+        worker = unmask("census", "worker", "--redis", redis_url, "--case", str(new_case), check=False)
+    for proc in (crawl, worker):
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+        assert "cannot reach Redis" in lines[0] and "s3cret" not in proc.stderr

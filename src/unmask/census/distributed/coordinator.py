@@ -36,7 +36,7 @@ from sqlalchemy import func, select
 from unmask.census.distributed.frontier import RedisFrontier, case_key, connect, worker_name
 from unmask.census.distributed.worker import LEASE_SECONDS, POLL_SECONDS
 from unmask.census.extract.adapter import Extractor, load_extractor
-from unmask.census.model import ItemKind, PageKind
+from unmask.census.model import ItemKind
 from unmask.census.pipeline import CrawlJob
 from unmask.census.runner import (
     CrawlOptions,
@@ -51,6 +51,7 @@ from unmask.census.runner import (
 )
 from unmask.census.spider import CensusSpider
 from unmask.census.writer import CensusWriter, FrontierRow, open_run, platform_for
+from unmask.census.writer import _row as frontier_row  # the store's row as the writer reads it
 from unmask.core.case import Case
 from unmask.core.errors import UnmaskError
 from unmask.core.store.models import Frontier, Item
@@ -86,19 +87,7 @@ def _pending_rows(case: Case, run_id: int, *where: Any) -> Iterator[list[Frontie
                 .order_by(Frontier.id)
                 .limit(CHUNK)
             ).all()
-            rows = [
-                FrontierRow(
-                    id=f.id,
-                    url=f.url,
-                    kind=PageKind(f.kind),
-                    item_kind=ItemKind(f.item_kind) if f.item_kind else None,
-                    chain=f.chain,
-                    depth=f.depth,
-                    barren=f.barren,
-                    parent_key=f.parent_key,
-                )
-                for f in found
-            ]
+            rows = [frontier_row(f) for f in found]
         if not rows:
             return
         after = rows[-1].id

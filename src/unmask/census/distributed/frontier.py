@@ -31,6 +31,8 @@ from redis.retry import Retry
 
 from unmask.census.model import ItemKind, PageKind
 from unmask.census.writer import FrontierRow
+from unmask.core.errors import UnmaskError
+from unmask.core.secrets import redact_text
 
 ROOT = "unmask"
 PHASES = ("enumerate", "fill", "done", "stop")
@@ -119,7 +121,11 @@ def connect(url: str) -> redis.Redis:
         retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), OUTAGE_RETRIES),
         retry_on_error=[redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError],
     )
-    client.ping()
+    try:  # once without the retries: a wrong address is said at once
+        with redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5) as probe:
+            probe.ping()
+    except redis.RedisError as exc:
+        raise UnmaskError(f"cannot reach Redis: {redact_text(str(exc))}", where=redact_text(url)) from exc
     return client
 
 

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import redis
 from scrapy import Spider, signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import DontCloseSpider
@@ -206,6 +207,12 @@ class WorkerPipeline(CensusPipeline):
     def poll(self) -> None:
         """Claim work when the window is half empty, say again which rows this worker holds when Redis
         lost them, report progress, and end when the coordinator says the run is done or stopped."""
+        try:
+            self._poll_once()
+        except redis.RedisError as exc:  # Redis away longer than the client's retries: try again later
+            log.warning("Redis did not answer: %s", exc)
+
+    def _poll_once(self) -> None:
         job = self.wjob
         state = job.queue.state()
         if not state.loaded and job.inflight:
