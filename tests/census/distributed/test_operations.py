@@ -52,13 +52,13 @@ def test_status_and_metrics_show_the_workers_of_a_running_census(pg_case: Path, 
 
 
 @pytest.mark.slow
-def test_workers_without_a_redis_url_use_a_private_redis_and_give_the_same_census(
-    pg_case: Path, demo_server: SpawnedServer
+def test_workers_without_a_redis_url_use_a_private_redis_and_give_the_same_census_on_sqlite(
+    new_case: Path, demo_server: SpawnedServer
 ) -> None:
-    args = ["census", "crawl", demo_server.url + "/", "--case", str(pg_case), "--adapter", "demo"]
+    args = ["census", "crawl", demo_server.url + "/", "--case", str(new_case), "--adapter", "demo"]
     summary = unmask_json(*args, "--delay", "0", "--concurrency", "4", "--workers", "2", "--quiet")
     assert summary["complete"]
-    assert_figures(stats(pg_case), DemoPlatform(seed=11, scale=0.01))
+    assert_figures(stats(new_case), DemoPlatform(seed=11, scale=0.01))
 
 
 def test_an_unreachable_redis_is_a_one_line_error_that_hides_its_password(new_case: Path) -> None:
