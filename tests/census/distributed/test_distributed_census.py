@@ -218,3 +218,32 @@ def test_workers_write_gzip_warc_files_named_after_them(tmp_path: Path) -> None:
     assert "-host-1-w2-" in path.name
     with gzip.open(path) as f:
         assert f.read(8) == b"WARC/1.1"
+
+
+@pytest.mark.slow
+def test_a_killed_coordinator_stops_its_workers_and_the_same_command_resumes_exactly(
+    pg_case: Path, redis: RedisServer, slow_demo: SpawnedServer, seeded: random.Random
+) -> None:
+    args = distributed(pg_case, slow_demo.url + "/", redis)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        after, deadline = seeded.randint(5, 40), time.monotonic() + 120
+        while _done_rows(pg_case) < after:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        workers = _workers(proc.pid)
+        proc.kill()
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    deadline = time.monotonic() + 60  # twice the workers' lease, and their graceful stop
+    while any(os.path.exists(f"/proc/{pid}") for pid in workers):
+        assert time.monotonic() < deadline, "the workers of a killed coordinator kept running"
+        time.sleep(0.2)
+    again = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    summary = json.loads(again.stdout)
+    assert summary["resumed"] is True
+    _assert_exact(pg_case, summary)

@@ -216,6 +216,8 @@ class Coordinator:
         """Times the queue was rebuilt from the store (Redis restarted)."""
         self.requeued = 0
         """Rows of workers that died, given back to the queue."""
+        self.lease = LEASE_SECONDS
+        """How long the coordinator's own liveness key lives (renewed every poll)."""
         self.unreachable: dict[str, str] = {}
         """robots.txt and the start page, when both got no response (URL → error)."""
 
@@ -342,6 +344,8 @@ def _coordinate(case: Case, opts: CrawlOptions, dist: DistributedOptions, redis_
         frontier.new_session()
         frontier.publish(meta, phase)
         coordinator = Coordinator(case, writer, frontier, extractor, job, max_requests, base)
+        coordinator.lease = dist.lease
+        frontier.coordinating(int(dist.lease * 1000))
         coordinator.queue_pending()
         workers = LocalWorkers(case, redis_url, dist.workers, dist.lease)
         (case.root / "logs").mkdir(exist_ok=True)
@@ -390,6 +394,7 @@ def _loop(
     frontier, job = coordinator.frontier, coordinator.job
     last_reap = 0.0
     while True:
+        frontier.coordinating(int(coordinator.lease * 1000))
         if stop.received:
             frontier.set_phase("stop")
             return "shutdown" if stop.received == 1 else "forced"

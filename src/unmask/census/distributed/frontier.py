@@ -168,6 +168,7 @@ class QueueState:
     claimed: int
     loaded: bool
     phase: str | None
+    coordinator: bool = True
 
     @property
     def idle(self) -> bool:
@@ -281,8 +282,11 @@ class RedisFrontier:
         pipe.get(self.key("claimed"))
         pipe.exists(self.key("loaded"))
         pipe.get(self.key("phase"))
-        pending, inflight, claimed, loaded, phase = pipe.execute()
-        return QueueState(int(pending), int(inflight), int(claimed or 0), bool(loaded), phase)
+        pipe.exists(self.key("coordinator"))
+        pending, inflight, claimed, loaded, phase, coordinator = pipe.execute()
+        return QueueState(
+            int(pending), int(inflight), int(claimed or 0), bool(loaded), phase, bool(coordinator)
+        )
 
     def claims(self) -> dict[int, str]:
         raw = cast(dict[str, str], self.client.hgetall(self.key("inflight")))
@@ -298,6 +302,10 @@ class RedisFrontier:
         self.push(requeue)
 
     # -- workers ----------------------------------------------------------------------------------
+
+    def coordinating(self, ttl_ms: int) -> None:
+        """The coordinator is alive (workers whose coordinator is gone stop instead of waiting forever)."""
+        self.client.set(self.key("coordinator"), "1", px=ttl_ms)
 
     def alive(self, worker: str, ttl_ms: int) -> None:
         self.client.set(self.key(f"alive:{worker}"), "1", px=ttl_ms)

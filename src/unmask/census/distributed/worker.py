@@ -156,6 +156,7 @@ class WorkerPipeline(CensusPipeline):
         super().__init__(crawler)
         self._poll: task.LoopingCall | None = None
         self._closing = False
+        self._coordinator_seen = time.monotonic()
         crawler.signals.connect(self.on_opened, signal=signals.spider_opened)
 
     @property
@@ -215,6 +216,13 @@ class WorkerPipeline(CensusPipeline):
     def _poll_once(self) -> None:
         job = self.wjob
         state = job.queue.state()
+        now = time.monotonic()
+        if state.coordinator:
+            self._coordinator_seen = now
+        elif now - self._coordinator_seen > 2 * job.lease:  # killed: the same command resumes the run
+            log.warning("the census's coordinator is gone: this worker stops")
+            self._close("shutdown")
+            return
         if not state.loaded and job.inflight:
             job.queue.hold(job.worker, job.inflight)
         delta = {k: v for k, v in job.counters.items() if job.reported.get(k) != v}
