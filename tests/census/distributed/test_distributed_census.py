@@ -247,3 +247,44 @@ def test_a_killed_coordinator_stops_its_workers_and_the_same_command_resumes_exa
     summary = json.loads(again.stdout)
     assert summary["resumed"] is True
     _assert_exact(pg_case, summary)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_every_worker_the_run_resumes_exactly_and_a_recrawl_removes_nothing(
+    pg_case: Path, redis: RedisServer, slow_demo: SpawnedServer, seeded: random.Random
+) -> None:
+    args = distributed(pg_case, slow_demo.url + "/", redis)
+    # as a terminal's Ctrl-C: SIGINT to the command's whole process group (coordinator and workers)
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        after, deadline = seeded.randint(5, 40), time.monotonic() + 120
+        while _done_rows(pg_case) < after:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        workers = _workers(proc.pid)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)  # a guard against a hang, not a speed target
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 0, err[-3000:]
+    assert json.loads(out)["status"] == "interrupted"
+    assert not any(os.path.exists(f"/proc/{pid}") for pid in workers)
+
+    resumed = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    summary = json.loads(resumed.stdout)
+    assert summary["resumed"] is True and summary["session"] == 2
+    _assert_exact(pg_case, summary)
+    first = stats(pg_case)
+
+    again = subprocess.run(args, capture_output=True, text=True, timeout=300)  # a re-crawl: a new run
+    assert again.returncode == 0, again.stderr[-2000:]
+    recrawl = json.loads(again.stdout)
+    assert recrawl["resumed"] is False and recrawl["status"] == "complete" and recrawl["removed"] == 0
+    second = stats(pg_case)
+    for key in (*FIGURE_KEYS, "complete"):
+        assert second[key] == first[key], key
