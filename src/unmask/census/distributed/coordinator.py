@@ -155,11 +155,12 @@ class LocalWorkers:
     def running(self) -> bool:
         return any(proc.poll() is None for proc in self.procs.values())
 
-    def wait(self, timeout: float) -> None:
+    def wait(self, timeout: float, stop: Stop) -> None:
+        """Wait for the workers to end (after the run's phase told them to), at most ``timeout`` s, or
+        until a second Ctrl-C."""
         deadline = time.monotonic() + timeout
-        for proc in self.procs.values():
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(max(0.0, deadline - time.monotonic()))
+        while self.running() and time.monotonic() < deadline and stop.received < 2:
+            time.sleep(0.05)
 
     def kill(self) -> None:
         for proc in self.procs.values():
@@ -364,7 +365,7 @@ def _coordinate(case: Case, opts: CrawlOptions, dist: DistributedOptions, redis_
             finally:
                 if stop.received > 1 or reason == "forced":
                     workers.kill()
-                workers.wait(LEASE_SECONDS + 30)
+                workers.wait(LEASE_SECONDS + 30, stop)
                 workers.kill()
                 _gather(coordinator, reporter)
                 reporter(job, force=True)
