@@ -92,6 +92,8 @@ def crawl_cmd(
             progress=not (quiet or as_json),
         )
         if workers is None and redis_url is None:
+            if metrics_port is not None:
+                raise typer.BadParameter("--metrics-port needs --workers or --redis (docs/scale.md)")
             summary = crawl(the_case, options)
         else:  # the distributed seam: the same options, the work split over worker processes
             from unmask.census.distributed.coordinator import DistributedOptions, crawl_distributed
