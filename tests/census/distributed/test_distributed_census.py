@@ -128,19 +128,24 @@ def _done_rows(path: Path) -> int:
         case.close()
 
 
+def _started(args: list[str], case: Path, after: int, **popen: Any) -> subprocess.Popen[str]:
+    """The command started, once ``after`` of its frontier rows are answered."""
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    deadline = time.monotonic() + 120
+    while _done_rows(case) < after:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"the census did not get going: {proc.communicate()[1][-2000:]}")
+        time.sleep(0.05)
+    return proc
+
+
 def _run_with_fault(
     case: Path, server: SpawnedServer, redis: RedisServer, after: int, fault: Any
 ) -> dict[str, Any]:
     """Run a two-worker census; once ``after`` frontier rows are answered, ``fault(coordinator pid)``."""
-    proc = subprocess.Popen(
-        distributed(case, server.url + "/", redis), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    proc = _started(distributed(case, server.url + "/", redis), case, after)
     try:
-        deadline = time.monotonic() + 120
-        while _done_rows(case) < after:
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            assert time.monotonic() < deadline, "the census did not get going"
-            time.sleep(0.05)
         fault(proc.pid)
         out, err = proc.communicate(timeout=300)
     finally:
@@ -225,12 +230,8 @@ def test_a_killed_coordinator_stops_its_workers_and_the_same_command_resumes_exa
     pg_case: Path, redis: RedisServer, slow_demo: SpawnedServer, seeded: random.Random
 ) -> None:
     args = distributed(pg_case, slow_demo.url + "/", redis)
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = _started(args, pg_case, seeded.randint(5, 40))
     try:
-        after, deadline = seeded.randint(5, 40), time.monotonic() + 120
-        while _done_rows(pg_case) < after:
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
         workers = _workers(proc.pid)
         proc.kill()
         proc.wait()
@@ -255,14 +256,8 @@ def test_ctrl_c_stops_every_worker_the_run_resumes_exactly_and_a_recrawl_removes
 ) -> None:
     args = distributed(pg_case, slow_demo.url + "/", redis)
     # as a terminal's Ctrl-C: SIGINT to the command's whole process group (coordinator and workers)
-    proc = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
+    proc = _started(args, pg_case, seeded.randint(5, 40), start_new_session=True)
     try:
-        after, deadline = seeded.randint(5, 40), time.monotonic() + 120
-        while _done_rows(pg_case) < after:
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
         workers = _workers(proc.pid)
         os.killpg(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=60)  # a guard against a hang, not a speed target

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from unmask.census.pipeline import CrawlJob
 from unmask.census.runner import (
     CrawlOptions,
     CrawlSummary,
+    Interrupts,
     ProgressReporter,
     StartUnreachable,
     _one_line,
@@ -170,22 +170,19 @@ class LocalWorkers:
             proc.wait()
 
 
-class Stop:
+class Stop(Interrupts):
     """Ctrl-C (or SIGTERM): the first asks the workers to stop after the pages in flight are stored, a
-    second stops them at once."""
+    second stops them at once (the signals as the single process's ``Interrupts`` takes them)."""
 
     def __init__(self) -> None:
         self.received = 0
+        self.forced = False
         self._previous: dict[int, Any] = {}
+        self._deadline = None
 
     def __enter__(self) -> Stop:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            self._previous[signum] = signal.signal(signum, self._handle)
+        super().__enter__()
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
 
     def _handle(self, signum: int, frame: object) -> None:
         self.received += 1
