@@ -22,12 +22,13 @@ from unmask.demo.app import make_app
 from unmask.demo.platform import DemoPlatform
 
 DELAY = 0.2
-WINDOW = 5
+WINDOW = 10
 """Arrivals are judged over windows of this many consecutive gaps. The workers' slots start exactly one
 delay apart (Redis's clock), but a request can reach the site later than its slot started (a worker's
-first request opens its connection: about 0.1 s here), which shortens the gap after it by as much: so a
-window of WINDOW gaps spans at least WINDOW - 1 delays. (A single process, with Scrapy's jitter of ±50 %,
-has gaps of 0.5 to 1.5 delays.)"""
+first request opens its connection: about 0.1 s here; a worker's event loop busy storing pages on a loaded
+machine), which shortens the gap after it by as much. A window of WINDOW gaps must span WINDOW - 2 delays:
+two workers at twice the rate would span WINDOW / 2. (A single process, with Scrapy's jitter of ±50 %, has
+gaps of 0.5 to 1.5 delays.)"""
 
 
 class ArrivalLog:
@@ -74,9 +75,9 @@ def test_two_workers_together_never_exceed_the_per_host_rate_of_one(
     assert_figures(stats(pg_case), platform)
     times = sorted(log.times)
     assert len(times) >= 20
-    # no run of requests faster than one process: WINDOW gaps span at least WINDOW - 1 delays, and the
+    # no run of requests faster than one process: WINDOW gaps span at least WINDOW - 2 delays, and the
     # whole census kept to one request per delay
     spans = [times[i + WINDOW] - times[i] for i in range(len(times) - WINDOW)]
-    assert min(spans) >= (WINDOW - 1) * DELAY, sorted(spans)[:3]
+    assert min(spans) >= (WINDOW - 2) * DELAY, sorted(spans)[:3]
     # one process with a fixed delay sends span / delay + 1 requests; one more: a slot that arrived late
     assert len(times) <= (times[-1] - times[0]) / DELAY + 2
