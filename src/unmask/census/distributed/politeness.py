@@ -56,7 +56,7 @@ class GlobalPoliteness:
     @classmethod
     def from_crawler(cls, crawler: Any) -> GlobalPoliteness:
         job = crawler.job
-        return cls(job.frontier, job.worker, job.delay, job.connections, job.lease)
+        return cls(job.frontier, job.worker, job.delay, job.concurrency, job.lease)
 
     def _keys(self, request: Request) -> list[str]:
         host = (urlsplit(request.url).hostname or "").lower()

@@ -138,6 +138,8 @@ class WorkerJob(CrawlJob):
     frontier: RedisFrontier | None = None
     worker: str = ""
     delay: float = 0.0
+    concurrency: int = 1
+    """Connections per host, for all workers together (``GlobalPoliteness``)."""
     lease: float = LEASE_SECONDS
     reported: Counter[str] = field(default_factory=Counter)
 
@@ -360,6 +362,7 @@ def _crawl(
         frontier=frontier,
         worker=name,
         delay=delay,
+        concurrency=concurrency,
         lease=opts.lease,
     )
     end = run_session(
