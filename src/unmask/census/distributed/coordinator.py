@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
-from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
@@ -37,9 +36,9 @@ from unmask.census.distributed.worker import LEASE_SECONDS, POLL_SECONDS
 from unmask.census.extract.adapter import Extractor, load_extractor
 from unmask.census.model import ItemKind
 from unmask.census.pipeline import CrawlJob
-from unmask.census.runner import CrawlSummary, ProgressReporter, _summary, seeds
+from unmask.census.runner import CrawlSummary, ProgressReporter, crawl_summary, open_census
 from unmask.census.spider import CensusSpider
-from unmask.census.writer import CensusWriter, FrontierRow, open_run, platform_for
+from unmask.census.writer import CensusWriter, FrontierRow
 from unmask.core.case import Case
 from unmask.core.crawl.runner import (
     CrawlOptions,
@@ -299,28 +298,18 @@ def _coordinate(case: Case, opts: CrawlOptions, dist: DistributedOptions, redis_
     extractor = load_extractor(opts.adapter, base_url=base)
     fetch = fetch_for(case, opts)
     delay, concurrency, obey_robots = fetch.delay, fetch.concurrency, fetch.obey_robots
-    crawl_settings = case.config.crawl
-    max_requests = opts.max_requests or crawl_settings.max_requests
+    max_requests = opts.max_requests or case.config.crawl.max_requests
     client = connect(redis_url)
-    store = case.store
     with crawl_lock(case):
-        platform_id = platform_for(store, base, urlsplit(base).netloc, extractor.name)
-        run, resumed = open_run(
-            store,
-            platform_id,
-            opts.url,
-            {"adapter": extractor.name, "delay": delay, "concurrency": concurrency, "workers": dist.workers},
-        )
-        writer = CensusWriter(store, platform_id, run.id, crawl_settings, incremental=run.incremental)
-        seeded = seeds(extractor, run.start_url)
-        if not resumed:
-            writer.seed(seeded)
+        opened = open_census(case, opts.url, extractor, fetch, workers=dist.workers)
+        run, resumed, writer = opened.run, opened.resumed, opened.writer
+        platform_id = writer.platform_id
         phase = run.phase if run.phase in ("enumerate", "fill", "done") else "enumerate"
         job = CrawlJob(
             writer=writer,
             extractor=extractor,
-            start_url=seeded[1].url,
-            robots_url=seeded[0].url,
+            start_url=opened.start_url,
+            robots_url=opened.robots_url,
             phase=phase,
             max_requests=max_requests,
             window=0,
@@ -377,7 +366,7 @@ def _coordinate(case: Case, opts: CrawlOptions, dist: DistributedOptions, redis_
         settled = writer.settle(finished=finished, start_url=job.start_url)
         job.counters["new_items"] = _seen_this_run(case, platform_id, run.id)
         end = SessionEnd(reason, stop.received > 0, time.monotonic() - started)
-        return _summary(writer, job, settled, run.id, resumed, run.sessions, end)
+        return crawl_summary(writer, job, settled, run.id, resumed, run.sessions, end)
 
 
 def _loop(

@@ -19,7 +19,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import redis
@@ -187,7 +187,11 @@ class WorkerPipeline(CensusPipeline):
     def next_phase(self, spider: Spider) -> bool:
         """Idle with an empty queue: the coordinator opens the next phase; wait for it (the poll claims its
         rows) unless the run is done or stopped."""
-        return self.wjob.queue.phase() not in ("done", "stop")
+        try:
+            return self.wjob.queue.phase() not in ("done", "stop")
+        except redis.RedisError as exc:  # Redis away: keep waiting; the poll asks again
+            log.warning("Redis did not answer: %s", exc)
+            return True
 
     def end(self) -> None:
         self.job.done = True  # the run's phase in the store is the coordinator's
@@ -256,15 +260,7 @@ class WorkerSummary:
     counters: dict[str, int]
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "worker": self.worker,
-            "run": self.run,
-            "reason": self.reason,
-            "pages": self.pages,
-            "items": self.items,
-            "seconds": self.seconds,
-            "counters": self.counters,
-        }
+        return asdict(self)
 
 
 def wait_for_run(client: Any, case: str, wait: float) -> int:
