@@ -10,12 +10,14 @@
 # pdfinfo, with which the report's PDF tests read the PDF back.
 # Knot DNS (knotd) and nginx: installed only; the infra tests start their own throw-away servers on
 # loopback ports (tests/helpers/dns_server.py, tests/helpers/nginx_server.py) and rewrite their zones.
+# redis-server: installed only; the distributed census tests start a throw-away one per test on a loopback
+# port, nothing kept on disk (tests/helpers/redis_server.py).
 set -euo pipefail
 
 PG_PORT="${PG_PORT:-54329}"
 PG_DIR="${PG_DIR:-/tmp/unmask-test-pg-$PG_PORT}"
 APT_PACKAGES=(postgresql chromium knot nginx openssl apksigner dexdump libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
-  poppler-utils)
+  poppler-utils redis-server)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -34,6 +36,7 @@ install_packages() {
   command -v apksigner >/dev/null || missing+=(apksigner)
   command -v dexdump >/dev/null || missing+=(dexdump)
   command -v pdftotext >/dev/null || missing+=(poppler-utils)
+  command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
   ldconfig -p 2>/dev/null | grep libpangoft2-1.0 >/dev/null || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
   [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
   if [ ${#missing[@]} -gt 0 ]; then

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from unmask.census.extract.adapter import Extractor, load_extractor
@@ -11,6 +12,7 @@ from unmask.census.pipeline import CensusCrawler, CensusPipeline, CrawlJob
 from unmask.census.spider import CensusSpider
 from unmask.census.writer import CensusWriter, Settled, open_run, platform_for
 from unmask.core.case import Case
+from unmask.core.config import FetchSettings
 from unmask.core.crawl.runner import (
     CrawlOptions,
     PhaseBars,
@@ -28,6 +30,7 @@ from unmask.core.fetch.recorder import EvidenceRecorder
 from unmask.core.fetch.scope import Scope
 from unmask.core.fetch.transport import Transport
 from unmask.core.outcome import Verdict
+from unmask.core.store.models import CrawlRun
 from unmask.core.urls import canonicalize
 
 __all__ = ["CrawlOptions", "CrawlSummary", "StartUnreachable", "base_of", "crawl"]
@@ -106,6 +109,42 @@ def seeds(extractor: Extractor, start_url: str) -> list[Link]:
     return [robots, *pages]
 
 
+@dataclass(frozen=True)
+class OpenedRun:
+    """A census run to work on, resumed or new (then seeded), and its writer."""
+
+    run: CrawlRun
+    resumed: bool
+    writer: CensusWriter
+    seeded: list[Link]
+    """robots.txt, the start page, the extractor's other start pages (:func:`seeds`)."""
+
+    @property
+    def start_url(self) -> str:
+        return self.seeded[1].url
+
+    @property
+    def robots_url(self) -> str:
+        return self.seeded[0].url
+
+
+def open_census(
+    case: Case, url: str, extractor: Extractor, fetch: FetchSettings, **options: Any
+) -> OpenedRun:
+    """Open (or resume) the platform's census run from ``url`` with the crawl's options recorded (those
+    given added), seed a new one; the caller holds the case's crawl lock."""
+    base = base_of(url)
+    store = case.store
+    platform_id = platform_for(store, base, urlsplit(base).netloc, extractor.name)
+    recorded = {"adapter": extractor.name, "delay": fetch.delay, "concurrency": fetch.concurrency}
+    run, resumed = open_run(store, platform_id, url, {**recorded, **options})
+    writer = CensusWriter(store, platform_id, run.id, case.config.crawl, incremental=run.incremental)
+    seeded = seeds(extractor, run.start_url)
+    if not resumed:
+        writer.seed(seeded)
+    return OpenedRun(run, resumed, writer, seeded)
+
+
 def crawl(case: Case, opts: CrawlOptions) -> CrawlSummary:
     base = base_of(opts.url)
     extractor = load_extractor(opts.adapter, base_url=base)
@@ -113,17 +152,8 @@ def crawl(case: Case, opts: CrawlOptions) -> CrawlSummary:
     crawl_settings = case.config.crawl
     store = case.store
     with crawl_lock(case):
-        platform_id = platform_for(store, base, urlsplit(base).netloc, extractor.name)
-        run, resumed = open_run(
-            store,
-            platform_id,
-            opts.url,
-            {"adapter": extractor.name, "delay": fetch.delay, "concurrency": fetch.concurrency},
-        )
-        writer = CensusWriter(store, platform_id, run.id, crawl_settings, incremental=run.incremental)
-        seeded = seeds(extractor, run.start_url)
-        if not resumed:
-            writer.seed(seeded)
+        opened = open_census(case, opts.url, extractor, fetch)
+        run, resumed, writer = opened.run, opened.resumed, opened.writer
         recorder = EvidenceRecorder(
             case.warc_dir, store, purpose="census", run_id=run.id, rotate_bytes=fetch.warc_rotate_bytes
         )
@@ -133,8 +163,8 @@ def crawl(case: Case, opts: CrawlOptions) -> CrawlSummary:
         job = CrawlJob(
             writer=writer,
             extractor=extractor,
-            start_url=seeded[1].url,
-            robots_url=seeded[0].url,
+            start_url=opened.start_url,
+            robots_url=opened.robots_url,
             phase=run.phase,
             low_water=fetch.concurrency,
             on_commit=reporter,
@@ -155,10 +185,10 @@ def crawl(case: Case, opts: CrawlOptions) -> CrawlSummary:
             writer.fail_start(job.start_error)
             raise StartUnreachable(f"cannot fetch it: {one_line(job.start_error)}", where=opts.url)
         settled = writer.settle(finished=end.finished and job.phase == "done", start_url=job.start_url)
-        return _summary(writer, job, settled, run.id, resumed, run.sessions, end)
+        return crawl_summary(writer, job, settled, run.id, resumed, run.sessions, end)
 
 
-def _summary(
+def crawl_summary(
     writer: CensusWriter,
     job: CrawlJob,
     settled: Settled,
@@ -167,6 +197,7 @@ def _summary(
     session: int,
     end: SessionEnd,
 ) -> CrawlSummary:
+    """The command's summary of a session (the single process's and the distributed census's)."""
     notes = list(job.notes)
     if settled.status == "interrupted":
         notes.append(f"interrupted ({end.reason or 'stopped'}); run the same command again to continue")

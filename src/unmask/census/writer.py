@@ -282,7 +282,10 @@ class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
         settings: CrawlSettings,
         *,
         incremental: bool = False,
+        chains: ChainMemory | None = None,
     ) -> None:
+        """``chains``: where pagination chains remember the items they showed (default: this process's
+        memory; the distributed census shares it through Redis)."""
         super().__init__(store, run_id, settings)
         self.incremental = incremental
         self.platform_id = platform_id
@@ -290,7 +293,7 @@ class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
         self._persons: dict[str, int] = {}
         self._public: dict[str, bool] = {}
         self._stmts: dict[str, Any] = {}
-        self._chains = ChainMemory()
+        self._chains = chains if chains is not None else ChainMemory()
 
     def make_row(self, values: Sequence[Any]) -> FrontierRow:
         return _row(values)

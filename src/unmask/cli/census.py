@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-from unmask.cli.common import err_console, privacy_policy
+from unmask.cli.common import CaseOpt, JsonOpt, err_console, opened_case, print_json, privacy_policy
 from unmask.cli.crawling import crawl_command
 from unmask.core.case import Case
 from unmask.core.privacy import PrivacyPolicy, RedactingFilter
@@ -38,10 +39,64 @@ def redacted_logs(policy: PrivacyPolicy) -> Iterator[None]:
         logging.setLogRecordFactory(previous)
 
 
-def _crawl(case: Case, options: Any) -> Any:
-    from unmask.census.runner import crawl
+def _option(name: str, annotation: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
 
-    return crawl(case, options)
+
+DISTRIBUTED_OPTIONS = [  # the distributed census (issue 20; unmask.census.distributed, docs/scale.md)
+    _option(
+        "workers",
+        Annotated[
+            int | None,
+            typer.Option(
+                "--workers", help="Worker processes on this machine (Redis holds the queue; docs/scale.md)."
+            ),
+        ],
+    ),
+    _option(
+        "redis_url",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--redis",
+                help="The shared Redis (redis://host:port/db); other machines join with census worker.",
+            ),
+        ],
+    ),
+    _option(
+        "metrics_port",
+        Annotated[
+            int | None,
+            typer.Option(
+                "--metrics-port", help="Serve Prometheus metrics on 127.0.0.1:PORT (distributed only)."
+            ),
+        ],
+    ),
+]
+
+
+def _crawl(
+    case: Case,
+    options: Any,
+    *,
+    workers: int | None = None,
+    redis_url: str | None = None,
+    metrics_port: int | None = None,
+) -> Any:
+    """One process (census.runner) without --workers/--redis; otherwise the same options with the work
+    split over worker processes that share a Redis queue."""
+    if workers is None and redis_url is None:
+        if metrics_port is not None:
+            raise typer.BadParameter("--metrics-port needs --workers or --redis (docs/scale.md)")
+        from unmask.census.runner import crawl
+
+        return crawl(case, options)
+    from unmask.census.distributed.coordinator import DistributedOptions, crawl_distributed
+
+    distributed = DistributedOptions(
+        workers=2 if workers is None else workers, redis_url=redis_url, metrics_port=metrics_port
+    )
+    return crawl_distributed(case, options, distributed)
 
 
 def _redact_notes(case: Case, summary: Any) -> None:
@@ -65,4 +120,67 @@ crawl_cmd = crawl_command(
     show=_show,
     around=lambda case: redacted_logs(privacy_policy(case)),
     after=_redact_notes,
+    options=DISTRIBUTED_OPTIONS,
 )
+
+
+@app.command("worker")
+def worker_cmd(
+    redis_url: Annotated[str, typer.Option("--redis", help="The Redis the census coordinator uses.")],
+    case: CaseOpt = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="This worker's name (WARC files, claims); default host-pid.")
+    ] = None,
+    wait: Annotated[
+        float, typer.Option("--wait", help="Seconds to wait for a census of the case to start (0: no bound).")
+    ] = 0.0,
+    lease: Annotated[
+        float, typer.Option("--lease", help="Seconds after which a silent worker's pages go to the others.")
+    ] = 10.0,
+    as_json: JsonOpt = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+) -> None:
+    """Join a running census of the case (same case.yaml and store) as one more worker."""
+    from unmask.census.distributed.worker import WorkerOptions, run_worker
+
+    if lease <= 0 or wait < 0:
+        raise typer.BadParameter("--lease must be > 0 and --wait ≥ 0")
+    with opened_case(case) as the_case, redacted_logs(privacy_policy(the_case)):
+        summary = run_worker(the_case, WorkerOptions(redis_url=redis_url, name=name, wait=wait, lease=lease))
+    if as_json:
+        print_json(summary.as_dict())
+    elif not quiet:
+        err_console.print(
+            f"worker {summary.worker}: {summary.pages:,} pages, {summary.items:,} item descriptions "
+            f"in {summary.seconds:.1f} s ({summary.reason})"
+        )
+
+
+@app.command("status")
+def status_cmd(
+    redis_url: Annotated[str, typer.Option("--redis", help="The Redis the census coordinator uses.")],
+    case: CaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The case's distributed census now: its phase, its queue and each worker's progress."""
+    from unmask.census.distributed.frontier import case_key, connect, live_run
+
+    with opened_case(case) as the_case:
+        run = live_run(connect(redis_url), case_key(the_case.config.secret))
+        snapshot = run.snapshot() if run is not None else None
+    if as_json:
+        print_json(snapshot or {"run": None})
+        return
+    if snapshot is None:
+        err_console.print("no census of this case is running on that Redis")
+        return
+    err_console.print(
+        f"run {snapshot['run']}: phase {snapshot['phase']}, {snapshot['pending']:,} pages queued, "
+        f"{snapshot['inflight']:,} in flight"
+    )
+    for worker in snapshot["workers"]:
+        state = "alive" if worker["alive"] else "gone"
+        err_console.print(
+            f"  {worker['name']}: {state}, {worker['pages']:,} pages, {worker['items']:,} item descriptions, "
+            f"{worker['failed']:,} failed"
+        )

@@ -11,7 +11,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -239,14 +239,16 @@ def run_session(
     pipeline: type,
     crawler: Callable[[dict[str, Any]], EngineCrawler],
     log_name: str,
+    extra_settings: Mapping[str, Any] | None = None,
     **spider_kwargs: Any,
 ) -> SessionEnd:
-    """Run one Scrapy session of a crawl (settings: :func:`session_settings`; log: ``logs/LOG_NAME.log``)
-    with Ctrl-C handled and ``progress`` shown (refreshed once more at the end), then close the evidence
-    recorder (what it holds is written)."""
+    """Run one Scrapy session of a crawl (settings: :func:`session_settings`, then ``extra_settings``;
+    log: ``logs/LOG_NAME.log``) with Ctrl-C handled and ``progress`` shown (refreshed once more at the
+    end), then close the evidence recorder (what it holds is written)."""
     settings = session_settings(
         fetch, case.config.crawl, pipeline=pipeline, log_file=log_path(case, log_name)
     )
+    settings.update(extra_settings or {})
     started = time.monotonic()
     process = CrawlerProcess(settings)
     the_crawler = crawler(settings)  # after the process: it installed the reactor the crawler uses

@@ -78,8 +78,11 @@ class EvidenceRecorder:
         purpose: str = "census",
         run_id: int | None = None,
         rotate_bytes: int = 1024 * 1024 * 1024,
+        writer_name: str | None = None,
     ) -> None:
         self.warc_dir = warc_dir
+        self.writer_name = writer_name
+        """Names this writer's WARC files (a census worker's name); the process id when None."""
         self.store = store
         self.purpose = purpose
         self.run_id = run_id
@@ -99,7 +102,8 @@ class EvidenceRecorder:
         self.warc_dir.mkdir(parents=True, exist_ok=True)
         self._serial += 1
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
-        self._path = self.warc_dir / f"unmask-{stamp}-{os.getpid()}-{self._serial:05d}.warc.gz"
+        writer = self.writer_name or str(os.getpid())
+        self._path = self.warc_dir / f"unmask-{stamp}-{writer}-{self._serial:05d}.warc.gz"
         self._file = open(self._path, "ab")  # noqa: SIM115 - kept open across records
         self._writer = Sha256WARCWriter(self._file, gzip=True, warc_version="WARC/1.1")
         info = {
