@@ -9,6 +9,7 @@ import pytest
 from unmask.core.text import (
     EARLIEST_UPLOAD,
     implausible,
+    iso_day,
     parse_count,
     parse_date,
     parse_duration,
@@ -288,3 +289,16 @@ TODAY = dt.date(2025, 1, 15)
 def test_implausible_values(field: str, value: object, refused: bool) -> None:
     reason = implausible(field, value, TODAY)
     assert (reason is not None) is refused, reason
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        (dt.date(2024, 3, 9), "2024-03-09"),
+        ("2024-03-09 00:00:00.000000", "2024-03-09"),  # a day SQLite gives back as text
+        ("2024-03-09", "2024-03-09"),
+    ],
+)
+def test_iso_day_writes_a_stored_day_as_outputs_show_it(value: object, expected: str | None) -> None:
+    assert iso_day(value) == expected

@@ -11,7 +11,6 @@ one sentence).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 from collections.abc import Callable
@@ -36,6 +35,7 @@ from unmask.core.store.models import (
     Platform,
     Uploader,
 )
+from unmask.core.text import iso_day
 
 
 @dataclass
@@ -168,8 +168,8 @@ def _tallies(s: Any, platform_ids: list[int] | None, top: int, dialect: str) -> 
         counts=counts,
         seconds=math.fsum(row[3] for row in videos),
         views=sum(row[4] for row in videos),
-        first=_iso(first),
-        last=_iso(last),
+        first=iso_day(first),
+        last=iso_day(last),
         monthly=_monthly(days, MEDIA),
         uploaders=uploaders,
         targets=targets,
@@ -273,14 +273,6 @@ def headline(fig: dict[str, Any]) -> list[tuple[str, str]]:
         ("Requests (latest run)", f"{fig['requests']:,}"),
         ("Requests per item", f"{fig['requests_per_item']:.3f}"),
     ]
-
-
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)[:10]
 
 
 MEDIA = ("video", "photo")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 from scrapy import Spider
 
@@ -54,12 +53,8 @@ class CrawlJob(EngineJob[PageCommit]):
 
 class CensusPipeline(EnginePipeline[PageCommit]):
     commit_type = PageCommit
+    job_type = CrawlJob
     job: CrawlJob
-
-    def __init__(self, crawler: Any) -> None:
-        super().__init__(crawler)
-        if not isinstance(self.job, CrawlJob):
-            raise RuntimeError("the census pipeline runs only with a census job")
 
     def tally(self, page: PageCommit, result: CommitResult) -> None:
         counters = self.job.counters

@@ -11,6 +11,7 @@ from rich.table import Table
 from unmask.cli.common import (
     CaseOpt,
     JsonOpt,
+    PlatformOpt,
     RealNamesOpt,
     err_console,
     opened_case,
@@ -34,9 +35,7 @@ def analyze(
             show_default=False,
         ),
     ] = None,
-    platform: Annotated[
-        str | None, typer.Option("--platform", help="Only this platform (its base URL).")
-    ] = None,
+    platform: PlatformOpt = None,
     top: Annotated[int, typer.Option("--top", min=1, max=1000, help="Length of the list of persons.")] = 20,
     real_names: RealNamesOpt = False,
 ) -> None:

@@ -79,6 +79,7 @@ CaseOpt = Annotated[
     typer.Option("--case", help="Case folder (default: the current folder).", show_default=False),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout and nothing else.")]
+PlatformOpt = Annotated[str | None, typer.Option("--platform", help="Only this platform (its base URL).")]
 RealNamesOpt = Annotated[
     bool,
     typer.Option(

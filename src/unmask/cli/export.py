@@ -11,6 +11,7 @@ from unmask.cli.common import (
     CaseOpt,
     Choice,
     JsonOpt,
+    PlatformOpt,
     PublicFiguresOpt,
     RealNamesOpt,
     opened_case,
@@ -48,9 +49,7 @@ def export(
             show_default=False,
         ),
     ] = None,
-    platform: Annotated[
-        str | None, typer.Option("--platform", help="Only this platform (its base URL).")
-    ] = None,
+    platform: PlatformOpt = None,
     real_names: RealNamesOpt = False,
     public_figures: PublicFiguresOpt = None,
     include_removed: Annotated[

@@ -9,6 +9,7 @@ import typer
 from unmask.cli.common import (
     CaseOpt,
     JsonOpt,
+    PlatformOpt,
     PublicFiguresOpt,
     RealNamesOpt,
     opened_case,
@@ -21,9 +22,7 @@ from unmask.cli.common import (
 def stats(
     case: CaseOpt = None,
     as_json: JsonOpt = False,
-    platform: Annotated[
-        str | None, typer.Option("--platform", help="Only this platform (its base URL).")
-    ] = None,
+    platform: PlatformOpt = None,
     top: Annotated[int, typer.Option("--top", min=1, max=1000, help="Length of the top lists.")] = 10,
     real_names: RealNamesOpt = False,
     public_figures: PublicFiguresOpt = None,

@@ -325,6 +325,16 @@ def _named_month_date(text: str) -> dt.date | None:
     return _date(int(year.group(1)), month, int(day.group(1))) if day else None
 
 
+def iso_day(value: object) -> str | None:
+    """A stored day as outputs write it: a date's ISO form, else the first ten characters of its text
+    (a day read back as text from SQLite); None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)[:10]
+
+
 def parse_date(value: object, *, dayfirst: bool | None = None) -> dt.date | None:
     """A calendar date from ISO dates/datetimes, ``"Mar 4, 2021"``, ``"4 March 2021"``, ``"04.03.2021"``…
 

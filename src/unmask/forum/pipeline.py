@@ -4,7 +4,6 @@ and when the crawl cannot go on (the start page unreachable, no forum engine rec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from unmask.core.crawl.pipeline import EngineCrawler, EngineJob, EnginePipeline
 from unmask.core.urls import same_site
@@ -31,12 +30,8 @@ class ForumJob(EngineJob[PageCommit]):
 
 class ForumPipeline(EnginePipeline[PageCommit]):
     commit_type = PageCommit
+    job_type = ForumJob
     job: ForumJob
-
-    def __init__(self, crawler: Any) -> None:
-        super().__init__(crawler)
-        if not isinstance(self.job, ForumJob):
-            raise RuntimeError("the forum pipeline runs only with a forum job")
 
     def tally(self, page: PageCommit, result: CommitResult) -> None:
         self.job.counters["threads"] += result.threads

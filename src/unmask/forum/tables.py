@@ -19,7 +19,7 @@ import datetime as dt
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from unmask.core.store.models import Base, utcnow
+from unmask.core.store.models import Base, FrontierColumns, RunColumns, utcnow
 
 
 class Forum(Base):
@@ -31,24 +31,19 @@ class Forum(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class ForumRun(Base):
+class ForumRun(RunColumns, Base):
     __tablename__ = "forum_run"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     forum_id: Mapped[int] = mapped_column(ForeignKey("forum.id"), index=True)
-    start_url: Mapped[str] = mapped_column(String(2100))
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    status: Mapped[str] = mapped_column(String(20), default="running")
-    """running | interrupted (resumable) | complete | incomplete (see ``reasons``) | failed"""
-    sessions: Mapped[int] = mapped_column(Integer, default=1)
-    options: Mapped[str | None] = mapped_column(Text)
-    reasons: Mapped[str | None] = mapped_column(Text)
-    """JSON list of why the run is not complete (``unmask.core.outcome.Reason``)."""
-    limits: Mapped[str | None] = mapped_column(Text)
+    limits: Mapped[str | None] = mapped_column(Text, sort_order=6)
     """JSON {limit name: how often it cut work short}."""
 
 
-class ForumFrontier(Base):
+class ForumFrontier(FrontierColumns, Base):
+    """``kind``: robots | index | feed | section | thread. ``depth``: page number along a section's
+    pagination. ``status``: pending | done | gone (404/410) | closed (login only) | failed | refused |
+    disallowed."""
+
     __tablename__ = "forum_frontier"
     __table_args__ = (
         UniqueConstraint("run_id", "url_key", name="uq_forum_frontier_run_url"),
@@ -56,20 +51,8 @@ class ForumFrontier(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("forum_run.id"))
-    url: Mapped[str] = mapped_column(Text)
-    url_key: Mapped[str] = mapped_column(String(40))
-    kind: Mapped[str] = mapped_column(String(20))
-    """robots | index | feed | section | thread"""
-    section_key: Mapped[str | None] = mapped_column(String(200))
+    section_key: Mapped[str | None] = mapped_column(String(200), sort_order=2)
     """The section a section page or a thread was linked from."""
-    depth: Mapped[int] = mapped_column(Integer, default=0)
-    """Page number along a section's pagination."""
-    barren: Mapped[int] = mapped_column(Integer, default=0)
-    """Consecutive pages before this one that added no thread new to the run."""
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    """pending | done | gone (404/410) | closed (login only) | failed | refused | disallowed"""
-    error: Mapped[str | None] = mapped_column(Text)
-    capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
 
 
 class ForumSection(Base):

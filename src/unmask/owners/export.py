@@ -40,6 +40,7 @@ from unmask.core.case import Case
 from unmask.core.errors import UnmaskError
 from unmask.core.output import CsvWriter, atomic_write, export_formats, in_case, output_target
 from unmask.core.privacy import PrivacyPolicy, Role, pseudonym
+from unmask.core.text import iso_day
 from unmask.owners import query
 
 FORMATS = tuple(export_formats("graph"))
@@ -152,14 +153,6 @@ def ftm_id(key: str) -> str:
     return f"{slug}-{digest}" if slug else f"unmask-{digest}"
 
 
-def _date(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)[:10]
-
-
 class GraphReader:
     """Streams the exportable graph of a case, applying keys and the pseudonym rule."""
 
@@ -238,8 +231,8 @@ class GraphReader:
                 voting_max=r.voting_max,
                 direct=r.direct,
                 component=r.component,
-                start_date=_date(r.start_date),
-                end_date=_date(r.end_date),
+                start_date=iso_day(r.start_date),
+                end_date=iso_day(r.end_date),
                 record_id=None if private else r.source_id,  # a record ID may spell the person's name
                 file=self.files.get(r.import_id) if r.import_id is not None else None,
                 line=r.line,

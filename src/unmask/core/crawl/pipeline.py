@@ -107,10 +107,14 @@ class EnginePipeline(Generic[C]):
     that must stop, and open its phases."""
 
     commit_type: type[C]
+    job_type: type[EngineJob[Any]] = EngineJob
+    """The stage's job class: the pipeline refuses a crawler that carries another stage's job."""
 
     def __init__(self, crawler: Any) -> None:
         if not isinstance(crawler, EngineCrawler):
             raise RuntimeError(f"{type(self).__name__} runs only in an EngineCrawler")
+        if not isinstance(crawler.job, self.job_type):
+            raise RuntimeError(f"{type(self).__name__} runs only with a {self.job_type.__name__}")
         self.crawler = crawler
         self.job: EngineJob[C] = crawler.job
         self._timer: asyncio.TimerHandle | None = None

@@ -40,6 +40,40 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+class RunColumns:
+    """The columns every resumable census run has (``crawl_run``, the forum census's ``forum_run``).
+
+    ``sort_order`` keeps each table's column order as its migration made it: a table's own columns take
+    the orders between (0: ``id`` and the platform's key first, 2 and 4 between, 6 after)."""
+
+    start_url: Mapped[str] = mapped_column(String(2100), sort_order=1)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, sort_order=1)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, sort_order=1)
+    status: Mapped[str] = mapped_column(String(20), default="running", sort_order=1)
+    """running | interrupted (resumable) | complete | incomplete (see ``reasons``) | failed"""
+    sessions: Mapped[int] = mapped_column(Integer, default=1, sort_order=3)
+    options: Mapped[str | None] = mapped_column(Text, sort_order=5)
+    """JSON of the options the run was started with."""
+    reasons: Mapped[str | None] = mapped_column(Text, sort_order=5)
+    """JSON list of why the run is not complete (``unmask.core.outcome.Reason``); empty when it is."""
+
+
+class FrontierColumns:
+    """The columns of every durable crawl queue (``frontier``, the forum census's ``forum_frontier``):
+    one row per URL a run decided to fetch. Column order as in :class:`RunColumns`."""
+
+    url: Mapped[str] = mapped_column(Text, sort_order=1)
+    url_key: Mapped[str] = mapped_column(String(40), sort_order=1)
+    kind: Mapped[str] = mapped_column(String(20), sort_order=1)
+    """What the page is to the crawl (each table lists its kinds)."""
+    depth: Mapped[int] = mapped_column(Integer, default=0, sort_order=3)
+    barren: Mapped[int] = mapped_column(Integer, default=0, sort_order=3)
+    """Consecutive pages before this one that brought nothing new (crawler-trap guard)."""
+    status: Mapped[str] = mapped_column(String(20), default="pending", sort_order=5)
+    error: Mapped[str | None] = mapped_column(Text, sort_order=5)
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"), sort_order=5)
+
+
 class CaseMeta(Base):
     """Key/value facts about the case itself (schema version, creation time)."""
 
@@ -79,27 +113,17 @@ class Platform(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class CrawlRun(Base):
-    """One census of a platform. An interrupted run is resumed, not restarted."""
+class CrawlRun(RunColumns, Base):
+    """One census of a platform. An interrupted run is resumed, not restarted. ``status`` failed: the
+    start URL could not be fetched at all."""
 
     __tablename__ = "crawl_run"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"), index=True)
-    start_url: Mapped[str] = mapped_column(String(2100))
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    status: Mapped[str] = mapped_column(String(20), default="running")
-    """running | interrupted (resumable) | complete | incomplete (see ``reasons``) | failed (the start URL
-    could not be fetched at all)"""
-    phase: Mapped[str] = mapped_column(String(20), default="enumerate")
+    phase: Mapped[str] = mapped_column(String(20), default="enumerate", sort_order=2)
     """enumerate (robots, sitemaps, listings) | fill (item pages for missing fields) | done"""
-    incremental: Mapped[bool] = mapped_column(Boolean, default=False)
-    sessions: Mapped[int] = mapped_column(Integer, default=1)
-    message: Mapped[str | None] = mapped_column(Text)
-    options: Mapped[str | None] = mapped_column(Text)
-    """JSON of the options the run was started with."""
-    reasons: Mapped[str | None] = mapped_column(Text)
-    """JSON list of why the run is not complete (``unmask.core.outcome.Reason``); empty when it is."""
+    incremental: Mapped[bool] = mapped_column(Boolean, default=False, sort_order=2)
+    message: Mapped[str | None] = mapped_column(Text, sort_order=4)
 
 
 class CrawlLimit(Base):
@@ -111,8 +135,14 @@ class CrawlLimit(Base):
     count: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class Frontier(Base):
-    """Every URL a run has decided to fetch; the durable queue that makes resume exact."""
+class Frontier(FrontierColumns, Base):
+    """Every URL a run has decided to fetch; the durable queue that makes resume exact.
+
+    ``kind``: robots | sitemap | listing | item | person | page. ``depth``: sitemap nesting, or page number
+    along a pagination chain. ``barren`` counts along the page's chain. ``status``: pending | deferred (an
+    item link waiting for the fill phase) | done | gone (404/410, or the page says the item was removed) |
+    failed | unparsed (a sitemap not readable whole) | refused (media, policy) | disallowed (robots.txt) |
+    skipped (a deferred item another source described)."""
 
     __tablename__ = "frontier"
     __table_args__ = (
@@ -122,26 +152,12 @@ class Frontier(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"))
-    url: Mapped[str] = mapped_column(Text)
-    url_key: Mapped[str] = mapped_column(String(40))
-    kind: Mapped[str] = mapped_column(String(20))
-    """robots | sitemap | listing | item | person | page"""
-    item_kind: Mapped[str | None] = mapped_column(String(20))
-    chain: Mapped[str | None] = mapped_column(String(40))
+    item_kind: Mapped[str | None] = mapped_column(String(20), sort_order=2)
+    chain: Mapped[str | None] = mapped_column(String(40), sort_order=2)
     """Pagination chain this listing page belongs to."""
-    depth: Mapped[int] = mapped_column(Integer, default=0)
-    """Sitemap nesting, or page number along a pagination chain."""
-    barren: Mapped[int] = mapped_column(Integer, default=0)
-    """Consecutive pages before this one in its chain that brought nothing (crawler-trap guard)."""
-    parent_key: Mapped[str | None] = mapped_column(String(40))
+    parent_key: Mapped[str | None] = mapped_column(String(40), sort_order=4)
     """Fingerprint of the previous page's items in the chain (a repeating page is barren)."""
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    """pending | deferred (an item link waiting for the fill phase) | done | gone (404/410, or the page says
-    the item was removed) | failed | unparsed (a sitemap not readable whole) | refused (media, policy) |
-    disallowed (robots.txt) | skipped (a deferred item another source described)"""
-    error: Mapped[str | None] = mapped_column(Text)
-    capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
-    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime, sort_order=6)
 
 
 class Capture(Base):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 
 from unmask.core.case import Case
 from unmask.core.errors import UnmaskError
-from unmask.core.privacy import PrivacyPolicy, Role
+from unmask.owners.privacy import shown
 from unmask.report.evidence import Reference, import_reference
 from unmask.report.graph import graph_section
 from unmask.report.page import Html, Page, join
@@ -47,19 +47,6 @@ def ultimate_owners(case: Case, ref: str) -> dict[str, Any]:
     from unmask.owners.ultimate import ultimate
 
     return ultimate(case, ref, note=None)
-
-
-def shown(value: Any, policy: PrivacyPolicy) -> Any:
-    """Names in an answer as outputs show owners: a person who is also a hidden depicted person appears
-    only as their pseudonym."""
-    if isinstance(value, list):
-        return [shown(v, policy) for v in value]
-    if not isinstance(value, dict):
-        return value
-    out = {k: shown(v, policy) for k, v in value.items()}
-    if out.get("schema") == "Person" and isinstance(out.get("name"), str):
-        out["name"] = policy.name(out["name"], Role.OWNER)
-    return out
 
 
 def operators(case: Case) -> tuple[list[tuple[int, str, int | None]], dict[int, Reference]]:
