@@ -115,9 +115,12 @@ class ItemFilter:
         conds: list[ColumnElement[bool]] = []
         # Present items are most of the table: read through the covering index (removed_at first) only
         # when that index also gives the order or the filter; a title search or the key order reads the
-        # table itself (through the index, SQLite would fetch every row at random: 10x slower).
+        # table itself (through the index, SQLite would fetch every row at random: 10x slower). A tag or a
+        # person starts from its own index (item_label (kind, value, item_id), item_person (person_id)):
+        # the items found are looked up by key and sorted, instead of every present item being walked
+        # and checked against the tag's list (an expression hides removed_at from SQLite's planner).
         removed_at: Any = Item.removed_at
-        if self.q or self.sort == "seen":
+        if self.q or self.sort == "seen" or self.tag or self.person is not None:
             removed_at = func.coalesce(Item.removed_at, Item.removed_at)
         if self.removed == "present":
             conds.append(removed_at.is_(None))
