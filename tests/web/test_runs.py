@@ -5,6 +5,7 @@ needs the form's CSRF token and checks its inputs as the command does."""
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,6 +102,35 @@ def test_a_forum_crawl_started_from_the_page_completes_and_shows_its_threads(
     page = client.get("/c/case/forum").text
     assert f"{world.truth()['threads']:,}" in page
     assert site.start in page  # the form offers the same address again (to resume or re-crawl)
+
+
+@pytest.mark.slow
+def test_a_forum_crawl_interrupted_from_the_page_resumes_with_the_same_command(
+    sqlite_case: Case, client_for: ClientFactory
+) -> None:
+    world = ForumWorld(seed=5, threads=60)
+    site = XenForoZoo(world)
+    client = client_for(sqlite_case.root)
+    with site.serving():
+        token = csrf_of(client, "/c/case/forum")
+        started = client.post("/c/case/forum", data={"url": site.start, "delay": "0.25", "csrf": token})
+        job_url = started.headers["location"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # some pages stored, not all
+            status = client.get(f"{job_url}.json").json()
+            if status.get("run", {}).get("pages", {}).get("done", 0) >= 3 or status["state"] != "running":
+                break
+            time.sleep(0.2)
+        assert status["state"] == "running", status
+        assert client.post(f"{job_url}/interrupt", data={"csrf": token}).status_code == 303
+        stopped = wait_job(client, job_url)
+        assert stopped["state"] == "interrupted", stopped
+        again = client.post(f"{job_url}/again", data={"csrf": token})
+        assert again.status_code == 303
+        resumed = wait_job(client, again.headers["location"])
+    assert resumed["state"] == "done", resumed
+    assert resumed["run"]["id"] == stopped["run"]["id"]  # the same run, resumed
+    assert f"{world.truth()['threads']:,}" in client.get("/c/case/forum").text
 
 
 @pytest.mark.slow
