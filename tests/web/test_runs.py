@@ -14,7 +14,7 @@ import yaml
 
 from tests.forum.zoo import XenForoZoo
 from tests.helpers.dns_server import DnsServer
-from tests.web.conftest import ClientFactory, csrf_of, wait_job
+from tests.web.conftest import ClientFactory, csrf_of, start_job, wait_job
 from unmask.core.case import Case
 from unmask.demo.forum import ForumWorld
 
@@ -53,16 +53,7 @@ def test_an_infra_scan_started_from_the_page_completes_and_links_its_domains(
     page = client.get("/c/case/infra").text
     assert 'name="active"' in page and "--active" in page  # offered, explained, not ticked
     assert 'name="active" value="1" checked' not in page
-    started = client.post(
-        "/c/case/infra",
-        data={
-            "domains": "alpha.test\nx.broken.test",
-            "dns_only": "1",
-            "csrf": csrf_of(client, "/c/case/infra"),
-        },
-    )
-    assert started.status_code == 303
-    job_url = started.headers["location"]
+    job_url = start_job(client, "/c/case/infra", domains="alpha.test\nx.broken.test", dns_only="1")
     job = client.app.state.pages.jobs.get(int(job_url.rsplit("/", 1)[1]))
     assert "--dns-only" in job.argv and "--active" not in job.argv
     status = wait_job(client, job_url)
@@ -83,20 +74,21 @@ def test_active_origin_discovery_runs_only_when_ticked(sqlite_case: Case, client
     assert client.app.state.pages.jobs.of_case("case") == []
 
 
+@pytest.fixture
+def forum() -> Iterator[XenForoZoo]:
+    """A XenForo forum of 60 threads on loopback (the forum zoo's)."""
+    site = XenForoZoo(ForumWorld(seed=5, threads=60))
+    with site.serving():
+        yield site
+
+
 @pytest.mark.slow
 def test_a_forum_crawl_started_from_the_page_completes_and_shows_its_threads(
-    sqlite_case: Case, client_for: ClientFactory
+    sqlite_case: Case, client_for: ClientFactory, forum: XenForoZoo
 ) -> None:
-    world = ForumWorld(seed=11, threads=40)
-    site = XenForoZoo(world)
+    site, world = forum, forum.world
     client = client_for(sqlite_case.root)
-    with site.serving():
-        started = client.post(
-            "/c/case/forum", data={"url": site.start, "delay": "0", "csrf": csrf_of(client, "/c/case/forum")}
-        )
-        assert started.status_code == 303
-        job_url = started.headers["location"]
-        status = wait_job(client, job_url)
+    status = wait_job(client, start_job(client, "/c/case/forum", url=site.start, delay="0"))
     assert status["state"] == "done", status
     assert status["run"]["items"] > 0 and status["links"] == ["/c/case/forum"]
     page = client.get("/c/case/forum").text
@@ -106,28 +98,26 @@ def test_a_forum_crawl_started_from_the_page_completes_and_shows_its_threads(
 
 @pytest.mark.slow
 def test_a_forum_crawl_interrupted_from_the_page_resumes_with_the_same_command(
-    sqlite_case: Case, client_for: ClientFactory
+    sqlite_case: Case, client_for: ClientFactory, forum: XenForoZoo
 ) -> None:
-    world = ForumWorld(seed=5, threads=60)
-    site = XenForoZoo(world)
+    site, world = forum, forum.world
     client = client_for(sqlite_case.root)
-    with site.serving():
-        token = csrf_of(client, "/c/case/forum")
-        started = client.post("/c/case/forum", data={"url": site.start, "delay": "0.25", "csrf": token})
-        job_url = started.headers["location"]
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # some pages stored, not all
-            status = client.get(f"{job_url}.json").json()
-            if status.get("run", {}).get("pages", {}).get("done", 0) >= 3 or status["state"] != "running":
-                break
-            time.sleep(0.2)
-        assert status["state"] == "running", status
-        assert client.post(f"{job_url}/interrupt", data={"csrf": token}).status_code == 303
-        stopped = wait_job(client, job_url)
-        assert stopped["state"] == "interrupted", stopped
-        again = client.post(f"{job_url}/again", data={"csrf": token})
-        assert again.status_code == 303
-        resumed = wait_job(client, again.headers["location"])
+    token = csrf_of(client, "/c/case/forum")
+    started = client.post("/c/case/forum", data={"url": site.start, "delay": "0.25", "csrf": token})
+    job_url = started.headers["location"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # some pages stored, not all
+        status = client.get(f"{job_url}.json").json()
+        if status.get("run", {}).get("pages", {}).get("done", 0) >= 3 or status["state"] != "running":
+            break
+        time.sleep(0.2)
+    assert status["state"] == "running", status
+    assert client.post(f"{job_url}/interrupt", data={"csrf": token}).status_code == 303
+    stopped = wait_job(client, job_url)
+    assert stopped["state"] == "interrupted", stopped
+    again = client.post(f"{job_url}/again", data={"csrf": token})
+    assert again.status_code == 303
+    resumed = wait_job(client, again.headers["location"])
     assert resumed["state"] == "done", resumed
     assert resumed["run"]["id"] == stopped["run"]["id"]  # the same run, resumed
     assert f"{world.truth()['threads']:,}" in client.get("/c/case/forum").text
@@ -138,14 +128,11 @@ def test_a_forum_crawl_of_an_unreachable_forum_shows_as_a_failed_job(
     sqlite_case: Case, client_for: ClientFactory
 ) -> None:
     client = client_for(sqlite_case.root)
-    url = f"http://127.0.0.1:{_closed_port()}/forum/"
-    started = client.post(
-        "/c/case/forum", data={"url": url, "delay": "0", "csrf": csrf_of(client, "/c/case/forum")}
-    )
-    status = wait_job(client, started.headers["location"])
+    job_url = start_job(client, "/c/case/forum", url=f"http://127.0.0.1:{_closed_port()}/forum/", delay="0")
+    status = wait_job(client, job_url)
     assert status["state"] == "failed" and status["returncode"] not in (0, None)
     assert status["message"] and "\n" not in status["message"]
-    assert 'class="state failed"' in client.get(started.headers["location"]).text
+    assert 'class="state failed"' in client.get(job_url).text
 
 
 @pytest.mark.slow
@@ -156,11 +143,7 @@ def test_a_history_against_an_unreachable_archive_completes_with_its_failures_sh
     client = client_for(sqlite_case.root)
     page = client.get("/c/case/history").text
     assert "127.0.0.1" in page  # the case's archive is named
-    started = client.post(
-        "/c/case/history",
-        data={"url": "http://site.test/" + HOSTILE, "csrf": csrf_of(client, "/c/case/history")},
-    )
-    job_url = started.headers["location"]
+    job_url = start_job(client, "/c/case/history", url="http://site.test/" + HOSTILE)
     job = client.app.state.pages.jobs.get(int(job_url.rsplit("/", 1)[1]))
     assert "--cdx" not in job.argv  # the case's own archive settings
     status = wait_job(client, job_url)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -87,11 +88,26 @@ def _year(fields: Mapping[str, str], name: str) -> int | None:
     return int(value)
 
 
+def _run_state(s: Session, run: Any, frontier: Any, phase: str, seen: int | None) -> dict[str, Any]:
+    """A crawl run as a job's page shows it: its frontier's pages by status and what it has seen."""
+    pages = s.execute(
+        select(frontier.status, func.count()).where(frontier.run_id == run.id).group_by(frontier.status)
+    ).all()
+    return {
+        "id": run.id,
+        "status": run.status,
+        "phase": phase,
+        "pages": {str(k): int(v) for k, v in pages},
+        "items": int(seen or 0),
+    }
+
+
 class RunPages:
     """The forms and jobs of infra scan, forum crawl, app check and history."""
 
     def __init__(self, pages: Pages) -> None:
         self.pages = pages
+        pages.progress["census"] = self.census_progress
         pages.progress["forum"] = self.forum_progress
         pages.progress["infra"] = self.infra_results
         pages.progress["apps"] = lambda opened, job: {"links": [f"/c/{opened.slug}/apps"]}
@@ -178,6 +194,18 @@ class RunPages:
         job = pages.start_job(opened, "forum", f"forum crawl of {opened.policy().redact(url)}", args)
         return self._started(opened, job)
 
+    def census_progress(self, opened: OpenCase, job: Job) -> dict[str, Any]:
+        """The latest crawl run (the crawl opens a new run or resumes the latest one): its pages by
+        status, the items seen in it."""
+        from unmask.core.store.models import CrawlRun, Frontier, Item
+
+        with opened.case.store.session() as s:
+            run = s.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1)).first()
+            if run is None:
+                return {}
+            seen = s.scalar(select(func.count()).select_from(Item).where(Item.last_seen_run == run.id))
+            return {"run": _run_state(s, run, Frontier, run.phase, seen)}
+
     def forum_progress(self, opened: OpenCase, job: Job) -> dict[str, Any]:
         """The latest forum run (the crawl opens one or resumes it): its pages by status, threads seen."""
         from unmask.forum.tables import ForumFrontier, ForumRun, ForumThread
@@ -186,25 +214,10 @@ class RunPages:
             run = s.scalars(select(ForumRun).order_by(ForumRun.id.desc()).limit(1)).first()
             if run is None:
                 return {}
-            pages = dict(
-                s.execute(
-                    select(ForumFrontier.status, func.count())
-                    .where(ForumFrontier.run_id == run.id)
-                    .group_by(ForumFrontier.status)
-                ).all()
-            )
-            threads = s.scalar(
+            seen = s.scalar(
                 select(func.count()).select_from(ForumThread).where(ForumThread.last_run == run.id)
             )
-        found: dict[str, Any] = {
-            "run": {
-                "id": run.id,
-                "status": run.status,
-                "phase": "forum",
-                "pages": {str(k): int(v) for k, v in pages.items()},
-                "items": int(threads or 0),
-            }
-        }
+            found: dict[str, Any] = {"run": _run_state(s, run, ForumFrontier, "forum", seen)}
         if job.state == "done":
             found["links"] = [f"/c/{opened.slug}/forum"]
         return found

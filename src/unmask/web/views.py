@@ -22,7 +22,6 @@ from unmask.core.secrets import redact_text
 from unmask.core.store.models import (
     Capture,
     CrawlRun,
-    Frontier,
     Item,
     ItemLabel,
     ItemPerson,
@@ -502,30 +501,6 @@ class Pages:
             "message": policy.redact(job.last_line()) if job.state == "failed" else "",
             "log": policy.redact(job.tail()),
         }
-        if job.kind == "census":
-            with opened.case.store.session() as s:
-                # the crawl opens a new run or resumes the latest one: either way the latest run
-                run = s.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1)).first()
-                if run is not None:
-                    pages = dict(
-                        s.execute(
-                            select(Frontier.status, func.count())
-                            .where(Frontier.run_id == run.id)
-                            .group_by(Frontier.status)
-                        ).all()
-                    )
-                    status["run"] = {
-                        "id": run.id,
-                        "status": run.status,
-                        "phase": run.phase,
-                        "pages": {str(k): int(v) for k, v in pages.items()},
-                        "items": int(
-                            s.scalar(
-                                select(func.count()).select_from(Item).where(Item.last_seen_run == run.id)
-                            )
-                            or 0
-                        ),
-                    }
         if job.kind in self.progress:
             status.update(self.progress[job.kind](opened, job))
         if job.kind == "report" and job.state == "done":
