@@ -5,6 +5,8 @@ needs the form's CSRF token and checks its inputs as the command does."""
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.apps.store_server import LISTED, LISTED_LATER, StoreServer
 from tests.forum.zoo import XenForoZoo
 from tests.helpers.dns_server import DnsServer
 from tests.web.conftest import ClientFactory, csrf_of, start_job, wait_job
@@ -36,7 +39,7 @@ def dns(tmp_path: Path) -> Iterator[DnsServer]:
         yield server
 
 
-def _configure(case: Case, section: str, key: str, value: str) -> None:
+def _configure(case: Case, section: str, key: str, value: object) -> None:
     """Set one value of the case's case.yaml, as an investigator would."""
     config = case.root / "case.yaml"
     data = yaml.safe_load(config.read_text())
@@ -152,6 +155,29 @@ def test_a_history_against_an_unreachable_archive_completes_with_its_failures_sh
     shown = client.get(job_url).text
     assert 'id="job-answer"' in shown
     assert "<script>alert" not in shown and "\u202e" not in shown
+
+
+@pytest.mark.slow
+def test_an_app_check_started_from_the_page_observes_each_app_again(
+    sqlite_case: Case, client_for: ClientFactory
+) -> None:
+    package = "com.lumenpixel.mirage"
+    _configure(sqlite_case, "fetch", "delay", 0.0)
+    with StoreServer(play={"US": [LISTED, LISTED_LATER]}) as server:
+        _configure(sqlite_case, "apps", "play_base", server.base)
+        first = subprocess.run(
+            [sys.executable, "-m", "unmask", "apps", "add", package, "--case", str(sqlite_case.root)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert first.returncode == 0, first.stderr
+        client = client_for(sqlite_case.root)
+        status = wait_job(client, start_job(client, "/c/case/apps/check", "/c/case/apps"))
+    assert status["state"] == "done", status
+    assert status["links"] == ["/c/case/apps"]
+    page = client.get("/c/case/apps").text
+    assert "2.0.1" in page and "2.1.0" in page  # the second observation's change, from the page's check
 
 
 def test_every_new_form_needs_its_csrf_token(sqlite_case: Case, client_for: ClientFactory) -> None:
