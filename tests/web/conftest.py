@@ -50,3 +50,11 @@ def wait_job(client: TestClient, job_url: str, timeout: float = 120) -> dict[str
             return status
         time.sleep(0.3)
     raise AssertionError(f"job still running after {timeout} s")
+
+
+def start_job(client: TestClient, path: str, form_page: str | None = None, **fields: str) -> str:
+    """Post the form to ``path`` (with the CSRF token of its page, ``form_page`` or ``path`` itself) and
+    return the started job's address."""
+    started = client.post(path, data={**fields, "csrf": csrf_of(client, form_page or path)})
+    assert started.status_code == 303, started.text[:300]
+    return str(started.headers["location"])

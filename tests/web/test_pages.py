@@ -22,6 +22,8 @@ PAGES = (
     "/c/case/items?removed=all",
     "/c/case/persons",
     "/c/case/census",
+    "/c/case/history",
+    "/c/case/infra",
     "/c/case/evidence",
     "/c/case/charts",
     "/c/case/charts.json",

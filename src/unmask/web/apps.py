@@ -43,4 +43,5 @@ class AppPages:
         pages = self.pages
         opened = pages.open(request)
         apps, total = self.apps(opened)
-        return pages.render(request, "apps.html", case=opened, apps=apps, total=total)
+        jobs = [j for j in pages.jobs.of_case(opened.slug) if j.kind == "apps"]
+        return pages.render(request, "apps.html", case=opened, apps=apps, total=total, jobs=jobs)

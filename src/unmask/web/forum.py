@@ -68,4 +68,5 @@ class ForumPages:
             size=PAGE_SIZE,
             kind=kind or "",
             kinds=KINDS,
+            **pages.runs.forum_form(opened),
         )

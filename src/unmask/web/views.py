@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
@@ -22,7 +22,6 @@ from unmask.core.secrets import redact_text
 from unmask.core.store.models import (
     Capture,
     CrawlRun,
-    Frontier,
     Item,
     ItemLabel,
     ItemPerson,
@@ -34,6 +33,7 @@ from unmask.web.errors import BadRequest
 from unmask.web.evidence import Replays, verify_summary
 from unmask.web.items import BadFilter, ItemFilter, item_page
 from unmask.web.jobs import Job, JobConflict, JobManager
+from unmask.web.runs import RunPages, check_url, crawl_args
 from unmask.web.security import check_csrf, csrf_token, is_owner
 from unmask.web.settings import ServeSettings
 
@@ -51,6 +51,9 @@ class Pages:
         self.jobs = JobManager()
         self.replays = Replays()
         self.warmers: list[Callable[[OpenCase], Any]] = []
+        self.progress: dict[str, Callable[[OpenCase, Job], dict[str, Any]]] = {}
+        """Per job kind, what a job's page shows besides its state (a run's progress, result links)."""
+        self.runs = RunPages(self)
         """More whole-case computations done in the background when a case opens (the charts)."""
         self._cache: dict[tuple[str, str], tuple[tuple[object, ...], Any]] = {}
         self._cache_lock = threading.Lock()
@@ -320,9 +323,16 @@ class Pages:
         opened = self.open(request)
         with opened.case.store.session() as s:
             domains = list(
-                s.scalars(select(distinct(InfraObservation.domain)).order_by(InfraObservation.domain))
+                s.scalars(select(InfraObservation.domain).distinct().order_by(InfraObservation.domain))
             )
-        return self.render(request, "infra.html", case=opened, domains=domains)
+        return self.render(
+            request,
+            "infra.html",
+            case=opened,
+            domains=domains,
+            case_domains=self.runs.case_domains(opened),
+            jobs=[j for j in self.jobs.of_case(opened.slug) if j.kind == "infra"],
+        )
 
     def infra_domain(self, request: Request) -> Response:
         from unmask.core.labels import label
@@ -458,29 +468,8 @@ class Pages:
     async def census_start(self, request: Request) -> Response:
         opened = self.open(request)
         fields = await self.form(request)
-        url = fields.get("url", "").strip()
-        if (
-            not url.lower().startswith(("http://", "https://"))
-            or len(url) > 2000
-            or any(c.isspace() for c in url)
-        ):
-            raise BadRequest("url: an http:// or https:// address")
-        args = ["census", "crawl", url, "--case", str(opened.case.root), "--json"]
-        adapter = fields.get("adapter", "").strip()
-        if adapter:
-            if not adapter.replace("-", "").replace("_", "").isalnum():
-                raise BadRequest("adapter: the name of a bundled adapter")
-            args += ["--adapter", adapter]
-        for name in ("delay", "concurrency", "max_requests"):
-            value = fields.get(name, "").strip()
-            if value:
-                try:
-                    number = float(value) if name == "delay" else int(value)
-                except ValueError:
-                    raise BadRequest(f"{name}: not a number") from None
-                if number < 0:
-                    raise BadRequest(f"{name}: not a number")
-                args += [f"--{name.replace('_', '-')}", str(number)]
+        url = check_url(fields)
+        args = ["census", "crawl", url, "--case", str(opened.case.root), "--json", *crawl_args(fields)]
         job = self.start_job(opened, "census", f"census of {opened.policy().redact(url)}", args)
         return RedirectResponse(f"/c/{opened.slug}/jobs/{job.id}", status_code=303)
 
@@ -512,30 +501,8 @@ class Pages:
             "message": policy.redact(job.last_line()) if job.state == "failed" else "",
             "log": policy.redact(job.tail()),
         }
-        if job.kind == "census":
-            with opened.case.store.session() as s:
-                # the crawl opens a new run or resumes the latest one: either way the latest run
-                run = s.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1)).first()
-                if run is not None:
-                    pages = dict(
-                        s.execute(
-                            select(Frontier.status, func.count())
-                            .where(Frontier.run_id == run.id)
-                            .group_by(Frontier.status)
-                        ).all()
-                    )
-                    status["run"] = {
-                        "id": run.id,
-                        "status": run.status,
-                        "phase": run.phase,
-                        "pages": {str(k): int(v) for k, v in pages.items()},
-                        "items": int(
-                            s.scalar(
-                                select(func.count()).select_from(Item).where(Item.last_seen_run == run.id)
-                            )
-                            or 0
-                        ),
-                    }
+        if job.kind in self.progress:
+            status.update(self.progress[job.kind](opened, job))
         if job.kind == "report" and job.state == "done":
             status["links"] = [f"/c/{opened.slug}/report"]
         if job.kind == "verify":
