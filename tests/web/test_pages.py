@@ -161,3 +161,50 @@ def test_next_page_links_keep_the_filters(case: Case, client_for: ClientFactory)
     flt = ItemFilter.parse(params)
     assert flt.params(after="5~1") == {"kind": "video", "sort": "views", "after": "5~1"}
     assert client.get("/c/case/items?kind=video&sort=views&order=asc").status_code == 200
+
+
+def test_the_dashboard_shows_the_latest_watch_runs_and_a_failure_as_a_failure(
+    case: Case, client_for: ClientFactory
+) -> None:
+    import datetime as dt
+    import json
+
+    from unmask.watch.tables import WatchRun
+
+    load_hostile_case(case)
+    started = dt.datetime(2026, 3, 1, 6, 0)
+    with case.store.session() as s:
+        s.add(
+            WatchRun(
+                job="census https://site.example/",
+                kind="census",
+                started_at=started,
+                finished_at=started,
+                ok=True,
+                changes=json.dumps([{"kind": "new"}, {"kind": "new"}, {"kind": "removed"}]),
+                alerts=json.dumps([{"channel": "webhook", "ok": True}, {"channel": "email", "ok": False}]),
+            )
+        )
+        s.add(
+            WatchRun(
+                job="infra site.example",
+                kind="infra",
+                started_at=started + dt.timedelta(hours=1),
+                finished_at=started + dt.timedelta(hours=1),
+                ok=False,
+                error=f"the scan failed: {XSS}",
+            )
+        )
+    page = client_for(case.root).get("/c/case/").text
+    section = page.split("<h2>Watch and alerts</h2>", 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr class=\"([^\"]*)\">(.*?)</tr>", section, flags=re.S)
+    assert [cls for cls, _ in rows] == ["failed", ""]  # newest first; the failed run marked
+    failed, done = rows[0][1], rows[1][1]
+    assert "failed: the scan failed:" in failed and XSS not in page and str(escape(XSS)) in failed
+    cells = re.findall(r'<td class="num">([^<]+)</td>', done)
+    assert cells == ["3", "1", "1"]  # changes, alerts sent, alerts failed
+
+
+def test_the_dashboard_says_when_nothing_is_watched(case: Case, client_for: ClientFactory) -> None:
+    page = client_for(case.root).get("/c/case/").text
+    assert "No watch run yet" in page

@@ -155,6 +155,62 @@ def last_started(case: Case, key: str) -> dt.datetime | None:
         )
 
 
+@dataclass(frozen=True)
+class RunRecord:
+    """One watch run as the case's dashboard shows it: counts, never the changes themselves (they may name
+    what the policy hides); ``error`` is the run's own one-line error, for the caller to redact."""
+
+    job: str
+    kind: str
+    started: dt.datetime
+    finished: dt.datetime | None
+    ok: bool | None
+    error: str | None
+    changes: int
+    alerts_sent: int
+    alerts_failed: int
+
+
+def _deliveries(text: str) -> tuple[int, int]:
+    try:
+        alerts = json.loads(text or "[]")
+    except ValueError:
+        return 0, 0
+    if not isinstance(alerts, list):
+        return 0, 0
+    sent = sum(1 for a in alerts if isinstance(a, dict) and a.get("ok") is True)
+    failed = sum(1 for a in alerts if isinstance(a, dict) and a.get("ok") is False)
+    return sent, failed
+
+
+def _change_count(text: str) -> int:
+    try:
+        changes = json.loads(text or "[]")
+    except ValueError:
+        return 0
+    return len(changes) if isinstance(changes, list) else 0
+
+
+def recent_runs(case: Case, limit: int = 10) -> list[RunRecord]:
+    """The case's latest watch runs, newest first (a run still going has no ``finished`` and ``ok``)."""
+    with case.store.session() as s:
+        rows = s.scalars(select(WatchRun).order_by(WatchRun.id.desc()).limit(limit)).all()
+        return [
+            RunRecord(
+                job=row.job,
+                kind=row.kind,
+                started=row.started_at,
+                finished=row.finished_at,
+                ok=row.ok,
+                error=row.error,
+                changes=_change_count(row.changes),
+                alerts_sent=_deliveries(row.alerts)[0],
+                alerts_failed=_deliveries(row.alerts)[1],
+            )
+            for row in rows
+        ]
+
+
 def is_due(case: Case, job: Job, cron: str, now: dt.datetime) -> bool:
     """Never run, or its cron time came since its last start."""
     last = last_started(case, job.key)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -167,7 +168,13 @@ class Pages:
         opened = self.open(request)
         figures = self.figures(opened)
         from unmask.analysis.figures import headline
+        from unmask.watch.schedule import recent_runs
 
+        policy = opened.policy()
+        watch = [
+            {**asdict(run), "job": policy.redact(run.job), "error": policy.redact(run.error or "")}
+            for run in recent_runs(opened.case, 10)
+        ]
         return self.render(
             request,
             "dashboard.html",
@@ -176,6 +183,7 @@ class Pages:
             headline=headline(figures),
             runs=list(reversed(figures["runs"]))[:10],
             jobs=self.jobs.of_case(opened.slug)[:10],
+            watch=watch,
         )
 
     # -- items ------------------------------------------------------------------------------------
