@@ -7,8 +7,12 @@ import json
 import stat
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.cli import unmask
 from unmask.core.text import fold
+
+pytestmark = pytest.mark.slow  # end-to-end: crawls, child processes or a browser
 
 
 def test_the_protect_demo_finds_the_protected_and_the_report_names_none(tmp_path: Path) -> None:

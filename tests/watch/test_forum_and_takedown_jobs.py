@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.forum.zoo import ZOO
 from tests.helpers.cli import unmask_json
 from tests.helpers.json_server import JsonServer, Reply
 from tests.watch.test_watch_run import _configure, _free_port, _messages, hook
 from unmask.demo.forum import ForumWorld
 from unmask.protect.notices import NoticeRecord, load_notices, save_notices
+
+pytestmark = pytest.mark.slow  # end-to-end: crawls, child processes or a browser
 
 __all__ = ["hook"]  # the loopback webhook fixture
 

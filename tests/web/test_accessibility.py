@@ -7,12 +7,16 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.report.newsroom_case import load_newsroom_case
 from tests.report.test_report_browser import ARTIFACTS
 from tests.web.test_browser import Served, Watched, browser  # noqa: F401  (the fixture)
 from unmask.core.case import Case
 from unmask.protect.scan import scan
 from unmask.protect.watchlist import ProtectedPerson, Watchlist
+
+pytestmark = pytest.mark.slow  # end-to-end: crawls, child processes or a browser
 
 SERIOUS = ("serious", "critical")
 SHOTS = ("apps", "forum", "evidence", "protect")

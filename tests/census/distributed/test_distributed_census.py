@@ -197,6 +197,7 @@ def test_a_redis_restart_mid_run_loses_nothing_and_counts_nothing_twice(
     _assert_exact(pg_case, summary)
 
 
+@pytest.mark.slow
 def test_an_unreachable_start_page_fails_the_distributed_command_too(
     pg_case: Path, redis: RedisServer
 ) -> None:
