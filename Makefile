@@ -45,6 +45,8 @@ test: install services lint
 bench: install
 	$(BIN)/python bench/census_bench.py
 	$(BIN)/python bench/analysis_bench.py
+	$(BIN)/python bench/analysis_bench.py --stats
+	$(BIN)/python bench/forum_bench.py
 	$(BIN)/python bench/linking_bench.py
 	$(BIN)/python bench/privacy_bench.py
 	$(BIN)/python bench/infra_bench.py
