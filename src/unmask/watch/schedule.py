@@ -171,44 +171,35 @@ class RunRecord:
     alerts_failed: int
 
 
-def _deliveries(text: str) -> tuple[int, int]:
+def _json_list(text: str | None) -> list[Any]:
+    """A stored JSON list (``changes``, ``alerts``); anything else reads as empty."""
     try:
-        alerts = json.loads(text or "[]")
+        value = json.loads(text or "[]")
     except ValueError:
-        return 0, 0
-    if not isinstance(alerts, list):
-        return 0, 0
-    sent = sum(1 for a in alerts if isinstance(a, dict) and a.get("ok") is True)
-    failed = sum(1 for a in alerts if isinstance(a, dict) and a.get("ok") is False)
-    return sent, failed
-
-
-def _change_count(text: str) -> int:
-    try:
-        changes = json.loads(text or "[]")
-    except ValueError:
-        return 0
-    return len(changes) if isinstance(changes, list) else 0
+        return []
+    return value if isinstance(value, list) else []
 
 
 def recent_runs(case: Case, limit: int = 10) -> list[RunRecord]:
     """The case's latest watch runs, newest first (a run still going has no ``finished`` and ``ok``)."""
+    records = []
     with case.store.session() as s:
-        rows = s.scalars(select(WatchRun).order_by(WatchRun.id.desc()).limit(limit)).all()
-        return [
-            RunRecord(
-                job=row.job,
-                kind=row.kind,
-                started=row.started_at,
-                finished=row.finished_at,
-                ok=row.ok,
-                error=row.error,
-                changes=_change_count(row.changes),
-                alerts_sent=_deliveries(row.alerts)[0],
-                alerts_failed=_deliveries(row.alerts)[1],
+        for row in s.scalars(select(WatchRun).order_by(WatchRun.id.desc()).limit(limit)):
+            delivered = [a.get("ok") for a in _json_list(row.alerts) if isinstance(a, dict)]
+            records.append(
+                RunRecord(
+                    job=row.job,
+                    kind=row.kind,
+                    started=row.started_at,
+                    finished=row.finished_at,
+                    ok=row.ok,
+                    error=row.error,
+                    changes=len(_json_list(row.changes)),
+                    alerts_sent=sum(1 for ok in delivered if ok is True),
+                    alerts_failed=sum(1 for ok in delivered if ok is False),
+                )
             )
-            for row in rows
-        ]
+    return records
 
 
 def is_due(case: Case, job: Job, cron: str, now: dt.datetime) -> bool:
