@@ -17,7 +17,7 @@ import signal
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from sqlalchemy import func, select
 
@@ -34,6 +34,11 @@ class JobFailed(Exception):
 
 class Job(ABC):
     kind: ClassVar[str]
+    needs: ClassVar[Literal["url", "domains", "packages"] | None] = None
+    """The field of its ``watch.jobs`` entry a job of this kind cannot run without; its value is the
+    job's target."""
+    OPTIONS: ClassVar[tuple[str, ...]] = ()
+    """The options it takes (``watch.jobs[].options``), passed on as the flags of its command."""
     detail: Any = None
     """What the run produced besides its changes (an infra scan's ScanResult)."""
 
@@ -41,12 +46,18 @@ class Job(ABC):
         self.spec = spec
         self.check()
 
-    def check(self) -> None:  # noqa: B027 - most jobs have something to check, some nothing
-        """Raise UnmaskError (one line naming the setting) for a job that cannot run."""
+    def check(self) -> None:
+        """Raise UnmaskError (one line naming the setting) for a job that cannot run: its needed field
+        empty, an option it does not take."""
+        if self.needs is not None and not getattr(self.spec, self.needs):
+            article = "an" if self.kind[0] in "aeiou" else "a"
+            raise UnmaskError(f"{article} {self.kind} job needs `{self.needs}`", where="case.yaml watch.jobs")
+        self.args = _option_args(self.spec.options, self.OPTIONS, f"case.yaml watch.jobs {self.kind} options")
 
     @property
-    @abstractmethod
-    def target(self) -> str: ...
+    def target(self) -> str:
+        value: str | list[str] | None = getattr(self.spec, self.needs) if self.needs is not None else None
+        return " ".join(value) if isinstance(value, list) else value or ""
 
     @property
     def key(self) -> str:
@@ -113,16 +124,8 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
 class _CrawlJob(Job):
     """A re-crawl of ``url`` by ``unmask KIND crawl`` in a child process (census, forum)."""
 
+    needs = "url"
     OPTIONS = ("delay", "concurrency", "adapter", "max_requests", "ignore_robots")
-
-    def check(self) -> None:
-        if not self.spec.url:
-            raise UnmaskError(f"a {self.kind} job needs `url`", where="case.yaml watch.jobs")
-        self.args = _option_args(self.spec.options, self.OPTIONS, f"case.yaml watch.jobs {self.kind} options")
-
-    @property
-    def target(self) -> str:
-        return self.spec.url or ""
 
     async def crawl(self, case: Case) -> dict[str, Any]:
         """The crawl's summary (its --json)."""
@@ -201,22 +204,17 @@ class InfraJob(Job):
     """An infrastructure scan: each change against the previous scan (addresses, hosters, certificates…)."""
 
     kind = "infra"
+    needs = "domains"
     OPTIONS = ("resolver", "dns_only", "active")
 
     def check(self) -> None:
         from unmask.infra.base import ScanOptions
 
-        if not self.spec.domains:
-            raise UnmaskError("an infra job needs `domains`", where="case.yaml watch.jobs")
-        _option_args(self.spec.options, self.OPTIONS, "case.yaml watch.jobs infra options")
+        super().check()
         o = self.spec.options
         self.options = ScanOptions(
             dns_only=bool(o.get("dns_only")), active=bool(o.get("active")), resolver=o.get("resolver")
         )
-
-    @property
-    def target(self) -> str:
-        return " ".join(self.spec.domains)
 
     async def run(self, case: Case) -> list[dict[str, Any]]:
         from unmask.infra.changes import changes_in_scan
@@ -237,16 +235,8 @@ class AppsJob(Job):
     """Store presence of apps: each listing change (seller, policy URL, version, removal)."""
 
     kind = "apps"
+    needs = "packages"
     OPTIONS = ("country", "store_base", "store")
-
-    def check(self) -> None:
-        if not self.spec.packages:
-            raise UnmaskError("an apps job needs `packages`", where="case.yaml watch.jobs")
-        self.args = _option_args(self.spec.options, self.OPTIONS, "case.yaml watch.jobs apps options")
-
-    @property
-    def target(self) -> str:
-        return " ".join(self.spec.packages)
 
     async def run(self, case: Case) -> list[dict[str, Any]]:
         from unmask.core.store.models import App, AppStoreEvent
@@ -280,9 +270,8 @@ class ProtectJob(Job):
 
     kind = "protect"
 
-    @property
-    def target(self) -> str:
-        return ""
+    def check(self) -> None:
+        """Nothing: a protect scan takes no options, and any given are ignored (as they always were)."""
 
     async def run(self, case: Case) -> list[dict[str, Any]]:
         from unmask.protect.scan import scan
@@ -307,13 +296,6 @@ class TakedownJob(Job):
 
     kind = "takedown"
     OPTIONS = ("all",)
-
-    def check(self) -> None:
-        _option_args(self.spec.options, self.OPTIONS, "case.yaml watch.jobs takedown options")
-
-    @property
-    def target(self) -> str:
-        return ""
 
     async def run(self, case: Case) -> list[dict[str, Any]]:
         from unmask.protect.notices import load_notices

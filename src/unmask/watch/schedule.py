@@ -15,9 +15,9 @@ import datetime as dt
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, ParamSpec, TextIO, TypeVar
 
 from sqlalchemy import select, update
 
@@ -28,6 +28,9 @@ from unmask.core.store.models import utcnow
 from unmask.infra.base import ScanOptions
 from unmask.watch.jobs import InfraJob, Job, JobFailed, make_job
 from unmask.watch.tables import WatchRun
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MIN_EVERY = 1.0
@@ -306,6 +309,7 @@ async def watch_async(
     rounds: int | None = None,
     on_round: Callable[[Round], None] | None = None,
 ) -> WatchState:
+    """Scan now and then every ``every`` seconds until interrupted (or once, or after ``rounds``)."""
     state = state or WatchState()
     job = InfraJob(
         WatchJob(
@@ -327,20 +331,14 @@ async def watch_async(
         await asyncio.sleep(every)
 
 
-def watch(
-    case: Case,
-    domains: list[str],
-    every: float,
-    options: ScanOptions,
-    once: bool = False,
-    *,
-    deliver: ChangeDeliver | None = None,
-    progress: Any = None,
-    on_round: Callable[[Round], None] | None = None,
-) -> WatchState:
-    """Scan now and then every ``every`` seconds until interrupted (or once)."""
-    return asyncio.run(
-        watch_async(
-            case, domains, every, options, once=once, deliver=deliver, progress=progress, on_round=on_round
-        )
-    )
+def _blocking(run: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
+    """``run`` for a caller without an event loop: the same parameters, its result awaited."""
+
+    def wait(*args: P.args, **kwargs: P.kwargs) -> T:
+        return asyncio.run(run(*args, **kwargs))
+
+    return wait
+
+
+watch = _blocking(watch_async)
+""":func:`watch_async` for a caller without an event loop (`unmask infra watch`)."""
