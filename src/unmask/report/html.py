@@ -58,22 +58,13 @@ class ReportData:
     """Relative path from the report's folder to the case's folder (POSIX separators)."""
 
 
-def gather(
-    case: Case,
-    out_dir: Path,
-    *,
-    real_names: bool = False,
-    case_name: str | None = None,
-    policy: PrivacyPolicy | None = None,
-    lang: str = "en",
-) -> ReportData:
+def gather(case: Case, out_dir: Path, policy: PrivacyPolicy, case_name: str | None, lang: str) -> ReportData:
     """Read everything the report shows. The big reads (figures, evidence index, analysis) run beside the
     rest, each on its own connection, while the chart engine starts."""
     from unmask.analysis.figures import FigureOptions, compute_figures
     from unmask.report.methodology import analysis
 
     words = language(lang)
-    policy = policy or PrivacyPolicy.for_case(case, real_names=real_names)
     _ = policy.matcher  # built once, before the threads share the policy
     ctx = Context(case, policy, words)
     ctx.stages = stages_run(case, [*STAGES, *(s.needs for s in SECTIONS if s.needs is not None)])
@@ -204,7 +195,7 @@ def write_report(
             from unmask.report.pdf import preload
 
             side.submit(preload)
-        data = gather(case, path.parent, case_name=case_name, policy=policy, lang=lang)
+        data = gather(case, path.parent, policy, case_name, lang)
         given = data.evidence.provided
         listing = side.submit(write_full_list, case, path, policy=policy, given=given)
         text = render(data, generated=generated, full_list=full_list_path(path).name)
