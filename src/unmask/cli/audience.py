@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from unmask.cli.common import CaseOpt, Choice, JsonOpt, opened_case, out_console, print_json
+from unmask.cli.common import CaseOpt, JsonOpt, format_option, opened_case, out_console, print_json
 from unmask.evidence import custody
 
 
@@ -30,10 +30,8 @@ def import_cmd(
     case: CaseOpt = None,
     fmt: Annotated[
         str | None,
-        typer.Option(
-            "--format",
-            callback=Choice("layout", _layouts).check,
-            help="Force the layout instead of detecting it from the header (docs/audience.md).",
+        format_option(
+            "layout", _layouts, "Force the layout instead of detecting it from the header (docs/audience.md)."
         ),
     ] = None,
     domain: Annotated[

@@ -48,7 +48,8 @@ class Choice:
 
     ``values`` is where the values are defined (a format table…), or a function returning them, read only
     when a value is checked or a help screen shows them, so that a costly import waits until then.
-    Declare it as the option's callback: ``typer.Option("--format", callback=Choice(…).check)``."""
+    Declare it as the option's callback: ``typer.Option("--format", callback=Choice(…).check)``, or for a
+    ``--format`` option through :func:`format_option`."""
 
     def __init__(self, what: str, values: Iterable[str] | Callable[[], Iterable[str]]) -> None:
         self.what = what
@@ -72,6 +73,22 @@ class Choice:
             if known.casefold() == wanted:
                 return known
         raise typer.BadParameter(f"unknown {self.what} {value!r}; choose from {', '.join(self.values)}")
+
+
+def format_option(
+    what: str, values: Iterable[str] | Callable[[], Iterable[str]], help: str, *names: str, **settings: Any
+) -> Any:
+    """A ``--format`` option (also called ``names``, e.g. ``-f``) that takes only ``values`` (:class:`Choice`,
+    whose usage error calls them a ``what``): ``Annotated[str | None, format_option(…)]``."""
+    return typer.Option(..., "--format", *names, callback=Choice(what, values).check, help=help, **settings)
+
+
+def output_option(help: str, *names: str, **settings: Any) -> Any:
+    """The ``-o``/``--output`` option of a command that writes a file or folder (``names``: the order of
+    its spellings, ``-o --output`` unless given), in ``Annotated`` or as the default of a required one.
+    What it is given never lands on the case's own files: the command or the stage it calls checks it
+    first (``unmask.core.output.output_target``)."""
+    return typer.Option(..., *(names or ("-o", "--output")), help=help, **settings)
 
 
 CaseOpt = Annotated[

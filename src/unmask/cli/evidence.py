@@ -18,7 +18,16 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from unmask.cli.common import CaseOpt, Choice, JsonOpt, err_console, opened_case, out_console, print_json
+from unmask.cli.common import (
+    CaseOpt,
+    JsonOpt,
+    err_console,
+    format_option,
+    opened_case,
+    out_console,
+    output_option,
+    print_json,
+)
 from unmask.evidence import custody
 
 app = typer.Typer(
@@ -149,16 +158,10 @@ def log_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
 
 @app.command("export")
 def export_cmd(
-    output: Annotated[Path, typer.Option("-o", "--output", help="The package to write (outside the case).")],
+    output: Annotated[Path, output_option("The package to write (outside the case).")],
     case: CaseOpt = None,
     package_format: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            help="Package format: wacz.",
-            metavar="FORMAT",
-            callback=Choice("format", ("wacz",)).check,
-        ),
+        str, format_option("format", ("wacz",), "Package format: wacz.", metavar="FORMAT")
     ] = "wacz",
     as_json: JsonOpt = False,
 ) -> None:

@@ -9,13 +9,14 @@ import typer
 
 from unmask.cli.common import (
     CaseOpt,
-    Choice,
     JsonOpt,
     PlatformOpt,
     PublicFiguresOpt,
     RealNamesOpt,
+    format_option,
     opened_case,
     out_console,
+    output_option,
     print_json,
     privacy_policy,
 )
@@ -29,23 +30,16 @@ def _formats() -> tuple[str, ...]:
 
 def export(
     fmt: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            "-f",
-            callback=Choice("format", _formats).check,
-            help="The file format (docs/exports.md).",
-            show_default=False,
-        ),
+        str, format_option("format", _formats, "The file format (docs/exports.md).", "-f", show_default=False)
     ],
     case: CaseOpt = None,
     output: Annotated[
         Path | None,
-        typer.Option(
+        output_option(
+            "A folder for csv and parquet (one file per table), a file for json and sqlite "
+            "(default: the case's exports/ folder, timestamped). Never the case's own files.",
             "--output",
             "-o",
-            help="A folder for csv and parquet (one file per table), a file for json and sqlite "
-            "(default: the case's exports/ folder, timestamped). Never the case's own files.",
             show_default=False,
         ),
     ] = None,

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from unmask.cli.common import CaseOpt, Choice, JsonOpt, err_console, opened_case, out_console, print_json
+from unmask.cli.common import (
+    CaseOpt,
+    JsonOpt,
+    err_console,
+    format_option,
+    opened_case,
+    out_console,
+    print_json,
+)
 from unmask.core.case import CONFIG_NAME
 from unmask.core.config import CaseConfig
 from unmask.core.domains import domain_name
@@ -283,10 +291,10 @@ def import_pdns_cmd(
     case: CaseOpt = None,
     fmt: Annotated[
         str | None,
-        typer.Option(
-            "--format",
-            callback=Choice("format", _pdns_formats).check,
-            help="Force the format instead of detecting it (cof: Common Output Format JSON lines).",
+        format_option(
+            "format",
+            _pdns_formats,
+            "Force the format instead of detecting it (cof: Common Output Format JSON lines).",
         ),
     ] = None,
     domain: Annotated[

@@ -11,13 +11,14 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from unmask.cli.common import (
     CaseOpt,
-    Choice,
     JsonOpt,
     PublicFiguresOpt,
     RealNamesOpt,
     err_console,
+    format_option,
     opened_case,
     out_console,
+    output_option,
     print_json,
     privacy_policy,
 )
@@ -101,10 +102,10 @@ def import_cmd(
     case: CaseOpt = None,
     fmt: Annotated[
         str | None,
-        typer.Option(
-            "--format",
-            callback=Choice("format", _import_formats).check,
-            help="Force the format instead of detecting it from the content (docs/owners.md).",
+        format_option(
+            "format",
+            _import_formats,
+            "Force the format instead of detecting it from the content (docs/owners.md).",
         ),
     ] = None,
     keep_going: Annotated[
@@ -281,14 +282,12 @@ def merge_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Merge one entity into another (reversible with `owners unmerge`)."""
-    from unmask.owners import resolve
+    from unmask.owners.resolve import merge
 
-    _change(
-        case,
-        as_json,
-        lambda the_case: {"merge": resolve.merge(the_case.store, canonical, merged)},
-        lambda done: f"merge {done['merge']}: {merged} merged into {canonical}",
-    )
+    def change(the_case: Case) -> dict[str, Any]:
+        return {"merge": merge(the_case.store, canonical, merged)}
+
+    _change(case, as_json, change, lambda done: f"merge {done['merge']}: {merged} merged into {canonical}")
 
 
 @app.command("unmerge")
@@ -301,14 +300,12 @@ def unmerge_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Revert a merge."""
-    from unmask.owners import resolve
+    from unmask.owners.resolve import unmerge
 
-    _change(
-        case,
-        as_json,
-        lambda the_case: resolve.unmerge(the_case.store, merge_id),
-        lambda _done: f"merge {merge_id} reverted",
-    )
+    def change(the_case: Case) -> dict[str, Any]:
+        return unmerge(the_case.store, merge_id)
+
+    _change(case, as_json, change, lambda _done: f"merge {merge_id} reverted")
 
 
 @app.command("merges")
@@ -477,17 +474,12 @@ def _print_paths(result: dict[str, Any], a: str, b: str, max_hops: int) -> None:
 def export_cmd(
     fmt: Annotated[
         str,
-        typer.Option(
-            "--format",
-            callback=Choice("format", _export_formats).check,
-            help="For Aleph (ftm), Gephi (gexf), Neo4j (cypher) or a spreadsheet (csv).",
+        format_option(
+            "format", _export_formats, "For Aleph (ftm), Gephi (gexf), Neo4j (cypher) or a spreadsheet (csv)."
         ),
     ],
     output: Annotated[
-        Path,
-        typer.Option(
-            "-o", "--output", metavar="FILE", help="File to write (csv: the edges; the nodes beside it)."
-        ),
+        Path, output_option("File to write (csv: the edges; the nodes beside it).", metavar="FILE")
     ],
     case: CaseOpt = None,
     real_names: RealNamesOpt = False,

@@ -13,7 +13,15 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from unmask.cli.common import CaseOpt, JsonOpt, err_console, opened_case, out_console, print_json
+from unmask.cli.common import (
+    CaseOpt,
+    JsonOpt,
+    err_console,
+    opened_case,
+    out_console,
+    output_option,
+    print_json,
+)
 from unmask.core.errors import UnmaskError
 from unmask.evidence import custody
 
@@ -260,9 +268,7 @@ def scan_cmd(
 
 @app.command("report")
 def report_cmd(
-    output: Annotated[
-        Path, typer.Option("-o", "--output", help="The private report: .html, or .pdf for PDF.")
-    ],
+    output: Annotated[Path, output_option("The private report: .html, or .pdf for PDF.")],
     case: CaseOpt = None,
 ) -> None:
     """The NGO's own report: matches with the protected names and each notice's status (never publish it)."""

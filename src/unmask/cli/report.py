@@ -14,7 +14,9 @@ from unmask.cli.common import (
     PublicFiguresOpt,
     RealNamesOpt,
     err_console,
+    format_option,
     opened_case,
+    output_option,
     print_json,
     privacy_policy,
 )
@@ -32,17 +34,10 @@ def _langs() -> tuple[str, ...]:
 @custody.logged("report")
 def report(
     case: CaseOpt = None,
-    output: Path = typer.Option(
-        ..., "-o", "--output", help="The file to write (.html, or .pdf for PDF).", show_default=False
-    ),
+    output: Path = output_option("The file to write (.html, or .pdf for PDF).", show_default=False),
     fmt: Annotated[
         str | None,
-        typer.Option(
-            "--format",
-            callback=Choice("format", FORMATS).check,
-            help="html or pdf (default: by the file's suffix).",
-            show_default=False,
-        ),
+        format_option("format", FORMATS, "html or pdf (default: by the file's suffix).", show_default=False),
     ] = None,
     lang: Annotated[
         str,

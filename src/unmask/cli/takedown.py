@@ -7,7 +7,16 @@ from typing import Annotated, Any
 
 import typer
 
-from unmask.cli.common import CaseOpt, Choice, JsonOpt, err_console, opened_case, out_console, print_json
+from unmask.cli.common import (
+    CaseOpt,
+    Choice,
+    JsonOpt,
+    err_console,
+    opened_case,
+    out_console,
+    output_option,
+    print_json,
+)
 from unmask.cli.protect import note, privately_logged
 from unmask.core.errors import UnmaskError
 
@@ -39,9 +48,7 @@ def _confirm(count: int, recipients: list[str]) -> bool:
 @app.command("draft")
 @privately_logged("takedown draft")
 def draft_cmd(
-    output: Annotated[
-        Path, typer.Option("-o", "--output", help="Folder for the packages (one per recipient).")
-    ],
+    output: Annotated[Path, output_option("Folder for the packages (one per recipient).")],
     person: Annotated[
         str | None, typer.Option("--person", help="A protected person: the URLs of their matches online.")
     ] = None,
