@@ -792,7 +792,7 @@ class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
             for kind, fields in wanted.items():
                 incomplete = self._incomplete(kind, fields)
                 if incomplete is not None:
-                    total += int(s.scalar(select(func.count()).select_from(Item).where(*incomplete)) or 0)
+                    total += count_rows(s, Item, *incomplete)
         return total
 
     def _missing(self, f: ItemField) -> Any:
@@ -907,13 +907,12 @@ class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
         return [Reason("unparsed", n, f"{plural(n, *NOUNS[PageKind.SITEMAP.value])} could not be read whole")]
 
     def cut_reasons(self, s: Session) -> list[Reason]:
-        cut = int(
-            s.scalar(
-                select(func.count()).where(
-                    Frontier.run_id == self.run_id, Frontier.status == "done", Frontier.error == TRUNCATED
-                )
-            )
-            or 0
+        cut = count_rows(
+            s,
+            Frontier,
+            Frontier.run_id == self.run_id,
+            Frontier.status == "done",
+            Frontier.error == TRUNCATED,
         )
         if not cut:
             return []
@@ -945,10 +944,7 @@ class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
     def _content_reasons(self, s: Session) -> list[Reason]:
         """What the items say: none found at all, or most of those present before not seen again."""
         present = Item.platform_id == self.platform_id
-        seen = int(
-            s.scalar(select(func.count()).select_from(Item).where(present, Item.last_seen_run == self.run_id))
-            or 0
-        )
+        seen = count_rows(s, Item, present, Item.last_seen_run == self.run_id)
         if not seen:
             return [
                 Reason(
@@ -963,15 +959,8 @@ class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
             Item.first_seen_run < self.run_id,
             or_(Item.removed_at.is_(None), Item.removed_run == self.run_id),
         )
-        known = int(s.scalar(select(func.count()).select_from(Item).where(before)) or 0)
-        unseen = int(
-            s.scalar(
-                select(func.count())
-                .select_from(Item)
-                .where(before, Item.removed_at.is_(None), Item.last_seen_run < self.run_id)
-            )
-            or 0
-        )
+        known = count_rows(s, Item, before)
+        unseen = count_rows(s, Item, before, Item.removed_at.is_(None), Item.last_seen_run < self.run_id)
         if known and unseen > self.settings.max_unseen_share * known:
             return [
                 Reason(
@@ -995,12 +984,12 @@ class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
             )
             if not stopped:
                 return True
-            sitemaps = s.scalar(
-                select(func.count()).where(
-                    Frontier.run_id == self.run_id,
-                    Frontier.kind == PageKind.SITEMAP.value,
-                    Frontier.status == "done",
-                )
+            sitemaps = count_rows(
+                s,
+                Frontier,
+                Frontier.run_id == self.run_id,
+                Frontier.kind == PageKind.SITEMAP.value,
+                Frontier.status == "done",
             )
         return bool(sitemaps)
 
@@ -1028,29 +1017,22 @@ class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
 
     def items_present(self) -> int:
         with self.store.session() as s:
-            return int(
-                s.scalar(
-                    select(func.count())
-                    .select_from(Item)
-                    .where(Item.platform_id == self.platform_id, Item.removed_at.is_(None))
-                )
-                or 0
-            )
+            return count_rows(s, Item, Item.platform_id == self.platform_id, Item.removed_at.is_(None))
 
     def requests(self) -> int:
         with self.store.session() as s:
-            return int(
-                s.scalar(
-                    select(func.count())
-                    .select_from(Capture)
-                    .where(
-                        Capture.run_id == self.run_id,
-                        # a request refused before it was sent has a capture row but is no request
-                        or_(Capture.status.is_not(None), Capture.error.is_not(None)),
-                    )
-                )
-                or 0
+            return count_rows(
+                s,
+                Capture,
+                Capture.run_id == self.run_id,
+                # a request refused before it was sent has a capture row but is no request
+                or_(Capture.status.is_not(None), Capture.error.is_not(None)),
             )
+
+
+def count_rows(s: Session, table: type[Any], *where: Any) -> int:
+    """How many rows of ``table`` meet all of ``where``."""
+    return int(s.scalar(select(func.count()).select_from(table).where(*where)) or 0)
 
 
 def platform_for(store: Store, base_url: str, name: str, adapter: str | None) -> int:
@@ -1073,9 +1055,7 @@ def open_run(
     the platform came before). Returns (run, resumed)."""
     with store.session() as s:
         had_complete = bool(
-            s.scalar(
-                select(func.count()).where(CrawlRun.platform_id == platform_id, CrawlRun.status == "complete")
-            )
+            count_rows(s, CrawlRun, CrawlRun.platform_id == platform_id, CrawlRun.status == "complete")
         )
     run, resumed = open_engine_run(
         store, CrawlRun, ("platform_id", platform_id), start_url, options, incremental=had_complete

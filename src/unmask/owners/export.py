@@ -29,7 +29,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -436,20 +436,38 @@ def cypher_name(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
+class _CypherBatches:
+    """Rows grouped by a label, written as one ``UNWIND`` statement per :data:`CYPHER_BATCH` rows of a
+    label; ``statement`` gives what follows ``UNWIND … AS row`` for a label."""
+
+    def __init__(self, fh: IO[str], statement: Callable[[str], str]) -> None:
+        self.fh = fh
+        self.statement = statement
+        self.rows: dict[str, list[dict[str, Any]]] = {}
+
+    def add(self, label: str, row: dict[str, Any]) -> None:
+        batch = self.rows.setdefault(label, [])
+        batch.append(row)
+        if len(batch) >= CYPHER_BATCH:
+            self.flush(label)
+
+    def flush(self, label: str) -> None:
+        rows = self.rows.pop(label, [])
+        if rows:
+            self.fh.write(f"UNWIND {cypher_literal(rows)} AS row\n" + self.statement(label))
+
+    def close(self) -> None:
+        for label in list(self.rows):
+            self.flush(label)
+
+
 def write_cypher(reader: GraphReader, fh: IO[str]) -> tuple[int, int, int]:
     fh.write("// unmask entity graph: run with cypher-shell -f FILE\n")
     fh.write("CREATE CONSTRAINT unmask_entity_key IF NOT EXISTS FOR (n:Entity) REQUIRE n.key IS UNIQUE;\n")
     nodes = edges = hidden = 0
-    batches: dict[str, list[dict[str, Any]]] = {}
-
-    def flush_nodes(schema: str) -> None:
-        rows = batches.pop(schema, [])
-        if rows:
-            fh.write(
-                f"UNWIND {cypher_literal(rows)} AS row\n"
-                f"MERGE (n:Entity {{key: row.key}}) SET n:{cypher_name(schema)}, n += row;\n"
-            )
-
+    node_batches = _CypherBatches(
+        fh, lambda schema: f"MERGE (n:Entity {{key: row.key}}) SET n:{cypher_name(schema)}, n += row;\n"
+    )
     for node in reader.nodes():
         row: dict[str, Any] = {
             "key": node.key,
@@ -459,41 +477,31 @@ def write_cypher(reader: GraphReader, fh: IO[str]) -> tuple[int, int, int]:
         }
         if node.topmark:
             row["topmark"] = node.topmark
-        batch = batches.setdefault(node.schema, [])
-        batch.append(row)
-        if len(batch) >= CYPHER_BATCH:
-            flush_nodes(node.schema)
+        node_batches.add(node.schema, row)
         nodes += 1
         hidden += node.pseudonymized
-    for schema in list(batches):
-        flush_nodes(schema)
-    edge_batches: dict[str, list[dict[str, Any]]] = {}
-
-    def flush_edges(kind: str) -> None:
-        rows = edge_batches.pop(kind, [])
-        if rows:
-            fh.write(
-                f"UNWIND {cypher_literal(rows)} AS row\n"
-                "MATCH (a:Entity {key: row.src}), (b:Entity {key: row.dst})\n"
-                f"MERGE (a)-[r:{cypher_name(kind.upper())} {{edge_id: row.edge_id}}]->(b)"
-                " SET r += row.props;\n"
-            )
-
+    node_batches.close()
+    edge_batches = _CypherBatches(
+        fh,
+        lambda kind: (
+            "MATCH (a:Entity {key: row.src}), (b:Entity {key: row.dst})\n"
+            f"MERGE (a)-[r:{cypher_name(kind.upper())} {{edge_id: row.edge_id}}]->(b)"
+            " SET r += row.props;\n"
+        ),
+    )
     for edge in reader.edges():
         props = edge.attributes()
-        erow: dict[str, Any] = {
-            "edge_id": edge.id,
-            "src": edge.src,
-            "dst": edge.dst,
-            "props": {k: v for k, v in props.items() if v is not None},
-        }
-        batch = edge_batches.setdefault(edge.kind, [])
-        batch.append(erow)
-        if len(batch) >= CYPHER_BATCH:
-            flush_edges(edge.kind)
+        edge_batches.add(
+            edge.kind,
+            {
+                "edge_id": edge.id,
+                "src": edge.src,
+                "dst": edge.dst,
+                "props": {k: v for k, v in props.items() if v is not None},
+            },
+        )
         edges += 1
-    for kind in list(edge_batches):
-        flush_edges(kind)
+    edge_batches.close()
     return nodes, edges, hidden
 
 

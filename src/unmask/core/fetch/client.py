@@ -83,22 +83,12 @@ class HostGate:
 
 
 class Fetcher:
-    """Politeness, robots.txt, retries and redirects over one Transport, within one scope.
+    """Politeness, robots.txt, retries and redirects over one Transport (its settings, its scope)."""
 
-    ``scripts``: also keep CSS and JavaScript bodies (infrastructure scans read same-site scripts).
-    """
-
-    def __init__(
-        self,
-        settings: FetchSettings,
-        recorder: EvidenceRecorder | None,
-        *,
-        scope: Scope,
-        scripts: bool = False,
-    ) -> None:
-        self.settings = settings
-        self.transport = Transport(settings, recorder, scope=scope, scripts=scripts)
-        self.gate = HostGate(settings.concurrency, settings.delay)
+    def __init__(self, transport: Transport) -> None:
+        self.settings = transport.settings
+        self.transport = transport
+        self.gate = HostGate(self.settings.concurrency, self.settings.delay)
         self._robots: dict[str, Protego | None] = {}
 
     @classmethod
@@ -118,7 +108,7 @@ class Fetcher:
             run_id=run_id,
             rotate_bytes=case.config.fetch.warc_rotate_bytes,
         )
-        return cls(case.config.fetch, recorder, scope=scope, scripts=scripts)
+        return cls(Transport(case.config.fetch, recorder, scope=scope, scripts=scripts))
 
     @property
     def scope(self) -> Scope:

@@ -93,29 +93,21 @@ def _company(company: dict[str, Any], line: int) -> Iterator[Record]:
         yield from _officer(entry.get("officer") or entry, here, line)
     for entry in company.get("ultimate_beneficial_owners") or []:
         owner = entry.get("ultimate_beneficial_owner") or entry
-        person = _party(owner, line)
-        yield person
-        yield EdgeSpec(
-            "ownership",
-            Ref(person.source_id),
-            here,
-            direct=False,
-            role="ultimate_beneficial_owner",
-            line=line,
+        yield from _owner(
+            _party(owner, line), here, direct=False, role="ultimate_beneficial_owner", line=line
         )
     for role in ("controlling_entity", "ultimate_controlling_company"):
         parent = company.get(role)
         if isinstance(parent, dict) and parent.get("company_number"):
-            parent_node = _company_node(parent, line)
-            yield parent_node
-            yield EdgeSpec(
-                "ownership",
-                Ref(parent_node.source_id),
-                here,
-                direct=role == "controlling_entity",
-                role=role,
-                line=line,
+            yield from _owner(
+                _company_node(parent, line), here, direct=role == "controlling_entity", role=role, line=line
             )
+
+
+def _owner(owner: NodeSpec, owned: Ref, *, direct: bool, role: str, line: int) -> Iterator[Record]:
+    """An owner of the company and its ownership edge to it."""
+    yield owner
+    yield EdgeSpec("ownership", Ref(owner.source_id), owned, direct=direct, role=role, line=line)
 
 
 def _party(party: dict[str, Any], line: int) -> NodeSpec:
