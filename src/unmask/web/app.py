@@ -30,6 +30,7 @@ from unmask.web.errors import BadRequest
 from unmask.web.evidence import EvidencePages
 from unmask.web.forum import ForumPages
 from unmask.web.graph import GraphPages
+from unmask.web.infra import InfraPages
 from unmask.web.protect import ProtectPages
 from unmask.web.security import Guard
 from unmask.web.settings import ServeSettings
@@ -101,6 +102,7 @@ def create_app(settings: ServeSettings) -> Starlette:
     evidence = EvidencePages(pages)
     charts = ChartPages(pages)
     graph = GraphPages(pages)
+    infra = InfraPages(pages)
     apps = AppPages(pages)
     forum = ForumPages(pages)
     protect = ProtectPages(pages)
@@ -116,9 +118,9 @@ def create_app(settings: ServeSettings) -> Starlette:
         Route(f"{case}/persons", pages.persons),
         Route(f"{case}/charts", charts.page),
         Route(f"{case}/charts.json", charts.data),
-        Route(f"{case}/infra", pages.infra),
+        Route(f"{case}/infra", infra.page),
         Route(f"{case}/infra", pages.runs.infra_start, methods=["POST"]),
-        Route(f"{case}/infra/{{domain:str}}", pages.infra_domain),
+        Route(f"{case}/infra/{{domain:str}}", infra.domain),
         Route(f"{case}/apps", apps.page),
         Route(f"{case}/apps/check", pages.runs.apps_check, methods=["POST"]),
         Route(f"{case}/forum", forum.page),

@@ -323,46 +323,6 @@ class Pages:
         opened = self.open(request)
         return self.render(request, "persons.html", case=opened, persons=self.person_rows(opened))
 
-    # -- infrastructure ---------------------------------------------------------------------------
-
-    def infra(self, request: Request) -> Response:
-        from unmask.infra.tables import InfraObservation
-
-        opened = self.open(request)
-        with opened.case.store.session() as s:
-            domains = list(
-                s.scalars(select(InfraObservation.domain).distinct().order_by(InfraObservation.domain))
-            )
-        return self.render(
-            request,
-            "infra.html",
-            case=opened,
-            domains=domains,
-            case_domains=self.runs.case_domains(opened),
-            jobs=[j for j in self.jobs.of_case(opened.slug) if j.kind == "infra"],
-        )
-
-    def infra_domain(self, request: Request) -> Response:
-        from unmask.core.labels import label
-        from unmask.infra.changes import changes
-        from unmask.infra.timeline import spans
-
-        opened = self.open(request)
-        domain = request.path_params["domain"].strip().lower()[:253]
-        found = spans(opened.case.store, domain)
-        kinds: dict[str, list[Any]] = {}
-        for span in found:
-            kinds.setdefault(span.kind, []).append(span)
-        events = [c.as_dict() for c in changes(opened.case.store, domain)]
-        return self.render(
-            request,
-            "infra_domain.html",
-            case=opened,
-            domain=domain,
-            kinds=[(label("infra_kind", k), v) for k, v in kinds.items()],
-            changes=[{**e, "label": label("infra_change", e["kind"])} for e in events],
-        )
-
     # -- the entity graph -------------------------------------------------------------------------
 
     def owners(self, request: Request) -> Response:
@@ -509,6 +469,9 @@ class Pages:
             "message": policy.redact(job.last_line()) if job.state == "failed" else "",
             "log": policy.redact(job.tail()),
         }
+        count = job.progress()
+        if count is not None:
+            status["progress"] = {**asdict(count), "info": policy.redact(count.info)}
         if job.kind in self.progress:
             status.update(self.progress[job.kind](opened, job))
         if job.kind == "report" and job.state == "done":
