@@ -190,7 +190,7 @@ def serve_cmd(
     with opened_case(case) as the_case:
         server = ReplayServer(the_case, port=the_case.config.evidence.serve_port if port is None else port)
         out_console.print(server.url, highlight=False, soft_wrap=True)
-        err_console.print(f"replaying {server.captures:,} captures offline; Ctrl-C stops", highlight=False)
+        err_console.print("replaying the captures offline (later ones too); Ctrl-C stops", highlight=False)
         try:
             server.serve_forever()
         except KeyboardInterrupt:

@@ -50,7 +50,7 @@ class Pages:
         self.templates = templates
         self.shelf = CaseShelf(settings)
         self.jobs = JobManager()
-        self.replays = Replays()
+        self.replays = Replays(settings)
         self.warmers: list[Callable[[OpenCase], Any]] = []
         self.progress: dict[str, Callable[[OpenCase, Job], dict[str, Any]]] = {}
         """Per job kind, what a job's page shows besides its state (a run's progress, result links)."""
@@ -264,11 +264,18 @@ class Pages:
                 .order_by(Capture.requested_at)
             ).all()
             port = self.replays.port(opened.slug) or opened.case.config.evidence.serve_port
+            base = self.replays.base(request, opened.slug)
             captures = []
             for capture, fields in sources:
                 ref = reference(capture, port=port)
                 captures.append(
-                    {"ref": ref, "url": policy.redact(ref.url), "fields": fields, "status": capture.status}
+                    {
+                        "ref": ref,
+                        "link": f"{base}capture/{ref.capture_id}" if base else ref.replay_url,
+                        "url": policy.redact(ref.url),
+                        "fields": fields,
+                        "status": capture.status,
+                    }
                 )
             item = {
                 "id": row.id,
