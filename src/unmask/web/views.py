@@ -24,7 +24,6 @@ from unmask.core.store.models import (
     Capture,
     CrawlRun,
     Item,
-    ItemLabel,
     ItemPerson,
     ItemSource,
     Person,
@@ -231,6 +230,7 @@ class Pages:
     def item(self, request: Request) -> Response:
         from unmask.core.store.models import Uploader
         from unmask.evidence.links import reference
+        from unmask.report.export import item_labels, item_persons
 
         opened = self.open(request)
         policy = opened.policy()
@@ -241,21 +241,10 @@ class Pages:
                 return self.error(request, 404, "no item with this key in the case", opened)
             uploader = s.get(Uploader, row.uploader_id) if row.uploader_id is not None else None
             persons = [
-                (pid, policy.name(name, Role.DEPICTED))
-                for pid, name in s.execute(
-                    select(Person.id, Person.name)
-                    .join(ItemPerson, ItemPerson.person_id == Person.id)
-                    .where(ItemPerson.item_id == row.id)
-                    .order_by(Person.id)
-                )
+                (pid, policy.name(name, Role.DEPICTED)) for _, pid, name in s.execute(item_persons([row.id]))
             ]
             tags = [
-                (kind, value, policy.redact(value))
-                for kind, value in s.execute(
-                    select(ItemLabel.kind, ItemLabel.value)
-                    .where(ItemLabel.item_id == row.id)
-                    .order_by(ItemLabel.kind, ItemLabel.value)
-                )
+                (kind, value, policy.redact(value)) for _, kind, value in s.execute(item_labels([row.id]))
             ]
             sources = s.execute(
                 select(Capture, ItemSource.fields)
