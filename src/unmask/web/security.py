@@ -70,13 +70,7 @@ def is_owner(settings: ServeSettings, scope: Scope) -> bool:
     if not (str(client[0]) in ("127.0.0.1", "::1") or str(client[0]).startswith("127.")):
         return False
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-    cookies = SimpleCookie()
-    try:
-        cookies.load(headers.get("cookie", ""))
-    except Exception:  # a malformed cookie header is no session
-        return False
-    morsel = cookies.get(owner_cookie_name(settings))
-    return morsel is not None and _same(morsel.value, settings.owner_key)
+    return _cookie_holds(headers, owner_cookie_name(settings), settings.owner_key)
 
 
 def csrf_token(settings: ServeSettings) -> str:
@@ -162,13 +156,18 @@ def has_token(settings: ServeSettings, headers: Mapping[str, str]) -> bool:
     auth = headers.get("authorization", "")
     if auth.lower().startswith("bearer ") and _same(auth[7:].strip(), token):
         return True
+    return _cookie_holds(headers, cookie_name(settings), token)
+
+
+def _cookie_holds(headers: Mapping[str, str], name: str, expected: str) -> bool:
+    """Whether the request's cookie NAME holds EXPECTED (a malformed cookie header holds nothing)."""
     cookies = SimpleCookie()
     try:
         cookies.load(headers.get("cookie", ""))
-    except Exception:  # a malformed cookie header is no token
+    except Exception:
         return False
-    morsel = cookies.get(cookie_name(settings))
-    return morsel is not None and _same(morsel.value, token)
+    morsel = cookies.get(name)
+    return morsel is not None and _same(morsel.value, expected)
 
 
 def _same(given: str | None, expected: str) -> bool:
