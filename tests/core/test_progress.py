@@ -37,3 +37,8 @@ def test_a_missing_or_bad_file_is_no_progress(tmp_path: Path, text: str | None) 
     if text is not None:
         path.write_text(text)
     assert read_progress(path) is None
+
+
+def test_a_count_reads_as_steps_or_as_megabytes() -> None:
+    assert Count("scan", 1200, 3400).text() == "1,200 / 3,400"
+    assert Count("verify", 12_500_000, 40_000_000, unit="bytes").text() == "12.5 / 40.0 MB"

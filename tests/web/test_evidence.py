@@ -10,6 +10,7 @@ import urllib.request
 import pytest
 from markupsafe import escape
 
+from tests.evidence.conftest import record_pages
 from tests.report.test_html_report import XSS, load_hostile_case
 from tests.web.conftest import ClientFactory, csrf_of, wait_job
 from unmask.core.case import Case
@@ -57,12 +58,15 @@ def test_the_custody_log_is_listed_newest_first_escaped_and_a_broken_chain_is_na
 def test_a_verification_that_holds_is_done_and_one_that_fails_shows_every_failure(
     sqlite_case: Case, client_for: ClientFactory
 ) -> None:
+    record_pages(sqlite_case, 2)  # a WARC file to hash
     client = client_for(sqlite_case.root)
     started = client.post("/c/case/evidence/verify", data={"csrf": csrf_of(client, "/c/case/evidence")})
     assert started.status_code == 303
     status = wait_job(client, started.headers["location"])
     assert status["state"] == "done" and status["verify"]["ok"] is True
     assert "All hold" in client.get(started.headers["location"]).text
+    bar = status["progress"]  # the bytes hashed, from the command's own progress callback
+    assert bar["label"] == "verify" and bar["unit"] == "bytes" and bar["done"] == bar["total"] > 0
 
     load_hostile_case(sqlite_case)  # capture rows whose WARC file is not there
     again = client.post("/c/case/evidence/verify", data={"csrf": csrf_of(client, "/c/case/evidence")})

@@ -467,7 +467,7 @@ class Pages:
         }
         count = job.progress()
         if count is not None:
-            status["progress"] = {**asdict(count), "info": policy.redact(count.info)}
+            status["progress"] = {**asdict(count), "info": policy.redact(count.info), "text": count.text()}
         if job.kind in self.progress:
             status.update(self.progress[job.kind](opened, job))
         if job.kind == "report" and job.state == "done":

@@ -24,7 +24,7 @@
       var bar = document.getElementById("job-bar");
       if (bar) { bar.max = Math.max(s.progress.total, 1); bar.value = s.progress.done; }
       text("job-bar-label", s.progress.label);
-      text("job-count", s.progress.done.toLocaleString("en") + " / " + s.progress.total.toLocaleString("en"));
+      text("job-count", s.progress.text);
       text("job-info", s.progress.info);
     }
     if (s.run) {
