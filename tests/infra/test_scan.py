@@ -223,7 +223,7 @@ def test_interrupted_scan_keeps_what_it_finished(
                 case,
                 ["fast.test", "a.fast.test", "slow.test", "b.fast.test"],
                 dns_only(dns),
-                progress=lambda result: reported.add(result.domain),
+                progress=lambda done, total, info="": reported.add(info) if info else None,
             )
         )
         while not task.done() and not (Stuck.stuck and reported >= fast):

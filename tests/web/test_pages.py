@@ -75,6 +75,23 @@ def test_depicted_persons_are_pseudonyms_unless_public_or_real_names(
     assert "Bo Rin" in named and pseudonym("Bo Rin", secret) not in named
 
 
+def test_an_uploader_named_as_a_hidden_person_is_a_pseudonym_unless_real_names(
+    case: Case, client_for: ClientFactory
+) -> None:
+    from sqlalchemy import update
+
+    from unmask.core.store.models import Uploader
+
+    load_hostile_case(case)
+    with case.store.session() as s:
+        s.execute(update(Uploader).where(Uploader.name == "u1").values(name="Bo Rin"))
+    pages = ("/c/case/items?removed=all", *_item_pages(client_for(case.root)))
+    shown = "\n".join(client_for(case.root).get(p).text for p in pages)
+    assert "Bo Rin" not in shown and pseudonym("Bo Rin", case.config.secret) in shown
+    named = "\n".join(client_for(case.root, real_names=True).get(p).text for p in pages)
+    assert "Bo Rin" in named
+
+
 def test_the_dashboard_shows_the_figures_stats_computes(case: Case, client_for: ClientFactory) -> None:
     load_hostile_case(case)
     figures = compute_figures(case.store, FigureOptions(privacy=PrivacyPolicy.for_case(case)))
@@ -148,6 +165,8 @@ def test_filters_narrow_the_items_and_bad_values_are_one_line_errors(
     assert count("q=%3Cscript") == 1
     persons = re.findall(r'href="\?person=(\d+)"', client.get("/c/case/items").text)
     assert persons and count(f"person={persons[0]}") >= 1
+    uploaders = re.findall(r'href="\?[^"]*uploader=(\d+)', client.get("/c/case/items?removed=all").text)
+    assert len(set(uploaders)) == 3 and sum(count(f"uploader={u}&removed=all") for u in set(uploaders)) == 4
     for bad in ("kind=film", "month=2020-13", "person=abc", "sort=title", "after=zzz"):
         answer = client.get(f"/c/case/items?{bad}")
         assert answer.status_code == 400, bad

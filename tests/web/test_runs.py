@@ -62,9 +62,14 @@ def test_an_infra_scan_started_from_the_page_completes_and_links_its_domains(
     status = wait_job(client, job_url)
     assert status["state"] == "done", status
     assert status["links"] == ["/c/case/infra/alpha.test", "/c/case/infra/x.broken.test"]
+    progress = status["progress"]  # the command's own done/total, written for the job's bar
+    assert (progress["label"], progress["done"], progress["total"]) == ("scan", 2, 2)
+    assert 'id="job-bar" max="2" value="2"' in client.get(job_url).text
     assert 'href="/c/case/infra/alpha.test"' in client.get(job_url).text
     assert "127.0.0.70" in client.get("/c/case/infra/alpha.test").text
     assert "alpha.test" in client.get("/c/case/infra").text
+    broken = client.get("/c/case/infra/x.broken.test").text  # its failed look-ups, from the store
+    assert "SERVFAIL" in broken and "No look-up failed." not in broken
 
 
 def test_active_origin_discovery_runs_only_when_ticked(sqlite_case: Case, client_for: ClientFactory) -> None:
@@ -176,6 +181,11 @@ def test_an_app_check_started_from_the_page_observes_each_app_again(
         status = wait_job(client, start_job(client, "/c/case/apps/check", "/c/case/apps"))
     assert status["state"] == "done", status
     assert status["links"] == ["/c/case/apps"]
+    assert {k: status["progress"][k] for k in ("label", "done", "total")} == {
+        "label": "apps",
+        "done": 1,
+        "total": 1,
+    }
     page = client.get("/c/case/apps").text
     assert "2.0.1" in page and "2.1.0" in page  # the second observation's change, from the page's check
 

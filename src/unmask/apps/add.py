@@ -29,6 +29,7 @@ from unmask.apps.stores.base import Listing
 from unmask.core.config import AppsSettings
 from unmask.core.errors import FetchRefused, UnmaskError
 from unmask.core.fetch import BinaryAllowance, Fetcher, FetchError, binary_allowance
+from unmask.core.progress import Progress
 from unmask.core.store.models import App
 
 COUNTRY = re.compile(r"^[A-Za-z]{2}$")
@@ -174,10 +175,20 @@ async def _checks(case: Any, fetcher: Fetcher, source: Source, options: AddOptio
     return out
 
 
-async def add_sources(case: Any, sources: list[Source], options: AddOptions) -> list[dict[str, Any]]:
+async def add_sources(
+    case: Any, sources: list[Source], options: AddOptions, progress: Progress | None = None
+) -> list[dict[str, Any]]:
     """Every source in turn; failures inside (a refused download, a store that does not answer) are
-    results. Bad APK files raise ApkInputError before anything is fetched."""
+    results. Bad APK files raise ApkInputError before anything is fetched. ``progress`` is told after
+    each source."""
     results: list[dict[str, Any]] = []
+
+    def done(source: Source) -> None:
+        if progress is not None:
+            progress(len(results), len(sources), source.raw)
+
+    if progress is not None:
+        progress(0, len(sources))
     for source in sources:
         if source.kind == "apk_file":
             try:
@@ -185,6 +196,7 @@ async def add_sources(case: Any, sources: list[Source], options: AddOptions) -> 
             except OSError as exc:
                 raise UnmaskError(f"cannot read ({exc.strerror})", where=source.raw) from exc
             results.append(add_apk_bytes(case, content, source=source.raw))
+            done(source)
     stores: Fetcher | None = None
     try:
         for source in sources:
@@ -195,6 +207,8 @@ async def add_sources(case: Any, sources: list[Source], options: AddOptions) -> 
                 checks = await _checks(case, stores, source, options)
                 package = checks[-1]["package"] if checks else source.app_id
                 results.append({"source": source.raw, "package": package, "apk": None, "checks": checks})
+            if source.kind != "apk_file":
+                done(source)
     finally:
         if stores is not None:
             await stores.aclose()

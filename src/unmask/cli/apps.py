@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from unmask.cli.common import CaseOpt, Choice, JsonOpt, opened_case, out_console, print_json
+from unmask.cli.common import CaseOpt, Choice, JsonOpt, err_console, opened_case, out_console, print_json
 from unmask.core.errors import UnmaskError
 from unmask.core.output import display_text
 from unmask.evidence import custody
@@ -62,6 +62,7 @@ def add_cmd(
     """Add apps: APKs are analysed offline; store listings are checked in each storefront (one observation
     each, kept as evidence)."""
     from unmask.apps.add import AddOptions, add_sources, check_countries, parse_source
+    from unmask.core.progress import progress_display
 
     if store_base is not None and not store_base.startswith(("http://", "https://")):
         raise UnmaskError(f"{store_base!r} is not an http(s) URL", where="--store-base")
@@ -77,7 +78,8 @@ def add_cmd(
     with opened_case(case) as the_case:
         if delay is not None:
             the_case.config.fetch.delay = delay
-        results = asyncio.run(add_sources(the_case, parsed, options))
+        with progress_display("apps", show=not as_json, console=err_console) as step:
+            results = asyncio.run(add_sources(the_case, parsed, options, step))
     if as_json:
         print_json({"apps": results})
         return

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
 from unmask.cli.common import (
     CaseOpt,
@@ -34,28 +24,6 @@ app = typer.Typer(
     help="Evidence that stands up: seal and timestamp, verify, custody log, WACZ export, offline replay.",
     no_args_is_help=True,
 )
-
-
-@contextmanager
-def _byte_progress(label: str, show: bool) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on stderr over a known total of bytes."""
-    progress = Progress(
-        TextColumn(f"[bold]{label}[/]"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        disable=not show,
-        transient=True,
-    )
-    task = progress.add_task(label, total=None)
-
-    def step(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
-
-    with progress:
-        yield step
 
 
 @app.command("seal")
@@ -99,9 +67,11 @@ def seal_cmd(
 @app.command("verify")
 def verify_cmd(case: CaseOpt = None, as_json: JsonOpt = False) -> None:
     """Re-hash every evidence file and check records, capture rows, seals, tokens and the custody log."""
+    from unmask.core.progress import progress_display
     from unmask.evidence.verify import verify
 
-    with opened_case(case) as the_case, _byte_progress("verify", show=err_console.is_terminal) as step:
+    bar = progress_display("verify", show=err_console.is_terminal, console=err_console, unit="bytes")
+    with opened_case(case) as the_case, bar as step:
         result = verify(the_case, progress=step)
     if as_json:
         print_json(result.as_dict())
@@ -193,7 +163,7 @@ def serve_cmd(
     with opened_case(case) as the_case:
         server = ReplayServer(the_case, port=the_case.config.evidence.serve_port if port is None else port)
         out_console.print(server.url, highlight=False, soft_wrap=True)
-        err_console.print(f"replaying {server.captures:,} captures offline; Ctrl-C stops", highlight=False)
+        err_console.print("replaying the captures offline (later ones too); Ctrl-C stops", highlight=False)
         try:
             server.serve_forever()
         except KeyboardInterrupt:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from unmask.cli.common import (
     CaseOpt,
@@ -30,7 +27,6 @@ from unmask.evidence import custody
 if TYPE_CHECKING:  # stage modules load when their command runs (start-up of every other command)
     from unmask.infra.base import ScanOptions
     from unmask.infra.scan import ScanResult
-    from unmask.infra.storage import DomainResult
     from unmask.watch.schedule import Round
 
 app = typer.Typer(
@@ -69,27 +65,6 @@ def _domain(text: str) -> str:
     return domain_name(text).ascii
 
 
-@contextmanager
-def _progress(total: int, show: bool) -> Iterator[Callable[[DomainResult], None] | None]:
-    if not show:
-        yield None
-        return
-    columns = (
-        TextColumn("scan"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[last]}", markup=False),
-    )
-    with Progress(*columns, console=err_console, transient=True) as bar:
-        task = bar.add_task("scan", total=total, last="")
-
-        def step(result: DomainResult) -> None:
-            bar.update(task, advance=1, last=result.domain)
-
-        yield step
-
-
 def _source_name(path: str) -> str:
     """The name a source goes by in case.yaml and `infra sources` (web), not its class (WebFingerprint)."""
     from unmask.infra.registry import load_class
@@ -126,11 +101,12 @@ def scan_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Scan domains now and store the snapshot (failed look-ups are results, shown and stored)."""
+    from unmask.core.progress import progress_display
     from unmask.infra.scan import normalise_domains, scan
 
     options = _options(resolver, dns_only, active)
     names = normalise_domains(domains)
-    with opened_case(case) as the_case, _progress(len(names), show=True) as step:
+    with opened_case(case) as the_case, progress_display("scan", show=True, console=err_console) as step:
         result = scan(the_case, [a for a, _ in names], options, step)
     if as_json:
         print_json(result.as_dict())

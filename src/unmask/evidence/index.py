@@ -11,7 +11,7 @@ import heapq
 import json
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -23,6 +23,9 @@ from unmask.core.case import Case
 from unmask.core.store.models import Capture
 from unmask.evidence.manifest import ROWS_PER_FETCH
 
+_C = Capture.__table__.c
+RECORDED = _C.warc_file.is_not(None) & _C.warc_offset.is_not(None) & _C.warc_length.is_not(None)
+"""The captures that have a WARC record (and so an index line)."""
 RUN_LINES = 100_000
 """Index lines sorted in memory at a time."""
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -82,8 +85,9 @@ class IndexedCapture:
         return self.mime in HTML_TYPES
 
 
-def recorded_captures(case: Case) -> Iterator[IndexedCapture]:
-    """Every capture with a WARC record, in id order, streamed."""
+def recorded_captures(case: Case, *, after: int = 0, upto: int | None = None) -> Iterator[IndexedCapture]:
+    """Every capture with a WARC record (with an id above ``after``, and up to ``upto``), in id order,
+    streamed."""
     c = Capture.__table__.c
     query = (
         select(
@@ -97,7 +101,7 @@ def recorded_captures(case: Case) -> Iterator[IndexedCapture]:
             c.warc_offset,
             c.warc_length,
         )
-        .where(c.warc_file.is_not(None), c.warc_offset.is_not(None), c.warc_length.is_not(None))
+        .where(RECORDED, c.id > after, *([c.id <= upto] if upto is not None else []))
         .order_by(c.id)
     )
     with case.store.engine.connect() as conn:
@@ -140,14 +144,18 @@ def _sorted_runs(lines: Iterator[str], folder: Path) -> list[Path]:
     return runs
 
 
-def write_cdxj(case: Case, out: Sink) -> int:
-    """The sorted CDXJ index of every recorded capture into OUT; the number of lines."""
+def write_cdxj(
+    case: Case, out: Sink, *, after: int = 0, upto: int | None = None, merged: Iterable[str] = ()
+) -> int:
+    """The sorted CDXJ index of every recorded capture (``after``, ``upto``: of those with an id in that
+    range) into OUT, merged with ``merged`` (lines of an index already sorted); the number of lines."""
     count = 0
     with tempfile.TemporaryDirectory(prefix="unmask-cdxj-") as work:
-        runs = _sorted_runs((cdxj_line(c) for c in recorded_captures(case)), Path(work))
+        captures = recorded_captures(case, after=after, upto=upto)
+        runs = _sorted_runs((cdxj_line(c) for c in captures), Path(work))
         handles = [run.open("r", encoding="utf-8") for run in runs]
         try:
-            for line in heapq.merge(*handles):
+            for line in heapq.merge(merged, *handles):
                 out.write(line.encode("utf-8"))
                 count += 1
         finally:

@@ -3,23 +3,28 @@
   /                      the HTML captures, newest first, each linking to /capture/ID
   /capture/ID            one capture: its reference (id, URL, time, SHA-256, WARC record) and the page
                          replayed by <replay-web-page> from that exact time
-  /ui.js, /replay/sw.js  ReplayWeb.page (vendored in evidence/replay/, AGPL-3.0)
-  /archive/index.cdxj    the CDXJ index of every capture (built at start, outside the case)
-  /archive/NAME          a WARC file of the case, read by byte range
+  /ui.js, /replay/sw.js  ReplayWeb.page (vendored in evidence/replay/vendor/, AGPL-3.0)
+  /archive/V/index.cdxj  the CDXJ index of every capture (outside the case; V names its state, so that a
+                         browser that loaded an older index loads the new one)
+  /archive/V/NAME        a WARC file of the case, read by byte range (also /archive/index.cdxj, /archive/NAME)
 
-ReplayWeb.page loads the index and fetches each record by its offset and length: nothing is copied and
-nothing leaves the machine. The server answers only GET and HEAD, only for its own host names (a page
-that rebinds a DNS name to 127.0.0.1 gets nothing), and only for the files above.
+The index is built when first asked for, not at start, and brought up to date whenever it is asked again:
+captures recorded since (a crawl running beside the server) are merged in, keyed by capture id
+(:class:`ReplayIndex`). ReplayWeb.page loads the index and fetches each record by its offset and length:
+nothing is copied and nothing leaves the machine. The server answers only GET and HEAD, only for its own
+host names (a page that rebinds a DNS name to 127.0.0.1 gets nothing), only requests ``allow`` admits (the
+web workbench's token), and only for the files above.
 """
 
 from __future__ import annotations
 
 import html
+import os
 import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,12 +38,13 @@ from unmask.core.case import Case
 from unmask.core.errors import UnmaskError
 from unmask.core.store.models import Capture
 from unmask.evidence.digests import CHUNK
-from unmask.evidence.index import HTML_TYPES, iso, timestamp14, write_cdxj
+from unmask.evidence.index import HTML_TYPES, RECORDED, iso, timestamp14, write_cdxj
 from unmask.evidence.links import reference
 
-ASSETS = Path(__file__).parent / "replay"
+ASSETS = Path(__file__).parent / "replay" / "vendor"
 PAGE_SIZE = 200
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+_ARCHIVE = re.compile(r"/archive/(?:\d{1,20}-\d{1,20}/)?(?P<name>[^/]{1,255})")
 
 _STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d1d1f}
@@ -69,17 +75,78 @@ def _page(title: str, body: str, *, replay: bool = False) -> bytes:
     ).encode()
 
 
-class ReplayServer:
-    """The replay server of one case; a context manager that serves in a background thread."""
+class ReplayIndex:
+    """The replay's CDXJ index, built when first asked for and brought up to date each time it is asked
+    again: the captures recorded since (capture id above the highest indexed) are sorted and merged into
+    it, and nothing indexed already is read from the store again. When the store then holds another number
+    of recorded captures than the index has lines (one committed late with a lower id, one deleted), the
+    index is built again whole."""
 
-    def __init__(self, case: Case, *, port: int, host: str = "127.0.0.1") -> None:
+    def __init__(self, case: Case, folder: Path) -> None:
         self.case = case
+        self.path = folder / "index.cdxj"
+        self.upto = 0
+        """The highest capture id indexed."""
+        self.lines = 0
+        self._lock = threading.Lock()
+
+    @property
+    def version(self) -> str:
+        """Names what the index holds (a browser keeps each loaded index under its address)."""
+        return f"{self.upto}-{self.lines}"
+
+    def _recorded(self) -> tuple[int, int]:
+        with self.case.store.engine.connect() as conn:
+            count, top = conn.execute(
+                select(func.count(), func.max(Capture.__table__.c.id)).where(RECORDED)
+            ).one()
+        return int(count), int(top or 0)
+
+    def current(self) -> Path:
+        """The index with every capture recorded by now."""
+        with self._lock:
+            count, top = self._recorded()
+            if self.path.exists() and (count, top) == (self.lines, self.upto):
+                return self.path
+            lines = self._write(top, incremental=self.path.exists() and top >= self.upto)
+            if lines != count:
+                lines = self._write(top, incremental=False)
+            self.upto, self.lines = top, lines
+            return self.path
+
+    def _write(self, top: int, *, incremental: bool) -> int:
+        fresh = self.path.with_name("index.cdxj.part")
+        with fresh.open("wb") as out:
+            if incremental:
+                with self.path.open("r", encoding="utf-8") as earlier:
+                    added = write_cdxj(self.case, out, after=self.upto, upto=top, merged=earlier)
+            else:
+                added = write_cdxj(self.case, out, upto=top)
+        os.replace(fresh, self.path)  # a reader holding the old file keeps reading it whole
+        return added
+
+
+class ReplayServer:
+    """The replay server of one case; a context manager that serves in a background thread.
+
+    ``host``: the address to bind (127.0.0.1 unless the web workbench is bound elsewhere); ``names``: more
+    Host header names it answers (with its port); ``allow``: a check of every request's headers (the web
+    workbench's token), refused with 403 when it fails."""
+
+    def __init__(
+        self,
+        case: Case,
+        *,
+        port: int,
+        host: str = "127.0.0.1",
+        names: Iterable[str] = (),
+        allow: Callable[[Mapping[str, str]], bool] | None = None,
+    ) -> None:
+        self.case = case
+        self.allow = allow
         self._work = tempfile.mkdtemp(prefix="unmask-replay-")
         try:
-            self.index = Path(self._work) / "index.cdxj"
-            with self.index.open("wb") as fh:
-                self.captures = write_cdxj(case, fh)
-            self.warcs = {p.name: p for p in case.warc_dir.iterdir() if p.is_file() and ".warc" in p.name}
+            self.index = ReplayIndex(case, Path(self._work))
             try:
                 self.httpd = ThreadingHTTPServer((host, port), self._handler())
             except OSError as exc:
@@ -89,8 +156,16 @@ class ReplayServer:
             raise
         self.httpd.daemon_threads = True
         self.port = int(self.httpd.server_address[1])
-        self.hosts = {f"127.0.0.1:{self.port}", f"localhost:{self.port}"}
+        hosts = {"127.0.0.1", "localhost", *(n.lower() for n in names)}
+        self.hosts = {f"[{n}]:{self.port}" if ":" in n else f"{n}:{self.port}" for n in hosts}
         self._thread: threading.Thread | None = None
+
+    def warc(self, name: str) -> Path | None:
+        """A WARC file of the case by its name (those written since the server started too)."""
+        if "/" in name or "\\" in name or name.startswith(".") or ".warc" not in name:
+            return None
+        path = self.case.warc_dir / name
+        return path if path.is_file() else None
 
     @property
     def url(self) -> str:
@@ -148,7 +223,7 @@ class ReplayServer:
             nav.append(f"<a href='/?page={page + 1}'>older</a>")
         name = html.escape(self.case.config.name)
         body = (
-            f"<header><h1>Captures of {name}</h1>{total:,} HTML captures, {self.captures:,} records in all; "
+            f"<header><h1>Captures of {name}</h1>{total:,} HTML captures; "
             "replayed offline from the case's WARC files.</header>"
             f"<table><tr><th>capture</th><th>time (UTC)</th><th>status</th><th>URL</th></tr>{lines}</table>"
             f"<nav>{' · '.join(nav)}</nav>"
@@ -171,8 +246,10 @@ class ReplayServer:
         ]
         facts = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in fields)
         if capture.warc_file:
+            self.index.current()  # this capture in it
+            source = f"/archive/{self.index.version}/index.cdxj"
             replay = (
-                f"<replay-web-page source='/archive/index.cdxj' url='{html.escape(capture.url, quote=True)}' "
+                f"<replay-web-page source='{source}' url='{html.escape(capture.url, quote=True)}' "
                 f"ts='{timestamp14(capture.requested_at)}' replayBase='/replay/' embed='replayonly'>"
                 "</replay-web-page>"
             )
@@ -257,8 +334,13 @@ class ReplayServer:
                         self.wfile.write(chunk)
 
             def do_GET(self) -> None:
-                if self.headers.get("Host", "") not in server.hosts:
+                if self.headers.get("Host", "").lower() not in server.hosts:
                     self._error(HTTPStatus.MISDIRECTED_REQUEST)
+                    return
+                if server.allow is not None and not server.allow(
+                    {k.lower(): v for k, v in self.headers.items()}
+                ):
+                    self._error(HTTPStatus.FORBIDDEN)
                     return
                 parts = urlsplit(self.path)
                 path = parts.path
@@ -279,10 +361,16 @@ class ReplayServer:
                         self._file(ASSETS / "ui.js", "text/javascript")
                     elif path == "/replay/sw.js":
                         self._file(ASSETS / "sw.js", "text/javascript")
-                    elif path == "/archive/index.cdxj":
-                        self._file(server.index, "text/plain; charset=utf-8")
-                    elif path.startswith("/archive/") and path[9:] in server.warcs:
-                        self._file(server.warcs[path[9:]], "application/warc")
+                    elif archive := _ARCHIVE.fullmatch(path):
+                        name = archive["name"]
+                        found = server.index.current() if name == "index.cdxj" else server.warc(name)
+                        if found is None:
+                            self._error(HTTPStatus.NOT_FOUND)
+                        else:
+                            media = (
+                                "text/plain; charset=utf-8" if name == "index.cdxj" else "application/warc"
+                            )
+                            self._file(found, media)
                     else:
                         self._error(HTTPStatus.NOT_FOUND)
                 except (BrokenPipeError, ConnectionResetError):

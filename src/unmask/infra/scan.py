@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from unmask.core.case import Case
 from unmask.core.domains import domain_name
 from unmask.core.fetch.client import Fetcher
 from unmask.core.fetch.scope import Scope, SiteDomain
+from unmask.core.progress import Progress
 from unmask.core.store.models import utcnow
 from unmask.infra.base import Observation, ScanOptions, Source
 from unmask.infra.context import DomainScan, Scanner
@@ -82,9 +83,6 @@ async def scan_domain(scanner: Scanner, domain: str, unicode: str, chain: list[S
     return DomainResult(domain, unicode, ctx.observations, ctx.failures, ran, utcnow())
 
 
-Progress = Callable[[DomainResult], None]
-
-
 def fetch_scope(case: Case, domains: Iterable[str], chain: Iterable[Source], options: ScanOptions) -> Scope:
     """Where a scan's requests may go: the scanned domains (and their subdomains) and the data services
     the running sources name (RDAP, CT, Google's tag containers with ``--active``); nothing else."""
@@ -144,10 +142,12 @@ async def scan_async(
         results.append(result)
         pending.append(result)
         if progress is not None:
-            progress(result)
+            progress(len(results), len(names), result.domain)
         await flush()
 
     status = "interrupted"
+    if progress is not None:
+        progress(0, len(names))
     try:
         await asyncio.gather(*(one(a, u) for a, u in names))
         status = "complete"

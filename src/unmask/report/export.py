@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
 import unmask
@@ -105,6 +105,25 @@ def _cols(spec: str) -> tuple[Column, ...]:
 # -- the tables -------------------------------------------------------------------------------------
 
 
+def item_persons(ids: Sequence[int]) -> Select[int, int, str]:
+    """The depicted persons of these items: (item key, person key, stored name), by item then person."""
+    return (
+        select(ItemPerson.item_id, Person.id, Person.name)
+        .join(Person, Person.id == ItemPerson.person_id)
+        .where(ItemPerson.item_id.in_(ids))
+        .order_by(ItemPerson.item_id, Person.id)
+    )
+
+
+def item_labels(ids: Sequence[int]) -> Select[int, str, str]:
+    """The labels (tags, categories …) of these items: (item key, kind, value), by item, kind, value."""
+    return (
+        select(ItemLabel.item_id, ItemLabel.kind, ItemLabel.value)
+        .where(ItemLabel.item_id.in_(ids))
+        .order_by(ItemLabel.item_id, ItemLabel.kind, ItemLabel.value)
+    )
+
+
 class _Source:
     """Reads the case's tables as row streams, with the export's scope and privacy applied."""
 
@@ -168,16 +187,8 @@ class _Source:
         redact, policy = self.redact, self.policy
         for part in self._stream(q):
             ids = [r[0] for r in part]
-            persons = self._grouped(
-                select(ItemPerson.item_id, Person.name)
-                .join(Person, Person.id == ItemPerson.person_id)
-                .where(ItemPerson.item_id.in_(ids))
-            )
-            labels = self._grouped(
-                select(ItemLabel.item_id, ItemLabel.kind, ItemLabel.value)
-                .where(ItemLabel.item_id.in_(ids))
-                .order_by(ItemLabel.item_id, ItemLabel.kind, ItemLabel.value)
-            )
+            persons = self._grouped(item_persons(ids))
+            labels = self._grouped(item_labels(ids))
             sources = self._grouped(
                 select(ItemSource.item_id, Capture.id, Capture.warc_file, Capture.warc_offset)
                 .join(Capture, Capture.id == ItemSource.capture_id)
@@ -190,7 +201,7 @@ class _Source:
                 for f in EXPORTED:
                     value = by_field.get(f.name)
                     if f.store == "persons":
-                        names = (policy.name(n, Role.DEPICTED) or "" for (n,) in persons.get(iid, ()))
+                        names = (policy.name(n, Role.DEPICTED) or "" for _, n in persons.get(iid, ()))
                         cells.append(SEP.join(sorted(names)))
                     elif f.store == "label":
                         texts = [redact(v) or "" for k, v in labels.get(iid, ()) if k == f.label]

@@ -7,7 +7,7 @@ characters (unmask.core.output.display_text), so a platform's text shows as writ
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
@@ -30,6 +30,7 @@ from unmask.web.errors import BadRequest
 from unmask.web.evidence import EvidencePages
 from unmask.web.forum import ForumPages
 from unmask.web.graph import GraphPages
+from unmask.web.infra import InfraPages
 from unmask.web.protect import ProtectPages
 from unmask.web.security import Guard
 from unmask.web.settings import ServeSettings
@@ -72,6 +73,15 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
+Endpoint = Callable[[Request], Any]
+
+
+def _routes(path: str, get: Endpoint | None, post: Endpoint | None) -> list[BaseRoute]:
+    """A page's routes: what GET shows, what a form POSTs."""
+    found: list[BaseRoute] = [] if get is None else [Route(path, get)]
+    return found if post is None else [*found, Route(path, post, methods=["POST"])]
+
+
 def create_app(settings: ServeSettings) -> Starlette:
     """The application for one server; its cases open as pages first ask for them."""
     pages = Pages(settings, templates())
@@ -101,48 +111,46 @@ def create_app(settings: ServeSettings) -> Starlette:
     evidence = EvidencePages(pages)
     charts = ChartPages(pages)
     graph = GraphPages(pages)
+    infra = InfraPages(pages)
     apps = AppPages(pages)
     forum = ForumPages(pages)
     protect = ProtectPages(pages)
-    case = "/c/{slug:str}"
-    routes = [
-        Route("/", pages.cases),
-        Route("/", pages.case_create, methods=["POST"]),
-        Route("/owner", protect.open_session),
-        Route(f"{case}/protect", protect.page),
-        Route(f"{case}/", pages.dashboard),
-        Route(f"{case}/items", pages.items),
-        Route(f"{case}/items/{{item_id:int}}", pages.item),
-        Route(f"{case}/persons", pages.persons),
-        Route(f"{case}/charts", charts.page),
-        Route(f"{case}/charts.json", charts.data),
-        Route(f"{case}/infra", pages.infra),
-        Route(f"{case}/infra", pages.runs.infra_start, methods=["POST"]),
-        Route(f"{case}/infra/{{domain:str}}", pages.infra_domain),
-        Route(f"{case}/apps", apps.page),
-        Route(f"{case}/apps/check", pages.runs.apps_check, methods=["POST"]),
-        Route(f"{case}/forum", forum.page),
-        Route(f"{case}/forum", pages.runs.forum_start, methods=["POST"]),
-        Route(f"{case}/history", pages.runs.history),
-        Route(f"{case}/history", pages.runs.history_start, methods=["POST"]),
-        Route(f"{case}/owners", pages.owners),
-        Route(f"{case}/owners/entity", pages.entity),
-        Route(f"{case}/owners/graph", graph.page),
-        Route(f"{case}/owners/node.json", graph.node),
-        Route(f"{case}/owners/owners.json", graph.owners),
-        Route(f"{case}/owners/path.json", graph.path),
-        Route(f"{case}/evidence", evidence.browser),
-        Route(f"{case}/evidence/verify", evidence.verify_start, methods=["POST"]),
-        Route(f"{case}/evidence/replay", evidence.replay_start, methods=["POST"]),
-        Route(f"{case}/report", pages.report),
-        Route(f"{case}/report", pages.report_start, methods=["POST"]),
-        Route(f"{case}/report/file.{{fmt:str}}", pages.report_file),
-        Route(f"{case}/census", pages.census),
-        Route(f"{case}/census", pages.census_start, methods=["POST"]),
-        Route(f"{case}/jobs/{{job_id:int}}", pages.job),
-        Route(f"{case}/jobs/{{job_id:int}}.json", pages.job_json),
-        Route(f"{case}/jobs/{{job_id:int}}/interrupt", pages.job_interrupt, methods=["POST"]),
-        Route(f"{case}/jobs/{{job_id:int}}/again", pages.job_restart, methods=["POST"]),
+    job = "/jobs/{job_id:int}"
+    of_case: dict[str, tuple[Endpoint | None, Endpoint | None]] = {  # a case's pages: (GET, POST)
+        "/protect": (protect.page, None),
+        "/": (pages.dashboard, None),
+        "/items": (pages.items, None),
+        "/items/{item_id:int}": (pages.item, None),
+        "/persons": (pages.persons, None),
+        "/charts": (charts.page, None),
+        "/charts.json": (charts.data, None),
+        "/infra": (infra.page, pages.runs.infra_start),
+        "/infra/{domain:str}": (infra.domain, None),
+        "/apps": (apps.page, None),
+        "/apps/check": (None, pages.runs.apps_check),
+        "/forum": (forum.page, pages.runs.forum_start),
+        "/history": (pages.runs.history, pages.runs.history_start),
+        "/owners": (pages.owners, None),
+        "/owners/entity": (pages.entity, None),
+        "/owners/graph": (graph.page, None),
+        "/owners/node.json": (graph.node, None),
+        "/owners/owners.json": (graph.owners, None),
+        "/owners/path.json": (graph.path, None),
+        "/evidence": (evidence.browser, None),
+        "/evidence/verify": (None, evidence.verify_start),
+        "/evidence/replay": (None, evidence.replay_start),
+        "/report": (pages.report, pages.report_start),
+        "/report/file.{fmt:str}": (pages.report_file, None),
+        "/census": (pages.census, pages.census_start),
+        job: (pages.job, None),
+        f"{job}.json": (pages.job_json, None),
+        f"{job}/interrupt": (None, pages.job_interrupt),
+        f"{job}/again": (None, pages.job_restart),
+    }
+    routes: list[BaseRoute] = [
+        *_routes("/", pages.cases, pages.case_create),
+        *_routes("/owner", protect.open_session, None),
+        *(r for path, (get, post) in of_case.items() for r in _routes(f"/c/{{slug:str}}{path}", get, post)),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(

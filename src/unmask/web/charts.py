@@ -3,7 +3,7 @@
 The specs are the report's, built by its sections from the same data (``report.sections``: each
 section's gather, then its render with a page that keeps every :class:`~unmask.report.charts.specs.Chart`
 it is handed instead of drawing it as SVG). The page loads them from ``charts.json`` and draws them with
-the vendored vega, vega-lite, vega-embed and vega-interpreter (static/vega/, SOURCE.md there): no eval
+the vendored vega, vega-lite, vega-embed and vega-interpreter (static/vendor/vega/, SOURCE.md there): no eval
 (expressions through the interpreter), no injected style, no request off this server.
 """
 

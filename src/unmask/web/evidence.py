@@ -25,6 +25,8 @@ from starlette.responses import RedirectResponse, Response
 from unmask.core.errors import UnmaskError
 from unmask.web.cases import OpenCase
 from unmask.web.errors import BadRequest
+from unmask.web.security import has_token
+from unmask.web.settings import ServeSettings
 
 if TYPE_CHECKING:
     from unmask.core.privacy import PrivacyPolicy
@@ -39,9 +41,16 @@ FAILURES_SHOWN = 500
 
 
 class Replays:
-    """The replay servers this server started, one per case, closed when it stops."""
+    """The replay servers this server started, one per case, closed when it stops.
 
-    def __init__(self) -> None:
+    A replay listens on the address this server is bound to, on a port of its own: a port is an origin of
+    its own to the browser, so the scripts of a replayed page (hostile, like everything a platform serves)
+    never run inside the workbench's pages. It answers the same host names and, when this server has a
+    token, only requests that carry it (the cookie reaches every port of the host), so its links work for
+    every browser that may open this server, and for nobody else."""
+
+    def __init__(self, settings: ServeSettings) -> None:
+        self.settings = settings
         self._servers: dict[str, ReplayServer] = {}
         self._lock = threading.Lock()
 
@@ -49,13 +58,29 @@ class Replays:
         server = self._servers.get(slug)
         return server.port if server is not None else None
 
+    def base(self, request: Request, slug: str) -> str | None:
+        """The address of the case's replay as the browser that asked reaches this server (its host name,
+        the replay's port), None when it does not run."""
+        port = self.port(slug)
+        if port is None:
+            return None
+        host = request.url.hostname or "127.0.0.1"
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+
     def start(self, opened: OpenCase) -> int:
         from unmask.evidence.serve import ReplayServer
 
+        settings = self.settings
         with self._lock:
             server = self._servers.get(opened.slug)
             if server is None:
-                server = ReplayServer(opened.case, port=0).__enter__()
+                server = ReplayServer(
+                    opened.case,
+                    port=0,
+                    host=settings.host,
+                    names=settings.allowed_hosts,
+                    allow=(lambda headers: has_token(settings, headers)) if settings.token else None,
+                ).__enter__()
                 self._servers[opened.slug] = server
             return server.port
 
@@ -158,7 +183,9 @@ class EvidencePages:
             seal=latest_seal(opened.case),
             jobs=jobs,
             running=next((j for j in jobs if j.state == "running"), None),
-            replay_port=pages.replays.port(opened.slug),
+            replay=pages.replays.base(request, opened.slug),
+            serve_port=opened.case.config.evidence.serve_port,
+            guarded=bool(pages.settings.token),
         )
 
     async def verify_start(self, request: Request) -> Response:
@@ -174,7 +201,7 @@ class EvidencePages:
         opened = pages.open(request)
         await pages.form(request)
         try:
-            await run_in_threadpool(pages.replays.start, opened)  # it indexes every capture first
+            await run_in_threadpool(pages.replays.start, opened)  # its index is built when first asked for
         except (UnmaskError, OSError) as exc:
             raise BadRequest(f"the replay could not start: {opened.policy().redact(str(exc))}") from None
         return RedirectResponse(f"/c/{opened.slug}/evidence#replay", status_code=303)

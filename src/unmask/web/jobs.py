@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from unmask.core.progress import PROGRESS_FILE_ENV, Count, read_progress
+
 TAIL_BYTES = 4096
 """How much of a job's error output is kept for its page."""
 OUTPUT_BYTES = 1024 * 1024
@@ -45,6 +47,8 @@ class Job:
     interrupts: int = 0
     output: Path | None = None
     """Where the job's standard output goes, when it is kept (a ``--json`` answer)."""
+    progress_file: Path | None = None
+    """Where the job's command writes its progress over a known total (unmask.core.progress), if it does."""
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -84,6 +88,10 @@ class Job:
             return None
         return None if len(data) > OUTPUT_BYTES else data.decode("utf-8", "replace")
 
+    def progress(self) -> Count | None:
+        """The latest done/total the command reported (an infra scan's domains, an app check's apps)."""
+        return read_progress(self.progress_file) if self.progress_file is not None else None
+
     def last_line(self) -> str:
         lines = [line for line in self.tail().splitlines() if line.strip()]
         return lines[-1] if lines else ""
@@ -108,8 +116,9 @@ class JobManager:
             argv = [sys.executable, "-m", "unmask", *args]
             log = self._folder / f"job-{job_id}.log"
             output = self._folder / f"job-{job_id}.out" if keep_output else None
-            job = Job(job_id, case, kind, title, argv, log, output=output)
-            env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+            progress = self._folder / f"job-{job_id}.progress"
+            job = Job(job_id, case, kind, title, argv, log, output=output, progress_file=progress)
+            env = {**os.environ, "PYTHONUNBUFFERED": "1", PROGRESS_FILE_ENV: str(progress)}
             with log.open("wb") as err, output.open("wb") if output else open(os.devnull, "wb") as out:
                 job._proc = subprocess.Popen(
                     argv,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -70,13 +70,7 @@ def is_owner(settings: ServeSettings, scope: Scope) -> bool:
     if not (str(client[0]) in ("127.0.0.1", "::1") or str(client[0]).startswith("127.")):
         return False
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-    cookies = SimpleCookie()
-    try:
-        cookies.load(headers.get("cookie", ""))
-    except Exception:  # a malformed cookie header is no session
-        return False
-    morsel = cookies.get(owner_cookie_name(settings))
-    return morsel is not None and _same(morsel.value, settings.owner_key)
+    return _cookie_holds(headers, owner_cookie_name(settings), settings.owner_key)
 
 
 def csrf_token(settings: ServeSettings) -> str:
@@ -121,7 +115,7 @@ class Guard:
                 cookie = f"{cookie_name(self.settings)}={token}; HttpOnly; SameSite=Strict; Path=/"
                 await _plain(send, 303, "", [("location", location), ("set-cookie", cookie)])
                 return
-            if not self._has_token(headers, token):
+            if not has_token(self.settings, headers):
                 await _plain(send, 403, "refused: this server needs its token (printed when it started)")
                 return
 
@@ -151,17 +145,29 @@ class Guard:
                 return 403, "refused: a write from another site"
         return None
 
-    def _has_token(self, headers: dict[str, str], token: str) -> bool:
-        auth = headers.get("authorization", "")
-        if auth.lower().startswith("bearer ") and _same(auth[7:].strip(), token):
-            return True
-        cookies = SimpleCookie()
-        try:
-            cookies.load(headers.get("cookie", ""))
-        except Exception:  # a malformed cookie header is no token
-            return False
-        morsel = cookies.get(cookie_name(self.settings))
-        return morsel is not None and _same(morsel.value, token)
+
+def has_token(settings: ServeSettings, headers: Mapping[str, str]) -> bool:
+    """Whether a request (its headers, names in lower case) carries the server's token: ``Authorization:
+    Bearer …`` or the cookie. A server without a token admits every request. The evidence replay, on its
+    own port of the same host, checks the same cookie (a browser sends a host's cookies to every port)."""
+    token = settings.token
+    if not token:
+        return True
+    auth = headers.get("authorization", "")
+    if auth.lower().startswith("bearer ") and _same(auth[7:].strip(), token):
+        return True
+    return _cookie_holds(headers, cookie_name(settings), token)
+
+
+def _cookie_holds(headers: Mapping[str, str], name: str, expected: str) -> bool:
+    """Whether the request's cookie NAME holds EXPECTED (a malformed cookie header holds nothing)."""
+    cookies = SimpleCookie()
+    try:
+        cookies.load(headers.get("cookie", ""))
+    except Exception:
+        return False
+    morsel = cookies.get(name)
+    return morsel is not None and _same(morsel.value, expected)
 
 
 def _same(given: str | None, expected: str) -> bool:

@@ -24,7 +24,6 @@ from unmask.core.store.models import (
     Capture,
     CrawlRun,
     Item,
-    ItemLabel,
     ItemPerson,
     ItemSource,
     Person,
@@ -50,7 +49,7 @@ class Pages:
         self.templates = templates
         self.shelf = CaseShelf(settings)
         self.jobs = JobManager()
-        self.replays = Replays()
+        self.replays = Replays(settings)
         self.warmers: list[Callable[[OpenCase], Any]] = []
         self.progress: dict[str, Callable[[OpenCase, Job], dict[str, Any]]] = {}
         """Per job kind, what a job's page shows besides its state (a run's progress, result links)."""
@@ -231,6 +230,7 @@ class Pages:
     def item(self, request: Request) -> Response:
         from unmask.core.store.models import Uploader
         from unmask.evidence.links import reference
+        from unmask.report.export import item_labels, item_persons
 
         opened = self.open(request)
         policy = opened.policy()
@@ -241,21 +241,10 @@ class Pages:
                 return self.error(request, 404, "no item with this key in the case", opened)
             uploader = s.get(Uploader, row.uploader_id) if row.uploader_id is not None else None
             persons = [
-                (pid, policy.name(name, Role.DEPICTED))
-                for pid, name in s.execute(
-                    select(Person.id, Person.name)
-                    .join(ItemPerson, ItemPerson.person_id == Person.id)
-                    .where(ItemPerson.item_id == row.id)
-                    .order_by(Person.id)
-                )
+                (pid, policy.name(name, Role.DEPICTED)) for _, pid, name in s.execute(item_persons([row.id]))
             ]
             tags = [
-                (kind, value, policy.redact(value))
-                for kind, value in s.execute(
-                    select(ItemLabel.kind, ItemLabel.value)
-                    .where(ItemLabel.item_id == row.id)
-                    .order_by(ItemLabel.kind, ItemLabel.value)
-                )
+                (kind, value, policy.redact(value)) for _, kind, value in s.execute(item_labels([row.id]))
             ]
             sources = s.execute(
                 select(Capture, ItemSource.fields)
@@ -264,11 +253,18 @@ class Pages:
                 .order_by(Capture.requested_at)
             ).all()
             port = self.replays.port(opened.slug) or opened.case.config.evidence.serve_port
+            base = self.replays.base(request, opened.slug)
             captures = []
             for capture, fields in sources:
                 ref = reference(capture, port=port)
                 captures.append(
-                    {"ref": ref, "url": policy.redact(ref.url), "fields": fields, "status": capture.status}
+                    {
+                        "ref": ref,
+                        "link": f"{base}capture/{ref.capture_id}" if base else ref.replay_url,
+                        "url": policy.redact(ref.url),
+                        "fields": fields,
+                        "status": capture.status,
+                    }
                 )
             item = {
                 "id": row.id,
@@ -322,46 +318,6 @@ class Pages:
     def persons(self, request: Request) -> Response:
         opened = self.open(request)
         return self.render(request, "persons.html", case=opened, persons=self.person_rows(opened))
-
-    # -- infrastructure ---------------------------------------------------------------------------
-
-    def infra(self, request: Request) -> Response:
-        from unmask.infra.tables import InfraObservation
-
-        opened = self.open(request)
-        with opened.case.store.session() as s:
-            domains = list(
-                s.scalars(select(InfraObservation.domain).distinct().order_by(InfraObservation.domain))
-            )
-        return self.render(
-            request,
-            "infra.html",
-            case=opened,
-            domains=domains,
-            case_domains=self.runs.case_domains(opened),
-            jobs=[j for j in self.jobs.of_case(opened.slug) if j.kind == "infra"],
-        )
-
-    def infra_domain(self, request: Request) -> Response:
-        from unmask.core.labels import label
-        from unmask.infra.changes import changes
-        from unmask.infra.timeline import spans
-
-        opened = self.open(request)
-        domain = request.path_params["domain"].strip().lower()[:253]
-        found = spans(opened.case.store, domain)
-        kinds: dict[str, list[Any]] = {}
-        for span in found:
-            kinds.setdefault(span.kind, []).append(span)
-        events = [c.as_dict() for c in changes(opened.case.store, domain)]
-        return self.render(
-            request,
-            "infra_domain.html",
-            case=opened,
-            domain=domain,
-            kinds=[(label("infra_kind", k), v) for k, v in kinds.items()],
-            changes=[{**e, "label": label("infra_change", e["kind"])} for e in events],
-        )
 
     # -- the entity graph -------------------------------------------------------------------------
 
@@ -509,6 +465,9 @@ class Pages:
             "message": policy.redact(job.last_line()) if job.state == "failed" else "",
             "log": policy.redact(job.tail()),
         }
+        count = job.progress()
+        if count is not None:
+            status["progress"] = {**asdict(count), "info": policy.redact(count.info), "text": count.text()}
         if job.kind in self.progress:
             status.update(self.progress[job.kind](opened, job))
         if job.kind == "report" and job.state == "done":

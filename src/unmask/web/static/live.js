@@ -19,6 +19,14 @@
     text("job-message", s.message);
     show("job-message", !!s.message);
     text("job-log", s.log);
+    if (s.progress) {
+      show("job-progress", true);
+      var bar = document.getElementById("job-bar");
+      if (bar) { bar.max = Math.max(s.progress.total, 1); bar.value = s.progress.done; }
+      text("job-bar-label", s.progress.label);
+      text("job-count", s.progress.text);
+      text("job-info", s.progress.info);
+    }
     if (s.run) {
       show("job-run", true);
       text("run-id", s.run.id);
