@@ -12,17 +12,23 @@ run is done. Evidence goes to WARC files named after the worker.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import json
 import logging
+import os
 import random
+import resource
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import redis
+import redis.asyncio as aioredis
 from scrapy import Spider, signals
 from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.exc import DBAPIError
@@ -91,6 +97,36 @@ class SharedChainMemory(ChainMemory):
         self._remembered.clear()
 
 
+class Activity:
+    """When a worker got its responses (per half second) and what its process cost: the worker's log ends
+    with these as one JSON line (``worker figures:``), which bench/scale_bench.py reads."""
+
+    BUCKET = 0.5
+
+    def __init__(self) -> None:
+        self.started = time.time()
+        self.responses: Counter[int] = Counter()
+
+    def note(self) -> None:
+        self.responses[int((time.time() - self.started) / self.BUCKET)] += 1
+
+    def figures(self, *, idle: float, slot_wait: float, pages: int, retries: int) -> str:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return json.dumps(
+            {
+                "started": round(self.started, 3),
+                "bucket": self.BUCKET,
+                "responses": {str(k): v for k, v in sorted(self.responses.items())},
+                "pages": pages,
+                "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+                "idle_seconds": round(idle, 2),
+                "slot_wait_seconds": round(slot_wait, 2),
+                "transaction_retries": retries,
+            },
+            separators=(",", ":"),
+        )
+
+
 class WorkerWriter(CensusWriter):
     """The census writer of one worker: stores as the single process does, then acknowledges in Redis."""
 
@@ -102,6 +138,8 @@ class WorkerWriter(CensusWriter):
         self.worker = worker
         self.request_limit = request_limit
         """Rows all workers may claim this session (the run's request limit); 0: no limit."""
+        self.retries = 0
+        """Transactions tried again after meeting another worker's (a deadlock, a link added at once)."""
 
     def claim(self, limit: int, *, after: int = 0, skip: Iterable[int] = ()) -> list[FrontierRow]:
         """Rows from the shared queue (in frontier order, held by this worker until acknowledged); ``after``
@@ -116,6 +154,7 @@ class WorkerWriter(CensusWriter):
                 if attempt == TRANSACTION_ATTEMPTS or not _retryable(exc):
                     raise
                 log.info("transaction met another worker's (%s); trying again", type(exc.orig).__name__)
+                self.retries += 1
                 time.sleep(random.uniform(0.02, 0.1) * attempt)
         raise AssertionError("unreachable")
 
@@ -141,6 +180,12 @@ class WorkerJob(CrawlJob):
     concurrency: int = 1
     """Connections per host, for all workers together (``GlobalPoliteness``)."""
     lease: float = LEASE_SECONDS
+    redis_url: str = ""
+    """The shared Redis (the worker's wake-ups wait on a connection of their own)."""
+    idle_seconds: float = 0.0
+    """Time this worker held no row (measured at each poll)."""
+    slot_wait_seconds: float = 0.0
+    """Time its requests waited for the host's slots (all together)."""
     reported: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -164,8 +209,11 @@ class WorkerPipeline(CensusPipeline):
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
         self._poll: task.LoopingCall | None = None
-        self._coordinator_seen = time.monotonic()
+        self._waker: asyncio.Task[None] | None = None
+        self._coordinator_seen = self._polled = time.monotonic()
         crawler.signals.connect(self.on_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.on_response, signal=signals.response_received)
+        self.activity = Activity()
 
     @property
     def wjob(self) -> WorkerJob:
@@ -175,11 +223,46 @@ class WorkerPipeline(CensusPipeline):
     def on_opened(self, spider: Spider) -> None:
         self._poll = task.LoopingCall(self.poll)
         self._poll.start(POLL_SECONDS, now=True)
+        self._waker = asyncio.get_running_loop().create_task(self._wake_on_work())
 
     def close_spider(self, spider: Any = None) -> None:
         if self._poll is not None and self._poll.running:
             self._poll.stop()
+        if self._waker is not None:
+            self._waker.cancel()
         super().close_spider(spider)
+        log.info(
+            "worker figures: %s",
+            self.activity.figures(
+                idle=self.wjob.idle_seconds,
+                slot_wait=self.wjob.slot_wait_seconds,
+                pages=self.job.counters["pages"],
+                retries=self.wjob.writer.retries if isinstance(self.wjob.writer, WorkerWriter) else 0,
+            ),
+        )
+
+    def on_response(self, response: Any, request: Any, spider: Spider) -> None:
+        self.activity.note()
+
+    async def _wake_on_work(self) -> None:
+        """Claim as soon as rows are queued (a token in the run's ``wake`` list), not at the next poll: the
+        next page of a pagination chain another worker stored goes to a worker with room at once."""
+        job = self.wjob
+        client = aioredis.Redis.from_url(job.redis_url, decode_responses=True, socket_timeout=30)
+        try:
+            while not job.stopped and not job.done:
+                try:
+                    woken = await client.blpop([job.queue.wake_key], timeout=POLL_SECONDS)
+                except (redis.RedisError, OSError):  # Redis away: the poll rides it out; look again later
+                    await asyncio.sleep(POLL_SECONDS)
+                    continue
+                if woken and not job.stopped:
+                    try:
+                        self.refill(force=not job.inflight)
+                    except redis.RedisError as exc:
+                        log.warning("Redis did not answer: %s", exc)
+        finally:
+            await client.aclose()
 
     def work_left(self) -> bool:
         return False  # the run's request limit is the coordinator's to record, once
@@ -208,6 +291,9 @@ class WorkerPipeline(CensusPipeline):
         job = self.wjob
         state = job.queue.state()
         now = time.monotonic()
+        if not job.inflight:  # in the worker's figures
+            job.idle_seconds += now - self._polled
+        self._polled = now
         if state.coordinator:
             self._coordinator_seen = now
         elif now - self._coordinator_seen > 2 * job.lease:  # killed: the same command resumes the run
@@ -299,7 +385,7 @@ def run_worker(case: Case, opts: WorkerOptions) -> WorkerSummary:
     client = connect(opts.redis_url)
     ckey = case_key(case.config.secret)
     run_id = wait_for_run(client, ckey, opts.wait)
-    frontier = RedisFrontier(client, ckey, run_id)
+    frontier = RedisFrontier(client, ckey, run_id, opts.lease)
     meta = frontier.meta()
     if meta is None:
         raise UnmaskError("the census this worker was to join has ended")
@@ -360,23 +446,25 @@ def _crawl(
         delay=delay,
         concurrency=concurrency,
         lease=opts.lease,
+        redis_url=opts.redis_url,
     )
-    end = run_session(
-        case,
-        replace(fetch, delay=0.0),  # the delay is kept in Redis for all workers, not by this Scrapy
-        recorder,
-        NoProgress(),
-        pipeline=WorkerPipeline,
-        crawler=lambda settings: CensusCrawler(CensusSpider, settings, transport=transport, job=job),
-        log_name=f"crawl-run-{frontier.run_id}-{name}",
-        extra_settings={
-            # no more requests in this worker than the host's slots: the rest wait as rows, not requests
-            "CONCURRENT_REQUESTS": concurrency,
-            "DOWNLOADER_MIDDLEWARES": {GlobalPoliteness: 950},
-        },
-        extractor=extractor,
-        base_url=base,
-    )
+    with _profiled(name):
+        end = run_session(
+            case,
+            replace(fetch, delay=0.0),  # the delay is kept in Redis for all workers, not by this Scrapy
+            recorder,
+            NoProgress(),
+            pipeline=WorkerPipeline,
+            crawler=lambda settings: CensusCrawler(CensusSpider, settings, transport=transport, job=job),
+            log_name=f"crawl-run-{frontier.run_id}-{name}",
+            extra_settings={
+                # no more requests in this worker than the host's slots: the rest wait as rows, not requests
+                "CONCURRENT_REQUESTS": concurrency,
+                "DOWNLOADER_MIDDLEWARES": {GlobalPoliteness: 950},
+            },
+            extractor=extractor,
+            base_url=base,
+        )
     frontier.report(name, dict(job.counters))
     return WorkerSummary(
         worker=name,
@@ -387,6 +475,28 @@ def _crawl(
         seconds=round(end.seconds, 2),
         counters=dict(job.counters),
     )
+
+
+PROFILE_ENV = "UNMASK_PROFILE_DIR"
+"""When set (a folder), each worker writes a cProfile of its crawl there (``<worker>.prof``): how the
+distributed census was profiled (docs/scale.md)."""
+
+
+@contextlib.contextmanager
+def _profiled(name: str) -> Iterator[None]:
+    folder = os.environ.get(PROFILE_ENV)
+    if not folder:
+        yield
+        return
+    import cProfile
+
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        profile.dump_stats(os.path.join(folder, f"{name}.prof"))
 
 
 class NoProgress:
