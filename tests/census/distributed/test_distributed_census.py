@@ -24,7 +24,7 @@ from tests.helpers.redis_server import RedisServer
 from unmask.core.case import Case
 from unmask.core.store.models import Capture, Frontier, Item, ItemObservation
 from unmask.demo.platform import DemoPlatform
-from unmask.demo.server import SpawnedServer, spawn
+from unmask.demo.server import SpawnedServer
 
 SEED, SCALE = 11, 0.01
 
@@ -58,14 +58,6 @@ def warc_target(path: Path, offset: int) -> str | None:
         for record in ArchiveIterator(f):
             return record.rec_headers.get_header("WARC-Target-URI")
     return None
-
-
-@pytest.fixture
-def slow_demo() -> Any:
-    """The demo platform with 30 ms per answer: a run long enough to be interrupted in its middle."""
-    with spawn(seed=SEED, scale=SCALE, latency_ms=30) as server:
-        server.wait_ready()
-        yield server
 
 
 @pytest.mark.slow

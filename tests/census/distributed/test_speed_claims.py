@@ -36,3 +36,15 @@ def test_a_busy_queue_is_shared_by_halves_and_a_lone_worker_takes_all(redis: Red
     other = RedisFrontier(connect(redis.url), "case", 2)
     other.push([_row(i) for i in range(1, 21)])
     assert len(other.claim("c", 64)) == 20  # the only worker of its run
+
+
+def test_the_request_limit_count_is_rebuilt_after_redis_lost_it(redis: RedisServer) -> None:
+    client = connect(redis.url)
+    queue = RedisFrontier(client, "case", 1)
+    queue.push([_row(i) for i in range(1, 11)])
+    assert len(queue.claim("a", 6, limit=8)) == 6
+    client.flushall()  # Redis restarted: the queue and the session's count are gone
+    queue.hold("a", [5, 6])  # the worker says again what it holds
+    queue.push([_row(i) for i in range(7, 11)])  # the coordinator rebuilds the queue from the store
+    assert queue.recount(settled=4) == 6  # 4 pages stored this session, 2 held
+    assert len(queue.claim("a", 6, limit=8)) == 2  # the limit of 8 holds across the restart

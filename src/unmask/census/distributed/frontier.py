@@ -331,6 +331,24 @@ class RedisFrontier:
             int(pending), int(inflight), int(claimed or 0), bool(loaded), phase, bool(coordinator)
         )
 
+    def recount(self, settled: int) -> int:
+        """After Redis lost the run: the session's claimed rows (its request limit's count) are the rows it
+        settled in the store (``settled``) and those workers say they hold now. (A page stored between the
+        store's count and this step is counted in neither: the limit can be passed by those few.)"""
+        return int(
+            cast(
+                int,
+                self.client.eval(
+                    "local n = tonumber(ARGV[1]) + redis.call('HLEN', KEYS[2]) "
+                    "redis.call('SET', KEYS[1], n) return n",
+                    2,
+                    self.key("claimed"),
+                    self.key("inflight"),
+                    settled,
+                ),
+            )
+        )
+
     def claims(self) -> dict[int, str]:
         raw = cast(dict[str, str], self.client.hgetall(self.key("inflight")))
         return {int(k): v for k, v in raw.items()}
