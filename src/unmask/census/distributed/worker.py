@@ -13,6 +13,7 @@ run is done. Evidence goes to WARC files named after the worker.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import json
@@ -29,10 +30,14 @@ from typing import Any
 
 import redis
 import redis.asyncio as aioredis
-from scrapy import Spider, signals
+from scrapy import Request, Spider, signals
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.httpobj import urlparse_cached
 from sqlalchemy.exc import DBAPIError
 from twisted.internet import task
+from twisted.internet.defer import Deferred
 
 from unmask.census.distributed.frontier import RedisFrontier, case_key, connect, worker_name
 from unmask.census.distributed.politeness import GlobalPoliteness
@@ -125,6 +130,59 @@ class Activity:
             },
             separators=(",", ":"),
         )
+
+
+class SharedRobots(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware with each host's file fetched once for all the run's workers: the
+    first worker that needs it fetches it (holding a short lock in Redis) and keeps its body in Redis for
+    the run; the others parse that body. So N workers make the requests one process makes. A fetch that
+    got no response is not shared: the next worker that needs the file tries for itself."""
+
+    LOCK_SECONDS = 30.0
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self.queue: RedisFrontier = crawler.job.queue
+
+    async def robot_parser(self, request: Request) -> Any:
+        netloc = urlparse_cached(request).netloc
+        if netloc not in self._parsers:
+            robots_url = f"{urlparse_cached(request).scheme}://{netloc}/robots.txt"
+            body = await self._shared_body(netloc)
+            if body is not None and netloc not in self._parsers:
+                self._parsers[netloc] = Deferred()
+                await super()._parse_robots(Response(robots_url, body=body), netloc, request)
+        return await super().robot_parser(request)
+
+    async def _shared_body(self, netloc: str) -> bytes | None:
+        """The body another worker fetched; None when this worker is to fetch it (or Redis is away)."""
+        key, lock = self.queue.key(f"robots:{netloc}"), self.queue.key(f"robots-lock:{netloc}")
+        deadline = time.monotonic() + self.LOCK_SECONDS
+        try:
+            while time.monotonic() < deadline:
+                stored = self.queue.client.get(key)
+                if stored is not None:
+                    return base64.b64decode(str(stored))
+                if self.queue.client.set(lock, "1", nx=True, px=int(self.LOCK_SECONDS * 1000)):
+                    return None
+                await asyncio.sleep(0.05)
+        except redis.RedisError as exc:
+            log.warning("Redis did not answer (robots.txt of %s): %s", netloc, exc)
+        return None
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        try:
+            self.queue.client.set(
+                self.queue.key(f"robots:{netloc}"), base64.b64encode(response.body).decode()
+            )
+        except redis.RedisError as exc:
+            log.warning("Redis did not answer (robots.txt of %s): %s", netloc, exc)
+        await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        with contextlib.suppress(redis.RedisError):
+            self.queue.client.delete(self.queue.key(f"robots-lock:{netloc}"))
+        super()._robots_error(exc, netloc)
 
 
 class WorkerWriter(CensusWriter):
@@ -460,7 +518,11 @@ def _crawl(
             extra_settings={
                 # no more requests in this worker than the host's slots: the rest wait as rows, not requests
                 "CONCURRENT_REQUESTS": concurrency,
-                "DOWNLOADER_MIDDLEWARES": {GlobalPoliteness: 950},
+                "DOWNLOADER_MIDDLEWARES": {
+                    GlobalPoliteness: 950,
+                    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+                    SharedRobots: 100,  # robots.txt fetched once for all workers
+                },
             },
             extractor=extractor,
             base_url=base,
