@@ -5,17 +5,18 @@
 
 Each round gets a new database on the given PostgreSQL server (dropped afterwards), a new case on it, a
 redis-server of its own (a Unix socket, nothing on disk), and ``--sites`` demo platforms, each in its own
-process on loopback, answering after ``--latency-ms``. With one site the round is `unmask census crawl URL
---delay 0 --concurrency C` (the single process, ``workers`` 0 in the table) or with ``--workers N --redis``;
-with several sites, one coordinator per site runs at once, each with N workers (many platforms over one
-Redis and one PostgreSQL). Printed per round: wall time (all crawls), pages per second in all and per
-worker, CPU seconds of the crawlers (coordinators and workers), of the workers alone (from the ``worker
+process on a loopback address of its own (127.0.0.1, .2, …: a host each, as separate platforms are, so each
+has its own politeness slots), answering after ``--latency-ms``. With one site the round is `unmask census
+crawl URL --delay 0 --concurrency C` (the single process, ``workers`` 0 in the table) or with ``--workers N
+--redis``; with several sites, one coordinator per site runs at once, each with N workers (many platforms
+over one Redis and one PostgreSQL). Printed per round: wall time (all crawls), pages per second in all and
+per worker, CPU seconds of the crawlers (coordinators and workers), of the workers alone (from the ``worker
 figures:`` line each worker's log ends with), of Redis and of the PostgreSQL backends serving the round's
-databases (read from /proc while the round runs), the workers' idle time, the time their requests waited
-for the host's slots, the transactions tried again after meeting another worker's, the time PostgreSQL
-backends waited on locks (sampled every 50 ms), the share of the run when only one worker got responses,
-Redis commands, PostgreSQL transactions and rows written, the load average, and whether every census was
-complete and exact.
+databases (read from /proc while the round runs), the workers' idle time, the time their requests waited for
+the host's slots, the transactions tried again after meeting another worker's, the time PostgreSQL backends
+waited on locks (sampled every 50 ms), the share of the run when only one worker got responses, Redis
+commands, PostgreSQL transactions and rows written, the load average, and whether every census was complete
+and exact.
 
 ``--repeat R`` runs the list of worker counts R times, interleaved (1, 2, 1, 2 …), so that the other load
 on a shared machine falls on both alike; the last lines give each worker count's median wall time and the
@@ -150,6 +151,13 @@ def one_worker_share(figures: Sequence[dict[str, Any]]) -> float | None:
     return round(alone / (max(busy) - min(busy) + 1), 3)
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds a process (here: a demo site) has used so far, from /proc."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def redis_counters(url: str) -> tuple[int, float]:
     client = redis.Redis.from_url(url)
     stats, cpu = client.info("stats"), client.info("cpu")
@@ -161,8 +169,12 @@ def one_round(args: argparse.Namespace, workers: int) -> dict[str, Any]:
     with ExitStack() as stack:
         redis_url = stack.enter_context(private_redis())
         servers = []
-        for _ in range(args.sites):
-            server = stack.enter_context(spawn(seed=args.seed, scale=args.scale, latency_ms=args.latency_ms))
+        for i in range(args.sites):
+            # each site on its own loopback address: a host of its own, with its own politeness slots
+            host = f"127.0.0.{i + 1}"
+            server = stack.enter_context(
+                spawn(seed=args.seed, scale=args.scale, latency_ms=args.latency_ms, host=host)
+            )
             server.wait_ready()
             servers.append(server)
         cases = []
@@ -173,6 +185,7 @@ def one_round(args: argparse.Namespace, workers: int) -> dict[str, Any]:
             cases.append((case, db))
         before_pg = [pg_counters(args.db, db) for _case, db in cases]
         before_redis = redis_counters(redis_url)
+        site_cpu = sum(process_cpu(server.process.pid) for server in servers)
         watch = PostgresWatch(args.db, [db for _case, db in cases])
         watch.start()
         rusage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -189,6 +202,7 @@ def one_round(args: argparse.Namespace, workers: int) -> dict[str, Any]:
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         crawler_cpu = (after.ru_utime - rusage.ru_utime) + (after.ru_stime - rusage.ru_stime)
         pg_cpu, pg_lock_wait = watch.stop()
+        site_cpu = sum(process_cpu(server.process.pid) for server in servers) - site_cpu
         after_redis = redis_counters(redis_url)
         after_pg = [pg_counters(args.db, db) for _case, db in cases]
         exact = True
@@ -233,6 +247,7 @@ def one_round(args: argparse.Namespace, workers: int) -> dict[str, Any]:
         ),
         "redis_cpu_s": round(after_redis[1] - before_redis[1], 2),
         "pg_backend_cpu_s": pg_cpu,
+        "site_cpu_s": round(site_cpu, 2),
         "pg_lock_wait_s": pg_lock_wait,
         "redis_commands": after_redis[0] - before_redis[0],
         "pg_commits": sum(a[0] - b[0] for a, b in zip(after_pg, before_pg, strict=True)),
