@@ -138,7 +138,8 @@ class SharedRobots(RobotsTxtMiddleware):
     the run; the others parse that body. So N workers make the requests one process makes. A fetch that
     got no response is not shared: the next worker that needs the file tries for itself."""
 
-    LOCK_SECONDS = 30.0
+    LOCK_SECONDS = LEASE_SECONDS
+    """How long the other workers wait for the one fetching robots.txt (killed meanwhile: they fetch it)."""
 
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
