@@ -335,6 +335,7 @@ def _coordinate(case: Case, opts: CrawlOptions, dist: DistributedOptions, redis_
             "concurrency": concurrency,
             "obey_robots": obey_robots,
             "max_requests": max_requests,
+            "workers": dist.workers,
             "phase": phase,
         }
         frontier.new_session()

@@ -468,6 +468,7 @@ def _crawl(
     )
     crawl_settings = case.config.crawl
     request_limit = int(meta["max_requests"])
+    own = own_connections(concurrency, int(meta.get("workers") or 0))
     writer = WorkerWriter(
         case.store,
         int(meta["platform_id"]),
@@ -496,9 +497,9 @@ def _crawl(
         robots_url=meta["robots_url"],
         phase=meta.get("phase", "enumerate"),
         max_requests=request_limit or crawl_settings.max_requests,
-        window=max(WINDOW_PER_CONNECTION * concurrency, 8),
+        window=max(WINDOW_PER_CONNECTION * own, 8),
         commit_pages=max(1, crawl_settings.commit_pages),
-        low_water=concurrency,
+        low_water=own,
         commit_seconds=crawl_settings.commit_seconds,
         frontier=frontier,
         worker=name,
@@ -518,7 +519,7 @@ def _crawl(
             log_name=f"crawl-run-{frontier.run_id}-{name}",
             extra_settings={
                 # no more requests in this worker than the host's slots: the rest wait as rows, not requests
-                "CONCURRENT_REQUESTS": concurrency,
+                "CONCURRENT_REQUESTS": own,
                 "DOWNLOADER_MIDDLEWARES": {
                     GlobalPoliteness: 950,
                     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
@@ -538,6 +539,17 @@ def _crawl(
         seconds=round(end.seconds, 2),
         counters=dict(job.counters),
     )
+
+
+def own_connections(concurrency: int, workers: int) -> int:
+    """Requests one worker sends at once: its share of the host's connections (the run's local workers
+    share them), at least 2. A worker that admitted all of them made the others' requests wait for slots
+    it held, and while its event loop was busy (storing a sitemap's thousands of links takes seconds) those
+    slots stood still: its responses were read, and the slots given back, only when the loop was free.
+    Workers that join beyond the run's count still share the host's slots in Redis: politeness holds."""
+    if workers <= 1:
+        return concurrency
+    return min(concurrency, max(2, -(-concurrency // workers)))
 
 
 PROFILE_ENV = "UNMASK_PROFILE_DIR"
