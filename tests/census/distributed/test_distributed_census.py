@@ -135,10 +135,11 @@ def _started(args: list[str], case: Path, after: int, **popen: Any) -> subproces
 
 
 def _run_with_fault(
-    case: Path, server: SpawnedServer, redis: RedisServer, after: int, fault: Any
+    case: Path, server: SpawnedServer, redis: RedisServer, after: int, fault: Any, *extra: str
 ) -> dict[str, Any]:
-    """Run a two-worker census; once ``after`` frontier rows are answered, ``fault(coordinator pid)``."""
-    proc = _started(distributed(case, server.url + "/", redis), case, after)
+    """Run a two-worker census (``extra``: more options); once ``after`` frontier rows are answered,
+    ``fault(coordinator pid)``."""
+    proc = _started(distributed(case, server.url + "/", redis, *extra), case, after)
     try:
         fault(proc.pid)
         out, err = proc.communicate(timeout=300)
