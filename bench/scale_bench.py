@@ -5,12 +5,22 @@
 
 Each round gets a new database on the given PostgreSQL server (dropped afterwards), a new case on it, a
 redis-server of its own (a Unix socket, nothing on disk), and ``--sites`` demo platforms, each in its own
-process on loopback, answering after ``--latency-ms``. With one site the round is `unmask census crawl URL
---delay 0 --concurrency C` (the single process, ``workers`` 0 in the table) or with ``--workers N --redis``;
-with several sites, one coordinator per site runs at once, each with N workers (many platforms over one
-Redis and one PostgreSQL). Printed per round: wall time (all crawls), pages per second in all and per
-worker, CPU seconds of the crawlers (coordinators and workers) and of Redis, Redis commands, PostgreSQL
-transactions and rows written, the load average, and whether every census was complete and exact.
+process on a loopback address of its own (127.0.0.1, .2, …: a host each, as separate platforms are, so each
+has its own politeness slots), answering after ``--latency-ms``. With one site the round is `unmask census
+crawl URL --delay 0 --concurrency C` (the single process, ``workers`` 0 in the table) or with ``--workers N
+--redis``; with several sites, one coordinator per site runs at once, each with N workers (many platforms
+over one Redis and one PostgreSQL). Printed per round: wall time (all crawls), pages per second in all and
+per worker, CPU seconds of the crawlers (coordinators and workers), of the workers alone (from the ``worker
+figures:`` line each worker's log ends with), of Redis and of the PostgreSQL backends serving the round's
+databases (read from /proc while the round runs), the workers' idle time, the time their requests waited for
+the host's slots, the transactions tried again after meeting another worker's, the time PostgreSQL backends
+waited on locks (sampled every 50 ms), the share of the run when only one worker got responses, Redis
+commands, PostgreSQL transactions and rows written, the load average, and whether every census was complete
+and exact.
+
+``--repeat R`` runs the list of worker counts R times, interleaved (1, 2, 1, 2 …), so that the other load
+on a shared machine falls on both alike; the last lines give each worker count's median wall time and the
+speed-up over one worker (the ratio the issue's promise is about: ``speed-up 2 workers / 1 worker``).
 """
 
 from __future__ import annotations
@@ -19,11 +29,13 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -72,6 +84,80 @@ def pg_counters(admin_url: str, db: str) -> tuple[int, int]:
     return int(row[0] or 0), int(row[1] or 0)
 
 
+class PostgresWatch(threading.Thread):
+    """Samples, every 50 ms, the PostgreSQL backends serving ``dbs``: their CPU seconds (from /proc: the
+    server runs on this machine) and how many wait on a lock."""
+
+    INTERVAL = 0.05
+
+    def __init__(self, admin_url: str, dbs: Sequence[str]) -> None:
+        super().__init__(daemon=True)
+        self.admin_url, self.names = admin_url, [make_url(db).database for db in dbs]
+        self.cpu: dict[int, float] = {}
+        self.lock_samples = 0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        engine = create_engine(make_url(self.admin_url).set(drivername="postgresql+psycopg"))
+        tick = os.sysconf("SC_CLK_TCK")
+        query = text(
+            "SELECT pid, wait_event_type FROM pg_stat_activity WHERE datname = ANY(:d) "
+            "AND pid <> pg_backend_pid()"
+        )
+        with engine.connect() as conn:
+            while not self.stopped.is_set():
+                for pid, wait in conn.execute(query, {"d": self.names}).all():
+                    self.lock_samples += wait == "Lock"
+                    try:
+                        with open(f"/proc/{pid}/stat") as stat:
+                            fields = stat.read().rsplit(")", 1)[1].split()
+                        self.cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+                    except (OSError, IndexError, ValueError):
+                        pass
+                conn.commit()
+                time.sleep(self.INTERVAL)
+        engine.dispose()
+
+    def stop(self) -> tuple[float, float]:
+        """(CPU seconds of the backends, seconds backends waited on locks, summed over backends)."""
+        self.stopped.set()
+        self.join(10)
+        return round(sum(self.cpu.values()), 2), round(self.lock_samples * self.INTERVAL, 2)
+
+
+def worker_figures(case: Path) -> list[dict[str, Any]]:
+    """The ``worker figures:`` line each worker's crawl log ends with."""
+    found = []
+    for path in sorted((case / "logs").glob("crawl-run-*.log")):
+        for line in path.read_text(errors="replace").splitlines():
+            if "worker figures: " in line:
+                found.append(json.loads(line.split("worker figures: ", 1)[1]))
+    return found
+
+
+def one_worker_share(figures: Sequence[dict[str, Any]]) -> float | None:
+    """The share of the run's half seconds (between its first and last response) when only one worker got
+    responses; None with fewer than two workers."""
+    if len(figures) < 2:
+        return None
+    active: list[set[int]] = []
+    for fig in figures:
+        start, bucket = fig["started"], fig["bucket"]
+        active.append({int((start + int(k) * bucket) / bucket) for k in fig["responses"]})
+    busy = set().union(*active)
+    if not busy:
+        return None
+    alone = sum(1 for b in busy if sum(b in a for a in active) == 1)
+    return round(alone / (max(busy) - min(busy) + 1), 3)
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds a process (here: a demo site) has used so far, from /proc."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def redis_counters(url: str) -> tuple[int, float]:
     client = redis.Redis.from_url(url)
     stats, cpu = client.info("stats"), client.info("cpu")
@@ -83,8 +169,12 @@ def one_round(args: argparse.Namespace, workers: int) -> dict[str, Any]:
     with ExitStack() as stack:
         redis_url = stack.enter_context(private_redis())
         servers = []
-        for _ in range(args.sites):
-            server = stack.enter_context(spawn(seed=args.seed, scale=args.scale, latency_ms=args.latency_ms))
+        for i in range(args.sites):
+            # each site on its own loopback address: a host of its own, with its own politeness slots
+            host = f"127.0.0.{i + 1}"
+            server = stack.enter_context(
+                spawn(seed=args.seed, scale=args.scale, latency_ms=args.latency_ms, host=host)
+            )
             server.wait_ready()
             servers.append(server)
         cases = []
@@ -95,6 +185,9 @@ def one_round(args: argparse.Namespace, workers: int) -> dict[str, Any]:
             cases.append((case, db))
         before_pg = [pg_counters(args.db, db) for _case, db in cases]
         before_redis = redis_counters(redis_url)
+        site_cpu = sum(process_cpu(server.process.pid) for server in servers)
+        watch = PostgresWatch(args.db, [db for _case, db in cases])
+        watch.start()
         rusage = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.monotonic()
         procs = []
@@ -108,10 +201,14 @@ def one_round(args: argparse.Namespace, workers: int) -> dict[str, Any]:
         wall = time.monotonic() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         crawler_cpu = (after.ru_utime - rusage.ru_utime) + (after.ru_stime - rusage.ru_stime)
+        pg_cpu, pg_lock_wait = watch.stop()
+        site_cpu = sum(process_cpu(server.process.pid) for server in servers) - site_cpu
         after_redis = redis_counters(redis_url)
         after_pg = [pg_counters(args.db, db) for _case, db in cases]
         exact = True
         pages = 0
+        figures: list[dict[str, Any]] = []
+        shares: list[float | None] = []
         for (out, err), proc, (case, _db) in zip(outs, procs, cases, strict=True):
             if proc.returncode != 0:
                 raise SystemExit(f"crawl failed: {err[-2000:]}")
@@ -127,6 +224,8 @@ def one_round(args: argparse.Namespace, workers: int) -> dict[str, Any]:
             )
             expected = platform.expected_figures()
             exact &= summary["complete"] and all(got[k] == expected[k] for k in FIGURES)
+            figures += worker_figures(case)
+            shares.append(one_worker_share(worker_figures(case)))
     per = max(workers, 1) * args.sites
     return {
         "workers": workers,
@@ -136,7 +235,20 @@ def one_round(args: argparse.Namespace, workers: int) -> dict[str, Any]:
         "pages_per_s": round(pages / wall, 1),
         "pages_per_s_per_worker": round(pages / wall / per, 1),
         "crawler_cpu_s": round(crawler_cpu, 1),
+        "workers_cpu_s": round(sum(f["cpu_seconds"] for f in figures), 1),
+        "worker_cpu_ms_per_page": round(1000 * sum(f["cpu_seconds"] for f in figures) / max(pages, 1), 1),
+        "workers_idle_s": round(sum(f["idle_seconds"] for f in figures), 1),
+        "slot_wait_s": round(sum(f["slot_wait_seconds"] for f in figures), 1),
+        "transaction_retries": sum(f["transaction_retries"] for f in figures),
+        "one_worker_share": (
+            round(statistics.mean(x for x in shares if x is not None), 3)
+            if any(x is not None for x in shares)
+            else None
+        ),
         "redis_cpu_s": round(after_redis[1] - before_redis[1], 2),
+        "pg_backend_cpu_s": pg_cpu,
+        "site_cpu_s": round(site_cpu, 2),
+        "pg_lock_wait_s": pg_lock_wait,
         "redis_commands": after_redis[0] - before_redis[0],
         "pg_commits": sum(a[0] - b[0] for a, b in zip(after_pg, before_pg, strict=True)),
         "pg_rows_written": sum(a[1] - b[1] for a, b in zip(after_pg, before_pg, strict=True)),
@@ -164,13 +276,34 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", default="0,1,2,4", help="0: the single process (no Redis)")
     parser.add_argument("--sites", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=1, help="rounds per worker count, interleaved")
     args = parser.parse_args()
     if not args.db:
         raise SystemExit("--db postgresql://… (or UNMASK_TEST_PG_URL) is needed")
     print(f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
-    for n in (int(x) for x in args.workers.split(",")):
-        print(json.dumps(one_round(args, n)), flush=True)
+    counts = [int(x) for x in args.workers.split(",")]
+    walls: dict[int, list[float]] = {n: [] for n in counts}
+    for _ in range(args.repeat):
+        for n in counts:
+            result = one_round(args, n)
+            walls[n].append(result["wall_s"])
+            print(json.dumps(result), flush=True)
     print(f"load average after: {os.getloadavg()[0]:.2f}", flush=True)
+    for line in speedups(walls):
+        print(line, flush=True)
+
+
+def speedups(walls: dict[int, list[float]]) -> list[str]:
+    """Each worker count's median wall time, and its speed-up over one worker (wall of 1 / wall of N)."""
+    lines = [
+        f"median wall, {n} workers: {statistics.median(w):.2f} s ({len(w)} rounds)" for n, w in walls.items()
+    ]
+    if 1 in walls:
+        one = statistics.median(walls[1])
+        for n, w in walls.items():
+            if n > 1:
+                lines.append(f"speed-up {n} workers / 1 worker: {one / statistics.median(w):.2f}")
+    return lines
 
 
 if __name__ == "__main__":

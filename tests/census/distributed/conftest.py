@@ -9,6 +9,10 @@ import pytest
 
 from tests.helpers.cli import unmask
 from tests.helpers.redis_server import RedisServer, redis_server
+from unmask.demo.server import SpawnedServer, spawn
+
+SEED, SCALE = 11, 0.01
+"""The demo platform of the distributed tests."""
 
 
 @pytest.fixture
@@ -23,3 +27,11 @@ def pg_case(tmp_path: Path, pg_database: str) -> Path:
     path = tmp_path / "pg-case"
     unmask("init", str(path), "--db", pg_database)
     return path
+
+
+@pytest.fixture
+def slow_demo() -> Iterator[SpawnedServer]:
+    """The demo platform with 30 ms per answer: a run long enough to be interrupted in its middle."""
+    with spawn(seed=SEED, scale=SCALE, latency_ms=30) as server:
+        server.wait_ready()
+        yield server

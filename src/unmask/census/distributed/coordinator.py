@@ -59,6 +59,8 @@ is rebuilt from the store (a row held and queued again would be fetched twice: h
 RESTARTS_PER_WORKER = 3
 """How often a local worker that died is replaced, per worker, before the coordinator stops replacing."""
 CHUNK = 2000
+UNREQUESTED = ("pending", "deferred", "skipped")
+"""Frontier statuses of rows no request was made for."""
 REAP_SECONDS = 1.0
 """How often the coordinator looks for rows held by workers that died."""
 
@@ -222,6 +224,12 @@ class Coordinator:
         """How long the coordinator's own liveness key lives (renewed every poll)."""
         self.unreachable: dict[str, str] = {}
         """robots.txt and the start page, when both got no response (URL → error)."""
+        self.settled_before = self.settled()
+        """Rows the run had settled when this session began (the request limit counts this session's)."""
+
+    def settled(self) -> int:
+        """The run's rows fetched or answered for (not waiting, not skipped): one request each, or none."""
+        return sum(n for status, n in self.writer.counts().items() if status not in UNREQUESTED)
 
     def queue_pending(self) -> int:
         """Put the store's pending rows into the queue (those a worker holds stay with it)."""
@@ -327,6 +335,7 @@ def _coordinate(case: Case, opts: CrawlOptions, dist: DistributedOptions, redis_
             "concurrency": concurrency,
             "obey_robots": obey_robots,
             "max_requests": max_requests,
+            "workers": dist.workers,
             "phase": phase,
         }
         frontier.new_session()
@@ -390,6 +399,8 @@ def _loop(
             frontier.publish({**meta, "phase": job.phase}, job.phase)
             time.sleep(REBUILD_GRACE)
             coordinator.rebuilds += 1
+            # the request limit's count, before the queue has rows to claim: stored this session, and held
+            frontier.recount(coordinator.settled() - coordinator.settled_before)
             coordinator.queue_pending()
             continue
         unreachable = frontier.unreachable()

@@ -11,7 +11,8 @@ Keys, under ``unmask:<case key>``: ``current`` (the run being crawled) and, per 
 ``meta`` (the run's options), ``pending`` (sorted set: row id by row id, the store's frontier order),
 ``rows`` (row id → the row as JSON), ``inflight`` (row id → worker), ``claimed`` (rows handed out this
 session, for the request limit), ``loaded``, ``phase``, ``alive:<worker>``, ``counters:<worker>``,
-``unreachable`` (URL → error of a start page that got no response), ``chain:<chain>`` (pagination memory).
+``unreachable`` (URL → error of a start page that got no response), ``chain:<chain>`` (pagination memory),
+``claimants`` (worker → when it last claimed: who shares the queue), ``wake`` (tokens for waiting workers).
 """
 
 from __future__ import annotations
@@ -42,11 +43,27 @@ page cannot be reached) end the workers."""
 _CLAIM = """
 local n = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[5], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[4]) * 4)
 local claimed = tonumber(redis.call('GET', KEYS[4]) or '0')
 if limit > 0 and claimed + n > limit then n = limit - claimed end
 if n <= 0 then return {} end
+local pending = redis.call('ZCARD', KEYS[1])
+if pending == 0 then return {} end
+local live = redis.call('ZCOUNT', KEYS[5], now - tonumber(ARGV[4]), '+inf')
+if live > 1 then
+  local held, mine = 0, 0
+  for _, w in ipairs(redis.call('HVALS', KEYS[3])) do
+    held = held + 1
+    if w == ARGV[1] then mine = mine + 1 end
+  end
+  local room = math.max(math.ceil((pending + held) / live) - mine, mine == 0 and 1 or 0)
+  if n > room then n = room end
+  if n <= 0 then return {} end
+end
 local ids = redis.call('ZRANGE', KEYS[1], 0, n - 1)
-if #ids == 0 then return {} end
 redis.call('ZREM', KEYS[1], unpack(ids))
 local out = {}
 for _, id in ipairs(ids) do
@@ -56,7 +73,11 @@ end
 redis.call('INCRBY', KEYS[4], #ids)
 return out
 """
-"""Take up to n pending rows for worker ARGV[1] (within the session's request limit ARGV[3], 0: none)."""
+"""Take up to n pending rows for worker ARGV[1] (within the session's request limit ARGV[3], 0: none), and
+no more than its fair share when other workers claimed within the last ARGV[4] ms (KEYS[5]: worker → when
+it last asked): the rows queued and held, divided by the workers, less what it holds. So a page that adds
+one row (the next page of a pagination chain) leaves it to an idle worker, woken by ``wake``, instead of
+the worker holding every chain while the others wait."""
 
 _ACK = """
 local done = tonumber(ARGV[2])
@@ -67,18 +88,26 @@ for i = 3, 2 + done do
     redis.call('HDEL', KEYS[2], id)
   end
 end
+local added = 0
 for i = 3 + done, #ARGV, 2 do
   local id = ARGV[i]
   if redis.call('HEXISTS', KEYS[3], id) == 0 then
     redis.call('HSET', KEYS[2], id, ARGV[i + 1])
     redis.call('ZADD', KEYS[1], tonumber(id), id)
+    added = added + 1
   end
+end
+if added > 0 then
+  redis.call('DEL', KEYS[4])
+  for i = 1, math.min(added, 16) do redis.call('RPUSH', KEYS[4], i) end
+  redis.call('PEXPIRE', KEYS[4], 2000)
 end
 return 1
 """
 """Queue new rows (ARGV after the acknowledged ids: id, row pairs; a row some worker holds stays with it)
 and release worker ARGV[1]'s claims on the ARGV[2] ids that follow, in one step: the queue is never seen
-empty between a page's acknowledgement and the rows it added."""
+empty between a page's acknowledgement and the rows it added. Rows queued put wake-up tokens into KEYS[4],
+which waiting workers pop (``BLPOP``): they claim them at once instead of at their next poll."""
 
 _REMEMBER = """
 local known = redis.call('SMISMEMBER', KEYS[1], unpack(ARGV))
@@ -178,8 +207,10 @@ class QueueState:
 class RedisFrontier:
     """The queue of one run of one case."""
 
-    def __init__(self, client: redis.Redis, case: str, run_id: int) -> None:
+    def __init__(self, client: redis.Redis, case: str, run_id: int, lease: float = 10.0) -> None:
         self.client = client
+        self.lease_ms = int(lease * 1000)
+        """How long a worker that last claimed counts among those sharing the queue (its lease)."""
         self.case = case
         self.run_id = run_id
         self.prefix = f"{ROOT}:{case}:{run_id}:"
@@ -189,6 +220,11 @@ class RedisFrontier:
 
     def key(self, name: str) -> str:
         return self.prefix + name
+
+    @property
+    def wake_key(self) -> str:
+        """A list that gets tokens when rows are queued: a waiting worker pops one (``BLPOP``) and claims."""
+        return self.key("wake")
 
     # -- the run, as the coordinator publishes it -------------------------------------------------
 
@@ -211,7 +247,7 @@ class RedisFrontier:
     def new_session(self) -> None:
         """A new session of the run: its request limit counts afresh; stale claims and queue are dropped
         (the store has every row's status, and the queue is rebuilt from it)."""
-        names = ("pending", "rows", "inflight", "claimed", "loaded", "unreachable")
+        names = ("pending", "rows", "inflight", "claimed", "loaded", "unreachable", "claimants", "wake")
         self.client.delete(*(self.key(n) for n in names))
         for key in self.client.scan_iter(match=self.key("counters:*"), count=500):
             self.client.delete(key)
@@ -250,8 +286,14 @@ class RedisFrontier:
         if n <= 0:
             return []
         raw = self._claim(
-            keys=[self.key("pending"), self.key("rows"), self.key("inflight"), self.key("claimed")],
-            args=[worker, n, limit],
+            keys=[
+                self.key("pending"),
+                self.key("rows"),
+                self.key("inflight"),
+                self.key("claimed"),
+                self.key("claimants"),
+            ],
+            args=[worker, n, limit, self.lease_ms],
         )
         return [load_row(text) for text in cast(list[str], raw) if text]
 
@@ -266,7 +308,8 @@ class RedisFrontier:
             args += [row.id, dump_row(row)]
             given += 1
         if done or given:
-            self._ack(keys=[self.key("pending"), self.key("rows"), self.key("inflight")], args=args)
+            keys = [self.key("pending"), self.key("rows"), self.key("inflight"), self.wake_key]
+            self._ack(keys=keys, args=args)
         return given
 
     def hold(self, worker: str, ids: Iterable[int]) -> None:
@@ -286,6 +329,24 @@ class RedisFrontier:
         pending, inflight, claimed, loaded, phase, coordinator = pipe.execute()
         return QueueState(
             int(pending), int(inflight), int(claimed or 0), bool(loaded), phase, bool(coordinator)
+        )
+
+    def recount(self, settled: int) -> int:
+        """After Redis lost the run: the session's claimed rows (its request limit's count) are the rows it
+        settled in the store (``settled``) and those workers say they hold now. (A page stored between the
+        store's count and this step is counted in neither: the limit can be passed by those few.)"""
+        return int(
+            cast(
+                int,
+                self.client.eval(
+                    "local n = tonumber(ARGV[1]) + redis.call('HLEN', KEYS[2]) "
+                    "redis.call('SET', KEYS[1], n) return n",
+                    2,
+                    self.key("claimed"),
+                    self.key("inflight"),
+                    settled,
+                ),
+            )
         )
 
     def claims(self) -> dict[int, str]:

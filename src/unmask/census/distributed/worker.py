@@ -12,21 +12,32 @@ run is done. Evidence goes to WARC files named after the worker.
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import contextlib
 import hashlib
+import json
 import logging
+import os
 import random
+import resource
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import redis
-from scrapy import Spider, signals
+import redis.asyncio as aioredis
+from scrapy import Request, Spider, signals
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.httpobj import urlparse_cached
 from sqlalchemy.exc import DBAPIError
 from twisted.internet import task
+from twisted.internet.defer import Deferred
 
 from unmask.census.distributed.frontier import RedisFrontier, case_key, connect, worker_name
 from unmask.census.distributed.politeness import GlobalPoliteness
@@ -91,6 +102,90 @@ class SharedChainMemory(ChainMemory):
         self._remembered.clear()
 
 
+class Activity:
+    """When a worker got its responses (per half second) and what its process cost: the worker's log ends
+    with these as one JSON line (``worker figures:``), which bench/scale_bench.py reads."""
+
+    BUCKET = 0.5
+
+    def __init__(self) -> None:
+        self.started = time.time()
+        self.responses: Counter[int] = Counter()
+
+    def note(self) -> None:
+        self.responses[int((time.time() - self.started) / self.BUCKET)] += 1
+
+    def figures(self, *, idle: float, slot_wait: float, pages: int, retries: int) -> str:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return json.dumps(
+            {
+                "started": round(self.started, 3),
+                "bucket": self.BUCKET,
+                "responses": {str(k): v for k, v in sorted(self.responses.items())},
+                "pages": pages,
+                "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+                "idle_seconds": round(idle, 2),
+                "slot_wait_seconds": round(slot_wait, 2),
+                "transaction_retries": retries,
+            },
+            separators=(",", ":"),
+        )
+
+
+class SharedRobots(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware with each host's file fetched once for all the run's workers: the
+    first worker that needs it fetches it (holding a short lock in Redis) and keeps its body in Redis for
+    the run; the others parse that body. So N workers make the requests one process makes. A fetch that
+    got no response is not shared: the next worker that needs the file tries for itself."""
+
+    LOCK_SECONDS = LEASE_SECONDS
+    """How long the other workers wait for the one fetching robots.txt (killed meanwhile: they fetch it)."""
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self.queue: RedisFrontier = crawler.job.queue
+
+    async def robot_parser(self, request: Request) -> Any:
+        netloc = urlparse_cached(request).netloc
+        if netloc not in self._parsers:
+            robots_url = f"{urlparse_cached(request).scheme}://{netloc}/robots.txt"
+            body = await self._shared_body(netloc)
+            if body is not None and netloc not in self._parsers:
+                self._parsers[netloc] = Deferred()
+                await super()._parse_robots(Response(robots_url, body=body), netloc, request)
+        return await super().robot_parser(request)
+
+    async def _shared_body(self, netloc: str) -> bytes | None:
+        """The body another worker fetched; None when this worker is to fetch it (or Redis is away)."""
+        key, lock = self.queue.key(f"robots:{netloc}"), self.queue.key(f"robots-lock:{netloc}")
+        deadline = time.monotonic() + self.LOCK_SECONDS
+        try:
+            while time.monotonic() < deadline:
+                stored = self.queue.client.get(key)
+                if stored is not None:
+                    return base64.b64decode(str(stored))
+                if self.queue.client.set(lock, "1", nx=True, px=int(self.LOCK_SECONDS * 1000)):
+                    return None
+                await asyncio.sleep(0.05)
+        except redis.RedisError as exc:
+            log.warning("Redis did not answer (robots.txt of %s): %s", netloc, exc)
+        return None
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        try:
+            self.queue.client.set(
+                self.queue.key(f"robots:{netloc}"), base64.b64encode(response.body).decode()
+            )
+        except redis.RedisError as exc:
+            log.warning("Redis did not answer (robots.txt of %s): %s", netloc, exc)
+        await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        with contextlib.suppress(redis.RedisError):
+            self.queue.client.delete(self.queue.key(f"robots-lock:{netloc}"))
+        super()._robots_error(exc, netloc)
+
+
 class WorkerWriter(CensusWriter):
     """The census writer of one worker: stores as the single process does, then acknowledges in Redis."""
 
@@ -102,6 +197,8 @@ class WorkerWriter(CensusWriter):
         self.worker = worker
         self.request_limit = request_limit
         """Rows all workers may claim this session (the run's request limit); 0: no limit."""
+        self.retries = 0
+        """Transactions tried again after meeting another worker's (a deadlock, a link added at once)."""
 
     def claim(self, limit: int, *, after: int = 0, skip: Iterable[int] = ()) -> list[FrontierRow]:
         """Rows from the shared queue (in frontier order, held by this worker until acknowledged); ``after``
@@ -116,6 +213,7 @@ class WorkerWriter(CensusWriter):
                 if attempt == TRANSACTION_ATTEMPTS or not _retryable(exc):
                     raise
                 log.info("transaction met another worker's (%s); trying again", type(exc.orig).__name__)
+                self.retries += 1
                 time.sleep(random.uniform(0.02, 0.1) * attempt)
         raise AssertionError("unreachable")
 
@@ -141,6 +239,12 @@ class WorkerJob(CrawlJob):
     concurrency: int = 1
     """Connections per host, for all workers together (``GlobalPoliteness``)."""
     lease: float = LEASE_SECONDS
+    redis_url: str = ""
+    """The shared Redis (the worker's wake-ups wait on a connection of their own)."""
+    idle_seconds: float = 0.0
+    """Time this worker held no row (measured at each poll)."""
+    slot_wait_seconds: float = 0.0
+    """Time its requests waited for the host's slots (all together)."""
     reported: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -164,8 +268,11 @@ class WorkerPipeline(CensusPipeline):
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
         self._poll: task.LoopingCall | None = None
-        self._coordinator_seen = time.monotonic()
+        self._waker: asyncio.Task[None] | None = None
+        self._coordinator_seen = self._polled = time.monotonic()
         crawler.signals.connect(self.on_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.on_response, signal=signals.response_received)
+        self.activity = Activity()
 
     @property
     def wjob(self) -> WorkerJob:
@@ -175,11 +282,46 @@ class WorkerPipeline(CensusPipeline):
     def on_opened(self, spider: Spider) -> None:
         self._poll = task.LoopingCall(self.poll)
         self._poll.start(POLL_SECONDS, now=True)
+        self._waker = asyncio.get_running_loop().create_task(self._wake_on_work())
 
     def close_spider(self, spider: Any = None) -> None:
         if self._poll is not None and self._poll.running:
             self._poll.stop()
+        if self._waker is not None:
+            self._waker.cancel()
         super().close_spider(spider)
+        log.info(
+            "worker figures: %s",
+            self.activity.figures(
+                idle=self.wjob.idle_seconds,
+                slot_wait=self.wjob.slot_wait_seconds,
+                pages=self.job.counters["pages"],
+                retries=self.wjob.writer.retries if isinstance(self.wjob.writer, WorkerWriter) else 0,
+            ),
+        )
+
+    def on_response(self, response: Any, request: Any, spider: Spider) -> None:
+        self.activity.note()
+
+    async def _wake_on_work(self) -> None:
+        """Claim as soon as rows are queued (a token in the run's ``wake`` list), not at the next poll: the
+        next page of a pagination chain another worker stored goes to a worker with room at once."""
+        job = self.wjob
+        client = aioredis.Redis.from_url(job.redis_url, decode_responses=True, socket_timeout=30)
+        try:
+            while not job.stopped and not job.done:
+                try:
+                    woken = await client.blpop([job.queue.wake_key], timeout=POLL_SECONDS)
+                except (redis.RedisError, OSError):  # Redis away: the poll rides it out; look again later
+                    await asyncio.sleep(POLL_SECONDS)
+                    continue
+                if woken and not job.stopped:
+                    try:
+                        self.refill(force=not job.inflight)
+                    except redis.RedisError as exc:
+                        log.warning("Redis did not answer: %s", exc)
+        finally:
+            await client.aclose()
 
     def work_left(self) -> bool:
         return False  # the run's request limit is the coordinator's to record, once
@@ -208,6 +350,9 @@ class WorkerPipeline(CensusPipeline):
         job = self.wjob
         state = job.queue.state()
         now = time.monotonic()
+        if not job.inflight:  # in the worker's figures
+            job.idle_seconds += now - self._polled
+        self._polled = now
         if state.coordinator:
             self._coordinator_seen = now
         elif now - self._coordinator_seen > 2 * job.lease:  # killed: the same command resumes the run
@@ -299,7 +444,7 @@ def run_worker(case: Case, opts: WorkerOptions) -> WorkerSummary:
     client = connect(opts.redis_url)
     ckey = case_key(case.config.secret)
     run_id = wait_for_run(client, ckey, opts.wait)
-    frontier = RedisFrontier(client, ckey, run_id)
+    frontier = RedisFrontier(client, ckey, run_id, opts.lease)
     meta = frontier.meta()
     if meta is None:
         raise UnmaskError("the census this worker was to join has ended")
@@ -323,6 +468,7 @@ def _crawl(
     )
     crawl_settings = case.config.crawl
     request_limit = int(meta["max_requests"])
+    own = own_connections(concurrency, int(meta.get("workers") or 0))
     writer = WorkerWriter(
         case.store,
         int(meta["platform_id"]),
@@ -351,32 +497,38 @@ def _crawl(
         robots_url=meta["robots_url"],
         phase=meta.get("phase", "enumerate"),
         max_requests=request_limit or crawl_settings.max_requests,
-        window=max(WINDOW_PER_CONNECTION * concurrency, 8),
+        window=max(WINDOW_PER_CONNECTION * own, 8),
         commit_pages=max(1, crawl_settings.commit_pages),
-        low_water=concurrency,
+        low_water=own,
         commit_seconds=crawl_settings.commit_seconds,
         frontier=frontier,
         worker=name,
         delay=delay,
         concurrency=concurrency,
         lease=opts.lease,
+        redis_url=opts.redis_url,
     )
-    end = run_session(
-        case,
-        replace(fetch, delay=0.0),  # the delay is kept in Redis for all workers, not by this Scrapy
-        recorder,
-        NoProgress(),
-        pipeline=WorkerPipeline,
-        crawler=lambda settings: CensusCrawler(CensusSpider, settings, transport=transport, job=job),
-        log_name=f"crawl-run-{frontier.run_id}-{name}",
-        extra_settings={
-            # no more requests in this worker than the host's slots: the rest wait as rows, not requests
-            "CONCURRENT_REQUESTS": concurrency,
-            "DOWNLOADER_MIDDLEWARES": {GlobalPoliteness: 950},
-        },
-        extractor=extractor,
-        base_url=base,
-    )
+    with _profiled(name):
+        end = run_session(
+            case,
+            replace(fetch, delay=0.0),  # the delay is kept in Redis for all workers, not by this Scrapy
+            recorder,
+            NoProgress(),
+            pipeline=WorkerPipeline,
+            crawler=lambda settings: CensusCrawler(CensusSpider, settings, transport=transport, job=job),
+            log_name=f"crawl-run-{frontier.run_id}-{name}",
+            extra_settings={
+                # no more requests in this worker than the host's slots: the rest wait as rows, not requests
+                "CONCURRENT_REQUESTS": own,
+                "DOWNLOADER_MIDDLEWARES": {
+                    GlobalPoliteness: 950,
+                    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+                    SharedRobots: 100,  # robots.txt fetched once for all workers
+                },
+            },
+            extractor=extractor,
+            base_url=base,
+        )
     frontier.report(name, dict(job.counters))
     return WorkerSummary(
         worker=name,
@@ -387,6 +539,39 @@ def _crawl(
         seconds=round(end.seconds, 2),
         counters=dict(job.counters),
     )
+
+
+def own_connections(concurrency: int, workers: int) -> int:
+    """Requests one worker sends at once: its share of the host's connections (the run's local workers
+    share them), at least 2. A worker that admitted all of them made the others' requests wait for slots
+    it held, and while its event loop was busy (storing a sitemap's thousands of links takes seconds) those
+    slots stood still: its responses were read, and the slots given back, only when the loop was free.
+    Workers that join beyond the run's count still share the host's slots in Redis: politeness holds."""
+    if workers <= 1:
+        return concurrency
+    return min(concurrency, max(2, -(-concurrency // workers)))
+
+
+PROFILE_ENV = "UNMASK_PROFILE_DIR"
+"""When set (a folder), each worker writes a cProfile of its crawl there (``<worker>.prof``): how the
+distributed census was profiled (docs/scale.md)."""
+
+
+@contextlib.contextmanager
+def _profiled(name: str) -> Iterator[None]:
+    folder = os.environ.get(PROFILE_ENV)
+    if not folder:
+        yield
+        return
+    import cProfile
+
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        profile.dump_stats(os.path.join(folder, f"{name}.prof"))
 
 
 class NoProgress:
