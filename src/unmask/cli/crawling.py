@@ -41,11 +41,16 @@ def crawl_command(
     around: Callable[[Case], AbstractContextManager[Any]] = lambda case: nullcontext(),
     after: Callable[[Case, Summary], None] | None = None,
     options: Sequence[inspect.Parameter] = (),
+    url_optional: bool = False,
 ) -> Callable[..., None]:
     """Add the ``crawl`` command to ``app``: ``crawl(case, CrawlOptions, **stage_options)`` runs it (inside
     ``around(case)``), ``after`` may adjust the summary while the case is open, ``show`` prints it for a
     person. ``options``: the stage's own options (keyword parameters with Typer annotations and defaults),
-    passed to ``crawl`` by name."""
+    passed to ``crawl`` by name; ``url_optional``: one of them can stand for the URL (``census crawl
+    --sites``: ``crawl`` then gets an empty URL and says what is missing). A summary whose status is
+    ``failed`` (a site of several could not be reached) exits 1 after it is printed, as one unreachable
+    site does.
+    """
 
     def crawl_cmd(
         url: Annotated[str, typer.Argument(help=url_help)],
@@ -90,9 +95,15 @@ def crawl_command(
             show(summary)
         if summary.status == "interrupted":
             raise typer.Exit(INTERRUPTED_EXIT)
+        if summary.status == "failed":
+            raise typer.Exit(1)
 
     signature = inspect.signature(crawl_cmd)
-    common = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    common = [
+        p.replace(default="") if p.name == "url" and url_optional else p
+        for p in signature.parameters.values()
+        if p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
     crawl_cmd.__signature__ = signature.replace(parameters=[*common, *options])  # type: ignore[attr-defined]
     command = custody.logged(action, run=True)(crawl_cmd)
     app.command("crawl", help=help)(command)

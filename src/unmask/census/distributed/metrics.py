@@ -1,7 +1,11 @@
 """Prometheus metrics of a distributed census (`census crawl … --metrics-port N`), served on loopback by the
-coordinator: the queue, the workers alive, and each worker's pages and items."""
+coordinator: the queue, the workers alive, and each worker's pages and items; and per site (the platform's
+host, and port when it has one: ``census crawl --sites`` runs several at once) its pages, items,
+failures, queue and workers."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 from prometheus_client import CollectorRegistry, Gauge, start_http_server
 
@@ -39,6 +43,25 @@ class Metrics:
             ["run", "worker"],
             registry=self.registry,
         )
+        site = ["site"]
+        self.site_pages = Gauge(
+            "unmask_census_site_pages", "Pages stored this session", site, registry=self.registry
+        )
+        self.site_items = Gauge(
+            "unmask_census_site_items", "Item descriptions stored this session", site, registry=self.registry
+        )
+        self.site_failures = Gauge(
+            "unmask_census_site_failures",
+            "Pages that failed or could not be parsed this session",
+            site,
+            registry=self.registry,
+        )
+        self.site_pending = Gauge(
+            "unmask_census_site_pending", "Frontier rows waiting in the queue", site, registry=self.registry
+        )
+        self.site_workers = Gauge(
+            "unmask_census_site_workers", "Workers with a live heartbeat", site, registry=self.registry
+        )
         self.server, self.thread = start_http_server(port, addr=addr, registry=self.registry)
 
     def update(self, frontier: RedisFrontier, state: QueueState) -> None:
@@ -50,6 +73,17 @@ class Metrics:
         for worker, counters in frontier.counters().items():
             self.worker_pages.labels(run, worker).set(counters.get("pages", 0))
             self.worker_items.labels(run, worker).set(counters.get("items", 0))
+
+    def update_site(self, site: str, frontier: RedisFrontier, state: QueueState) -> None:
+        """The site's figures: its workers' counters summed."""
+        totals: Counter[str] = Counter()
+        for counters in frontier.counters().values():
+            totals.update(counters)
+        self.site_pages.labels(site).set(totals["pages"])
+        self.site_items.labels(site).set(totals["items"])
+        self.site_failures.labels(site).set(totals["failed"] + totals["unparsed"])
+        self.site_pending.labels(site).set(state.pending)
+        self.site_workers.labels(site).set(len(frontier.workers()))
 
     def close(self) -> None:
         self.server.shutdown()
