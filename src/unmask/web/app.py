@@ -26,6 +26,7 @@ from unmask.core.output import display_text
 from unmask.web.apps import AppPages
 from unmask.web.cases import UnknownCase
 from unmask.web.charts import ChartPages
+from unmask.web.crawl import CrawlPages
 from unmask.web.errors import BadRequest
 from unmask.web.evidence import EvidencePages
 from unmask.web.forum import ForumPages
@@ -104,6 +105,7 @@ def create_app(settings: ServeSettings) -> Starlette:
     apps = AppPages(pages)
     forum = ForumPages(pages)
     protect = ProtectPages(pages)
+    crawl = CrawlPages(pages)
     case = "/c/{slug:str}"
     routes = [
         Route("/", pages.cases),
@@ -139,6 +141,7 @@ def create_app(settings: ServeSettings) -> Starlette:
         Route(f"{case}/report/file.{{fmt:str}}", pages.report_file),
         Route(f"{case}/census", pages.census),
         Route(f"{case}/census", pages.census_start, methods=["POST"]),
+        Route(f"{case}/crawl", crawl.page),
         Route(f"{case}/jobs/{{job_id:int}}", pages.job),
         Route(f"{case}/jobs/{{job_id:int}}.json", pages.job_json),
         Route(f"{case}/jobs/{{job_id:int}}/interrupt", pages.job_interrupt, methods=["POST"]),

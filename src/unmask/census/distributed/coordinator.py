@@ -39,6 +39,7 @@ from unmask.census.model import ItemKind
 from unmask.census.pipeline import CrawlJob
 from unmask.census.runner import CrawlSummary, ProgressReporter, crawl_summary, open_census
 from unmask.census.spider import CensusSpider
+from unmask.census.status import drop_live, write_live
 from unmask.census.writer import CensusWriter, FrontierRow
 from unmask.core.case import Case
 from unmask.core.crawl.runner import (
@@ -62,6 +63,8 @@ RESTARTS_PER_WORKER = 3
 CHUNK = 2000
 REAP_SECONDS = 1.0
 """How often the coordinator looks for rows held by workers that died."""
+LIVE_SECONDS = 1.0
+"""How often the coordinator writes each run's live file (workers at work, queue) for `stats`."""
 
 
 @dataclass
@@ -340,6 +343,8 @@ class SiteSession:
     started: float
     reason: str = "finished"
     """Scrapy's word for how the session ended (``_step``'s answer)."""
+    live_at: float = 0.0
+    """When the run's live file (``census.status``) was last written (monotonic seconds)."""
 
     @property
     def job(self) -> CrawlJob:
@@ -406,6 +411,7 @@ def end_session(session: SiteSession, stop: Stop) -> CrawlSummary:
     (its workers have ended); a start page that got no response is the command failing."""
     coordinator, job = session.coordinator, session.job
     writer, frontier = coordinator.writer, session.frontier
+    drop_live(coordinator.case.root, frontier.run_id)
     final = frontier.phase() or "stop"
     frontier.close(final if final in ("done", "stop") else "stop")
     if coordinator.unreachable:
@@ -473,6 +479,10 @@ def _step(session: SiteSession, workers: Workers, stop: Stop, metrics: Any) -> s
         job.notes.append("every worker stopped before the run ended (see logs/worker-*.out)")
         return "shutdown"
     _gather(coordinator, session.reporter)
+    if now - session.live_at >= LIVE_SECONDS:  # for `stats` and the web UI, which do not reach Redis
+        session.live_at = now
+        live = {"site": session.site, "phase": state.phase, "pending": state.pending}
+        write_live(coordinator.case.root, frontier.run_id, {**live, "workers": len(frontier.workers())})
     if metrics is not None:
         metrics.update(frontier, state)
         metrics.update_site(session.site, frontier, state)
