@@ -6,26 +6,21 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from tests.census.conftest import UNMASK, crawl, stats, unmask, unmask_json
-from tests.census.distributed.test_politeness import DELAY, WINDOW, ArrivalLog
+from tests.census.distributed.test_politeness import DELAY, WINDOW, logged_demo
 from tests.census.test_crawl_demo import FIGURE_KEYS, assert_figures
-from tests.helpers.ports import kernel_port, listening_socket, port_of, refused_port
+from tests.helpers.ports import kernel_port, refused_port
 from tests.helpers.redis_server import RedisServer
 from unmask.core.case import Case
 from unmask.core.store.models import CrawlRun
-from unmask.demo.app import make_app
 from unmask.demo.platform import DemoPlatform
 from unmask.demo.server import spawn
 
@@ -86,25 +81,6 @@ def test_two_platforms_over_two_workers_give_exactly_the_census_each_gives_alone
     assert all(s["pages_pending"] == 0 and s["workers_active"] == 0 for s in everything["sites"])
 
 
-@contextmanager
-def logged_site(host: str, seed: int) -> Iterator[tuple[str, ArrivalLog, DemoPlatform]]:
-    """A demo platform on ``host`` that notes when each request arrives."""
-    platform = DemoPlatform(seed=seed, scale=0.002)
-    app = ArrivalLog(make_app(platform))
-    sock = listening_socket(host)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
-        yield f"http://{host}:{port_of(sock)}/", app, platform
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
 def assert_polite(times: list[float]) -> None:
     """As one process with the delay would ask (the measure of test_politeness)."""
     times = sorted(times)
@@ -118,14 +94,8 @@ def assert_polite(times: list[float]) -> None:
 def test_each_site_keeps_its_own_politeness_while_the_workers_serve_both_at_once(
     tmp_path: Path, pg_case: Path, redis: RedisServer
 ) -> None:
-    with (
-        logged_site("127.0.0.1", 11) as (url_a, log_a, demo_a),
-        logged_site("127.0.0.2", 12) as (
-            url_b,
-            log_b,
-            demo_b,
-        ),
-    ):
+    with logged_demo("127.0.0.1", 11) as site_a, logged_demo("127.0.0.2", 12) as site_b:
+        (url_a, log_a, demo_a), (url_b, log_b, demo_b) = site_a, site_b
         listed = sites_file(tmp_path, [f"{url_a} adapter=demo", f"{url_b} adapter=demo"])
         proc = sites_crawl(
             pg_case,

@@ -11,6 +11,15 @@ from prometheus_client import CollectorRegistry, Gauge, start_http_server
 
 from unmask.census.distributed.frontier import QueueState, RedisFrontier
 
+SITE_GAUGES = {
+    "pages": "Pages stored this session",
+    "items": "Item descriptions stored this session",
+    "failures": "Pages that failed or could not be parsed this session",
+    "pending": "Frontier rows waiting in the queue",
+    "workers": "Workers with a live heartbeat",
+}
+"""The per-site gauges (``unmask_census_site_<name>``, label ``site``: the platform's host and port)."""
+
 
 class Metrics:
     def __init__(self, port: int, addr: str = "127.0.0.1") -> None:
@@ -43,25 +52,10 @@ class Metrics:
             ["run", "worker"],
             registry=self.registry,
         )
-        site = ["site"]
-        self.site_pages = Gauge(
-            "unmask_census_site_pages", "Pages stored this session", site, registry=self.registry
-        )
-        self.site_items = Gauge(
-            "unmask_census_site_items", "Item descriptions stored this session", site, registry=self.registry
-        )
-        self.site_failures = Gauge(
-            "unmask_census_site_failures",
-            "Pages that failed or could not be parsed this session",
-            site,
-            registry=self.registry,
-        )
-        self.site_pending = Gauge(
-            "unmask_census_site_pending", "Frontier rows waiting in the queue", site, registry=self.registry
-        )
-        self.site_workers = Gauge(
-            "unmask_census_site_workers", "Workers with a live heartbeat", site, registry=self.registry
-        )
+        self.site = {
+            name: Gauge(f"unmask_census_site_{name}", text, ["site"], registry=self.registry)
+            for name, text in SITE_GAUGES.items()
+        }
         self.server, self.thread = start_http_server(port, addr=addr, registry=self.registry)
 
     def update(self, frontier: RedisFrontier, state: QueueState) -> None:
@@ -79,11 +73,15 @@ class Metrics:
         totals: Counter[str] = Counter()
         for counters in frontier.counters().values():
             totals.update(counters)
-        self.site_pages.labels(site).set(totals["pages"])
-        self.site_items.labels(site).set(totals["items"])
-        self.site_failures.labels(site).set(totals["failed"] + totals["unparsed"])
-        self.site_pending.labels(site).set(state.pending)
-        self.site_workers.labels(site).set(len(frontier.workers()))
+        values = {
+            "pages": totals["pages"],
+            "items": totals["items"],
+            "failures": totals["failed"] + totals["unparsed"],
+            "pending": state.pending,
+            "workers": len(frontier.workers()),
+        }
+        for name, value in values.items():
+            self.site[name].labels(site).set(value)
 
     def close(self) -> None:
         self.server.shutdown()
