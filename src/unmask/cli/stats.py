@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,8 +17,10 @@ from unmask.cli.common import (
     print_json,
     privacy_policy,
 )
-from unmask.core.case import Case
 from unmask.core.output import display_text
+
+if TYPE_CHECKING:
+    from unmask.core.case import Case
 
 
 def stats(
