@@ -5,6 +5,8 @@ a site that cannot be reached is a failure of the command; a bad line is refused
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 import urllib.request
@@ -15,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.census.conftest import UNMASK, crawl, stats, unmask, unmask_json
+from tests.census.distributed.test_distributed_census import _started, _workers
 from tests.census.distributed.test_politeness import DELAY, WINDOW, logged_demo
 from tests.census.test_crawl_demo import FIGURE_KEYS, assert_figures
 from tests.helpers.ports import kernel_port, refused_port
@@ -250,3 +253,38 @@ def test_sites_and_a_url_together_or_neither_is_a_usage_error(tmp_path: Path, ne
     ):
         lines = [text for text in proc.stderr.splitlines() if text.strip()]
         assert proc.returncode == 2 and len(lines) == 1 and said in lines[0], proc.stderr
+
+
+@pytest.mark.slow
+def test_a_worker_of_the_shared_pool_killed_mid_run_is_replaced_and_every_site_stays_exact(
+    tmp_path: Path, pg_case: Path, redis: RedisServer
+) -> None:
+    slow = {"scale": SCALE, "latency_ms": 30}
+    with spawn(seed=SEEDS[0], **slow) as one, spawn(seed=SEEDS[1], **slow) as two:
+        one.wait_ready()
+        two.wait_ready()
+        listed = sites_file(tmp_path, [f"{one.url}/ adapter=demo", f"{two.url}/ adapter=demo"])
+        args = [*UNMASK, "census", "crawl", "--sites", str(listed), "--case", str(pg_case), "--delay", "0"]
+        args += ["--concurrency", "2", "--workers", "2", "--redis", redis.url, "--json"]
+        proc = _started(args, pg_case, after=15)
+        try:
+            victims = _workers(proc.pid)
+            assert victims, "no worker process found"
+            words = Path(f"/proc/{victims[0]}/cmdline").read_bytes().decode().split("\0")
+            run = words[words.index("--run") + 1]  # the site the victim served
+            os.kill(victims[0], signal.SIGKILL)
+            out, err = proc.communicate(timeout=300)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 0, err[-3000:]
+    summary = json.loads(out)
+    assert summary["status"] == "complete", summary
+    for server, seed, site in zip((one, two), SEEDS, summary["sites"], strict=True):
+        figures = platform_stats(pg_case, server.url)
+        assert figures["complete"] is True
+        assert_figures(figures, DemoPlatform(seed=seed, scale=SCALE))
+        assert site["new_items"] == site["items_present"]  # each item counted once
+    # another worker took the victim's site over (each worker logs per run it serves)
+    assert len(list((pg_case / "logs").glob(f"crawl-run-{run}-*.log"))) >= 2
