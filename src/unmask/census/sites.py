@@ -157,6 +157,14 @@ class SiteOutcome:
             return self.summary.status
         return "failed" if self.error else "not_started"
 
+    def line(self) -> str:
+        """The outcome for a person: the site, its status and figures, its verdict."""
+        s = self.summary
+        if s is None:
+            return f"{self.site.name}: {self.status.replace('_', ' ')}. {self.as_dict()['verdict']}"
+        figures = f"{s.items_present:,} items present, {s.requests:,} requests, {s.failed:,} failed"
+        return f"{self.site.name}: {s.status} ({figures}). {s.verdict}"
+
     def as_dict(self) -> dict[str, Any]:
         head = {"url": self.site.url, "site": self.site.name, "line": self.site.where}
         if self.summary is not None:
@@ -173,6 +181,9 @@ class SiteOutcome:
             "error": self.error,
         }
 
+
+Say = Callable[[str], None] | None
+"""Where a line for a person goes as sites start and end (None: nowhere; ``--json`` and ``--quiet``)."""
 
 TOTALS = ("requests", "pages", "items", "new_items", "items_present", "removed", "failed", "refused", "gone")
 """The figures of the per-site summaries that add up over sites."""
@@ -290,31 +301,28 @@ def crawl_in_child(case: Case, site: Site, signals: Forwarded) -> SiteOutcome:
     return SiteOutcome(site, error=error[:MAX_LINE])
 
 
-def crawl_sites(case: Case, sites: Sequence[Site]) -> SitesSummary:
+def crawl_sites(case: Case, sites: Sequence[Site], say: Say = None) -> SitesSummary:
     """The sites one after the other, each in a process of its own; an interrupted site ends the command
-    (the same command resumes it, and then crawls the sites after it)."""
+    (the same command resumes it, and then crawls the sites after it). ``say``: a line for a person as
+    each site starts and ends."""
     started = time.monotonic()
     outcomes: list[SiteOutcome] = []
     with Forwarded() as signals:
-        for site in sites:
+        for number, site in enumerate(sites, start=1):
             if signals.received:
                 outcomes.append(SiteOutcome(site))
                 continue
+            if say is not None:
+                say(f"{site.name}: crawling (site {number:,} of {len(sites):,})")
             outcomes.append(crawl_in_child(case, site, signals))
+            if say is not None:
+                say(outcomes[-1].line())
     return SitesSummary(outcomes, time.monotonic() - started)
 
 
 def summary_lines(summary: SitesSummary) -> list[str]:
     """The summary for a person: a line per site (its verdict), then the totals."""
-    lines = []
-    for outcome in summary.outcomes:
-        data = outcome.as_dict()
-        if outcome.summary is not None:
-            s = outcome.summary
-            figures = f"{s.items_present:,} items present, {s.requests:,} requests, {s.failed:,} failed"
-            lines.append(f"{outcome.site.name}: {s.status} ({figures}). {s.verdict}")
-        else:
-            lines.append(f"{outcome.site.name}: {data['status'].replace('_', ' ')}. {data['verdict']}")
+    lines = [outcome.line() for outcome in summary.outcomes]
     t = summary.totals()
     lines.append(
         f"{t['sites']:,} sites: {t['sites_complete']:,} complete, {t['sites_incomplete']:,} incomplete, "

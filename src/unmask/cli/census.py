@@ -132,10 +132,11 @@ def _crawl_sites(
     if options.url:
         raise typer.BadParameter("give the platform's URL or --sites FILE, not both")
     listed = read_sites(sites, options)  # every line checked before anything starts
+    say = _say if options.progress else None
     if workers is None and redis_url is None:
         if metrics_port is not None:
             raise typer.BadParameter("--metrics-port needs --workers or --redis (docs/scale.md)")
-        return crawl_sites(case, listed)
+        return crawl_sites(case, listed, say)
     from unmask.census.distributed.coordinator import DistributedOptions
     from unmask.census.distributed.sites import crawl_sites_distributed
 
@@ -143,7 +144,13 @@ def _crawl_sites(
     distributed = DistributedOptions(
         workers=2 if workers is None else workers, redis_url=redis_url, metrics_port=metrics_port
     )
-    return crawl_sites_distributed(case, quiet, distributed)
+    return crawl_sites_distributed(case, quiet, distributed, say)
+
+
+def _say(line: str) -> None:
+    from unmask.core.output import display_text
+
+    err_console.print(display_text(line), markup=False, highlight=False, soft_wrap=True)
 
 
 def _redact_notes(case: Case, summary: Any) -> None:
@@ -162,7 +169,7 @@ def _show(summary: Any) -> None:
 
     if isinstance(summary, SitesSummary):
         for line in summary_lines(summary):
-            err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+            _say(line)
         return
     print_summary(summary, console=err_console)
 

@@ -29,7 +29,7 @@ from unmask.census.distributed.coordinator import (
 )
 from unmask.census.distributed.frontier import connect
 from unmask.census.distributed.worker import LEASE_SECONDS, POLL_SECONDS
-from unmask.census.sites import Site, SiteOutcome, SitesSummary
+from unmask.census.sites import Say, Site, SiteOutcome, SitesSummary
 from unmask.core.case import Case
 from unmask.core.crawl.runner import StartUnreachable, crawl_lock
 from unmask.core.errors import UnmaskError
@@ -98,16 +98,20 @@ class Watched:
     outcome: SiteOutcome | None = None
 
 
-def crawl_sites_distributed(case: Case, sites: Sequence[Site], dist: DistributedOptions) -> SitesSummary:
+def crawl_sites_distributed(
+    case: Case, sites: Sequence[Site], dist: DistributedOptions, say: Say = None
+) -> SitesSummary:
+    """Every site's run at once over the workers (see the module's doc); ``say``: a line for a person as
+    each site ends."""
     if dist.workers < 0 or (dist.workers == 0 and dist.redis_url is None):
         raise UnmaskError("--workers must be ≥ 1 (or 0 with --redis, for workers that join)")
     with contextlib.ExitStack() as stack:
         redis_url = dist.redis_url or stack.enter_context(private_redis())
-        return _coordinate_sites(case, sites, dist, redis_url)
+        return _coordinate_sites(case, sites, dist, redis_url, say)
 
 
 def _coordinate_sites(
-    case: Case, sites: Sequence[Site], dist: DistributedOptions, redis_url: str
+    case: Case, sites: Sequence[Site], dist: DistributedOptions, redis_url: str, say: Say
 ) -> SitesSummary:
     client = connect(redis_url)
     started = time.monotonic()
@@ -126,7 +130,7 @@ def _coordinate_sites(
         with Stop() as stop:
             pool.start()
             try:
-                _watch(watched, pool, stop, metrics)
+                _watch(watched, pool, stop, metrics, say)
             finally:
                 if stop.received > 1:
                     pool.kill()
@@ -134,13 +138,13 @@ def _coordinate_sites(
                 pool.kill()
                 for w in watched:
                     if w.outcome is None:
-                        _end(w, stop)
+                        _end(w, stop, say)
                 if metrics is not None:
                     metrics.close()
     return SitesSummary([w.outcome or SiteOutcome(w.site) for w in watched], time.monotonic() - started)
 
 
-def _watch(watched: list[Watched], pool: SitePool, stop: Stop, metrics: object) -> None:
+def _watch(watched: list[Watched], pool: SitePool, stop: Stop, metrics: object, say: Say) -> None:
     """Every site's run until each has ended and its workers stopped (or Ctrl-C)."""
     while any(w.outcome is None for w in watched):
         for w in watched:
@@ -156,15 +160,17 @@ def _watch(watched: list[Watched], pool: SitePool, stop: Stop, metrics: object) 
                 not pool.serving(run) or time.monotonic() - w.ended_at > END_WAIT or stop.received > 1
             ):
                 pool.wait_for(run, time.monotonic())  # what is left of its workers after the wait: killed
-                _end(w, stop)
+                _end(w, stop, say)
         pool.replace_dead()
         time.sleep(POLL_SECONDS)
 
 
-def _end(w: Watched, stop: Stop) -> None:
+def _end(w: Watched, stop: Stop, say: Say) -> None:
     """Settle one site's session (its workers have ended): its summary, or that it could not be reached."""
     _gather(w.session.coordinator, w.session.reporter)
     try:
         w.outcome = SiteOutcome(w.site, end_session(w.session, stop))
     except StartUnreachable as exc:
         w.outcome = SiteOutcome(w.site, error=str(exc))
+    if say is not None:
+        say(w.outcome.line())
