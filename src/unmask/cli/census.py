@@ -185,7 +185,7 @@ crawl_cmd = crawl_command(
     around=lambda case: redacted_logs(privacy_policy(case)),
     after=_redact_notes,
     options=DISTRIBUTED_OPTIONS,
-    url_optional=True,
+    url_optional="sites",
 )
 
 

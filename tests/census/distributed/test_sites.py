@@ -247,7 +247,7 @@ def test_sites_and_a_url_together_or_neither_is_a_usage_error(tmp_path: Path, ne
     )
     for proc, said in (
         (both, "not both"),
-        (neither, "--sites FILE"),
+        (neither, "Missing argument 'URL'"),
         (nothing, "no site in it"),
         (missing, "cannot read it"),
     ):
