@@ -39,6 +39,8 @@ from unmask.core.errors import UnmaskError
 MAX_SITES = 10_000
 """Sites one file may list (a bound on the work one command takes on)."""
 MAX_LINE = 4_000
+MAX_BYTES = 16 * 2**20
+"""The largest sites file read (it is read whole, before anything starts)."""
 
 SETTINGS: dict[str, Callable[[str], Any]] = {
     "adapter": str,
@@ -107,6 +109,8 @@ def parse_line(text: str, defaults: CrawlOptions) -> CrawlOptions | None:
 def read_sites(path: Path, defaults: CrawlOptions) -> list[Site]:
     """Every site of the file, checked (URL, settings, adapter, no platform twice) before any starts."""
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise UnmaskError(f"more than {MAX_BYTES // 2**20} MiB: one start URL a line", where=str(path))
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UnmaskError(f"cannot read it ({exc.__class__.__name__})", where=str(path)) from exc
