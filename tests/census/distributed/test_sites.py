@@ -10,6 +10,8 @@ import signal
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +127,35 @@ def test_each_site_keeps_its_own_politeness_while_the_workers_serve_both_at_once
     assert overlap > 0.5 * min(a[-1] - a[0], b[-1] - b[0])
 
 
+@contextmanager
+def reaped(proc: subprocess.Popen[str]) -> Iterator[subprocess.Popen[str]]:
+    """The process, killed if the block leaves it running (an assertion failed)."""
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _while_both_at_work(
+    proc: subprocess.Popen[str], case: Path, redis: RedisServer, port: int
+) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+    """`census status`, `stats`' sites and the metrics, read once both sites' workers have stored pages."""
+    deadline = time.monotonic() + 120
+    status: dict[str, Any] = {}
+    live: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and proc.poll() is None:
+        status = unmask_json("census", "status", "--redis", redis.url, "--case", str(case))
+        live = stats(case)["sites"]
+        working = [r for r in status.get("runs", []) if any(w["pages"] > 0 for w in r["workers"])]
+        if len(working) == 2 and all(s["at_work"] and s["workers_active"] >= 1 for s in live):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+                return status, live, resp.read().decode()
+        time.sleep(0.3)
+    return status, live, ""
+
+
 @pytest.mark.slow
 def test_status_stats_and_metrics_show_each_site_while_its_workers_work(
     tmp_path: Path, pg_case: Path, redis: RedisServer
@@ -136,26 +167,10 @@ def test_status_stats_and_metrics_show_each_site_while_its_workers_work(
         listed = sites_file(tmp_path, [f"{one.url}/ adapter=demo", f"{two.url}/ adapter=demo"])
         args = [*UNMASK, "census", "crawl", "--sites", str(listed), "--case", str(pg_case), "--delay", "0"]
         args += ["--concurrency", "2", "--workers", "2", "--redis", redis.url, "--metrics-port", str(port)]
-        proc = subprocess.Popen([*args, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            deadline = time.monotonic() + 120
-            status: dict[str, Any] = {}
-            live: list[dict[str, Any]] = []
-            metrics = ""
-            while time.monotonic() < deadline and proc.poll() is None:
-                status = unmask_json("census", "status", "--redis", redis.url, "--case", str(pg_case))
-                live = stats(pg_case)["sites"]
-                working = [r for r in status.get("runs", []) if any(w["pages"] > 0 for w in r["workers"])]
-                if len(working) == 2 and all(s["at_work"] and s["workers_active"] >= 1 for s in live):
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
-                        metrics = resp.read().decode()
-                    break
-                time.sleep(0.3)
+        popen = subprocess.Popen([*args, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        with reaped(popen) as proc:
+            status, live, metrics = _while_both_at_work(proc, pg_case, redis, port)
             out, err = proc.communicate(timeout=300)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
     assert proc.returncode == 0, err[-2000:]
     assert json.loads(out)["complete"]
     sites = {one.url.split("//")[1], two.url.split("//")[1]}
@@ -266,18 +281,13 @@ def test_a_worker_of_the_shared_pool_killed_mid_run_is_replaced_and_every_site_s
         listed = sites_file(tmp_path, [f"{one.url}/ adapter=demo", f"{two.url}/ adapter=demo"])
         args = [*UNMASK, "census", "crawl", "--sites", str(listed), "--case", str(pg_case), "--delay", "0"]
         args += ["--concurrency", "2", "--workers", "2", "--redis", redis.url, "--json"]
-        proc = _started(args, pg_case, after=15)
-        try:
+        with reaped(_started(args, pg_case, after=15)) as proc:
             victims = _workers(proc.pid)
             assert victims, "no worker process found"
             words = Path(f"/proc/{victims[0]}/cmdline").read_bytes().decode().split("\0")
             run = words[words.index("--run") + 1]  # the site the victim served
             os.kill(victims[0], signal.SIGKILL)
             out, err = proc.communicate(timeout=300)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
     assert proc.returncode == 0, err[-3000:]
     summary = json.loads(out)
     assert summary["status"] == "complete", summary
