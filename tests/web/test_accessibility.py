@@ -52,7 +52,7 @@ def test_every_page_has_no_serious_accessibility_violation(sqlite_case: Case, br
         entity = w.page.locator("main p a").first.get_attribute("href")
         paths = [
             "/c/case/", "/c/case/items", "/c/case/items?kind=video&sort=views", item, "/c/case/persons",
-            "/c/case/charts", "/c/case/census", "/c/case/history", "/c/case/infra",
+            "/c/case/charts", "/c/case/census", "/c/case/crawl", "/c/case/history", "/c/case/infra",
             "/c/case/infra/fakes.test", "/c/case/owners",
             "/c/case/owners?q=fakes.test", entity, "/c/case/owners/graph?q=fakes.test", "/c/case/apps",
             "/c/case/forum", "/c/case/evidence", "/c/case/report", "/c/case/protect", "/c/case/nothing",

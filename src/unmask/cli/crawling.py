@@ -13,6 +13,8 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Annotated, Any, Protocol
 
 import typer
+from typer._click.exceptions import MissingParameter
+from typer._click.globals import get_current_context
 
 from unmask.cli.common import CaseOpt, JsonOpt, opened_case, print_json
 from unmask.core.case import Case
@@ -41,11 +43,16 @@ def crawl_command(
     around: Callable[[Case], AbstractContextManager[Any]] = lambda case: nullcontext(),
     after: Callable[[Case, Summary], None] | None = None,
     options: Sequence[inspect.Parameter] = (),
+    url_optional: str | None = None,
 ) -> Callable[..., None]:
     """Add the ``crawl`` command to ``app``: ``crawl(case, CrawlOptions, **stage_options)`` runs it (inside
     ``around(case)``), ``after`` may adjust the summary while the case is open, ``show`` prints it for a
     person. ``options``: the stage's own options (keyword parameters with Typer annotations and defaults),
-    passed to ``crawl`` by name."""
+    passed to ``crawl`` by name; ``url_optional``: the name of one of them that can stand for the URL
+    (``census crawl --sites``; ``crawl`` then gets an empty URL), without which the URL is missing. A
+    summary whose status is ``failed`` (a site of several could not be reached) exits 1 after it is
+    printed, as one unreachable site does.
+    """
 
     def crawl_cmd(
         url: Annotated[str, typer.Argument(help=url_help)],
@@ -70,6 +77,10 @@ def crawl_command(
     ) -> None:
         from unmask.core.crawl.runner import CrawlOptions
 
+        if not url and (url_optional is None or stage_options.get(url_optional) is None):
+            ctx = get_current_context()
+            param: Any = next(p for p in ctx.command.params if p.name == "url")
+            raise MissingParameter(ctx=ctx, param=param)
         crawl_options = CrawlOptions(
             url=url,
             adapter=adapter,
@@ -90,9 +101,15 @@ def crawl_command(
             show(summary)
         if summary.status == "interrupted":
             raise typer.Exit(INTERRUPTED_EXIT)
+        if summary.status == "failed":
+            raise typer.Exit(1)
 
     signature = inspect.signature(crawl_cmd)
-    common = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    common = [
+        p.replace(default="") if p.name == "url" and url_optional is not None else p
+        for p in signature.parameters.values()
+        if p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
     crawl_cmd.__signature__ = signature.replace(parameters=[*common, *options])  # type: ignore[attr-defined]
     command = custody.logged(action, run=True)(crawl_cmd)
     app.command("crawl", help=help)(command)

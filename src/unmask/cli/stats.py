@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +17,10 @@ from unmask.cli.common import (
     print_json,
     privacy_policy,
 )
+from unmask.core.output import display_text
+
+if TYPE_CHECKING:
+    from unmask.core.case import Case
 
 
 def stats(
@@ -37,6 +41,7 @@ def stats(
             the_case.store,
             FigureOptions(platform=platform.rstrip("/") if platform else None, top=top, privacy=policy),
         )
+        figures["sites"] = [policy.redact_all(site) for site in sites_of(the_case, platform)]
     if as_json:
         print_json(figures)
     else:
@@ -44,3 +49,43 @@ def stats(
         bold = None if figures["complete"] else "bold"
         out_console.print(figures["verdict"], style=bold, markup=False, highlight=False, soft_wrap=True)
         print_figures(figures, console=out_console)
+        print_sites(figures["sites"])
+
+
+def sites_of(case: Case, platform: str | None) -> list[dict[str, Any]]:
+    """Each platform's latest census run now (``census.status``): phase, pages, workers, verdict."""
+    from sqlalchemy import select
+
+    from unmask.census.status import site_status
+    from unmask.core.store.models import Platform
+
+    ids = None
+    if platform:
+        with case.store.session() as s:
+            ids = list(s.scalars(select(Platform.id).where(Platform.base_url == platform.rstrip("/"))))
+    return site_status(case, ids)
+
+
+def print_sites(sites: list[dict[str, Any]]) -> None:
+    """A line per site: the latest run's status and phase, its pages answered and waiting, its workers
+    (the verdict's reasons are in the verdict printed first, each naming its platform)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if not sites:
+        return
+    table = Table(title="census runs, latest per site (the verdict above says why one is incomplete)")
+    table.add_column("site", overflow="fold")
+    for column in ("run", "status", "phase", "pages done", "pending", "workers"):
+        table.add_column(column, justify="left" if column in ("status", "phase") else "right")
+    for site in sites:
+        table.add_row(
+            Text(display_text(site["site"])),
+            str(site["run"]),
+            site["status"] if site["at_work"] or site["status"] != "running" else "interrupted",
+            site["phase"],
+            f"{site['pages_done']:,}",
+            f"{site['pages_pending']:,}",
+            f"{site['workers_active']:,}",
+        )
+    out_console.print(table)

@@ -26,6 +26,7 @@ from unmask.core.output import display_text
 from unmask.web.apps import AppPages
 from unmask.web.cases import UnknownCase
 from unmask.web.charts import ChartPages
+from unmask.web.crawl import CrawlPages
 from unmask.web.errors import BadRequest
 from unmask.web.evidence import EvidencePages
 from unmask.web.forum import ForumPages
@@ -115,6 +116,7 @@ def create_app(settings: ServeSettings) -> Starlette:
     apps = AppPages(pages)
     forum = ForumPages(pages)
     protect = ProtectPages(pages)
+    crawl = CrawlPages(pages)
     job = "/jobs/{job_id:int}"
     of_case: dict[str, tuple[Endpoint | None, Endpoint | None]] = {  # a case's pages: (GET, POST)
         "/protect": (protect.page, None),
@@ -142,6 +144,7 @@ def create_app(settings: ServeSettings) -> Starlette:
         "/report": (pages.report, pages.report_start),
         "/report/file.{fmt:str}": (pages.report_file, None),
         "/census": (pages.census, pages.census_start),
+        "/crawl": (crawl.page, None),
         job: (pages.job, None),
         f"{job}.json": (pages.job_json, None),
         f"{job}/interrupt": (None, pages.job_interrupt),

@@ -8,6 +8,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,22 +45,29 @@ class ArrivalLog:
         await self.app(scope, receive, send)
 
 
-@pytest.fixture
-def logged_site() -> Iterator[tuple[str, ArrivalLog, DemoPlatform]]:
-    platform = DemoPlatform(seed=11, scale=0.002)
+@contextmanager
+def logged_demo(host: str = "127.0.0.1", seed: int = 11) -> Iterator[tuple[str, ArrivalLog, DemoPlatform]]:
+    """A small demo platform on ``host`` (a port of its own) that notes when each request arrives."""
+    platform = DemoPlatform(seed=seed, scale=0.002)
     app = ArrivalLog(make_app(platform))
-    sock = listening_socket()
+    sock = listening_socket(host)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port_of(sock)}/", app, platform
+        yield f"http://{host}:{port_of(sock)}/", app, platform
     finally:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+@pytest.fixture
+def logged_site() -> Iterator[tuple[str, ArrivalLog, DemoPlatform]]:
+    with logged_demo() as site:
+        yield site
 
 
 @pytest.mark.slow

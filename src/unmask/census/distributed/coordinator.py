@@ -27,7 +27,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any, Protocol, cast
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
@@ -38,6 +39,7 @@ from unmask.census.model import ItemKind
 from unmask.census.pipeline import CrawlJob
 from unmask.census.runner import CrawlSummary, ProgressReporter, crawl_summary, open_census
 from unmask.census.spider import CensusSpider
+from unmask.census.status import drop_live, write_live
 from unmask.census.writer import CensusWriter, FrontierRow
 from unmask.core.case import Case
 from unmask.core.crawl.runner import (
@@ -63,6 +65,8 @@ UNREQUESTED = ("pending", "deferred", "skipped")
 """Frontier statuses of rows no request was made for."""
 REAP_SECONDS = 1.0
 """How often the coordinator looks for rows held by workers that died."""
+LIVE_SECONDS = 1.0
+"""How often the coordinator writes each run's live file (workers at work, queue) for `stats`."""
 
 
 @dataclass
@@ -133,6 +137,8 @@ class LocalWorkers:
     def __init__(self, case: Case, redis_url: str, count: int, lease: float) -> None:
         self.case, self.redis_url, self.count, self.lease = case, redis_url, count, lease
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.runs: dict[str, int | None] = {}
+        """The run each worker was started for (None: the case's run that needs it most)."""
         self.restarts = 0
         self.prefix = worker_name(f"{os.uname().nodename}-{os.getpid()}")
 
@@ -140,9 +146,12 @@ class LocalWorkers:
         for i in range(1, self.count + 1):
             self._spawn(f"{self.prefix}-w{i}")
 
-    def _spawn(self, name: str) -> None:
+    def _spawn(self, name: str, run: int | None = None) -> None:
         args = [sys.executable, "-m", "unmask", "census", "worker", "--redis", self.redis_url, "--quiet"]
         args += ["--case", str(self.case.root), "--name", name, "--lease", str(self.lease), "--wait", "60"]
+        if run is not None:
+            args += ["--run", str(run)]
+        self.runs[name] = run
         with open(self.case.root / "logs" / f"worker-{name}.out", "ab") as out:
             self.procs[name] = subprocess.Popen(
                 args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
@@ -224,6 +233,8 @@ class Coordinator:
         """How long the coordinator's own liveness key lives (renewed every poll)."""
         self.unreachable: dict[str, str] = {}
         """robots.txt and the start page, when both got no response (URL → error)."""
+        self.last_reap = 0.0
+        """When ``reap`` last looked for rows of workers that died (monotonic seconds)."""
         self.settled_before = self.settled()
         """Rows the run had settled when this session began (the request limit counts this session's)."""
 
@@ -302,131 +313,191 @@ def crawl_distributed(case: Case, opts: CrawlOptions, dist: DistributedOptions) 
 
 
 def _coordinate(case: Case, opts: CrawlOptions, dist: DistributedOptions, redis_url: str) -> CrawlSummary:
-    base = base_of(opts.url)
-    extractor = load_extractor(opts.adapter, base_url=base)
-    fetch = fetch_for(case, opts)
-    delay, concurrency, obey_robots = fetch.delay, fetch.concurrency, fetch.obey_robots
-    max_requests = opts.max_requests or case.config.crawl.max_requests
     client = connect(redis_url)
     with crawl_lock(case):
-        opened = open_census(case, opts.url, extractor, fetch, workers=dist.workers)
-        run, resumed, writer = opened.run, opened.resumed, opened.writer
-        platform_id = writer.platform_id
-        phase = run.phase if run.phase in ("enumerate", "fill", "done") else "enumerate"
-        job = CrawlJob(
-            writer=writer,
-            extractor=extractor,
-            start_url=opened.start_url,
-            robots_url=opened.robots_url,
-            phase=phase,
-            max_requests=max_requests,
-            window=0,
-        )
-        frontier = RedisFrontier(client, case_key(case.config.secret), run.id)
-        meta = {
-            "base": base,
-            "url": opts.url,
-            "adapter_source": opts.adapter,
-            "platform_id": platform_id,
-            "incremental": run.incremental,
-            "start_url": job.start_url,
-            "robots_url": job.robots_url,
-            "delay": delay,
-            "concurrency": concurrency,
-            "obey_robots": obey_robots,
-            "max_requests": max_requests,
-            "workers": dist.workers,
-            "phase": phase,
-        }
-        frontier.new_session()
-        frontier.publish(meta, phase)
-        coordinator = Coordinator(case, writer, frontier, extractor, job, max_requests, base)
-        coordinator.lease = dist.lease
-        frontier.coordinating(int(dist.lease * 1000))
-        coordinator.queue_pending()
+        session = open_session(case, opts, client, dist.workers, dist.lease)
         workers = LocalWorkers(case, redis_url, dist.workers, dist.lease)
-        (case.root / "logs").mkdir(exist_ok=True)
-        reporter = ProgressReporter(opts.progress, writer, cast(Any, SimpleNamespace(counters=Counter())))
         metrics = None
         if dist.metrics_port is not None:
             from unmask.census.distributed.metrics import Metrics
 
             metrics = Metrics(dist.metrics_port)
-        started = time.monotonic()
-        reason = "finished"
-        with reporter.progress, Stop() as stop:
+        with session.reporter.progress, Stop() as stop:
             workers.start()
             try:
-                reason = _loop(coordinator, workers, stop, meta, reporter, metrics)
+                session.reason = _loop(session, workers, stop, metrics)
             finally:
-                if stop.received > 1 or reason == "forced":
+                if stop.received > 1 or session.reason == "forced":
                     workers.kill()
                 workers.wait(LEASE_SECONDS + 30, stop)
                 workers.kill()
-                _gather(coordinator, reporter)
-                reporter(job, force=True)
-        final = frontier.phase() or "stop"
-        frontier.close(final if final in ("done", "stop") else "stop")
-        if coordinator.unreachable:
-            error = coordinator.unreachable.get(job.start_url) or "no response"
-            writer.fail_start(error)
-            raise StartUnreachable(f"cannot fetch it: {one_line(error)}", where=opts.url)
-        finished = reason == "finished" and job.phase == "done"
-        settled = writer.settle(finished=finished, start_url=job.start_url)
-        job.counters["new_items"] = _seen_this_run(case, platform_id, run.id)
-        end = SessionEnd(reason, stop.received > 0, time.monotonic() - started)
-        return crawl_summary(writer, job, settled, run.id, resumed, run.sessions, end)
+                _gather(session.coordinator, session.reporter)
+                session.reporter(session.job, force=True)
+        return end_session(session, stop)
 
 
-def _loop(
-    coordinator: Coordinator,
-    workers: LocalWorkers,
-    stop: Stop,
-    meta: dict[str, Any],
-    reporter: ProgressReporter,
-    metrics: Any,
-) -> str:
+@dataclass
+class SiteSession:
+    """One session of one platform's census run, as its coordinator keeps it (``census crawl URL`` has
+    one; ``census crawl --sites FILE`` one per platform, all in one loop)."""
+
+    opts: CrawlOptions
+    coordinator: Coordinator
+    meta: dict[str, Any]
+    reporter: ProgressReporter
+    resumed: bool
+    sessions: int
+    """The run's session number (1 for a new run)."""
+    started: float
+    reason: str = "finished"
+    """Scrapy's word for how the session ended (``_step``'s answer)."""
+    live_at: float = 0.0
+    """When the run's live file (``census.status``) was last written (monotonic seconds)."""
+
+    @property
+    def job(self) -> CrawlJob:
+        return self.coordinator.job
+
+    @property
+    def frontier(self) -> RedisFrontier:
+        return self.coordinator.frontier
+
+    @property
+    def site(self) -> str:
+        """The platform's host (and port), as metrics and status name it."""
+        return str(urlsplit(self.meta["base"]).netloc)
+
+
+def open_session(case: Case, opts: CrawlOptions, client: Any, workers: int, lease: float) -> SiteSession:
+    """Open (or resume) the platform's run, publish it in Redis and queue the store's pending rows; the
+    caller holds the case's crawl lock."""
+    base = base_of(opts.url)
+    extractor = load_extractor(opts.adapter, base_url=base)
+    fetch = fetch_for(case, opts)
+    delay, concurrency, obey_robots = fetch.delay, fetch.concurrency, fetch.obey_robots
+    max_requests = opts.max_requests or case.config.crawl.max_requests
+    opened = open_census(case, opts.url, extractor, fetch, workers=workers)
+    run, resumed, writer = opened.run, opened.resumed, opened.writer
+    phase = run.phase if run.phase in ("enumerate", "fill", "done") else "enumerate"
+    job = CrawlJob(
+        writer=writer,
+        extractor=extractor,
+        start_url=opened.start_url,
+        robots_url=opened.robots_url,
+        phase=phase,
+        max_requests=max_requests,
+        window=0,
+    )
+    frontier = RedisFrontier(client, case_key(case.config.secret), run.id)
+    meta = {
+        "base": base,
+        "url": opts.url,
+        "adapter_source": opts.adapter,
+        "platform_id": writer.platform_id,
+        "incremental": run.incremental,
+        "start_url": job.start_url,
+        "robots_url": job.robots_url,
+        "delay": delay,
+        "concurrency": concurrency,
+        "obey_robots": obey_robots,
+        "max_requests": max_requests,
+        "workers": workers,
+        "phase": phase,
+    }
+    frontier.new_session()
+    frontier.publish(meta, phase)
+    coordinator = Coordinator(case, writer, frontier, extractor, job, max_requests, base)
+    coordinator.lease = lease
+    frontier.coordinating(int(lease * 1000))
+    coordinator.queue_pending()
+    (case.root / "logs").mkdir(exist_ok=True)
+    reporter = ProgressReporter(opts.progress, writer, cast(Any, SimpleNamespace(counters=Counter())))
+    return SiteSession(opts, coordinator, meta, reporter, resumed, run.sessions, time.monotonic())
+
+
+def end_session(session: SiteSession, stop: Stop) -> CrawlSummary:
+    """Close the session in Redis and settle the run's verdict from the store, as the single process does
+    (its workers have ended); a start page that got no response is the command failing."""
+    coordinator, job = session.coordinator, session.job
+    writer, frontier = coordinator.writer, session.frontier
+    drop_live(coordinator.case.root, frontier.run_id)
+    final = frontier.phase() or "stop"
+    frontier.close(final if final in ("done", "stop") else "stop")
+    if coordinator.unreachable:
+        error = coordinator.unreachable.get(job.start_url) or "no response"
+        writer.fail_start(error)
+        raise StartUnreachable(f"cannot fetch it: {one_line(error)}", where=session.opts.url)
+    finished = session.reason == "finished" and job.phase == "done"
+    settled = writer.settle(finished=finished, start_url=job.start_url)
+    job.counters["new_items"] = _seen_this_run(coordinator.case, writer.platform_id, writer.run_id)
+    end = SessionEnd(session.reason, stop.received > 0, time.monotonic() - session.started)
+    return crawl_summary(writer, job, settled, writer.run_id, session.resumed, session.sessions, end)
+
+
+class Workers(Protocol):
+    """The worker processes a coordinator looks after (``LocalWorkers``, or the pool of ``--sites``)."""
+
+    count: int
+
+    def replace_dead(self) -> None: ...
+
+    def running(self) -> bool: ...
+
+
+def _loop(session: SiteSession, workers: Workers, stop: Stop, metrics: Any) -> str:
     """Watch the run until it is done or stopped; returns Scrapy's word for how it ended."""
-    frontier, job = coordinator.frontier, coordinator.job
-    last_reap = 0.0
     while True:
-        frontier.coordinating(int(coordinator.lease * 1000))
-        if stop.received:
-            frontier.set_phase("stop")
-            return "shutdown" if stop.received == 1 else "forced"
-        state = frontier.state()
-        if state.phase is None or not state.loaded:  # Redis restarted: publish the run again, rebuild
-            frontier.publish({**meta, "phase": job.phase}, job.phase)
-            time.sleep(REBUILD_GRACE)
-            coordinator.rebuilds += 1
-            # the request limit's count, before the queue has rows to claim: stored this session, and held
-            frontier.recount(coordinator.settled() - coordinator.settled_before)
-            coordinator.queue_pending()
-            continue
-        unreachable = frontier.unreachable()
-        if job.start_url in unreachable and job.robots_url in unreachable:
-            coordinator.unreachable = unreachable
-            frontier.set_phase("stop")
-            return "start_failed"
-        now = time.monotonic()
-        if now - last_reap > REAP_SECONDS:
-            coordinator.reap()
-            last_reap = now
-        if job.phase == "done":
-            return "finished"
-        limited = bool(coordinator.request_limit) and state.claimed >= coordinator.request_limit
-        if state.inflight == 0 and (state.pending == 0 or limited) and not coordinator.advance(state.claimed):
-            return "finished"  # the phase is done now; the workers see it and end
-        workers.replace_dead()
-        if not workers.running() and not frontier.workers() and job.phase != "done" and workers.count:
-            # every worker is gone and could not be replaced: stop, the run stays resumable
-            frontier.set_phase("stop")
-            job.notes.append("every worker stopped before the run ended (see logs/worker-*.out)")
-            return "shutdown"
-        _gather(coordinator, reporter)
-        if metrics is not None:
-            metrics.update(frontier, state)
+        reason = _step(session, workers, stop, metrics)
+        if reason is not None:
+            return reason
         time.sleep(POLL_SECONDS)
+
+
+def _step(session: SiteSession, workers: Workers, stop: Stop, metrics: Any) -> str | None:
+    """One look at the run (what ``_loop`` does every poll): None while it goes on, else how it ended."""
+    coordinator, frontier, job, meta = session.coordinator, session.frontier, session.job, session.meta
+    frontier.coordinating(int(coordinator.lease * 1000))
+    if stop.received:
+        frontier.set_phase("stop")
+        return "shutdown" if stop.received == 1 else "forced"
+    state = frontier.state()
+    if state.phase is None or not state.loaded:  # Redis restarted: publish the run again, rebuild
+        frontier.publish({**meta, "phase": job.phase}, job.phase)
+        time.sleep(REBUILD_GRACE)
+        coordinator.rebuilds += 1
+        # the request limit's count, before the queue has rows to claim: stored this session, and held
+        frontier.recount(coordinator.settled() - coordinator.settled_before)
+        coordinator.queue_pending()
+        return None
+    unreachable = frontier.unreachable()
+    if job.start_url in unreachable and job.robots_url in unreachable:
+        coordinator.unreachable = unreachable
+        frontier.set_phase("stop")
+        return "start_failed"
+    now = time.monotonic()
+    if now - coordinator.last_reap > REAP_SECONDS:
+        coordinator.reap()
+        coordinator.last_reap = now
+    if job.phase == "done":
+        return "finished"
+    limited = bool(coordinator.request_limit) and state.claimed >= coordinator.request_limit
+    if state.inflight == 0 and (state.pending == 0 or limited) and not coordinator.advance(state.claimed):
+        return "finished"  # the phase is done now; the workers see it and end
+    workers.replace_dead()
+    if not workers.running() and not frontier.workers() and job.phase != "done" and workers.count:
+        # every worker is gone and could not be replaced: stop, the run stays resumable
+        frontier.set_phase("stop")
+        job.notes.append("every worker stopped before the run ended (see logs/worker-*.out)")
+        return "shutdown"
+    _gather(coordinator, session.reporter)
+    if now - session.live_at >= LIVE_SECONDS:  # for `stats` and the web UI, which do not reach Redis
+        session.live_at = now
+        live = {"site": session.site, "phase": state.phase, "pending": state.pending}
+        write_live(coordinator.case.root, frontier.run_id, {**live, "workers": len(frontier.workers())})
+    if metrics is not None:
+        metrics.update(frontier, state)
+        metrics.update_site(session.site, frontier, state)
+    return None
 
 
 def _gather(coordinator: Coordinator, reporter: ProgressReporter) -> None:

@@ -7,7 +7,8 @@ claims behind, which the coordinator gives back to the queue once the worker's l
 (``orphans``), re-queuing only rows the store still has pending. A Redis restart that lost the queue is
 seen by the missing ``loaded`` mark; the coordinator then rebuilds the queue from the store's pending rows.
 
-Keys, under ``unmask:<case key>``: ``current`` (the run being crawled) and, per run, ``…:<run>:`` +
+Keys, under ``unmask:<case key>``: ``current`` (the run published last), ``runs`` (every run being crawled:
+``census crawl --sites`` crawls several platforms of the case at once) and, per run, ``…:<run>:`` +
 ``meta`` (the run's options), ``pending`` (sorted set: row id by row id, the store's frontier order),
 ``rows`` (row id → the row as JSON), ``inflight`` (row id → worker), ``claimed`` (rows handed out this
 session, for the request limit), ``loaded``, ``phase``, ``alive:<worker>``, ``counters:<worker>``,
@@ -238,7 +239,12 @@ class RedisFrontier:
         pipe.set(self.key("meta"), json.dumps(meta, sort_keys=True))
         pipe.set(self.key("phase"), phase)
         pipe.set(self.current_key(self.case), str(self.run_id))
+        pipe.sadd(self.runs_key(self.case), str(self.run_id))
         pipe.execute()
+
+    @staticmethod
+    def runs_key(case: str) -> str:
+        return f"{ROOT}:{case}:runs"
 
     def meta(self) -> dict[str, Any] | None:
         raw = cast(str | None, self.client.get(self.key("meta")))
@@ -264,7 +270,9 @@ class RedisFrontier:
     def close(self, phase: str) -> None:
         """The session is over: the case has no current run and the run's keys go (the store has the
         record), except its final phase, kept an hour for workers still to notice it."""
-        self.client.delete(self.current_key(self.case))
+        self.client.srem(self.runs_key(self.case), str(self.run_id))
+        if self.client.get(self.current_key(self.case)) == str(self.run_id):
+            self.client.delete(self.current_key(self.case))
         keys = [
             k for k in self.client.scan_iter(match=self.prefix + "*", count=1000) if k != self.key("phase")
         ]
@@ -450,3 +458,26 @@ def live_run(client: redis.Redis, case: str) -> RedisFrontier | None:
     """The case's census running now over this Redis, if any."""
     current = cast(str | None, client.get(RedisFrontier.current_key(case)))
     return RedisFrontier(client, case, int(current)) if current else None
+
+
+def live_runs(client: redis.Redis, case: str) -> list[RedisFrontier]:
+    """Every census run of the case crawled now over this Redis (several with ``--sites``), oldest first."""
+    ids = {int(r) for r in cast(set[str], client.smembers(RedisFrontier.runs_key(case)))}
+    current = live_run(client, case)
+    if current is not None:
+        ids.add(current.run_id)
+    return [RedisFrontier(client, case, run_id) for run_id in sorted(ids)]
+
+
+def least_served_run(client: redis.Redis, case: str) -> int | None:
+    """The run a worker that joins the case should serve: of the runs still at work (not done or
+    stopped), the one with the fewest living workers, then the most rows waiting; None when there is none."""
+    best: tuple[int, int, int] | None = None
+    for run in live_runs(client, case):
+        state = run.state()
+        if state.phase is None or state.phase in ("done", "stop"):
+            continue
+        rank = (len(run.workers()), -state.pending, run.run_id)
+        if best is None or rank < best:
+            best = rank
+    return best[2] if best is not None else None

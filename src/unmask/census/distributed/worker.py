@@ -39,7 +39,13 @@ from sqlalchemy.exc import DBAPIError
 from twisted.internet import task
 from twisted.internet.defer import Deferred
 
-from unmask.census.distributed.frontier import RedisFrontier, case_key, connect, worker_name
+from unmask.census.distributed.frontier import (
+    RedisFrontier,
+    case_key,
+    connect,
+    least_served_run,
+    worker_name,
+)
 from unmask.census.distributed.politeness import GlobalPoliteness
 from unmask.census.extract.adapter import load_extractor
 from unmask.census.pipeline import CensusCrawler, CensusPipeline, CrawlJob
@@ -392,6 +398,8 @@ class WorkerOptions:
     wait: float = 0.0
     """Seconds to wait for a census of the case to start (0: as long as it takes)."""
     lease: float = LEASE_SECONDS
+    run: int | None = None
+    """The run to serve (``census crawl --sites`` says which); None: the case's run that needs it most."""
 
 
 @dataclass
@@ -408,13 +416,18 @@ class WorkerSummary:
         return asdict(self)
 
 
-def wait_for_run(client: Any, case: str, wait: float) -> int:
-    """The run the case's coordinator has published (waiting for one, up to ``wait`` s; 0: no bound)."""
+def wait_for_run(client: Any, case: str, wait: float, run: int | None = None) -> int:
+    """The run to serve: ``run`` once its coordinator has published it, else the case's run that needs a
+    worker most (``least_served_run``: several run at once with ``--sites``), waiting for one up to
+    ``wait`` s (0: no bound)."""
     deadline = time.monotonic() + wait if wait > 0 else None
     while True:
-        current = client.get(RedisFrontier.current_key(case))
-        if current:
-            return int(current)
+        named = RedisFrontier(client, case, run) if run is not None else None
+        if named is not None and client.exists(named.key("meta"), named.key("phase")):
+            return named.run_id  # published, or already ended (its phase stays a while): joined or said
+        current = least_served_run(client, case) if run is None else None
+        if current is not None:
+            return current
         if deadline is not None and time.monotonic() > deadline:
             raise UnmaskError(
                 f"no census of this case started within {wait:g} s (start one with census crawl)"
@@ -443,7 +456,7 @@ def run_worker(case: Case, opts: WorkerOptions) -> WorkerSummary:
     """Join the case's current census as one worker until the coordinator says it is done."""
     client = connect(opts.redis_url)
     ckey = case_key(case.config.secret)
-    run_id = wait_for_run(client, ckey, opts.wait)
+    run_id = wait_for_run(client, ckey, opts.wait, opts.run)
     frontier = RedisFrontier(client, ckey, run_id, opts.lease)
     meta = frontier.meta()
     if meta is None:
