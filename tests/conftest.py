@@ -12,7 +12,7 @@ import pytest
 from tests.helpers.cases import case_from_template, migrated_postgres, migrated_sqlite
 from tests.helpers.cli import unmask
 from tests.helpers.nginx_server import Lab
-from tests.helpers.postgres import PostgresServer
+from tests.helpers.postgres import DatabasePool, PostgresServer
 from unmask.core.case import Case
 
 PG_URL = os.environ.get("UNMASK_TEST_PG_URL")
@@ -81,15 +81,25 @@ def pg_template(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFacto
         postgres.drop(postgres.url.set(database=name).render_as_string(hide_password=False))
 
 
+@pytest.fixture(scope="session")
+def pg_case_pool(postgres: PostgresServer, pg_template: str) -> Iterator[DatabasePool]:
+    """The PostgreSQL databases of this process's cases: copies of the template, emptied between tests."""
+    pool = DatabasePool(postgres, pg_template)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
 @pytest.fixture
-def pg_case_database(postgres: PostgresServer, pg_template: str) -> Iterator[str]:
-    """A PostgreSQL database at the newest revision and with nothing in it, for one test's case
-    (a copy of the template; dropped afterwards)."""
-    url = postgres.create(template=pg_template)
+def pg_case_database(pg_case_pool: DatabasePool) -> Iterator[str]:
+    """A PostgreSQL database at the newest revision with nothing in it, for one test's case (from the
+    pool: emptied and checked after the test, or dropped)."""
+    url = pg_case_pool.take()
     try:
         yield url
     finally:
-        postgres.drop(url)
+        pg_case_pool.give_back(url)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from tests.helpers.cases import case_from_template, load_census, record
-from tests.helpers.postgres import PostgresServer
+from tests.helpers.postgres import DatabasePool, PostgresServer
 from unmask.census.model import ItemKind
 from unmask.core.case import Case
 from unmask.core.store.db import HEAD
@@ -31,6 +31,15 @@ def shape(case: Case) -> dict[str, Any]:
                 "rows": conn.execute(text(f'SELECT count(*) FROM "{table}"')).scalar(),
             }
     return found
+
+
+def contents(case: Case) -> dict[str, list[tuple[str, ...]]]:
+    """Every row of every table, as text."""
+    with case.store.engine.connect() as conn:
+        return {
+            table: sorted(tuple(map(str, row)) for row in conn.execute(text(f'SELECT * FROM "{table}"')))
+            for table in inspect(conn).get_table_names()
+        }
 
 
 @pytest.fixture
@@ -81,3 +90,43 @@ def test_what_one_case_stores_stays_in_it(
         later.close()
         if postgres and db:
             postgres.drop(db)
+
+
+def test_a_postgresql_database_used_again_is_fresh_or_dropped(
+    postgres: PostgresServer, pg_template: str, tmp_path: Path
+) -> None:
+    """The pool behind the `case` fixture's PostgreSQL half: a database comes back empty, counting from 1,
+    and one whose schema a test changed, or that was written to after its cleaning, is never used again."""
+    pool = DatabasePool(postgres, pg_template)
+    try:
+        url = pool.take()
+        first = case_from_template(tmp_path / "first", db=url)
+        empty = shape(first)
+        rows = contents(first)
+        load_census(first, [record(ItemKind.VIDEO, n) for n in range(1, 4)])
+        first.close()
+        pool.give_back(url)
+
+        assert pool.take() == url
+        again = case_from_template(tmp_path / "again", db=url)
+        assert shape(again) == empty
+        assert contents(again) == rows  # the rows the migrations write, as a new copy has them
+        load_census(again, [record(ItemKind.VIDEO, 9)])
+        with again.store.engine.connect() as conn:
+            assert conn.execute(text("SELECT id FROM item")).scalars().all() == [1]
+        with again.store.engine.begin() as conn:
+            conn.execute(text("CREATE TABLE stray (x integer)"))
+        again.close()
+        pool.give_back(url)
+        assert url not in pool.made
+
+        other = pool.take()
+        assert other != url
+        pool.give_back(other)
+        late = case_from_template(tmp_path / "late", db=other)  # a write after the cleaning
+        load_census(late, [record(ItemKind.VIDEO, 1)])
+        late.close()
+        assert pool.take() != other
+        assert other not in pool.made
+    finally:
+        pool.close()
