@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.cases import case_from_template, migrated_postgres, migrated_sqlite
-from tests.helpers.cli import unmask
+from tests.helpers.cli import unmask_here
 from tests.helpers.nginx_server import Lab
 from tests.helpers.postgres import DatabasePool, PostgresServer
 from unmask.core.case import Case
@@ -140,9 +140,10 @@ def sqlite_case(tmp_path: Path, sqlite_template: Path) -> Iterator[Case]:
 
 @pytest.fixture
 def new_case(tmp_path: Path) -> Path:
-    """A case made by `unmask init` (SQLite), for tests that drive the CLI."""
+    """A case made by `unmask init` (SQLite), for tests that drive the CLI (the command run in this
+    process: its start-up is not what these tests are about)."""
     path = tmp_path / "case"
-    unmask("init", str(path))
+    unmask_here("init", str(path))
     return path
 
 
