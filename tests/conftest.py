@@ -58,11 +58,8 @@ def postgres() -> Iterator[PostgresServer]:
 @pytest.fixture
 def pg_database(postgres: PostgresServer) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
-    url = postgres.create()
-    try:
+    with postgres.database() as url:
         yield url
-    finally:
-        postgres.drop(url)
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +80,7 @@ def pg_template(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.fixture(scope="session")
 def pg_case_pool(postgres: PostgresServer, pg_template: str) -> Iterator[DatabasePool]:
-    """The PostgreSQL databases of this process's cases: copies of the template, emptied between tests."""
+    """The PostgreSQL databases of this process's cases: copies of the template, set back between tests."""
     pool = DatabasePool(postgres, pg_template)
     try:
         yield pool
@@ -93,13 +90,10 @@ def pg_case_pool(postgres: PostgresServer, pg_template: str) -> Iterator[Databas
 
 @pytest.fixture
 def pg_case_database(pg_case_pool: DatabasePool) -> Iterator[str]:
-    """A PostgreSQL database at the newest revision with nothing in it, for one test's case (from the
-    pool: emptied and checked after the test, or dropped)."""
-    url = pg_case_pool.take()
-    try:
+    """A PostgreSQL database as a new case's is (newest revision, nothing stored), for one test's case
+    (from the pool: set back to the template and checked after the test, or dropped)."""
+    with pg_case_pool.lent() as url:
         yield url
-    finally:
-        pg_case_pool.give_back(url)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

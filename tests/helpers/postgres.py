@@ -4,6 +4,8 @@ own, made and dropped through one administrative connection, and a pool of fresh
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -33,6 +35,15 @@ class PostgresServer:
         name = make_url(url).database
         with self._admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    @contextmanager
+    def database(self) -> Iterator[str]:
+        """The URL of a new, empty database, dropped afterwards."""
+        url = self.create()
+        try:
+            yield url
+        finally:
+            self.drop(url)
 
     def end_connections(self, url: str) -> None:
         """End every connection to the database of ``url``."""
@@ -130,6 +141,15 @@ class DatabasePool:
             self._free.append(url)
         else:
             self._drop(url)
+
+    @contextmanager
+    def lent(self) -> Iterator[str]:
+        """A database taken for a while (:meth:`take`), given back afterwards (:meth:`give_back`)."""
+        url = self.take()
+        try:
+            yield url
+        finally:
+            self.give_back(url)
 
     def close(self) -> None:
         for url in self.made:
