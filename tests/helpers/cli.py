@@ -1,4 +1,5 @@
-"""Run the real `unmask` command in a subprocess (Scrapy's reactor runs once per process)."""
+"""Run the real `unmask` command in a subprocess (Scrapy's reactor runs once per process), or in this process
+for set-up that needs no process of its own."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 UNMASK = [sys.executable, "-m", "unmask"]
 
@@ -23,6 +25,21 @@ def unmask(*args: str, check: bool = True, timeout: float = 300) -> subprocess.C
     if check and proc.returncode != 0:
         raise AssertionError(f"unmask {' '.join(args)} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
     return proc
+
+
+def unmask_here(*args: str) -> str:
+    """Run `unmask ARGS` in this process, for set-up that needs no process of its own (no crawl: Scrapy's
+    reactor runs once per process): Typer's CliRunner on the real application, with the command line
+    that the custody log records set as a process would have it. Its output; an error if it failed."""
+    from typer.testing import CliRunner
+
+    from unmask.cli import app
+
+    with mock.patch.object(sys, "argv", ["unmask", *args]):
+        result = CliRunner().invoke(app, list(args))
+    if result.exit_code != 0:
+        raise AssertionError(f"unmask {' '.join(args)} exited {result.exit_code}:\n{result.output[-3000:]}")
+    return result.output
 
 
 def unmask_json(*args: str) -> Any:

@@ -148,9 +148,9 @@ def test_urls_from_a_file_and_the_check_after_the_deadline(crawled: Crawled, tmp
     assert mine[-1]["checks"][crawled.site.url(item_path(gone))]["gone"] is True
 
 
-def test_bad_input_is_one_line(crawled: Crawled, tmp_path: Path) -> None:
-    _configure(crawled.case, "http://127.0.0.1:9", 9)  # a notifier, so that the bad input is what fails
-    case = str(crawled.case)
+def test_bad_input_is_one_line(new_case: Path, tmp_path: Path) -> None:
+    _configure(new_case, "http://127.0.0.1:9", 9)  # a notifier, so that the bad input is what fails
+    case = str(new_case)
     bad = tmp_path / "bad.txt"
     bad.write_text("http://ok.test/a\nnot a url\n", encoding="utf-8")
     proc = _draft("--urls", str(bad), "-o", str(tmp_path / "x"), "--case", case)
@@ -159,7 +159,7 @@ def test_bad_input_is_one_line(crawled: Crawled, tmp_path: Path) -> None:
     assert neither.returncode == 2
     wrong = _draft("--urls", str(bad), "--to", "everyone", "-o", str(tmp_path / "x"), "--case", case)
     assert wrong.returncode == 2 and "platform" in wrong.stderr
-    inside = _draft("--urls", str(bad), "-o", str(crawled.case / "evidence" / "n"), "--case", case)
+    inside = _draft("--urls", str(bad), "-o", str(new_case / "evidence" / "n"), "--case", case)
     assert inside.returncode == 2 and "evidence" in inside.stderr
 
 
