@@ -273,6 +273,16 @@ class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
     row_columns = ROW_COLUMNS
     nouns = NOUNS
     waiting_statuses = ("pending", "deferred")
+    planned_tables = (
+        "item",
+        "item_label",
+        "item_person",
+        "item_source",
+        "item_observation",
+        "uploader",
+        "person",
+        "frontier",
+    )
 
     def __init__(
         self,
@@ -294,6 +304,8 @@ class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
         self._public: dict[str, bool] = {}
         self._stmts: dict[str, Any] = {}
         self._chains = chains if chains is not None else ChainMemory()
+        self._stored = 0
+        """Items and frontier rows the transaction under way stored (``grew`` once it is committed)."""
 
     def make_row(self, values: Sequence[Any]) -> FrontierRow:
         return _row(values)
@@ -387,12 +399,15 @@ class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
     def rolled_back(self) -> None:
         """The transaction was rolled back: so are the ids it cached and the chain keys it saw."""
         self._chains.forget()
+        self._stored = 0
         self._uploaders.clear()
         self._persons.clear()
         self._public.clear()
 
     def kept(self) -> None:
         self._chains.keep()
+        self.grew(self._stored)
+        self._stored = 0
 
     def store_pages(self, s: Session, pages: Sequence[PageCommit]) -> list[CommitResult]:
         """Store ``pages`` in the session's transaction, as if one after the other: their items in one
@@ -408,6 +423,7 @@ class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
         entries = [(r, page) for page, records in zip(pages, described, strict=True) for r in records]
         known_before, seen_this_run = self._prior_state(s, [r for r, _page in entries])
         self._upsert_items(s, entries)
+        self._stored = len(entries)
         results = []
         for page, records in zip(pages, described, strict=True):
             # upserts before removals give what page after page gives: a 404 seen this run stands
@@ -418,6 +434,7 @@ class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
             if page.next_page:
                 ended = self._next_page(s, page, records, known_before, follow, limits)
             new_rows, dropped = self._add_links(s, follow)
+            self._stored += len(new_rows)
             for name, n in dropped.items():
                 limits[name] = limits.get(name, 0) + n
             self._record_limits(s, limits)
