@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import ARRAY, and_, bindparam, case, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from unmask.census.model import ItemKind, ItemRecord, Link, PageKind, PersonRef
@@ -265,6 +265,54 @@ STOPPED_AT_KNOWN = "stopped_at_known"
 """Not a limit: a newest-first listing of a re-crawl stopped at items known from an earlier run."""
 
 
+def _item_merge(ex: Any) -> dict[str, Any]:
+    """How an item upsert merges the new row (``ex``, the statement's ``excluded``) into the stored one."""
+    merged: dict[str, Any] = {"url": case((ex.page_run.is_not(None), ex.url), else_=Item.url)}
+    for f in COLUMN_FIELDS:
+        col = f.column or ""
+        if f.merge == "ranked":
+            # a value from a later run, or from a page at least as exact, replaces the stored one
+            newer = and_(
+                ex[col].is_not(None),
+                or_(
+                    Item.__table__.c[col].is_(None),
+                    Item.__table__.c[f.run_column].is_(None),
+                    Item.__table__.c[f.run_column] < ex[f.run_column],
+                    ex[f.rank_column] >= Item.__table__.c[f.rank_column],
+                ),
+            )
+            for name in (col, f.rank_column, f.run_column):
+                merged[name] = case((newer, ex[name]), else_=Item.__table__.c[name])
+        else:
+            merged[col] = _merged(f, ex[col], Item.__table__.c[col])
+    merged["uploader_id"] = _merged(UPLOADER, ex.uploader_id, Item.uploader_id)
+    merged.update(
+        {
+            "page_run": func.coalesce(ex.page_run, Item.page_run),
+            "last_seen_run": ex.last_seen_run,
+            "last_seen_at": ex.last_seen_at,
+            # a removal this run saw evidence of (404/410) stands; an earlier one is undone
+            "removed_at": case((Item.removed_run == ex.last_seen_run, Item.removed_at), else_=None),
+            "removed_run": case((Item.removed_run == ex.last_seen_run, Item.removed_run), else_=None),
+        }
+    )
+    return merged
+
+
+UPSERTED: dict[str, type[Any]] = {
+    "uploader": Uploader,
+    "person": Person,
+    "item": Item,
+    "label": ItemLabel,
+    "item_person": ItemPerson,
+    "source": ItemSource,
+    "observation": ItemObservation,
+}
+"""The tables a census page upserts into, by statement name."""
+ARRAY_ROWS = 50
+"""Rows from which an upsert on PostgreSQL sends an array per column rather than rows (``_execute``)."""
+
+
 class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
     """The one writer of a census run: frontier, items, limits, removals and the run's verdict."""
 
@@ -303,6 +351,7 @@ class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
         self._persons: dict[str, int] = {}
         self._public: dict[str, bool] = {}
         self._stmts: dict[str, Any] = {}
+        self._array_stmts: dict[tuple[str, tuple[str, ...]], Any] = {}
         self._chains = chains if chains is not None else ChainMemory()
         self._stored = 0
         """Items and frontier rows the transaction under way stored (``grew`` once it is committed)."""
@@ -548,61 +597,52 @@ class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
 
     def _statements(self) -> dict[str, Any]:
         """Upserts built once and run as executemany (compiled once, cached by SQLAlchemy)."""
-        if self._stmts:
-            return self._stmts
-        ins = self._insert
-        item = ins(Item.__table__)
-        ex = item.excluded
-        merged: dict[str, Any] = {"url": case((ex.page_run.is_not(None), ex.url), else_=Item.url)}
-        for f in COLUMN_FIELDS:
-            col = f.column or ""
-            if f.merge == "ranked":
-                # a value from a later run, or from a page at least as exact, replaces the stored one
-                newer = and_(
-                    ex[col].is_not(None),
-                    or_(
-                        Item.__table__.c[col].is_(None),
-                        Item.__table__.c[f.run_column].is_(None),
-                        Item.__table__.c[f.run_column] < ex[f.run_column],
-                        ex[f.rank_column] >= Item.__table__.c[f.rank_column],
-                    ),
-                )
-                for name in (col, f.rank_column, f.run_column):
-                    merged[name] = case((newer, ex[name]), else_=Item.__table__.c[name])
-            else:
-                merged[col] = _merged(f, ex[col], Item.__table__.c[col])
-        merged["uploader_id"] = _merged(UPLOADER, ex.uploader_id, Item.uploader_id)
-        merged.update(
-            {
-                "page_run": func.coalesce(ex.page_run, Item.page_run),
-                "last_seen_run": ex.last_seen_run,
-                "last_seen_at": ex.last_seen_at,
-                # a removal this run saw evidence of (404/410) stands; an earlier one is undone
-                "removed_at": case((Item.removed_run == ex.last_seen_run, Item.removed_at), else_=None),
-                "removed_run": case((Item.removed_run == ex.last_seen_run, Item.removed_run), else_=None),
-            }
-        )
-        self._stmts = {
-            "uploader": ins(Uploader.__table__).on_conflict_do_nothing(),
-            "person": (p := ins(Person.__table__)).on_conflict_do_update(
+        if not self._stmts:
+            self._stmts = {name: self._upsert(name, self._insert(table)) for name, table in UPSERTED.items()}
+        return self._stmts
+
+    def _upsert(self, name: str, base: Any) -> Any:
+        """The upsert ``name`` (a key of ``UPSERTED``) on the INSERT construct ``base`` (row by row or
+        from arrays: ``_execute``)."""
+        ex = base.excluded
+        if name == "item":
+            return base.on_conflict_do_update(
+                index_elements=["platform_id", "kind", "platform_item_id"], set_=_item_merge(ex)
+            ).returning(Item.__table__.c.id, Item.__table__.c.kind, Item.__table__.c.platform_item_id)
+        if name == "person":
+            return base.on_conflict_do_update(
                 index_elements=["platform_id", "name_key"],
                 set_={
-                    "public_figure": func.coalesce(p.excluded.public_figure, Person.public_figure),
-                    "url": func.coalesce(Person.url, p.excluded.url),
+                    "public_figure": func.coalesce(ex.public_figure, Person.public_figure),
+                    "url": func.coalesce(Person.url, ex.url),
                 },
-            ),
-            "item": item.on_conflict_do_update(
-                index_elements=["platform_id", "kind", "platform_item_id"], set_=merged
-            ).returning(Item.__table__.c.id, Item.__table__.c.kind, Item.__table__.c.platform_item_id),
-            "label": ins(ItemLabel.__table__).on_conflict_do_nothing(),
-            "item_person": ins(ItemPerson.__table__).on_conflict_do_nothing(),
-            "source": ins(ItemSource.__table__).on_conflict_do_nothing(),
-            "observation": (o := ins(ItemObservation.__table__)).on_conflict_do_update(
+            )
+        if name == "observation":
+            return base.on_conflict_do_update(
                 index_elements=["item_id", "run_id"],
-                set_={"views": func.coalesce(o.excluded.views, ItemObservation.views)},
-            ),
-        }
-        return self._stmts
+                set_={"views": func.coalesce(ex.views, ItemObservation.views)},
+            )
+        return base.on_conflict_do_nothing()
+
+    def _execute(self, s: Session, name: str, rows: list[dict[str, Any]]) -> Any:
+        """Run upsert ``name`` for ``rows`` (each with the same columns). On PostgreSQL, many rows are one
+        statement with an array per column (``INSERT … SELECT unnest(…)``): the row-by-row form (a VALUES
+        clause of thousands of parameters, or a statement a row) cost a sitemap's thousands of items
+        seconds of the worker's time, mostly in building and parsing the statement."""
+        conn = s.connection()
+        if self.store.dialect != "postgresql" or len(rows) < ARRAY_ROWS:
+            return conn.execute(self._statements()[name], rows)
+        columns = tuple(rows[0])
+        stmt = self._array_stmts.get((name, columns))
+        if stmt is None:
+            table = UPSERTED[name].__table__
+            arrays = [
+                func.unnest(cast(bindparam(f"a_{c}", type_=ARRAY(table.c[c].type)), ARRAY(table.c[c].type)))
+                for c in columns
+            ]
+            base = self._insert(table).from_select(list(columns), select(*arrays))
+            stmt = self._array_stmts[(name, columns)] = self._upsert(name, base)
+        return conn.execute(stmt, {f"a_{c}": [row[c] for row in rows] for c in columns})
 
     def _uploader_ids(self, s: Session, records: list[ItemRecord]) -> dict[str, int]:
         wanted = {name_key(r.uploader): r for r in records if r.uploader}
@@ -629,7 +669,7 @@ class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
         ids: dict[str, int],
     ) -> None:
         """Upsert uploaders or persons by name key and remember their ids."""
-        s.connection().execute(self._statements()[stmt], rows)
+        self._execute(s, stmt, rows)
         keys = [row["name_key"] for row in rows]
         for rid, key in s.execute(
             select(table.id, table.name_key).where(
@@ -701,10 +741,9 @@ class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
                     row[f.rank_column] = f.rank_of(page_kind) if value is not None else 0
                     row[f.run_column] = self.run_id if value is not None else None
             rows.append(row)
-        conn = s.connection()
         ids: dict[tuple[str, str], int] = {}  # the upsert returns each row's id, inserted or updated
         for run in _unique_runs(rows, lambda row: (row["kind"], row["platform_item_id"])):
-            for iid, kind, pid in conn.execute(self._statements()["item"], run):
+            for iid, kind, pid in self._execute(s, "item", run):
                 ids[(kind, pid)] = iid
         self._links(s, entries, ids, persons)
 
@@ -719,6 +758,7 @@ class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
         links: dict[tuple[int, int], dict[str, Any]] = {}
         sources: dict[tuple[int, int], dict[str, Any]] = {}
         observations: list[dict[str, Any]] = []
+        now = utcnow()
         for r, page in entries:
             iid = ids.get((r.kind.value, r.platform_id or ""))
             if iid is None:
@@ -747,16 +787,15 @@ class CensusWriter(RunWriter[FrontierRow, "PageCommit", CommitResult]):
                 {
                     "item_id": iid,
                     "run_id": self.run_id,
+                    "seen_at": now,
                     **{f.column or "": getattr(r, f.name) for f in RANKED},
                 }
             )
-        conn = s.connection()
-        stmts = self._statements()
         for name, rows in (("label", labels), ("item_person", links), ("source", sources)):
             if rows:
-                conn.execute(stmts[name], list(rows.values()))
+                self._execute(s, name, list(rows.values()))
         for run in _unique_runs(observations, lambda row: row["item_id"]):
-            conn.execute(stmts["observation"], run)
+            self._execute(s, "observation", run)
 
     # -- phases and the end of a run --------------------------------------------------------------
 
