@@ -18,6 +18,10 @@ waited on locks (sampled every 50 ms), the share of the run when only one worker
 commands, PostgreSQL transactions and rows written, the load average, and whether every census was complete
 and exact.
 
+``--trace`` times each listing row's step in every worker (``UNMASK_TRACE_DIR``): the medians of queued →
+claimed → sent → answered → storing → stored, and from a chain page's response to its next page's request
+(docs/scale.md, "The serial path").
+
 ``--repeat R`` runs the list of worker counts R times, interleaved (1, 2, 1, 2 …), so that the other load
 on a shared machine falls on both alike; the last lines give each worker count's median wall time and the
 speed-up over one worker (the ratio the issue's promise is about: ``speed-up 2 workers / 1 worker``).
@@ -26,6 +30,7 @@ speed-up over one worker (the ratio the issue's promise is about: ``speed-up 2 w
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -151,6 +156,42 @@ def one_worker_share(figures: Sequence[dict[str, Any]]) -> float | None:
     return round(alone / (max(busy) - min(busy) + 1), 3)
 
 
+STEPS = ("queued", "claimed", "sent", "answered", "storing", "stored")
+"""A listing row's steps as the workers trace them (``StepTrace``), in order."""
+
+
+def chain_steps(folder: Path) -> dict[str, Any]:
+    """Median milliseconds of each part of a listing row's step, from the workers' traces in ``folder``;
+    ``answer_to_next_sent``: from a page's response to its chain's next request, and ``same_worker``: the
+    share of those two read by one worker."""
+    seen: dict[str, dict[str, tuple[float, str]]] = {}
+    parents: dict[str, str] = {}
+    for path in folder.glob("*.trace"):
+        stored: list[str] = []
+        for line in path.read_text().splitlines():
+            when, event, *ids = line.split()
+            for row in ids:
+                seen.setdefault(row, {}).setdefault(event, (float(when), path.stem))
+            if event == "stored":
+                stored = ids
+            elif event == "queued":
+                parents.update({row: stored[0] for row in ids if stored})
+    spans: dict[str, list[float]] = {f"{a}_to_{b}": [] for a, b in itertools.pairwise(STEPS)}
+    spans["answer_to_next_sent"] = []
+    same = 0
+    for row, times in seen.items():
+        for a, b in itertools.pairwise(STEPS):
+            if a in times and b in times:
+                spans[f"{a}_to_{b}"].append(times[b][0] - times[a][0])
+        parent = seen.get(parents.get(row, ""), {})
+        if "answered" in parent and "sent" in times:
+            spans["answer_to_next_sent"].append(times["sent"][0] - parent["answered"][0])
+            same += parent["answered"][1] == times.get("answered", ("", ""))[1]
+    out: dict[str, Any] = {k: round(1000 * statistics.median(v), 1) for k, v in spans.items() if v}
+    out["same_worker"] = round(same / max(len(spans["answer_to_next_sent"]), 1), 2)
+    return out
+
+
 def process_cpu(pid: int) -> float:
     """CPU seconds a process (here: a demo site) has used so far, from /proc."""
     with open(f"/proc/{pid}/stat") as stat:
@@ -190,13 +231,19 @@ def one_round(args: argparse.Namespace, workers: int) -> dict[str, Any]:
         watch.start()
         rusage = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.monotonic()
+        env = dict(os.environ)
+        traces = Path(stack.enter_context(_tempdir()))
+        if args.trace:
+            env["UNMASK_TRACE_DIR"] = str(traces)
         procs = []
         for server, (case, _db) in zip(servers, cases, strict=True):
             cmd = [*UNMASK, "census", "crawl", server.url + "/", "--case", str(case), "--adapter", "demo"]
             cmd += ["--delay", "0", "--concurrency", str(args.concurrency), "--json"]
             if workers:
                 cmd += ["--workers", str(workers), "--redis", redis_url]
-            procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+            procs.append(
+                subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            )
         outs = [p.communicate() for p in procs]
         wall = time.monotonic() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -226,6 +273,7 @@ def one_round(args: argparse.Namespace, workers: int) -> dict[str, Any]:
             exact &= summary["complete"] and all(got[k] == expected[k] for k in FIGURES)
             figures += worker_figures(case)
             shares.append(one_worker_share(worker_figures(case)))
+        steps = chain_steps(traces) if args.trace and workers else None
     per = max(workers, 1) * args.sites
     return {
         "workers": workers,
@@ -254,6 +302,7 @@ def one_round(args: argparse.Namespace, workers: int) -> dict[str, Any]:
         "pg_rows_written": sum(a[1] - b[1] for a, b in zip(after_pg, before_pg, strict=True)),
         "complete_and_exact": exact,
         "load_1min": round(os.getloadavg()[0], 2),
+        **({"chain_steps_ms": steps} if steps else {}),
     }
 
 
@@ -277,6 +326,7 @@ def main() -> None:
     parser.add_argument("--workers", default="0,1,2,4", help="0: the single process (no Redis)")
     parser.add_argument("--sites", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=1, help="rounds per worker count, interleaved")
+    parser.add_argument("--trace", action="store_true", help="time the listing rows' steps in the workers")
     args = parser.parse_args()
     if not args.db:
         raise SystemExit("--db postgresql://… (or UNMASK_TEST_PG_URL) is needed")

@@ -121,6 +121,9 @@ class GlobalPoliteness:
         if self.job is not None:  # in the worker's figures: how long its requests waited for slots
             self.job.slot_wait_seconds += time.monotonic() - started
         request.meta["unmask_slot"] = token
+        trace = getattr(getattr(self.job, "writer", None), "trace", None)
+        if trace is not None and "row" in request.meta:
+            trace.note("sent", [request.meta["row"]])
 
     async def _wait_for_a_freed_slot(self, freed: str) -> None:
         if not self.redis_url:  # no connection to block on: look again after a while

@@ -80,6 +80,32 @@ def _retryable(exc: DBAPIError) -> bool:
     return state in RETRYABLE_SQLSTATES or "database is locked" in str(orig)
 
 
+TRACE_ENV = "UNMASK_TRACE_DIR"
+"""When set (a folder), each worker writes there when each listing row was claimed, sent, answered,
+stored and acknowledged (``<worker>.trace``: one ``<time> <event> <row ids>`` line each): how the chain
+steps of docs/scale.md were timed (``bench/scale_bench.py --trace``)."""
+
+
+class StepTrace:
+    """The listing rows' steps of one worker (``TRACE_ENV``); does nothing when it is not set."""
+
+    def __init__(self, worker: str) -> None:
+        folder = os.environ.get(TRACE_ENV)
+        self.out = open(os.path.join(folder, f"{worker}.trace"), "a") if folder else None  # noqa: SIM115
+
+    def note(self, event: str, rows: Iterable[Any]) -> None:
+        if self.out is None:
+            return
+        ids = " ".join(str(r.id) for r in rows if r.kind.value == "listing")
+        if ids:
+            self.out.write(f"{time.time():.4f} {event} {ids}\n")
+
+    def close(self) -> None:
+        if self.out is not None:
+            self.out.close()
+            self.out = None
+
+
 class SharedChainMemory(ChainMemory):
     """The items each pagination chain has shown, in Redis: the workers reading a chain's pages share it."""
 
@@ -205,11 +231,14 @@ class WorkerWriter(CensusWriter):
         """Rows all workers may claim this session (the run's request limit); 0: no limit."""
         self.retries = 0
         """Transactions tried again after meeting another worker's (a deadlock, a link added at once)."""
+        self.trace = StepTrace(worker)
 
     def claim(self, limit: int, *, after: int = 0, skip: Iterable[int] = ()) -> list[FrontierRow]:
         """Rows from the shared queue (in frontier order, held by this worker until acknowledged); ``after``
         and ``skip`` do not apply: a claimed row is no other worker's, and this one's until it settles."""
-        return self.frontier.claim(self.worker, limit, self.request_limit)
+        rows = self.frontier.claim(self.worker, limit, self.request_limit)
+        self.trace.note("claimed", rows)
+        return rows
 
     def _transaction(self, pages: Sequence[PageCommit]) -> list[CommitResult]:
         for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
@@ -224,10 +253,13 @@ class WorkerWriter(CensusWriter):
         raise AssertionError("unreachable")
 
     def commit_many(self, pages: Sequence[PageCommit]) -> list[CommitResult | Exception]:
+        self.trace.note("storing", (page.frontier for page in pages))
         results = super().commit_many(pages)
+        self.trace.note("stored", (page.frontier for page in pages))
         stored = [(p, r) for p, r in zip(pages, results, strict=True) if not isinstance(r, Exception)]
         new_rows = [row for _page, result in stored for row in result.new_rows]
         self.frontier.ack(self.worker, [page.frontier.id for page, _r in stored], new_rows)
+        self.trace.note("queued", new_rows)
         return results
 
     def fail(self, frontier_id: int, status: str, error: str | None, capture_id: int | None) -> None:
@@ -296,6 +328,8 @@ class WorkerPipeline(CensusPipeline):
         if self._waker is not None:
             self._waker.cancel()
         super().close_spider(spider)
+        if isinstance(self.wjob.writer, WorkerWriter):
+            self.wjob.writer.trace.close()
         log.info(
             "worker figures: %s",
             self.activity.figures(
@@ -308,6 +342,8 @@ class WorkerPipeline(CensusPipeline):
 
     def on_response(self, response: Any, request: Any, spider: Spider) -> None:
         self.activity.note()
+        if isinstance(self.wjob.writer, WorkerWriter) and "row" in request.meta:
+            self.wjob.writer.trace.note("answered", [request.meta["row"]])
 
     async def _wake_on_work(self) -> None:
         """Claim as soon as rows are queued (a token in the run's ``wake`` list), not at the next poll: the
