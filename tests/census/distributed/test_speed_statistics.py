@@ -4,6 +4,7 @@ transaction 11 ms, not 34 ms growing with the catalogue; docs/scale.md)."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from unmask.census.model import ItemKind, ItemRecord, Link, PageKind
@@ -33,3 +34,19 @@ def test_the_planner_learns_the_tables_a_census_fills(case: Case) -> None:
     if case.store.dialect == "postgresql":  # SQLite plans from its indexes: nothing to refresh there
         assert _reltuples(case, "item") == n
         assert _reltuples(case, "item_observation") == n
+
+
+def test_a_failed_refresh_of_the_statistics_leaves_the_page_stored(
+    case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(CensusWriter, "planned_tables", ("no_such_table",))
+    pid = platform_for(case.store, "http://127.0.0.1:1", "test", None)
+    run, _resumed = open_run(case.store, pid, "http://127.0.0.1:1/", {})
+    writer = CensusWriter(case.store, pid, run.id, case.config.crawl)
+    (sitemap,) = writer.seed([Link("http://127.0.0.1:1/sitemap.xml", PageKind.SITEMAP)])
+    items = [
+        ItemRecord(kind=ItemKind.VIDEO, url=f"http://127.0.0.1:1/video/{i}", platform_id=str(i))
+        for i in range(STATISTICS_FLOOR)
+    ]
+    assert writer.commit(PageCommit(sitemap, None, items=items)).items == STATISTICS_FLOOR
+    assert writer.counts() == {"done": 1}

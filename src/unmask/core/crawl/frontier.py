@@ -17,18 +17,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from unmask.core.config import CrawlSettings
 from unmask.core.outcome import UNFINISHED, Reason, dump_reasons
 from unmask.core.store import Store
 from unmask.core.store.models import utcnow
+
+log = logging.getLogger(__name__)
 
 KEY_CHUNK = 500
 """URL keys looked up in one ``IN (…)``."""
@@ -133,8 +137,11 @@ class RunWriter(Generic[R, P, Result]):
         self._analyze_at = 2 * self._stored_rows
         if self.store.dialect != "postgresql":
             return  # SQLite plans from its indexes without statistics
-        with self.store.session() as s:
-            s.execute(text(f"ANALYZE (SKIP_LOCKED) {', '.join(self.planned_tables)}"))
+        try:  # after the pages' commit: a failure here must not make them look unstored
+            with self.store.session() as s:
+                s.execute(text(f"ANALYZE (SKIP_LOCKED) {', '.join(self.planned_tables)}"))
+        except SQLAlchemyError as exc:
+            log.warning("could not refresh the planner's statistics: %s", exc)
 
     def done_values(self, page: P) -> dict[str, Any]:
         """The frontier row's new values once ``page`` is stored (``id`` names the row)."""
