@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 
 from unmask.core.case import Case
+from unmask.core.crawl.lock import lock_holder
 from unmask.core.outcome import run_verdict
 from unmask.core.store.models import CrawlRun, Frontier, Platform
 
@@ -63,23 +64,20 @@ def read_live(case_root: Path, run_id: int, now: float | None = None) -> dict[st
     return data
 
 
-def crawl_lock_held(case_root: Path) -> bool:
-    """A single-process crawl holds the case's crawl lock now (its process is alive on this machine)."""
-    try:
-        pid = int((case_root / ".crawl.lock").read_text().strip() or "0")
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return False
-    return pid > 0
-
-
-def site_status(case: Case, platform_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
-    """The latest run of each platform (of ``platform_ids``, or of every one), in the platforms' order."""
+def site_status(
+    case: Case, platform_ids: Sequence[int] | None = None, platform: str | None = None
+) -> list[dict[str, Any]]:
+    """The latest run of each platform (of ``platform_ids``, of the platform whose base URL is
+    ``platform``, or of every one), in the platforms' order."""
+    where = [CrawlRun.platform_id.in_(platform_ids)] if platform_ids is not None else []
+    if platform:
+        base = platform.rstrip("/")
+        where.append(CrawlRun.platform_id.in_(select(Platform.id).where(Platform.base_url == base)))
     with case.store.session() as s:
         latest = (
             select(func.max(CrawlRun.id).label("run_id"))
             .group_by(CrawlRun.platform_id)
-            .where(*([CrawlRun.platform_id.in_(platform_ids)] if platform_ids is not None else []))
+            .where(*where)
             .subquery()
         )
         runs = s.execute(
@@ -98,7 +96,7 @@ def site_status(case: Case, platform_ids: Sequence[int] | None = None) -> list[d
             )
             for run_id, status, n in grouped:
                 counts[run_id][1 if status in WAITING else 0] += int(n)
-    locked = crawl_lock_held(case.root)
+    locked = lock_holder(case.root) > 0  # a single-process crawl at work on this machine
     now = time.time()
     out = []
     for run, base in runs:

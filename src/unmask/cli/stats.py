@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -19,9 +19,6 @@ from unmask.cli.common import (
 )
 from unmask.core.output import display_text
 
-if TYPE_CHECKING:
-    from unmask.core.case import Case
-
 
 def stats(
     case: CaseOpt = None,
@@ -34,6 +31,7 @@ def stats(
     """Headline figures of the census: items, hours, views, uploaders, targets, growth."""
     from unmask.analysis.figures import FigureOptions, compute_figures
     from unmask.analysis.render import print_figures
+    from unmask.census.status import site_status
 
     with opened_case(case) as the_case:
         policy = privacy_policy(the_case, real_names, public_figures)
@@ -41,7 +39,7 @@ def stats(
             the_case.store,
             FigureOptions(platform=platform.rstrip("/") if platform else None, top=top, privacy=policy),
         )
-        figures["sites"] = [policy.redact_all(site) for site in sites_of(the_case, platform)]
+        figures["sites"] = [policy.redact_all(site) for site in site_status(the_case, platform=platform)]
     if as_json:
         print_json(figures)
     else:
@@ -50,20 +48,6 @@ def stats(
         out_console.print(figures["verdict"], style=bold, markup=False, highlight=False, soft_wrap=True)
         print_figures(figures, console=out_console)
         print_sites(figures["sites"])
-
-
-def sites_of(case: Case, platform: str | None) -> list[dict[str, Any]]:
-    """Each platform's latest census run now (``census.status``): phase, pages, workers, verdict."""
-    from sqlalchemy import select
-
-    from unmask.census.status import site_status
-    from unmask.core.store.models import Platform
-
-    ids = None
-    if platform:
-        with case.store.session() as s:
-            ids = list(s.scalars(select(Platform.id).where(Platform.base_url == platform.rstrip("/"))))
-    return site_status(case, ids)
 
 
 def print_sites(sites: list[dict[str, Any]]) -> None:

@@ -31,6 +31,7 @@ from scrapy.crawler import CrawlerProcess
 
 from unmask.core.case import Case
 from unmask.core.config import CrawlSettings, FetchSettings
+from unmask.core.crawl.lock import lock_holder, lock_path
 from unmask.core.crawl.pipeline import EngineCrawler
 from unmask.core.errors import CaseError, UnmaskError
 from unmask.core.fetch.recorder import EvidenceRecorder
@@ -94,15 +95,10 @@ def one_line(text: str, limit: int = 500) -> str:
 def crawl_lock(case: Case, what: str = "crawl") -> Iterator[None]:
     """One ``what`` per case at a time ("crawl", "forum crawl"); a lock left by a killed process is taken
     over."""
-    path = case.root / f".{what.replace(' ', '-')}.lock"
-    if path.exists():
-        try:
-            pid = int(path.read_text().strip() or "0")
-            os.kill(pid, 0)
-        except (ValueError, ProcessLookupError, PermissionError):
-            pid = 0
-        if pid and pid != os.getpid():
-            raise CaseError(f"another {what} (pid {pid}) is running on this case", where=str(case.root))
+    path = lock_path(case.root, what)
+    pid = lock_holder(case.root, what)
+    if pid and pid != os.getpid():
+        raise CaseError(f"another {what} (pid {pid}) is running on this case", where=str(case.root))
     path.write_text(str(os.getpid()))
     try:
         yield
