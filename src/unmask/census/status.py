@@ -12,7 +12,6 @@ the case's crawl lock.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +23,7 @@ from sqlalchemy import func, select
 from unmask.core.case import Case
 from unmask.core.crawl.lock import lock_holder
 from unmask.core.outcome import run_verdict
+from unmask.core.output import write_text
 from unmask.core.store.models import CrawlRun, Frontier, Platform
 
 FRESH_SECONDS = 30.0
@@ -41,9 +41,7 @@ def write_live(case_root: Path, run_id: int, state: dict[str, Any]) -> None:
     written whole (a reader never sees half a file)."""
     path = live_path(case_root, run_id)
     path.parent.mkdir(exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps({**state, "run": run_id, "updated": time.time()}), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text(path, json.dumps({**state, "run": run_id, "updated": time.time()}), private=True)
 
 
 def drop_live(case_root: Path, run_id: int) -> None:

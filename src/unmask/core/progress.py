@@ -32,6 +32,9 @@ from rich.progress import (
 )
 from rich.progress import Progress as Bars
 
+from unmask.core.errors import UnmaskError
+from unmask.core.output import write_text
+
 PROGRESS_FILE_ENV = "UNMASK_PROGRESS_FILE"
 """Set by the web workbench for each job: where the job's command writes its progress."""
 WRITE_EVERY = 0.25
@@ -79,11 +82,9 @@ class ProgressFile:
             return
         self._last = now
         count = Count(self.label, done, total, info[:MAX_INFO], self.unit)
-        part = self.path.with_name(self.path.name + ".part")
         try:
-            part.write_text(json.dumps(asdict(count), ensure_ascii=False), encoding="utf-8")
-            os.replace(part, self.path)
-        except OSError:  # progress is a display: a full disk never ends the job
+            write_text(self.path, json.dumps(asdict(count), ensure_ascii=False))
+        except UnmaskError:  # progress is a display: a full disk never ends the job
             return
 
 
